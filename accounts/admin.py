@@ -1,0 +1,45 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from accounts.models import APIKey, User
+from accounts.services import api_key_revoke
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ["email", "username", "full_name", "credit_balance", "is_active", "is_staff", "date_joined"]
+    list_filter = ["is_active", "is_staff", "is_superuser", "date_joined"]
+    search_fields = ["email", "username", "full_name"]
+    ordering = ["-date_joined"]
+    fieldsets = [
+        *DjangoUserAdmin.fieldsets,
+        ("Profile", {"fields": ["full_name", "avatar_url", "preferences"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "username", "password1", "password2"]})]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("credit_account")
+
+    @admin.display(description="Credits", ordering="credit_account__balance")
+    def credit_balance(self, user: User) -> int | None:
+        account = getattr(user, "credit_account", None)
+        return account.balance if account else None
+
+
+@admin.register(APIKey)
+class APIKeyAdmin(admin.ModelAdmin):
+    list_display = ["name", "prefix", "user", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["created_at", "last_used_at"]
+    search_fields = ["name", "prefix", "user__email"]
+    readonly_fields = ["prefix", "key_hash", "created_at", "last_used_at", "revoked_at"]
+    list_select_related = ["user"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        # A key's secret is shown once to its owner; keys are made through the API or the account page.
+        return False
+
+    @admin.action(description="Revoke selected keys")
+    def revoke(self, request, queryset):
+        for api_key in queryset:
+            api_key_revoke(api_key=api_key)

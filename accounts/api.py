@@ -1,0 +1,62 @@
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import APIKey, User
+from accounts.selectors import api_key_list
+from accounts.services import api_key_create, api_key_revoke
+from ops.errors import NotFound
+
+
+class UserSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    created_at = serializers.DateTimeField(source="date_joined", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "full_name", "avatar_url", "created_at", "updated_at"]
+        read_only_fields = ["id", "email", "created_at", "updated_at"]
+
+
+class MeView(APIView):
+    def get(self, request):
+        return Response({"success": True, "user": UserSerializer(request.user).data})
+
+    def patch(self, request):
+        serializer = UserSerializer(request.user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response({"success": True, "user": serializer.data})
+
+
+class APIKeySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = APIKey
+        fields = ["id", "name", "prefix", "created_at", "last_used_at"]
+        read_only_fields = fields
+
+
+class APIKeyCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+
+
+class APIKeyListView(APIView):
+    def get(self, request):
+        keys = api_key_list(user=request.user)
+        return Response({"success": True, "keys": APIKeySerializer(keys, many=True).data})
+
+    def post(self, request):
+        payload = APIKeyCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        api_key, secret = api_key_create(user=request.user, name=payload.validated_data["name"])
+        body = {"success": True, "key": {**APIKeySerializer(api_key).data, "secret": secret}}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class APIKeyDetailView(APIView):
+    def delete(self, request, key_id):
+        api_key = api_key_list(user=request.user).filter(pk=key_id).first()
+        if api_key is None:
+            raise NotFound("API key not found")
+        api_key_revoke(api_key=api_key)
+        return Response({"success": True, "message": "API key revoked"})

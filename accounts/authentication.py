@@ -1,0 +1,30 @@
+from rest_framework import authentication, exceptions
+
+from accounts.selectors import api_key_find_active
+from accounts.services import api_key_touch
+
+
+class APIKeyAuthentication(authentication.BaseAuthentication):
+    """``Authorization: Bearer <api key>``. No CSRF: the key is not sent by browsers on their own."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        parts = header.split()
+        if parts[0].lower() != self.keyword.lower():
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed("Invalid Authorization header")
+        api_key = api_key_find_active(full_key=parts[1])
+        if api_key is None:
+            raise exceptions.AuthenticationFailed("Invalid or expired token")
+        if not api_key.user.is_active:
+            raise exceptions.AuthenticationFailed("User inactive or deleted")
+        api_key_touch(api_key=api_key)
+        return api_key.user, api_key
+
+    def authenticate_header(self, request):
+        return self.keyword

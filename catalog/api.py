@@ -1,0 +1,72 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.response import Response
+
+from catalog.models import AIModel, ModelKind, Provider
+from catalog.selectors import model_get, model_is_available, model_list
+from ops.errors import NotFound
+
+
+class AIModelSerializer(serializers.ModelSerializer):
+    available = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AIModel
+        fields = [
+            "id",
+            "name",
+            "description",
+            "provider",
+            "kind",
+            "aliases",
+            "credit_cost",
+            "min_width",
+            "max_width",
+            "min_height",
+            "max_height",
+            "default_width",
+            "default_height",
+            "max_images",
+            "supports",
+            "defaults",
+            "info",
+            "available",
+        ]
+        read_only_fields = fields
+
+    def get_available(self, model: AIModel) -> bool:
+        return model_is_available(model=model)
+
+
+class ModelListQuery(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ModelKind.choices, required=False)
+    provider = serializers.ChoiceField(choices=Provider.choices, required=False)
+    available = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class AIModelViewSet(viewsets.GenericViewSet):
+    """The models a user can generate with, with their limits, cost and availability."""
+
+    serializer_class = AIModelSerializer
+    lookup_value_regex = ".+"
+    filter_backends: list = []
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("kind", str, enum=ModelKind.values),
+            OpenApiParameter("provider", str, enum=Provider.values),
+            OpenApiParameter("available", bool),
+        ]
+    )
+    def list(self, request):
+        query = ModelListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        models = model_list(**query.validated_data)
+        return Response({"success": True, "models": self.get_serializer(models, many=True).data})
+
+    @extend_schema(parameters=[OpenApiParameter("id", str, OpenApiParameter.PATH, description="id or alias")])
+    def retrieve(self, request, pk=None):
+        model = model_get(ref=pk)
+        if model is None:
+            raise NotFound("Invalid model ID")
+        return Response({"success": True, "model": self.get_serializer(model).data})

@@ -1,0 +1,30 @@
+from rest_framework import serializers, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from credits.models import LedgerEntry
+from credits.selectors import credits_summary, ledger_list
+from ops.pagination import PageLimitPagination
+
+
+class CreditsView(APIView):
+    def get(self, request):
+        return Response({"success": True, "credits": credits_summary(user=request.user)})
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer):
+    generation_id = serializers.UUIDField(read_only=True)
+
+    class Meta:
+        model = LedgerEntry
+        fields = ["id", "kind", "amount", "balance_after", "reason", "generation_id", "created_at"]
+        read_only_fields = fields
+
+
+class LedgerViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = LedgerEntrySerializer
+    pagination_class = PageLimitPagination
+    results_key = "entries"
+
+    def get_queryset(self):
+        return ledger_list(user=self.request.user)

@@ -1,0 +1,16 @@
+from django.contrib import admin
+
+from generation.models import Generation
+
+
+@admin.register(Generation)
+class GenerationAdmin(admin.ModelAdmin):
+    list_display = ["id", "user", "model", "status", "num_images", "cost", "progress", "created_at", "finished_at"]
+    list_filter = ["status", "provider", "created_at"]
+    search_fields = ["id", "prompt", "user__email", "provider_request_id"]
+    list_select_related = ["user", "model"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in Generation._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -1,0 +1,68 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", "Pending"
+    IN_QUEUE = "in_queue", "In queue"
+    PROCESSING = "processing", "Processing"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+TERMINAL_STATUSES = frozenset({Status.COMPLETED, Status.FAILED, Status.CANCELLED})
+
+
+class Generation(models.Model):
+    """One request to generate images. Its status only moves through generation.state."""
+
+    Status = Status
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generations")
+    model = models.ForeignKey("catalog.AIModel", on_delete=models.PROTECT, related_name="generations")
+    provider = models.CharField(max_length=20, db_index=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    prompt = models.TextField(blank=True)
+    final_prompt = models.TextField(blank=True, help_text="The prompt sent to the provider.")
+    negative_prompt = models.TextField(blank=True)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    num_images = models.PositiveSmallIntegerField(default=1)
+    seed = models.BigIntegerField(null=True, blank=True)
+    output_format = models.CharField(max_length=10, default="png")
+    params = models.JSONField(default=dict, blank=True, help_text="Other model parameters, as sent.")
+    cost = models.PositiveIntegerField(default=0, help_text="Credits reserved for this generation.")
+    provider_request_id = models.CharField(max_length=200, blank=True, db_index=True)
+    queue_position = models.PositiveIntegerField(null=True, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    logs = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    error_type = models.CharField(max_length=50, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="generation_user_newest"),
+            models.Index(fields=["status", "provider", "queued_at"], name="generation_status_queue"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="generation_progress_lte_100"),
+            models.CheckConstraint(condition=Q(num_images__gte=1), name="generation_num_images_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model_id} {self.status} {self.id}"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES

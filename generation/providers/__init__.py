@@ -1,0 +1,24 @@
+"""Provider registry: the adapter for a provider name, and whether it can be used now."""
+
+from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
+from generation.providers.local import LocalProvider
+from ops.errors import ProviderUnavailable
+
+_REGISTRY: dict[str, Provider] = {
+    LocalProvider.name: LocalProvider(),
+}
+
+
+def get(name: str) -> Provider:
+    provider = _REGISTRY.get(name)
+    if provider is None or not provider.is_configured():
+        raise ProviderUnavailable(f"Provider '{name}' is not configured on this server")
+    return provider
+
+
+def is_available(name: str) -> bool:
+    provider = _REGISTRY.get(name)
+    return provider is not None and provider.is_configured()
+
+
+__all__ = ["Provider", "ProviderJob", "ProviderOutput", "Reporter", "Submission", "get", "is_available"]

@@ -1,0 +1,77 @@
+"""The interface every provider adapter implements (DESIGN.md §3)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ProviderJob:
+    """What a provider needs to know about one generation, independent of Django models."""
+
+    generation_id: str
+    model_id: str
+    upstream_model: str
+    kind: str
+    prompt: str
+    negative_prompt: str
+    width: int
+    height: int
+    num_images: int
+    seed: int
+    output_format: str
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProviderOutput:
+    data: bytes
+    format: str
+    width: int
+    height: int
+    type: str = "image"
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A provider's answer to submit: finished outputs, or the id of a job it queued."""
+
+    outputs: list[ProviderOutput] | None = None
+    request_id: str = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.outputs is not None
+
+
+@dataclass
+class Reporter:
+    """Lets a provider record progress and log lines on the generation while it works."""
+
+    on_progress: Callable[[int], None]
+    on_log: Callable[[str], None]
+
+    def progress(self, percent: int) -> None:
+        self.on_progress(max(0, min(100, int(percent))))
+
+    def log(self, message: str) -> None:
+        self.on_log(message)
+
+
+class Provider:
+    name: str = ""
+    capabilities: frozenset[str] = frozenset()
+
+    def is_configured(self) -> bool:
+        raise NotImplementedError
+
+    def submit(self, job: ProviderJob, *, reporter: Reporter) -> Submission:
+        raise NotImplementedError
+
+    def poll(self, request_id: str, *, reporter: Reporter) -> Submission:
+        """Asks a queued job how it is doing; ``finished`` when its outputs are ready."""
+        raise NotImplementedError(f"{self.name} answers inline and has nothing to poll")
+
+    def cancel(self, request_id: str) -> bool:
+        """Asks the provider to stop a job; False when it has no way to."""
+        return False

@@ -1,0 +1,114 @@
+from rest_framework import serializers
+
+from gallery.serializers import AssetSerializer
+from generation.models import Generation, Status
+
+
+class ImageSizeField(serializers.Field):
+    """A preset name (``square_hd``) or ``{"width": …, "height": …}``."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            return data
+        if isinstance(data, dict):
+            size = _SizeSerializer(data=data)
+            size.is_valid(raise_exception=True)
+            return dict(size.validated_data)
+        raise serializers.ValidationError('Use a preset name or {"width": …, "height": …}.')
+
+    def to_representation(self, value):
+        return value
+
+
+class _SizeSerializer(serializers.Serializer):
+    width = serializers.IntegerField(min_value=1, max_value=8192)
+    height = serializers.IntegerField(min_value=1, max_value=8192)
+
+
+class LoraSerializer(serializers.Serializer):
+    path = serializers.CharField(max_length=500)
+    scale = serializers.FloatField(min_value=0, max_value=4, default=1.0)
+
+
+class GenerateInputSerializer(serializers.Serializer):
+    """The union of the seeds' generate parameters (DESIGN.md §4)."""
+
+    model = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    prompt = serializers.CharField(required=False, allow_blank=True, max_length=2000, trim_whitespace=True)
+    negative_prompt = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    image_size = ImageSizeField(required=False)
+    width = serializers.IntegerField(required=False, min_value=1, max_value=8192)
+    height = serializers.IntegerField(required=False, min_value=1, max_value=8192)
+    num_images = serializers.IntegerField(required=False, min_value=1, max_value=4, default=1)
+    seed = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=2**32 - 1)
+    guidance_scale = serializers.FloatField(required=False, min_value=0, max_value=20)
+    cfg_scale = serializers.FloatField(required=False, min_value=0, max_value=20, write_only=True)
+    num_inference_steps = serializers.IntegerField(required=False, min_value=1, max_value=100)
+    steps = serializers.IntegerField(required=False, min_value=1, max_value=100, write_only=True)
+    loras = LoraSerializer(many=True, required=False)
+    strength = serializers.FloatField(required=False, min_value=0, max_value=1)
+    controlnet_conditioning_scale = serializers.FloatField(required=False, min_value=0, max_value=2)
+    enable_safety_checker = serializers.BooleanField(required=False)
+    format = serializers.ChoiceField(choices=["png", "jpeg", "jpg", "webp"], required=False, default="png")
+
+    PARAM_FIELDS = (
+        "guidance_scale",
+        "num_inference_steps",
+        "loras",
+        "strength",
+        "controlnet_conditioning_scale",
+        "enable_safety_checker",
+    )
+
+    def validate_format(self, value: str) -> str:
+        return "jpeg" if value == "jpg" else value
+
+    def validate(self, attrs):
+        # Seed 002 says cfg_scale and steps; the canonical names are guidance_scale and
+        # num_inference_steps.
+        if "cfg_scale" in attrs:
+            attrs.setdefault("guidance_scale", attrs.pop("cfg_scale"))
+        if "steps" in attrs:
+            attrs.setdefault("num_inference_steps", attrs.pop("steps"))
+        attrs["params"] = {name: attrs.pop(name) for name in self.PARAM_FIELDS if name in attrs}
+        return attrs
+
+
+class GenerationSerializer(serializers.ModelSerializer):
+    model = serializers.CharField(source="model_id")
+    images = AssetSerializer(source="assets", many=True, read_only=True)
+    credits_used = serializers.IntegerField(source="cost")
+
+    class Meta:
+        model = Generation
+        fields = [
+            "id",
+            "status",
+            "model",
+            "provider",
+            "prompt",
+            "final_prompt",
+            "negative_prompt",
+            "width",
+            "height",
+            "num_images",
+            "seed",
+            "output_format",
+            "params",
+            "credits_used",
+            "queue_position",
+            "progress",
+            "logs",
+            "error",
+            "error_type",
+            "images",
+            "created_at",
+            "queued_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class GenerationListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Status.choices, required=False)

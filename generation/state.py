@@ -1,0 +1,39 @@
+"""The generation state machine: which status may follow which.
+
+Every transition is a compare-and-swap UPDATE (``WHERE status IN allowed_from``), so two
+workers, a cancel and a webhook racing on one generation cannot both win.
+"""
+
+from django.utils import timezone
+
+from generation.models import Generation, Status
+
+ALLOWED_FROM: dict[str, frozenset[str]] = {
+    Status.IN_QUEUE: frozenset({Status.PENDING}),
+    Status.PROCESSING: frozenset({Status.IN_QUEUE}),
+    Status.COMPLETED: frozenset({Status.PROCESSING}),
+    Status.FAILED: frozenset({Status.PENDING, Status.IN_QUEUE, Status.PROCESSING}),
+    Status.CANCELLED: frozenset({Status.PENDING, Status.IN_QUEUE, Status.PROCESSING}),
+}
+
+
+class IllegalTransition(Exception):
+    pass
+
+
+def transition(*, generation_id, to: str, **fields) -> bool:
+    """Moves the generation to ``to`` if its current status allows it; True when it moved."""
+    if to not in ALLOWED_FROM:
+        raise IllegalTransition(f"No transition leads to {to!r}")
+    now = timezone.now()
+    if to == Status.IN_QUEUE:
+        fields.setdefault("queued_at", now)
+    elif to == Status.PROCESSING:
+        fields.setdefault("started_at", now)
+        fields.setdefault("queue_position", None)
+    else:
+        fields.setdefault("finished_at", now)
+        fields.setdefault("queue_position", None)
+    fields["updated_at"] = now
+    updated = Generation.objects.filter(pk=generation_id, status__in=ALLOWED_FROM[to]).update(status=to, **fields)
+    return bool(updated)

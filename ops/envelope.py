@@ -1,0 +1,20 @@
+"""The error envelope every API error is rendered in (DESIGN.md §4)."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from ops.request_context import get_request_id
+
+
+def error_body(*, message: str, type: str, status: int, details: Any = None, **extra: Any) -> dict:
+    body = {
+        "success": False,
+        "error": message,
+        "details": details,
+        "type": str(type),
+        "code": status,
+        "request_id": get_request_id(),
+        "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    body.update(extra)
+    return body

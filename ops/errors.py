@@ -1,0 +1,89 @@
+"""The application's exceptions. Each has a stable ``type`` and an HTTP status.
+
+Services raise these; the DRF exception handler (ops.exception_handler) renders them, DRF's own
+errors and Django's in the error envelope of the API.
+"""
+
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorType(StrEnum):
+    VALIDATION_ERROR = "validation_error"
+    PARSE_ERROR = "parse_error"
+    AUTHENTICATION_REQUIRED = "authentication_required"
+    PERMISSION_DENIED = "permission_denied"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    NOT_ACCEPTABLE = "not_acceptable"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    CONFLICT = "conflict"
+    IDEMPOTENCY_CONFLICT = "idempotency_conflict"
+    INSUFFICIENT_CREDITS = "insufficient_credits"
+    RATE_LIMITED = "rate_limited"
+    QUOTA_EXCEEDED = "quota_exceeded"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    PROVIDER_ERROR = "provider_error"
+    PROVIDER_UNAVAILABLE = "provider_unavailable"
+    SERVER_ERROR = "server_error"
+
+
+class ApplicationError(Exception):
+    http_status = 400
+    type = ErrorType.VALIDATION_ERROR
+    default_message = "Bad request"
+
+    def __init__(self, message: str | None = None, *, details: Any = None, **extra: Any) -> None:
+        self.message = message or self.default_message
+        self.details = details
+        self.extra = extra
+        super().__init__(self.message)
+
+
+class ValidationFailed(ApplicationError):
+    default_message = "Validation failed"
+
+
+class NotFound(ApplicationError):
+    http_status = 404
+    type = ErrorType.NOT_FOUND
+    default_message = "Not found"
+
+
+class Conflict(ApplicationError):
+    http_status = 409
+    type = ErrorType.CONFLICT
+    default_message = "Conflict"
+
+
+class IdempotencyConflict(Conflict):
+    type = ErrorType.IDEMPOTENCY_CONFLICT
+    default_message = "Idempotency-Key was already used with different parameters"
+
+
+class InsufficientCredits(ApplicationError):
+    http_status = 402
+    type = ErrorType.INSUFFICIENT_CREDITS
+    default_message = "Insufficient credits"
+
+
+class QuotaExceeded(ApplicationError):
+    http_status = 429
+    type = ErrorType.QUOTA_EXCEEDED
+    default_message = "Quota exceeded"
+
+
+class ProviderError(ApplicationError):
+    """The provider refused or failed the request (permanent)."""
+
+    http_status = 502
+    type = ErrorType.PROVIDER_ERROR
+    default_message = "The provider failed to generate the image"
+
+
+class ProviderUnavailable(ApplicationError):
+    """The provider is not configured, busy or unreachable (may be transient)."""
+
+    http_status = 503
+    type = ErrorType.PROVIDER_UNAVAILABLE
+    default_message = "The provider is unavailable"

@@ -1,0 +1,64 @@
+"""One DRF exception handler for the application's errors, DRF's and Django's."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+
+from ops.envelope import error_body
+from ops.errors import ApplicationError, ErrorType
+
+logger = logging.getLogger(__name__)
+
+_DRF_TYPES: list[tuple[type[drf.APIException], ErrorType, str]] = [
+    (drf.ParseError, ErrorType.PARSE_ERROR, "Malformed request body"),
+    (drf.NotAuthenticated, ErrorType.AUTHENTICATION_REQUIRED, "Authentication required"),
+    (drf.AuthenticationFailed, ErrorType.AUTHENTICATION_REQUIRED, "Invalid or expired credentials"),
+    (drf.PermissionDenied, ErrorType.PERMISSION_DENIED, "Permission denied"),
+    (drf.NotFound, ErrorType.NOT_FOUND, "Not found"),
+    (drf.MethodNotAllowed, ErrorType.METHOD_NOT_ALLOWED, "Method not allowed"),
+    (drf.NotAcceptable, ErrorType.NOT_ACCEPTABLE, "Not acceptable"),
+    (drf.UnsupportedMediaType, ErrorType.UNSUPPORTED_MEDIA_TYPE, "Unsupported media type"),
+    (drf.Throttled, ErrorType.RATE_LIMITED, "Too many requests, please try again later"),
+]
+
+
+def _drf_error(exc: drf.APIException) -> tuple[str, ErrorType, object]:
+    if isinstance(exc, drf.ValidationError):
+        return "Validation failed", ErrorType.VALIDATION_ERROR, exc.detail
+    for klass, error_type, message in _DRF_TYPES:
+        if isinstance(exc, klass):
+            detail = exc.detail if isinstance(exc.detail, str | list | dict) else str(exc.detail)
+            return message, error_type, str(detail) if detail != message else None
+    return str(exc.detail), ErrorType.SERVER_ERROR if exc.status_code >= 500 else ErrorType.VALIDATION_ERROR, None
+
+
+def envelope_exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        body = error_body(message=exc.message, type=exc.type, status=exc.http_status, details=exc.details, **exc.extra)
+        headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
+        return Response(body, status=exc.http_status, headers=headers)
+
+    if isinstance(exc, Http404):
+        exc = drf.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        exc = drf.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+
+    if isinstance(exc, drf.APIException):
+        message, error_type, details = _drf_error(exc)
+        headers = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))
+        body = error_body(message=message, type=error_type, status=exc.status_code, details=details)
+        return Response(body, status=exc.status_code, headers=headers)
+
+    logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
+    body = error_body(message="Internal server error", type=ErrorType.SERVER_ERROR, status=500)
+    return Response(body, status=500)

@@ -1,0 +1,66 @@
+"""Health checks of the services the platform depends on."""
+
+import time
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import connection
+
+
+def _check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def _check_cache() -> None:
+    key = f"health:{uuid.uuid4().hex}"
+    cache.set(key, "ok", timeout=10)
+    if cache.get(key) != "ok":
+        raise RuntimeError("cache did not return the value just written")
+    cache.delete(key)
+
+
+def _check_broker() -> None:
+    from config.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+
+
+def _check_storage() -> None:
+    name = default_storage.save(f"health/{uuid.uuid4().hex}.txt", ContentFile(b"ok"))
+    try:
+        if not default_storage.exists(name):
+            raise RuntimeError("storage did not keep the file just written")
+    finally:
+        default_storage.delete(name)
+
+
+def health_checks() -> dict[str, Callable[[], None]]:
+    checks: dict[str, Callable[[], None]] = {
+        "database": _check_database,
+        "cache": _check_cache,
+        "storage": _check_storage,
+    }
+    if settings.REDIS_URL:
+        checks["broker"] = _check_broker
+    return checks
+
+
+def run_health_checks() -> dict[str, dict]:
+    results = {}
+    for name, check in health_checks().items():
+        started = time.perf_counter()
+        try:
+            check()
+        except Exception as exc:  # noqa: BLE001 - any failure makes this check fail, with its reason
+            results[name] = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+        else:
+            results[name] = {"status": "ok"}
+        results[name]["duration_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    return results

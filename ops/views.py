@@ -1,0 +1,72 @@
+from datetime import UTC, datetime
+
+from django.http import JsonResponse
+from django.shortcuts import render
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ops.envelope import error_body
+from ops.errors import ErrorType
+from ops.health import run_health_checks
+
+
+class HealthView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(summary="Health of the database, cache, broker and storage")
+    def get(self, request):
+        checks = run_health_checks()
+        healthy = all(c["status"] == "ok" for c in checks.values())
+        body = {
+            "status": "ok" if healthy else "error",
+            "message": "Atelier is running" if healthy else "Atelier is degraded",
+            "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            "checks": checks,
+        }
+        return Response(body, status=200 if healthy else 503)
+
+
+def _wants_json(request) -> bool:
+    accept = request.headers.get("Accept", "")
+    return "text/html" not in accept or request.path.startswith(("/api/", "/admin/api/", "/auth/"))
+
+
+def _error_response(request, *, status: int, message: str, error_type: ErrorType, template: str):
+    if _wants_json(request):
+        return JsonResponse(error_body(message=message, type=error_type, status=status), status=status)
+    return render(request, template, {"status": status, "message": message}, status=status)
+
+
+def not_found(request, exception=None):
+    return _error_response(
+        request, status=404, message="Not found", error_type=ErrorType.NOT_FOUND, template="error.html"
+    )
+
+
+def permission_denied(request, exception=None):
+    return _error_response(
+        request,
+        status=403,
+        message="Permission denied",
+        error_type=ErrorType.PERMISSION_DENIED,
+        template="error.html",
+    )
+
+
+def bad_request(request, exception=None):
+    return _error_response(
+        request, status=400, message="Bad request", error_type=ErrorType.VALIDATION_ERROR, template="error.html"
+    )
+
+
+def server_error(request):
+    return _error_response(
+        request,
+        status=500,
+        message="Internal server error",
+        error_type=ErrorType.SERVER_ERROR,
+        template="error.html",
+    )
