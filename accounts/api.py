@@ -1,3 +1,4 @@
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,6 +20,8 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class MeView(APIView):
+    serializer_class = UserSerializer
+
     def get(self, request):
         return Response({"success": True, "user": UserSerializer(request.user).data})
 
@@ -41,10 +44,13 @@ class APIKeyCreateSerializer(serializers.Serializer):
 
 
 class APIKeyListView(APIView):
+    serializer_class = APIKeySerializer
+
     def get(self, request):
         keys = api_key_list(user=request.user)
         return Response({"success": True, "keys": APIKeySerializer(keys, many=True).data})
 
+    @extend_schema(request=APIKeyCreateSerializer, responses={201: APIKeySerializer})
     def post(self, request):
         payload = APIKeyCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -54,6 +60,7 @@ class APIKeyListView(APIView):
 
 
 class APIKeyDetailView(APIView):
+    @extend_schema(responses={200: OpenApiResponse(description="The key is revoked")})
     def delete(self, request, key_id):
         api_key = api_key_list(user=request.user).filter(pk=key_id).first()
         if api_key is None:

@@ -1,9 +1,22 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from gallery.serializers import AssetSerializer
 from generation.models import Generation, Status
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "example": "square_hd"},
+            {
+                "type": "object",
+                "properties": {"width": {"type": "integer"}, "height": {"type": "integer"}},
+                "required": ["width", "height"],
+            },
+        ]
+    }
+)
 class ImageSizeField(serializers.Field):
     """A preset name (``square_hd``) or ``{"width": …, "height": …}``."""
 

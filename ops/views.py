@@ -2,6 +2,7 @@ from datetime import UTC, datetime
 
 from django.http import JsonResponse
 from django.shortcuts import render
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -16,7 +17,7 @@ class HealthView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(summary="Health of the database, cache, broker and storage")
+    @extend_schema(summary="Health of the database, cache, broker and storage", responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         checks = run_health_checks()
         healthy = all(c["status"] == "ok" for c in checks.values())

@@ -1,0 +1,45 @@
+import io
+
+from PIL import Image
+
+LOCAL_MODEL = "local/procedural"
+
+
+def assert_envelope(response, status: int, error_type: str | None = None) -> dict:
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert body["success"] is False
+    assert body["code"] == status
+    assert body["error"]
+    assert body["request_id"] == response["X-Request-ID"]
+    assert body["timestamp"].endswith("Z")
+    if error_type:
+        assert body["type"] == error_type
+    return body
+
+
+def generate(client, **payload):
+    payload.setdefault("model", LOCAL_MODEL)
+    payload.setdefault("prompt", "a lighthouse at sunset")
+    return client.post("/api/generate", payload, format="json")
+
+
+def fetch_image(client, url: str) -> Image.Image:
+    response = client.get(url)
+    assert response.status_code == 200, response.content
+    data = b"".join(response.streaming_content)
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def pixels(client, url: str) -> bytes:
+    return fetch_image(client, url).tobytes()
+
+
+def generate_done(client, **payload) -> dict:
+    """Posts a generation and returns it as GET shows it once the request's work has run."""
+    response = generate(client, **payload)
+    assert response.status_code == 201, response.content
+    generation_id = response.json()["generation"]["id"]
+    return client.get(f"/api/generate/{generation_id}").json()["generation"]
