@@ -7,9 +7,16 @@ make every task run eagerly inside the web process, with the same task code.
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
 app = Celery("atelier")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Periodic work, kept in code so every deployment runs the same schedule (`celery beat`).
+app.conf.beat_schedule = {
+    "recover-stuck-generations": {"task": "generation.recover_stuck", "schedule": 60.0},
+    "forget-expired-idempotency-keys": {"task": "generation.expire_idempotency_keys", "schedule": crontab(minute=17)},
+}

@@ -1,23 +1,27 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.conf import settings
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from credits.selectors import credits_balance
 from gallery.serializers import AssetSerializer
 from generation import selectors, services
-from generation.models import Generation, Status
+from generation.event_stream import generation_event_stream
+from generation.models import TERMINAL_STATUSES, Generation, Status
 from generation.serializers import GenerateInputSerializer, GenerationListQuerySerializer, GenerationSerializer
-from ops.errors import NotFound
+from ops.errors import NotFound, ValidationFailed
 from ops.pagination import PageLimitPagination
 
 
 class GenerationViewSet(viewsets.GenericViewSet):
-    """Create generations, follow them, list them and cancel them."""
+    """Create generations, follow them (JSON or server-sent events), list them and cancel them."""
 
     serializer_class = GenerationSerializer
     pagination_class = PageLimitPagination
     results_key = "generations"
-    lookup_value_regex = "[0-9a-f-]{36}"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -26,18 +30,46 @@ class GenerationViewSet(viewsets.GenericViewSet):
         query.is_valid(raise_exception=True)
         return selectors.generation_list(user=self.request.user, status=query.validated_data.get("status"))
 
-    def _get_own(self, pk):
+    def _get_own(self, pk) -> Generation:
         generation = selectors.generation_get(user=self.request.user, generation_id=pk)
         if generation is None:
             raise NotFound("Generation not found")
         return generation
 
-    @extend_schema(request=GenerateInputSerializer, responses={201: GenerationSerializer})
+    @extend_schema(
+        request=GenerateInputSerializer,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        responses={
+            201: GenerationSerializer,
+            200: OpenApiResponse(GenerationSerializer, description="sync_mode: finished within the bound"),
+            202: OpenApiResponse(GenerationSerializer, description="sync_mode: still running at the bound"),
+        },
+    )
     def create(self, request):
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            http_status, body = self._create(request)
+            return Response(body, status=http_status)
+        if not 1 <= len(key) <= 255:
+            raise ValidationFailed(details={"Idempotency-Key": ["Use 1 to 255 characters."]})
+        fingerprint = services.request_fingerprint(method="POST", path=request.path, body=request.data)
+        http_status, body = services.idempotent_call(
+            user=request.user, key=key, fingerprint=fingerprint, produce=lambda: self._create(request)
+        )
+        return Response(body, status=http_status)
+
+    def _create(self, request) -> tuple[int, dict]:
         payload = GenerateInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         created = services.generation_create(user=request.user, data=payload.validated_data)
-        generation = self._get_own(created.pk)
+        http_status = status.HTTP_201_CREATED
+        if payload.validated_data["sync_mode"]:
+            generation = selectors.generation_wait(
+                user=request.user, generation_id=created.pk, timeout=settings.ATELIER_SYNC_TIMEOUT_SECONDS
+            )
+            http_status = status.HTTP_200_OK if generation.status in TERMINAL_STATUSES else status.HTTP_202_ACCEPTED
+        else:
+            generation = self._get_own(created.pk)
         body = {
             "success": True,
             "generation": self.get_serializer(generation).data,
@@ -46,7 +78,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
         }
         if generation.status == Status.COMPLETED:
             body["results"] = AssetSerializer(generation.assets.all(), many=True, context={"request": request}).data
-        return Response(body, status=status.HTTP_201_CREATED)
+        return http_status, body
 
     @extend_schema(parameters=[OpenApiParameter("status", str, enum=Status.values)])
     def list(self, request):
@@ -56,7 +88,26 @@ class GenerationViewSet(viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         return Response({"success": True, "generation": self.get_serializer(self._get_own(pk)).data})
 
-    @extend_schema(summary="Cancel a queued or running generation", responses={200: None})
+    @extend_schema(summary="Cancel a queued or running generation", responses={200: OpenApiTypes.OBJECT})
     def destroy(self, request, pk=None):
         services.generation_cancel(generation=self._get_own(pk))
         return Response({"success": True, "message": "Generation cancelled successfully"})
+
+    @extend_schema(
+        summary="Live events (text/event-stream) until the generation ends",
+        parameters=[OpenApiParameter("Last-Event-ID", int, OpenApiParameter.HEADER)],
+        responses={(200, "text/event-stream"): OpenApiTypes.STR},
+    )
+    @action(detail=True, methods=["get"])
+    def events(self, request, pk=None):
+        generation = self._get_own(pk)
+        last_event_id = request.headers.get("Last-Event-ID", "0")
+        if not last_event_id.isdigit():
+            raise ValidationFailed(details={"Last-Event-ID": ["Must be an event id."]})
+        response = StreamingHttpResponse(
+            generation_event_stream(generation_id=generation.pk, last_event_id=int(last_event_id)),
+            content_type="text/event-stream",
+        )
+        response["Cache-Control"] = "no-cache"
+        response["X-Accel-Buffering"] = "no"
+        return response

@@ -43,6 +43,9 @@ class Generation(models.Model):
     logs = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
     error_type = models.CharField(max_length=50, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="How many times a worker has claimed it.")
+    dispatched_at = models.DateTimeField(null=True, blank=True, help_text="When its last task message was sent.")
+    next_poll_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     queued_at = models.DateTimeField(null=True, blank=True)
@@ -66,3 +69,48 @@ class Generation(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+
+class GenerationEvent(models.Model):
+    """What happened to a generation, in order: the feed of its server-sent events.
+
+    The primary key is the event id clients send back in ``Last-Event-ID`` to resume.
+    """
+
+    class Type(models.TextChoices):
+        STATUS = "status", "Status"
+        PROGRESS = "progress", "Progress"
+        LOG = "log", "Log"
+
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=20, choices=Type.choices)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["generation", "id"], name="generation_event_feed")]
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.pk} of {self.generation_id}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a request sent with an ``Idempotency-Key``, replayed for 24 hours."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="Hash of the request's method, path and body.")
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_one_per_user_key")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.user_id})"
+
+    @property
+    def is_complete(self) -> bool:
+        return self.response_status is not None

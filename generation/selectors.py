@@ -1,7 +1,9 @@
-from django.db.models import Prefetch, QuerySet
+import time
+
+from django.db.models import Prefetch, Q, QuerySet
 
 from gallery.models import Asset
-from generation.models import Generation
+from generation.models import TERMINAL_STATUSES, Generation, GenerationEvent, Status
 
 
 def _with_assets(queryset: QuerySet[Generation]) -> QuerySet[Generation]:
@@ -19,3 +21,28 @@ def generation_list(*, user, status: str | None = None) -> QuerySet[Generation]:
 
 def generation_get(*, user, generation_id) -> Generation | None:
     return _with_assets(Generation.objects.filter(user=user, pk=generation_id)).first()
+
+
+def generation_queue_position(*, generation: Generation) -> int | None:
+    """How many jobs are ahead of this one in its provider's queue (0 = next), while queued."""
+    if generation.status != Status.IN_QUEUE or generation.queued_at is None:
+        return None
+    return Generation.objects.filter(
+        Q(queued_at__lt=generation.queued_at) | Q(queued_at=generation.queued_at, pk__lt=generation.pk),
+        provider=generation.provider,
+        status=Status.IN_QUEUE,
+    ).count()
+
+
+def generation_wait(*, user, generation_id, timeout: float, interval: float = 0.1) -> Generation | None:
+    """Re-reads the generation until it ends or ``timeout`` passes. Holds no transaction."""
+    deadline = time.monotonic() + timeout
+    while True:
+        generation = generation_get(user=user, generation_id=generation_id)
+        if generation is None or generation.status in TERMINAL_STATUSES or time.monotonic() >= deadline:
+            return generation
+        time.sleep(min(interval, max(deadline - time.monotonic(), 0)))
+
+
+def generation_events_after(*, generation_id, after_id: int) -> list[GenerationEvent]:
+    return list(GenerationEvent.objects.filter(generation_id=generation_id, pk__gt=after_id).order_by("pk"))

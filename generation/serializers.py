@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from gallery.serializers import AssetSerializer
 from generation.models import Generation, Status
+from generation.selectors import generation_queue_position
 
 
 @extend_schema_field(
@@ -63,6 +64,7 @@ class GenerateInputSerializer(serializers.Serializer):
     controlnet_conditioning_scale = serializers.FloatField(required=False, min_value=0, max_value=2)
     enable_safety_checker = serializers.BooleanField(required=False)
     format = serializers.ChoiceField(choices=["png", "jpeg", "jpg", "webp"], required=False, default="png")
+    sync_mode = serializers.BooleanField(required=False, default=False)
 
     PARAM_FIELDS = (
         "guidance_scale",
@@ -91,6 +93,7 @@ class GenerationSerializer(serializers.ModelSerializer):
     model = serializers.CharField(source="model_id")
     images = AssetSerializer(source="assets", many=True, read_only=True)
     credits_used = serializers.IntegerField(source="cost")
+    queue_position = serializers.SerializerMethodField()
 
     class Meta:
         model = Generation
@@ -121,6 +124,9 @@ class GenerationSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
+
+    def get_queue_position(self, generation: Generation) -> int | None:
+        return generation_queue_position(generation=generation)
 
 
 class GenerationListQuerySerializer(serializers.Serializer):

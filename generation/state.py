@@ -1,15 +1,19 @@
 """The generation state machine: which status may follow which.
 
 Every transition is a compare-and-swap UPDATE (``WHERE status IN allowed_from``), so two
-workers, a cancel and a webhook racing on one generation cannot both win.
+workers, a cancel and a webhook racing on one generation cannot both win. The winner records
+a status event for the generation's live feed in the same transaction.
 """
 
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from generation.models import Generation, Status
+from generation.models import Generation, GenerationEvent, Status
 
 ALLOWED_FROM: dict[str, frozenset[str]] = {
-    Status.IN_QUEUE: frozenset({Status.PENDING}),
+    # processing → in_queue is a retry after a transient error or a recovered dead worker.
+    Status.IN_QUEUE: frozenset({Status.PENDING, Status.PROCESSING}),
     Status.PROCESSING: frozenset({Status.IN_QUEUE}),
     Status.COMPLETED: frozenset({Status.PROCESSING}),
     Status.FAILED: frozenset({Status.PENDING, Status.IN_QUEUE, Status.PROCESSING}),
@@ -30,10 +34,18 @@ def transition(*, generation_id, to: str, **fields) -> bool:
         fields.setdefault("queued_at", now)
     elif to == Status.PROCESSING:
         fields.setdefault("started_at", now)
-        fields.setdefault("queue_position", None)
+        fields.setdefault("attempts", F("attempts") + 1)
     else:
         fields.setdefault("finished_at", now)
+    if to != Status.IN_QUEUE:
         fields.setdefault("queue_position", None)
     fields["updated_at"] = now
-    updated = Generation.objects.filter(pk=generation_id, status__in=ALLOWED_FROM[to]).update(status=to, **fields)
+    with transaction.atomic():
+        updated = Generation.objects.filter(pk=generation_id, status__in=ALLOWED_FROM[to]).update(status=to, **fields)
+        if updated:
+            data = {"status": to}
+            for key in ("error", "error_type", "progress"):
+                if key in fields:
+                    data[key] = fields[key]
+            GenerationEvent.objects.create(generation_id=generation_id, type=GenerationEvent.Type.STATUS, data=data)
     return bool(updated)

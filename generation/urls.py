@@ -9,4 +9,5 @@ urlpatterns = [
         GenerationViewSet.as_view({"get": "retrieve", "delete": "destroy"}),
         name="generation-detail",
     ),
+    path("api/generate/<uuid:pk>/events", GenerationViewSet.as_view({"get": "events"}), name="generation-events"),
 ]

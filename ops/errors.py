@@ -87,3 +87,9 @@ class ProviderUnavailable(ApplicationError):
     http_status = 503
     type = ErrorType.PROVIDER_UNAVAILABLE
     default_message = "The provider is unavailable"
+
+
+class ProviderTransient(ProviderUnavailable):
+    """A failure worth retrying: timeout, 429 or 5xx from the provider."""
+
+    default_message = "The provider is busy; please try again"

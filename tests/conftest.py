@@ -72,3 +72,17 @@ def staff(db):
 @pytest.fixture
 def anon(db):
     return Client()
+
+
+@pytest.fixture(autouse=True)
+def _catalog_after_flush(request):
+    """Transactional tests flush every table, the seeded catalog too: seed it again."""
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and marker.kwargs.get("transaction")):
+        return
+    request.getfixturevalue("transactional_db")
+    from catalog.models import AIModel
+    from catalog.seed_models import MODELS
+
+    if not AIModel.objects.exists():
+        AIModel.objects.bulk_create([AIModel(**row) for row in MODELS])

@@ -187,6 +187,27 @@ ATELIER_MAX_PROMPT_LENGTH = 2000
 ATELIER_MAX_NEGATIVE_PROMPT_LENGTH = 1000
 ATELIER_MAX_SEED = 2**32
 
+# The job system. Time limits are per provider queue (seconds); a job still "processing" after
+# its hard limit plus the grace period belonged to a worker that died and is recovered.
+ATELIER_PROVIDER_TIME_LIMITS = {
+    "default": {"soft": 300, "hard": 360},
+    "local": {"soft": 120, "hard": 150},
+    "comfyui": {"soft": 900, "hard": 960},
+}
+ATELIER_RECOVERY_GRACE_SECONDS = env.int("ATELIER_RECOVERY_GRACE_SECONDS", default=60)
+# A job queued at a hosted provider that has not finished after this long is failed and refunded.
+ATELIER_UPSTREAM_DEADLINE_SECONDS = env.int("ATELIER_UPSTREAM_DEADLINE_SECONDS", default=1800)
+# A queued job whose message was sent this long ago without being claimed gets its message again.
+ATELIER_REDISPATCH_AFTER_SECONDS = env.int("ATELIER_REDISPATCH_AFTER_SECONDS", default=600)
+ATELIER_MAX_ATTEMPTS = env.int("ATELIER_MAX_ATTEMPTS", default=3)
+ATELIER_RETRY_BACKOFF_SECONDS = 2.0
+ATELIER_RETRY_BACKOFF_MAX_SECONDS = 60.0
+ATELIER_POLL_INTERVAL_SECONDS = 1.0
+ATELIER_POLL_INTERVAL_MAX_SECONDS = 30.0
+ATELIER_SYNC_TIMEOUT_SECONDS = env.float("ATELIER_SYNC_TIMEOUT_SECONDS", default=60.0)
+ATELIER_EVENT_STREAM_MAX_SECONDS = env.int("ATELIER_EVENT_STREAM_MAX_SECONDS", default=900)
+ATELIER_IDEMPOTENCY_TTL_HOURS = 24
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

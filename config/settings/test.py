@@ -4,11 +4,14 @@ Tasks run eagerly here; tests that exercise real workers configure the broker th
 """
 
 from .base import *  # noqa: F403
-from .base import REDIS_URL
+from .base import DATABASES, REDIS_URL, env
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
+# Worker threads and processes open their own connections; close them after each task so the
+# test database can be dropped at the end.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 LOGGING_CONFIG = None
 

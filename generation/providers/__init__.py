@@ -9,6 +9,15 @@ _REGISTRY: dict[str, Provider] = {
 }
 
 
+def register(provider: Provider) -> None:
+    """Adds an adapter under its name (self-hosted deployments may plug in their own)."""
+    _REGISTRY[provider.name] = provider
+
+
+def unregister(name: str) -> None:
+    _REGISTRY.pop(name, None)
+
+
 def get(name: str) -> Provider:
     provider = _REGISTRY.get(name)
     if provider is None or not provider.is_configured():
@@ -21,4 +30,14 @@ def is_available(name: str) -> bool:
     return provider is not None and provider.is_configured()
 
 
-__all__ = ["Provider", "ProviderJob", "ProviderOutput", "Reporter", "Submission", "get", "is_available"]
+__all__ = [
+    "Provider",
+    "ProviderJob",
+    "ProviderOutput",
+    "Reporter",
+    "Submission",
+    "get",
+    "is_available",
+    "register",
+    "unregister",
+]

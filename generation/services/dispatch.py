@@ -1,0 +1,58 @@
+"""Sending task messages: one queue per provider, with that provider's time limits."""
+
+import random
+import time
+
+from django.conf import settings
+from django.utils import timezone
+
+from generation.models import Generation
+
+
+def provider_time_limits(provider: str) -> dict[str, int]:
+    limits = settings.ATELIER_PROVIDER_TIME_LIMITS
+    return limits.get(provider, limits["default"])
+
+
+def provider_queue(provider: str) -> str:
+    return f"generation.{provider}"
+
+
+def backoff_seconds(attempt: int, *, base: float, cap: float) -> float:
+    """Exponential backoff with full jitter (AWS architecture blog's recommendation)."""
+    return random.uniform(0, min(cap, base * 2**attempt))
+
+
+def _send(task, *, countdown: float | None, **options) -> None:
+    if task.app.conf.task_always_eager and countdown:
+        # Tasks run in this process (no broker): a countdown must really wait, or a poll
+        # loop would hammer the provider.
+        time.sleep(countdown)
+    task.apply_async(countdown=countdown, **options)
+
+
+def generation_dispatch(*, generation_id, countdown: float | None = None) -> None:
+    from generation.tasks import run_generation
+
+    provider = Generation.objects.values_list("provider", flat=True).get(pk=generation_id)
+    limits = provider_time_limits(provider)
+    Generation.objects.filter(pk=generation_id).update(dispatched_at=timezone.now())
+    _send(
+        run_generation,
+        args=[str(generation_id)],
+        queue=provider_queue(provider),
+        countdown=countdown,
+        soft_time_limit=limits["soft"],
+        time_limit=limits["hard"],
+    )
+
+
+def generation_schedule_poll(*, generation_id, provider: str, attempt: int) -> None:
+    from generation.tasks import poll_generation
+
+    delay = min(
+        settings.ATELIER_POLL_INTERVAL_MAX_SECONDS,
+        settings.ATELIER_POLL_INTERVAL_SECONDS * 1.5**attempt,
+    )
+    Generation.objects.filter(pk=generation_id).update(next_poll_at=timezone.now() + timezone.timedelta(seconds=delay))
+    _send(poll_generation, args=[str(generation_id), attempt], queue=provider_queue(provider), countdown=delay)

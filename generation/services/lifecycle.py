@@ -1,0 +1,154 @@
+"""Creating a generation and every way it can end: complete, fail, cancel."""
+
+import logging
+import secrets
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+
+from catalog.models import AIModel
+from catalog.selectors import model_get
+from credits.services import credits_debit, credits_refund_generation
+from gallery.services import asset_create
+from generation import providers
+from generation.models import Generation, Status
+from generation.providers import ProviderOutput
+from generation.services.dispatch import generation_dispatch
+from generation.services.events import generation_record_log
+from generation.state import transition
+from generation.validation import generation_spec_build
+from ops.errors import Conflict, ErrorType, ValidationFailed
+
+logger = logging.getLogger(__name__)
+
+
+def _resolve_model(ref: str | None) -> AIModel:
+    ref = ref or settings.ATELIER_DEFAULT_MODEL
+    model = model_get(ref=ref)
+    if model is None:
+        raise ValidationFailed("Invalid model selected", details={"model": [f"Unknown model '{ref}'."]})
+    return model
+
+
+def generation_create(*, user, data: dict) -> Generation:
+    """Validates, reserves the credits and saves the generation in one transaction.
+
+    The run is enqueued only once that transaction has committed, so a worker never sees a
+    generation that does not exist yet, and nothing is charged for a request that fails here.
+    """
+    model = _resolve_model(data.get("model"))
+    spec = generation_spec_build(model=model, data=data)
+    providers.get(model.provider)
+    seed = spec.seed if spec.seed is not None else secrets.randbelow(settings.ATELIER_MAX_SEED)
+    cost = model.credit_cost * spec.num_images
+
+    with transaction.atomic():
+        generation = Generation.objects.create(
+            user=user,
+            model=model,
+            provider=model.provider,
+            prompt=spec.prompt,
+            final_prompt=spec.prompt,
+            negative_prompt=spec.negative_prompt,
+            width=spec.width,
+            height=spec.height,
+            num_images=spec.num_images,
+            seed=seed,
+            output_format=spec.output_format,
+            params=spec.params,
+            cost=cost,
+        )
+        credits_debit(user=user, amount=cost, reason=f"{model.name} × {spec.num_images}", generation=generation)
+        transaction.on_commit(partial(generation_enqueue, generation_id=generation.pk))
+    return generation
+
+
+def generation_enqueue(*, generation_id) -> None:
+    """pending → in_queue, then the task message. A broker that is down fails it with a refund."""
+    if not transition(generation_id=generation_id, to=Status.IN_QUEUE):
+        return
+    try:
+        generation_dispatch(generation_id=generation_id)
+    except Exception:
+        logger.exception("Could not enqueue generation %s", generation_id)
+        generation_fail(
+            generation_id=generation_id,
+            message="The job queue is unavailable; your credits were refunded.",
+            error_type=ErrorType.PROVIDER_UNAVAILABLE,
+        )
+
+
+class _Discarded(Exception):
+    pass
+
+
+def generation_complete(*, generation: Generation, outputs: list[ProviderOutput]) -> bool:
+    """Stores the outputs as assets and completes the generation.
+
+    If the generation was cancelled (or failed) meanwhile the outputs are discarded: the rows
+    roll back and the files just written are removed.
+    """
+    stored = []
+    try:
+        with transaction.atomic():
+            for output in outputs:
+                stored.append(
+                    asset_create(
+                        owner=generation.user,
+                        data=output.data,
+                        format=output.format,
+                        width=output.width,
+                        height=output.height,
+                        type=output.type,
+                        generation=generation,
+                        prompt=generation.prompt,
+                        model=generation.model_id,
+                        seed=output.seed,
+                    )
+                )
+            if not transition(generation_id=generation.pk, to=Status.COMPLETED, progress=100):
+                raise _Discarded
+    except _Discarded:
+        for asset in stored:
+            asset.file.storage.delete(asset.file.name)
+        return False
+    generation_record_log(generation_id=generation.pk, message=f"Completed with {len(outputs)} output(s)")
+    return True
+
+
+def generation_fail(*, generation_id, message: str, error_type: str = ErrorType.PROVIDER_ERROR) -> bool:
+    """Fails the generation and refunds it, in one transaction; False if it had already ended."""
+    with transaction.atomic():
+        if not transition(generation_id=generation_id, to=Status.FAILED, error=message, error_type=str(error_type)):
+            return False
+        generation = Generation.objects.select_related("user").get(pk=generation_id)
+        credits_refund_generation(generation=generation, reason=f"Refund: generation failed ({message[:200]})")
+    return True
+
+
+def generation_cancel(*, generation: Generation) -> None:
+    """Cancels a queued or running generation and refunds it; 409 once it has ended.
+
+    A queued job is never claimed afterwards (the claim needs ``in_queue``). A running one is
+    cancelled upstream where the provider can; otherwise its result is discarded on arrival.
+    """
+    with transaction.atomic():
+        moved = transition(
+            generation_id=generation.pk, to=Status.CANCELLED, error="Cancelled by the user", error_type="cancelled"
+        )
+        if not moved:
+            current = Generation.objects.values_list("status", flat=True).get(pk=generation.pk)
+            raise Conflict(f"Generation is already {current} and cannot be cancelled")
+        credits_refund_generation(generation=generation, reason="Refund: generation cancelled")
+    request_id = Generation.objects.values_list("provider_request_id", flat=True).get(pk=generation.pk)
+    if request_id:
+        generation_cancel_upstream(provider_name=generation.provider, request_id=request_id)
+
+
+def generation_cancel_upstream(*, provider_name: str, request_id: str) -> None:
+    try:
+        providers.get(provider_name).cancel(request_id)
+    except Exception:
+        # The user's cancel stands either way: a result that still arrives is discarded.
+        logger.warning("Upstream cancel of %s at %s failed", request_id, provider_name, exc_info=True)

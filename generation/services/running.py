@@ -1,0 +1,128 @@
+"""A worker's side of a generation: claim it, have the provider make it, follow queued jobs."""
+
+import logging
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+
+from generation import providers
+from generation.models import Generation, Status
+from generation.providers import ProviderJob, Reporter, Submission
+from generation.services.dispatch import backoff_seconds, generation_dispatch, generation_schedule_poll
+from generation.services.events import generation_record_log, generation_record_progress
+from generation.services.lifecycle import generation_complete, generation_fail
+from generation.state import transition
+from ops.errors import ApplicationError, ErrorType, ProviderTransient
+
+logger = logging.getLogger(__name__)
+
+
+def _job(generation: Generation) -> ProviderJob:
+    return ProviderJob(
+        generation_id=str(generation.pk),
+        model_id=generation.model_id,
+        upstream_model=generation.model.upstream_id,
+        kind=generation.model.kind,
+        prompt=generation.final_prompt,
+        negative_prompt=generation.negative_prompt,
+        width=generation.width,
+        height=generation.height,
+        num_images=generation.num_images,
+        seed=generation.seed,
+        output_format=generation.output_format,
+        params=generation.params,
+    )
+
+
+def _reporter(generation_id) -> Reporter:
+    return Reporter(
+        on_progress=lambda percent: generation_record_progress(generation_id=generation_id, percent=percent),
+        on_log=lambda message: generation_record_log(generation_id=generation_id, message=message),
+    )
+
+
+def generation_run(*, generation_id) -> None:
+    """Claims the generation and has its provider make it. Safe to call twice: only one claims.
+
+    Inline providers answer with the outputs. Queued ones answer with their request id and the
+    worker returns at once; poll tasks (or the provider's webhook) follow the job from there.
+    """
+    if not transition(generation_id=generation_id, to=Status.PROCESSING):
+        return
+    generation = Generation.objects.select_related("model", "user").get(pk=generation_id)
+    reporter = _reporter(generation_id)
+    try:
+        reporter.log(f"Started on {generation.provider} (attempt {generation.attempts})")
+        provider = providers.get(generation.provider)
+        submission = provider.submit(_job(generation), reporter=reporter)
+        _handle(generation=generation, submission=submission, attempt=0)
+    except ProviderTransient as exc:
+        _retry_or_fail(generation=generation, error=exc)
+    except SoftTimeLimitExceeded:
+        generation_fail(
+            generation_id=generation_id,
+            message=f"The provider did not finish within {generation.provider}'s time limit",
+            error_type=ErrorType.PROVIDER_UNAVAILABLE,
+        )
+    except ApplicationError as exc:
+        generation_fail(generation_id=generation_id, message=exc.message, error_type=exc.type)
+    except Exception as exc:  # noqa: BLE001 - logged with its traceback by _fail_unexpected
+        _fail_unexpected(generation=generation, exc=exc)
+
+
+def generation_poll(*, generation_id, attempt: int) -> None:
+    """Asks the provider how a queued job is doing; schedules the next poll with backoff."""
+    generation = Generation.objects.select_related("model", "user").filter(pk=generation_id).first()
+    if generation is None or generation.status != Status.PROCESSING or not generation.provider_request_id:
+        return
+    try:
+        submission = providers.get(generation.provider).poll(
+            generation.provider_request_id, reporter=_reporter(generation_id)
+        )
+        _handle(generation=generation, submission=submission, attempt=attempt + 1)
+    except ProviderTransient as exc:
+        logger.info("Transient error polling %s: %s", generation_id, exc.message)
+        generation_schedule_poll(generation_id=generation_id, provider=generation.provider, attempt=attempt + 1)
+    except ApplicationError as exc:
+        generation_fail(generation_id=generation_id, message=exc.message, error_type=exc.type)
+    except Exception as exc:  # noqa: BLE001 - logged with its traceback by _fail_unexpected
+        _fail_unexpected(generation=generation, exc=exc)
+
+
+def _handle(*, generation: Generation, submission: Submission, attempt: int) -> None:
+    if submission.finished:
+        generation_complete(generation=generation, outputs=submission.outputs)
+        return
+    if submission.request_id and submission.request_id != generation.provider_request_id:
+        Generation.objects.filter(pk=generation.pk).update(provider_request_id=submission.request_id)
+        generation.provider_request_id = submission.request_id
+    generation_schedule_poll(generation_id=generation.pk, provider=generation.provider, attempt=attempt)
+
+
+def _retry_or_fail(*, generation: Generation, error: ProviderTransient) -> None:
+    if generation.attempts >= settings.ATELIER_MAX_ATTEMPTS:
+        generation_fail(
+            generation_id=generation.pk,
+            message=f"{error.message} (gave up after {generation.attempts} attempts)",
+            error_type=error.type,
+        )
+        return
+    delay = backoff_seconds(
+        generation.attempts,
+        base=settings.ATELIER_RETRY_BACKOFF_SECONDS,
+        cap=settings.ATELIER_RETRY_BACKOFF_MAX_SECONDS,
+    )
+    generation_record_log(generation_id=generation.pk, message=f"{error.message}; retrying in {delay:.1f} s")
+    if transition(generation_id=generation.pk, to=Status.IN_QUEUE):
+        generation_dispatch(generation_id=generation.pk, countdown=delay)
+
+
+def _fail_unexpected(*, generation: Generation, exc: Exception) -> None:
+    # Whatever went wrong, the user gets a failed generation and their credits back rather
+    # than a job that stays "processing".
+    logger.exception("Generation %s failed on %s", generation.pk, generation.provider)
+    generation_fail(
+        generation_id=generation.pk,
+        message=f"The provider failed to generate the image: {exc}",
+        error_type=ErrorType.PROVIDER_ERROR,
+    )

@@ -1,0 +1,93 @@
+import time
+
+import pytest
+
+from catalog.models import AIModel
+from generation import providers
+from tests.fakes.providers import GatedProvider, QueuedProvider
+
+JOB_QUEUES = ["generation.local", "generation.gated", "generation.queued"]
+
+
+def _model_for(provider_name: str) -> AIModel:
+    return AIModel.objects.create(
+        id=f"test/{provider_name}",
+        name=f"Test {provider_name}",
+        provider=provider_name,
+        kind="text-to-image",
+        min_width=64,
+        max_width=2048,
+        min_height=64,
+        max_height=2048,
+        default_width=128,
+        default_height=128,
+    )
+
+
+@pytest.fixture
+def gated(db):
+    provider = GatedProvider()
+    providers.register(provider)
+    _model_for(provider.name)
+    yield provider
+    provider.gate.set()
+    providers.unregister(provider.name)
+
+
+@pytest.fixture
+def queued(db, settings):
+    settings.ATELIER_POLL_INTERVAL_SECONDS = 0.02
+    settings.ATELIER_POLL_INTERVAL_MAX_SECONDS = 0.1
+    provider = QueuedProvider()
+    providers.register(provider)
+    _model_for(provider.name)
+    yield provider
+    providers.unregister(provider.name)
+
+
+@pytest.fixture
+def broker(settings):
+    """Real Redis as the broker, tasks sent as messages (not run in process)."""
+    import redis
+
+    from config.celery import app
+
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    app.conf.task_always_eager = False
+    yield app
+    app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def start_worker(broker):
+    """Starts a real Celery worker (thread pool) consuming the job queues from Redis."""
+    from celery.contrib.testing.worker import start_worker as celery_start_worker
+
+    stack = []
+
+    def start(concurrency: int = 4):
+        manager = celery_start_worker(
+            broker,
+            pool="threads",
+            concurrency=concurrency,
+            perform_ping_check=False,
+            queues=JOB_QUEUES,
+            loglevel="WARNING",
+            shutdown_timeout=30,
+        )
+        manager.__enter__()
+        stack.append(manager)
+
+    yield start
+    for manager in reversed(stack):
+        manager.__exit__(None, None, None)
+
+
+def wait_until(predicate, timeout: float = 60.0, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
