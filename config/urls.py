@@ -8,7 +8,6 @@ from ops.views import HealthView
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("health", HealthView.as_view(), name="health"),
-    path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("", include("accounts.urls")),
@@ -16,6 +15,8 @@ urlpatterns = [
     path("", include("credits.urls")),
     path("", include("gallery.urls")),
     path("", include("generation.urls")),
+    # Last: the apps' own routes under /admin/api/ must match before the admin's catch-all.
+    path("admin/", admin.site.urls),
 ]
 
 handler400 = "ops.views.bad_request"
