@@ -1,13 +1,27 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from accounts.models import APIKey, User
 from accounts.services import api_key_revoke
+from credits.models import LedgerEntry
+from gallery.models import Asset
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    list_display = ["email", "username", "full_name", "credit_balance", "is_active", "is_staff", "date_joined"]
+    list_display = [
+        "email",
+        "full_name",
+        "credit_balance",
+        "credits_used",
+        "image_count",
+        "last_login",
+        "is_active",
+        "is_staff",
+        "date_joined",
+    ]
     list_filter = ["is_active", "is_staff", "is_superuser", "date_joined"]
     search_fields = ["email", "username", "full_name"]
     ordering = ["-date_joined"]
@@ -18,7 +32,31 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "username", "password1", "password2"]})]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("credit_account")
+        # Subqueries rather than joins: two aggregates over joins would multiply each other.
+        images = Asset.objects.filter(owner=OuterRef("pk")).values("owner").annotate(n=Count("pk")).values("n")
+        spent = (
+            LedgerEntry.objects.filter(user=OuterRef("pk"), kind__in=["debit", "refund"])
+            .values("user")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("credit_account")
+            .annotate(
+                image_total=Coalesce(Subquery(images), 0),
+                credits_spent=Coalesce(Subquery(spent), 0) * -1,
+            )
+        )
+
+    @admin.display(description="Images", ordering="image_total")
+    def image_count(self, user: User) -> int:
+        return user.image_total
+
+    @admin.display(description="Credits used", ordering="credits_spent")
+    def credits_used(self, user: User) -> int:
+        return user.credits_spent
 
     @admin.display(description="Credits", ordering="credit_account__balance")
     def credit_balance(self, user: User) -> int | None:

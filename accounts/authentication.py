@@ -22,9 +22,20 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
         if api_key is None:
             raise exceptions.AuthenticationFailed("Invalid or expired token")
         if not api_key.user.is_active:
-            raise exceptions.AuthenticationFailed("User inactive or deleted")
+            raise exceptions.PermissionDenied("This account is disabled")
         api_key_touch(api_key=api_key)
         return api_key.user, api_key
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """DRF's session authentication, keeping deactivated users so they get a 403, not a 401."""
+
+    def authenticate(self, request):
+        user = getattr(request._request, "user", None)
+        if not user or not user.is_authenticated:
+            return None
+        self.enforce_csrf(request)
+        return user, None

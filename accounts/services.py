@@ -10,9 +10,9 @@ from credits.services import credits_account_open
 
 @transaction.atomic
 def user_create(*, email: str, password: str | None = None, full_name: str = "", **extra) -> User:
-    """Creates a user with their credit account and the starting grant."""
+    """Creates a user with their credit account and the starting grant (opened on save)."""
     user = User.objects.create_user(email=email, password=password, full_name=full_name, **extra)
-    credits_account_open(user=user)
+    credits_account_open(user=user)  # idempotent: makes the dependency explicit for readers
     return user
 
 

@@ -6,6 +6,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from catalog.selectors import model_get
 from credits.selectors import credits_balance
 from gallery.serializers import AssetSerializer
 from generation import selectors, services
@@ -14,6 +15,14 @@ from generation.models import TERMINAL_STATUSES, Generation, Status
 from generation.serializers import GenerateInputSerializer, GenerationListQuerySerializer, GenerationSerializer
 from ops.errors import NotFound, ValidationFailed
 from ops.pagination import PageLimitPagination
+from ops.throttling import rate_limit_hit
+
+
+def _model_rate_limit_hit(request, *, model_ref: str | None) -> None:
+    """Per-model limits from the catalog (seed 000), counted per user."""
+    model = model_get(ref=model_ref or settings.ATELIER_DEFAULT_MODEL)
+    if model is not None and model.rate_limit:
+        rate_limit_hit(request, group=f"model:{model.pk}", rate=model.rate_limit)
 
 
 class GenerationViewSet(viewsets.GenericViewSet):
@@ -22,6 +31,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
     serializer_class = GenerationSerializer
     pagination_class = PageLimitPagination
     results_key = "generations"
+    ratelimit_groups = {"create": "generation"}
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -61,6 +71,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
     def _create(self, request) -> tuple[int, dict]:
         payload = GenerateInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
+        _model_rate_limit_hit(request, model_ref=payload.validated_data.get("model"))
         created = services.generation_create(user=request.user, data=payload.validated_data)
         http_status = status.HTTP_201_CREATED
         if payload.validated_data["sync_mode"]:

@@ -6,10 +6,10 @@ from typing import Any
 from ops.request_context import get_request_id
 
 
-def error_body(*, message: str, type: str, status: int, details: Any = None, **extra: Any) -> dict:
+def error_body(*, error: str, type: str, status: int, details: Any = None, **extra: Any) -> dict:
     body = {
         "success": False,
-        "error": message,
+        "error": error,
         "details": details,
         "type": str(type),
         "code": status,

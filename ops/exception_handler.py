@@ -38,7 +38,7 @@ def _drf_error(exc: drf.APIException) -> tuple[str, ErrorType, object]:
 
 def envelope_exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
-        body = error_body(message=exc.message, type=exc.type, status=exc.http_status, details=exc.details, **exc.extra)
+        body = error_body(error=exc.message, type=exc.type, status=exc.http_status, details=exc.details, **exc.extra)
         headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
         return Response(body, status=exc.http_status, headers=headers)
 
@@ -56,9 +56,9 @@ def envelope_exception_handler(exc, context):
             headers["WWW-Authenticate"] = exc.auth_header
         if getattr(exc, "wait", None):
             headers["Retry-After"] = str(int(exc.wait))
-        body = error_body(message=message, type=error_type, status=exc.status_code, details=details)
+        body = error_body(error=message, type=error_type, status=exc.status_code, details=details)
         return Response(body, status=exc.status_code, headers=headers)
 
     logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
-    body = error_body(message="Internal server error", type=ErrorType.SERVER_ERROR, status=500)
+    body = error_body(error="Internal server error", type=ErrorType.SERVER_ERROR, status=500)
     return Response(body, status=500)

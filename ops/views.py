@@ -16,6 +16,7 @@ from ops.health import run_health_checks
 class HealthView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    ratelimit_group = None  # load balancers poll it
 
     @extend_schema(summary="Health of the database, cache, broker and storage", responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
@@ -37,7 +38,7 @@ def _wants_json(request) -> bool:
 
 def _error_response(request, *, status: int, message: str, error_type: ErrorType, template: str):
     if _wants_json(request):
-        return JsonResponse(error_body(message=message, type=error_type, status=status), status=status)
+        return JsonResponse(error_body(error=message, type=error_type, status=status), status=status)
     return render(request, template, {"status": status, "message": message}, status=status)
 
 

@@ -33,6 +33,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "storages",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.google",
     "ops",
     "accounts",
     "catalog",
@@ -50,6 +54,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -85,7 +90,39 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+AUTHENTICATION_BACKENDS = [
+    # Sessions of deactivated users still resolve to them, so the API can answer 403 rather
+    # than pretend they are anonymous; every login path checks is_active itself.
+    "django.contrib.auth.backends.AllowAllUsersModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+# Sessions end after 24 hours without activity (seed 001) and are renewed on every use.
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=24 * 3600)
+SESSION_SAVE_EVERY_REQUEST = True
+
+# django-allauth: email + password accounts, Google as a social provider.
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
+ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", default="optional")
+ACCOUNT_RATE_LIMITS = {"login_failed": "5/15m/ip"}
+# EMAIL_URL: smtp://user:password@host:587 in production; mail is printed to the console otherwise.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Atelier <noreply@localhost>")
+GOOGLE_CLIENT_ID = env("GOOGLE_CLIENT_ID", default="")
+GOOGLE_CLIENT_SECRET = env("GOOGLE_CLIENT_SECRET", default="")
+# Where Google publishes the keys that sign its ID tokens; tests point it at their own.
+GOOGLE_CERTS_URL = env("GOOGLE_CERTS_URL", default="https://www.googleapis.com/oauth2/v1/certs")
+SOCIALACCOUNT_PROVIDERS = {
+    "google": {
+        "APPS": [{"client_id": GOOGLE_CLIENT_ID, "secret": GOOGLE_CLIENT_SECRET}] if GOOGLE_CLIENT_ID else [],
+        "SCOPE": ["profile", "email"],
+    }
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -141,9 +178,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.APIKeyAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "accounts.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsActiveUser"],
+    "DEFAULT_THROTTLE_CLASSES": ["ops.throttling.GroupRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -207,6 +245,24 @@ ATELIER_POLL_INTERVAL_MAX_SECONDS = 30.0
 ATELIER_SYNC_TIMEOUT_SECONDS = env.float("ATELIER_SYNC_TIMEOUT_SECONDS", default=60.0)
 ATELIER_EVENT_STREAM_MAX_SECONDS = env.int("ATELIER_EVENT_STREAM_MAX_SECONDS", default=900)
 ATELIER_IDEMPOTENCY_TTL_HOURS = 24
+
+# Rate limits per endpoint group (django-ratelimit on the cache: Redis in production), counted
+# per account when signed in, else per client address. Rates: N/s, N/m, N/h, N/d, or N/15m.
+RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
+ATELIER_RATE_LIMITS = {
+    "general": env("RATE_LIMIT_GENERAL", default="100/15m"),
+    "generation": env("RATE_LIMIT_GENERATION", default="10/m"),
+    "auth": env("RATE_LIMIT_AUTH", default="5/15m"),
+    "gallery": env("RATE_LIMIT_GALLERY", default="1000/h"),
+    "prompt": env("RATE_LIMIT_PROMPT", default="100/m"),
+    "training": env("RATE_LIMIT_TRAINING", default="5/h"),
+    "admin": env("RATE_LIMIT_ADMIN", default="1000/h"),
+}
+# Plan quotas where the user's plan sets none (seed 001: 50 generations a day, 100 requests an hour).
+ATELIER_DEFAULT_DAILY_GENERATIONS = env.int("ATELIER_DEFAULT_DAILY_GENERATIONS", default=50)
+ATELIER_DEFAULT_HOURLY_REQUESTS = env.int("ATELIER_DEFAULT_HOURLY_REQUESTS", default=100)
+ATELIER_QUOTAS_ENABLED = env.bool("ATELIER_QUOTAS_ENABLED", default=True)
 
 LOGGING = {
     "version": 1,

@@ -18,3 +18,8 @@ LOGGING_CONFIG = None
 # Static files come from the apps' folders; no collectstatic before a test run.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+
+# Rate limits and quotas are switched on by the tests that check them.
+RATELIMIT_ENABLE = False
+ATELIER_QUOTAS_ENABLED = False
+GOOGLE_CLIENT_ID = "atelier-test-client.apps.googleusercontent.com"

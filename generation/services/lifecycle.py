@@ -7,6 +7,7 @@ from functools import partial
 from django.conf import settings
 from django.db import transaction
 
+from accounts.quotas import daily_generations_check
 from catalog.models import AIModel
 from catalog.selectors import model_get
 from credits.services import credits_debit, credits_refund_generation
@@ -37,6 +38,7 @@ def generation_create(*, user, data: dict) -> Generation:
     The run is enqueued only once that transaction has committed, so a worker never sees a
     generation that does not exist yet, and nothing is charged for a request that fails here.
     """
+    daily_generations_check(user=user)
     model = _resolve_model(data.get("model"))
     spec = generation_spec_build(model=model, data=data)
     providers.get(model.provider)

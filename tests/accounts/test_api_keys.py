@@ -44,10 +44,10 @@ def test_key_name_is_required(alice):
     assert "name" in body["details"]
 
 
-def test_deactivated_user_key_is_refused(alice):
+def test_deactivated_user_is_refused_with_403(alice):
     alice.user.is_active = False
     alice.user.save()
-    assert_envelope(alice.get("/api/auth/me"), 401)
+    assert_envelope(alice.get("/api/auth/me"), 403, "permission_denied")
 
 
 def test_last_used_is_recorded_at_most_once_a_minute(alice):

@@ -1,0 +1,51 @@
+"""Plan quotas: generations per day and API requests per hour, per user.
+
+The numbers come from the user's plan when it sets them, else from settings (seed 001: 50
+generations a day, 100 requests an hour). Days are UTC days.
+"""
+
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from ops.errors import QuotaExceeded
+
+
+def _plan(user):
+    try:
+        from credits.selectors import plan_for_user
+    except ImportError:
+        return None
+    return plan_for_user(user=user)
+
+
+def quota_limits(*, user) -> dict[str, int]:
+    plan = _plan(user)
+    daily = getattr(plan, "daily_generation_quota", None) or settings.ATELIER_DEFAULT_DAILY_GENERATIONS
+    hourly = getattr(plan, "hourly_request_quota", None) or settings.ATELIER_DEFAULT_HOURLY_REQUESTS
+    return {"daily_generations": daily, "hourly_requests": hourly}
+
+
+def _next_utc_midnight(now: datetime) -> datetime:
+    return datetime.combine(now.date() + timedelta(days=1), time.min, tzinfo=now.tzinfo)
+
+
+def daily_generations_check(*, user) -> None:
+    """Raises QuotaExceeded when the user has used today's generations."""
+    if not settings.ATELIER_QUOTAS_ENABLED:
+        return
+    from generation.models import Generation
+
+    now = timezone.now()
+    day_start = datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
+    limit = quota_limits(user=user)["daily_generations"]
+    used = Generation.objects.filter(user=user, created_at__gte=day_start).count()
+    if used >= limit:
+        resets_at = _next_utc_midnight(now)
+        raise QuotaExceeded(
+            f"Daily generation quota of {limit} reached",
+            details=f"The quota resets at {resets_at.isoformat()}",
+            resets_at=resets_at.isoformat().replace("+00:00", "Z"),
+            retry_after=int((resets_at - now).total_seconds()) + 1,
+        )
