@@ -1,6 +1,9 @@
+from django import forms
 from django.contrib import admin
 
-from catalog.models import AIModel
+from catalog import services
+from catalog.models import AIModel, Format, PromptExample, Setting, Style
+from ops.errors import ValidationFailed
 
 
 @admin.register(AIModel)
@@ -10,3 +13,63 @@ class AIModelAdmin(admin.ModelAdmin):
     search_fields = ["id", "name", "description", "provider_model"]
     list_editable = ["credit_cost", "is_active"]
     ordering = ["sort_order", "id"]
+
+
+class _ServiceRulesForm(forms.ModelForm):
+    """Runs the service's rules for the row being saved, so the admin refuses what the API refuses."""
+
+    def check(self, instance) -> None:
+        raise NotImplementedError
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            instance = self.instance
+            for field, value in cleaned.items():
+                setattr(instance, field, value)
+            try:
+                self.check(instance)
+            except ValidationFailed as error:
+                for field, messages in (error.details or {}).items():
+                    self.add_error(field if field in self.fields else None, messages)
+        return cleaned
+
+
+class StyleForm(_ServiceRulesForm):
+    def check(self, instance) -> None:
+        services.style_check(style=instance)
+
+
+class SettingForm(_ServiceRulesForm):
+    def check(self, instance) -> None:
+        services.setting_check(setting=instance)
+
+
+@admin.register(Style)
+class StyleAdmin(admin.ModelAdmin):
+    form = StyleForm
+    list_display = ["name", "description", "sort_order", "updated_at"]
+    list_editable = ["sort_order"]
+    search_fields = ["name", "description", "prompt_template"]
+
+
+@admin.register(Format)
+class FormatAdmin(admin.ModelAdmin):
+    list_display = ["name", "width", "height", "description", "sort_order"]
+    list_editable = ["sort_order"]
+    search_fields = ["name", "description"]
+
+
+@admin.register(PromptExample)
+class PromptExampleAdmin(admin.ModelAdmin):
+    list_display = ["title", "category", "updated_at"]
+    list_filter = ["category"]
+    search_fields = ["title", "prompt"]
+
+
+@admin.register(Setting)
+class SettingAdmin(admin.ModelAdmin):
+    list_display = ["name", "value", "value_type", "description", "updated_at"]
+    form = SettingForm
+    list_filter = ["value_type"]
+    search_fields = ["name", "description"]

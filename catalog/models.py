@@ -74,3 +74,115 @@ class AIModel(models.Model):
     @property
     def upstream_id(self) -> str:
         return self.provider_model or self.id
+
+
+PROMPT_SLOT = "{prompt}"
+NEGATIVE_SLOT = "{negative_prompt}"
+
+
+def _join(*parts: str) -> str:
+    return ", ".join(part.strip(" ,") for part in parts if part and part.strip(" ,"))
+
+
+class Style(models.Model):
+    """An art style: a prompt template with a ``{prompt}`` slot, and what it adds to the negative prompt."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    prompt_template = models.TextField(
+        help_text="Must contain {prompt}, e.g. '{prompt}, oil painting, rich brushwork'."
+    )
+    negative_prompt_template = models.TextField(
+        blank=True,
+        help_text="Added to the user's negative prompt; may place it with {negative_prompt}.",
+    )
+    sort_order = models.PositiveIntegerField(default=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(prompt_template__contains=PROMPT_SLOT), name="style_template_has_prompt_slot"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def apply(self, prompt: str) -> str:
+        # A plain replace rather than str.format: templates are free text and may hold other braces.
+        return self.prompt_template.replace(PROMPT_SLOT, prompt.strip()).strip(" ,")
+
+    def apply_negative(self, negative_prompt: str) -> str:
+        template = self.negative_prompt_template.strip()
+        if not template:
+            return negative_prompt.strip()
+        if NEGATIVE_SLOT in template:
+            # Negative prompts are comma-separated terms: an empty slot must not leave ", ," behind.
+            return _join(*template.replace(NEGATIVE_SLOT, negative_prompt).split(","))
+        return _join(negative_prompt, template)
+
+
+class Format(models.Model):
+    """A named image size (``square_hd``), accepted as ``image_size`` on generate."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    sort_order = models.PositiveIntegerField(default=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(width__gte=1, width__lte=8192, height__gte=1, height__lte=8192),
+                name="format_size_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.width}×{self.height})"
+
+
+class PromptExample(models.Model):
+    title = models.CharField(max_length=200, unique=True)
+    prompt = models.TextField()
+    category = models.CharField(max_length=100, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["category", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SettingType(models.TextChoices):
+    STRING = "string", "Text"
+    INTEGER = "integer", "Whole number"
+    FLOAT = "float", "Number"
+    BOOLEAN = "boolean", "Yes/no"
+    JSON = "json", "JSON"
+
+
+class Setting(models.Model):
+    """A platform setting operators change at run time. ``value`` is text, read as ``value_type``."""
+
+    name = models.CharField(max_length=100, unique=True)
+    value = models.TextField(blank=True)
+    value_type = models.CharField(max_length=10, choices=SettingType.choices, default=SettingType.STRING)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,6 +1,8 @@
 from django.db.models import QuerySet
 
-from catalog.models import AIModel
+from catalog.models import AIModel, Format, PromptExample, Setting, Style
+from catalog.presets import SIZE_PRESETS
+from catalog.settings_registry import InvalidSettingValue, parse_setting_value
 from generation import providers
 
 
@@ -32,3 +34,70 @@ def model_list(*, kind: str | None = None, provider: str | None = None, availabl
 
 def model_is_available(*, model: AIModel) -> bool:
     return providers.is_available(model.provider)
+
+
+def style_list() -> QuerySet[Style]:
+    return Style.objects.all()
+
+
+def style_get(*, style_id: int) -> Style | None:
+    return Style.objects.filter(pk=style_id).first()
+
+
+def style_get_by_name(*, name: str) -> Style | None:
+    return Style.objects.filter(name__iexact=name.strip()).first()
+
+
+def style_names() -> list[str]:
+    return list(Style.objects.values_list("name", flat=True))
+
+
+def format_list() -> QuerySet[Format]:
+    return Format.objects.all()
+
+
+def format_get(*, format_id: int) -> Format | None:
+    return Format.objects.filter(pk=format_id).first()
+
+
+def format_size(*, name: str) -> tuple[int, int] | None:
+    """The size of a format by name, or of a built-in preset when the table has no such row."""
+    row = Format.objects.filter(name__iexact=name.strip()).values_list("width", "height").first()
+    if row is not None:
+        return row
+    return SIZE_PRESETS.get(name)
+
+
+def format_names() -> list[str]:
+    names = list(Format.objects.values_list("name", flat=True))
+    return names + [name for name in SIZE_PRESETS if name not in names]
+
+
+def prompt_example_list(*, category: str | None = None) -> QuerySet[PromptExample]:
+    queryset = PromptExample.objects.all()
+    if category:
+        queryset = queryset.filter(category__iexact=category)
+    return queryset
+
+
+def prompt_example_get(*, example_id: int) -> PromptExample | None:
+    return PromptExample.objects.filter(pk=example_id).first()
+
+
+def setting_list() -> QuerySet[Setting]:
+    return Setting.objects.all()
+
+
+def setting_get(*, setting_id: int) -> Setting | None:
+    return Setting.objects.filter(pk=setting_id).first()
+
+
+def setting_value(*, name: str, default=None):
+    """A setting's typed value; ``default`` when it is missing, blank or unreadable."""
+    setting = Setting.objects.filter(name=name).only("value", "value_type").first()
+    if setting is None or not setting.value.strip():
+        return default
+    try:
+        return parse_setting_value(value=setting.value, value_type=setting.value_type)
+    except InvalidSettingValue:
+        return default

@@ -1,18 +1,28 @@
 from django.urls import reverse
 from rest_framework import serializers
 
-from gallery.models import Asset
+from gallery.models import Asset, Collection
+
+
+def _absolute(path: str, request) -> str:
+    return request.build_absolute_uri(path) if request is not None else path
 
 
 def asset_file_url(asset: Asset, request=None) -> str:
-    path = reverse("gallery:asset-file", kwargs={"pk": asset.pk})
-    return request.build_absolute_uri(path) if request is not None else path
+    return _absolute(reverse("gallery:asset-file", kwargs={"pk": asset.pk}), request)
+
+
+def asset_share_url(asset: Asset, request=None) -> str:
+    name = "gallery:share-video" if asset.type == Asset.Type.VIDEO else "gallery:share-page"
+    return _absolute(reverse(name, kwargs={"key": asset.short_key}), request)
 
 
 class AssetSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
+    share_url = serializers.SerializerMethodField()
     generation_id = serializers.UUIDField(read_only=True)
+    collection_id = serializers.UUIDField(read_only=True, allow_null=True)
 
     class Meta:
         model = Asset
@@ -23,15 +33,21 @@ class AssetSerializer(serializers.ModelSerializer):
             "thumbnail_url",
             "width",
             "height",
+            "duration",
             "format",
             "file_size",
             "prompt",
             "model",
+            "style",
             "seed",
             "generation_id",
+            "collection_id",
             "is_favorited",
             "is_public",
+            "is_nsfw",
+            "share_url",
             "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -39,4 +55,31 @@ class AssetSerializer(serializers.ModelSerializer):
         return asset_file_url(asset, self.context.get("request"))
 
     def get_thumbnail_url(self, asset: Asset) -> str | None:
-        return None
+        if not asset.thumbnail:
+            return None
+        return _absolute(reverse("gallery:asset-thumbnail", kwargs={"pk": asset.pk}), self.context.get("request"))
+
+    def get_share_url(self, asset: Asset) -> str | None:
+        """The public link; only a shareable asset has one."""
+        return asset_share_url(asset, self.context.get("request")) if asset.is_shareable else None
+
+
+class AssetUpdateSerializer(serializers.Serializer):
+    is_favorited = serializers.BooleanField(required=False)
+    is_public = serializers.BooleanField(required=False)
+    collection = serializers.UUIDField(required=False, allow_null=True)
+
+
+class CollectionSerializer(serializers.ModelSerializer):
+    asset_count = serializers.IntegerField(read_only=True, default=0)
+
+    class Meta:
+        model = Collection
+        fields = ["id", "name", "description", "asset_count", "created_at", "updated_at"]
+        read_only_fields = ["id", "asset_count", "created_at", "updated_at"]
+        # Uniqueness per owner is checked by the service (the owner is not an input field).
+        validators: list = []
+
+
+class CollectionAssetsSerializer(serializers.Serializer):
+    asset_ids = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=500)

@@ -1,8 +1,19 @@
+import io
+import logging
+import re
+from functools import partial
+
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
-from gallery.models import Asset
+from gallery.imaging import CONVERTIBLE, convert, local_path, thumbnail_from_image, video_first_frame
+from gallery.models import Asset, Collection
+from ops.errors import Conflict, NotFound, ValidationFailed
+
+logger = logging.getLogger(__name__)
 
 
 def asset_create(
@@ -15,24 +26,33 @@ def asset_create(
     generation=None,
     prompt: str = "",
     model: str = "",
+    style: str = "",
     seed: int | None = None,
     type: str = Asset.Type.IMAGE,
+    duration: float | None = None,
+    collection: Collection | None = None,
+    is_nsfw: bool = False,
 ) -> Asset:
     """Stores the file first and the row second, so a row never points at a missing file.
 
-    If saving the row fails the file is removed again.
+    If saving the row fails the file is removed again. The thumbnail is made by a task once the
+    row is committed.
     """
     asset = Asset(
         owner=owner,
         generation=generation,
+        collection=collection,
         type=type,
         width=width,
         height=height,
+        duration=duration,
         format=format,
         file_size=len(data),
         prompt=prompt,
         model=model,
+        style=style,
         seed=seed,
+        is_nsfw=is_nsfw,
         created_at=timezone.now(),
     )
     asset.file.save(f"{asset.id}.{format}", ContentFile(data), save=False)
@@ -41,11 +61,162 @@ def asset_create(
     except Exception:
         asset.file.storage.delete(asset.file.name)
         raise
+    transaction.on_commit(partial(_enqueue_thumbnail, asset_id=asset.pk))
     return asset
 
 
+def _enqueue_thumbnail(*, asset_id) -> None:
+    from gallery.tasks import asset_thumbnail_create
+
+    try:
+        asset_thumbnail_create.delay(str(asset_id))
+    except Exception:
+        # A broker outage must not fail the request that stored the asset; the
+        # `gallery_rebuild_thumbnails` command makes whatever is missing.
+        logger.exception("Could not enqueue the thumbnail of asset %s", asset_id)
+
+
+def asset_thumbnail_build(*, asset: Asset) -> Asset:
+    """Makes the asset's WebP thumbnail (a video's from its first frame) and saves it."""
+    size, quality = settings.ATELIER_THUMBNAIL_SIZE, settings.ATELIER_THUMBNAIL_QUALITY
+    duration = asset.duration
+    if asset.type == Asset.Type.VIDEO:
+        with local_path(asset.file, suffix=f".{asset.format}") as path:
+            frame, duration = video_first_frame(path)
+        source = io.BytesIO()
+        frame.save(source, "PNG", compress_level=0)
+        source.seek(0)
+        data = thumbnail_from_image(source, size=size, quality=quality)
+    else:
+        with asset.file.open("rb") as source:
+            data = thumbnail_from_image(source, size=size, quality=quality)
+    old = asset.thumbnail.name
+    asset.thumbnail.save(f"{asset.id}.webp", ContentFile(data), save=False)
+    updated = Asset.objects.filter(pk=asset.pk).update(thumbnail=asset.thumbnail.name, duration=duration)
+    storage = asset.thumbnail.storage
+    if not updated:
+        # The asset was deleted meanwhile: do not leave its thumbnail behind.
+        storage.delete(asset.thumbnail.name)
+    elif old and old != asset.thumbnail.name:
+        storage.delete(old)
+    asset.duration = duration
+    return asset
+
+
+def _derived_names(asset: Asset) -> list[str]:
+    return [conversion_name(asset=asset, format=fmt) for fmt in CONVERTIBLE if fmt != asset.format]
+
+
+def conversion_name(*, asset: Asset, format: str) -> str:
+    return f"conversions/{asset.owner_id}/{asset.id}.{format}"
+
+
 def asset_delete(*, asset: Asset) -> None:
-    """Deletes the row, then the file once the deletion is committed."""
-    storage, name = asset.file.storage, asset.file.name
+    """Deletes the row, then its files (original, thumbnail, conversions) once that is committed."""
+    storage = asset.file.storage
+    names = [asset.file.name, asset.thumbnail.name, *_derived_names(asset)]
     asset.delete()
-    transaction.on_commit(lambda: storage.delete(name))
+    transaction.on_commit(partial(_delete_files, storage=storage, names=[n for n in names if n]))
+
+
+def _delete_files(*, storage, names: list[str]) -> None:
+    for name in names:
+        try:
+            storage.delete(name)
+        except Exception:
+            logger.exception("Could not delete %s from storage", name)
+
+
+def asset_update(*, asset: Asset, data: dict) -> Asset:
+    """Changes the owner-editable flags and the asset's collection (which must be the owner's)."""
+    fields = []
+    for name in ("is_favorited", "is_public"):
+        if name in data:
+            setattr(asset, name, bool(data[name]))
+            fields.append(name)
+    if "collection" in data:
+        asset.collection = _owned_collection(owner=asset.owner, collection_id=data["collection"])
+        fields.append("collection")
+    if fields:
+        asset.save(update_fields=[*fields, "updated_at"])
+    return asset
+
+
+def _owned_collection(*, owner, collection_id) -> Collection | None:
+    if collection_id in (None, ""):
+        return None
+    collection = Collection.objects.filter(owner=owner, pk=collection_id).first()
+    if collection is None:
+        raise ValidationFailed("Unknown collection", details={"collection": ["No such collection."]})
+    return collection
+
+
+def asset_download(*, asset: Asset, format: str | None) -> tuple:
+    """The file to send for a download in ``format`` and its file name.
+
+    Conversions are stored beside the original on first request and reused afterwards.
+    """
+    fmt = (format or asset.format).lower()
+    fmt = "jpeg" if fmt == "jpg" else fmt
+    name = download_filename(asset=asset, format=fmt)
+    if fmt == asset.format:
+        return asset.file.storage.open(asset.file.name, "rb"), name
+    if asset.type == Asset.Type.VIDEO or fmt not in CONVERTIBLE:
+        allowed = [asset.format] if asset.type == Asset.Type.VIDEO else sorted(CONVERTIBLE)
+        raise ValidationFailed(
+            "Unsupported download format", details={"format": [f"Choose one of: {', '.join(allowed)}."]}
+        )
+    storage = asset.file.storage
+    target = conversion_name(asset=asset, format=fmt)
+    if not storage.exists(target):
+        with asset.file.open("rb") as source:
+            data = convert(source, to=fmt)
+        saved = storage.save(target, ContentFile(data))
+        if saved != target:
+            # Another request converted it at the same time; keep one copy.
+            storage.delete(saved)
+    return storage.open(target, "rb"), name
+
+
+def download_filename(*, asset: Asset, format: str) -> str:
+    words = slugify(re.sub(r"\s+", " ", asset.prompt)[:60]).strip("-")[:48].rstrip("-")
+    return f"{words or 'atelier'}-{str(asset.id)[:8]}.{format}"
+
+
+def collection_create(*, owner, name: str, description: str = "") -> Collection:
+    name = name.strip()
+    if Collection.objects.filter(owner=owner, name=name).exists():
+        raise Conflict("A collection with this name already exists", details={"name": ["Already used."]})
+    return Collection.objects.create(owner=owner, name=name, description=description)
+
+
+def collection_update(*, collection: Collection, data: dict) -> Collection:
+    if "name" in data:
+        name = data["name"].strip()
+        clash = Collection.objects.filter(owner=collection.owner, name=name).exclude(pk=collection.pk)
+        if clash.exists():
+            raise Conflict("A collection with this name already exists", details={"name": ["Already used."]})
+        collection.name = name
+    if "description" in data:
+        collection.description = data["description"]
+    collection.save()
+    return collection
+
+
+def collection_delete(*, collection: Collection) -> None:
+    """Deletes the collection; its assets stay in the gallery."""
+    collection.delete()
+
+
+def collection_assets_add(*, collection: Collection, asset_ids: list) -> int:
+    assets = Asset.objects.filter(owner=collection.owner, pk__in=asset_ids)
+    found = set(assets.values_list("pk", flat=True))
+    missing = [str(a) for a in asset_ids if a not in found]
+    if missing:
+        raise NotFound("Asset not found", details={"asset_ids": missing})
+    return assets.update(collection=collection, updated_at=timezone.now())
+
+
+def collection_assets_remove(*, collection: Collection, asset_ids: list) -> int:
+    assets = Asset.objects.filter(owner=collection.owner, collection=collection, pk__in=asset_ids)
+    return assets.update(collection=None, updated_at=timezone.now())

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from catalog.models import AIModel, ModelKind
-from catalog.presets import SIZE_PRESETS
+from catalog.selectors import format_names, format_size, setting_value
 from ops.errors import ValidationFailed
 
 
@@ -21,11 +21,13 @@ class GenerationSpec:
 
 def _size(model: AIModel, image_size, width: int | None, height: int | None) -> tuple[int, int]:
     if isinstance(image_size, str):
-        if image_size not in SIZE_PRESETS:
+        # A format from the catalog (editable), else one of the built-in presets.
+        size = format_size(name=image_size)
+        if size is None:
             raise ValidationFailed(
-                details={"image_size": [f"Unknown size '{image_size}'. Use one of: {', '.join(SIZE_PRESETS)}."]}
+                details={"image_size": [f"Unknown size '{image_size}'. Use one of: {', '.join(format_names())}."]}
             )
-        return SIZE_PRESETS[image_size]
+        return size
     if isinstance(image_size, dict):
         return image_size["width"], image_size["height"]
     return width or model.default_width, height or model.default_height
@@ -52,6 +54,10 @@ def generation_spec_build(*, model: AIModel, data: dict) -> GenerationSpec:
         raise ValidationFailed(details=errors)
 
     params = {key: value for key, value in data.get("params", {}).items() if value is not None}
+    if "num_inference_steps" in model.supports and "num_inference_steps" not in params | model.defaults:
+        default_steps = setting_value(name="default_steps")
+        if default_steps is not None:
+            params["num_inference_steps"] = default_steps
     return GenerationSpec(
         prompt=prompt,
         negative_prompt=(data.get("negative_prompt") or "").strip(),
@@ -59,6 +65,6 @@ def generation_spec_build(*, model: AIModel, data: dict) -> GenerationSpec:
         height=height,
         num_images=num_images,
         seed=data.get("seed"),
-        output_format=data.get("format", "png"),
+        output_format=data.get("format") or setting_value(name="default_format", default="png"),
         params=params,
     )

@@ -74,15 +74,24 @@ def anon(db):
     return Client()
 
 
+# The data migrations that seed reference data, and their seeding functions.
+SEED_MIGRATIONS = [
+    ("catalog.migrations.0002_seed_models", "seed"),
+    ("catalog.migrations.0004_seed_catalog", "seed"),
+    ("credits.migrations.0003_seed_plans", "seed_plans"),
+]
+
+
 @pytest.fixture(autouse=True)
 def _catalog_after_flush(request):
-    """Transactional tests flush every table, the seeded catalog too: seed it again."""
+    """Transactional tests flush every table, seeded data too: seed it again as the migrations do."""
     marker = request.node.get_closest_marker("django_db")
     if not (marker and marker.kwargs.get("transaction")):
         return
     request.getfixturevalue("transactional_db")
-    from catalog.models import AIModel
-    from catalog.seed_models import MODELS
+    from importlib import import_module
 
-    if not AIModel.objects.exists():
-        AIModel.objects.bulk_create([AIModel(**row) for row in MODELS])
+    from django.apps import apps
+
+    for module, function in SEED_MIGRATIONS:
+        getattr(import_module(module), function)(apps, None)

@@ -1,0 +1,1 @@
+"""Thumbnail making against a bare Pillow baseline."""

@@ -1,0 +1,125 @@
+from types import SimpleNamespace
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotAcceptable
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.response import Response
+
+from gallery.api.delivery import attachment, serve_file
+from gallery.filters import AssetFilter
+from gallery.models import Asset
+from gallery.pagination import AssetPagination
+from gallery.selectors import asset_get, asset_list
+from gallery.serializers import AssetSerializer, AssetUpdateSerializer
+from gallery.services import asset_delete, asset_download, asset_update
+from ops.errors import NotFound
+
+_ID = OpenApiParameter("pk", str, OpenApiParameter.PATH)
+_LIST_PARAMS = [
+    OpenApiParameter("page", int, description="Page number (page mode)"),
+    OpenApiParameter("limit", int, description="Items per page, 1–100"),
+    OpenApiParameter("cursor", str, description="Opaque cursor; empty for the first page (cursor mode)"),
+]
+_FORMAT = OpenApiParameter("format", str, enum=["png", "jpeg", "webp"], description="Convert to this format")
+_BINARY = {(200, "application/octet-stream"): OpenApiTypes.BINARY}
+
+
+class _FormatIsAnImageFormat(DefaultContentNegotiation):
+    """``?format=`` is the image format (a list filter, a download's target), not DRF's renderer
+    override; the renderer is chosen by the Accept header alone."""
+
+    settings = SimpleNamespace(URL_FORMAT_OVERRIDE=None)
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        # File answers are not rendered; a client asking for ``image/*`` gets the file, and JSON
+        # if there is an error to report.
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except NotAcceptable:
+            return renderers[0], renderers[0].media_type
+
+
+@extend_schema_view(
+    list=extend_schema(summary="My images and videos", parameters=_LIST_PARAMS),
+    favorites=extend_schema(summary="My favourite images and videos", parameters=_LIST_PARAMS),
+)
+class GalleryViewSet(viewsets.GenericViewSet):
+    """The caller's images and videos: filters, two paginations, flags, files and downloads."""
+
+    serializer_class = AssetSerializer
+    pagination_class = AssetPagination
+    filterset_class = AssetFilter
+    content_negotiation_class = _FormatIsAnImageFormat
+    ratelimit_group = "gallery"
+    results_key = "images"
+    deleted_message = "Image deleted successfully"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Asset.objects.none()
+        return asset_list(owner=self.request.user)
+
+    def get_object(self):
+        asset = asset_get(owner=self.request.user, asset_id=self.kwargs["pk"])
+        if asset is None:
+            raise NotFound("Asset not found")
+        return asset
+
+    def _page(self, queryset):
+        page = self.paginate_queryset(self.filter_queryset(queryset))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def list(self, request):
+        return self._page(self.get_queryset())
+
+    @action(detail=False, methods=["get"], url_path="favorites/list")
+    def favorites(self, request):
+        return self._page(self.get_queryset().filter(is_favorited=True))
+
+    @extend_schema(summary="One asset", parameters=[_ID])
+    def retrieve(self, request, pk=None):
+        return Response({"success": True, "image": self.get_serializer(self.get_object()).data})
+
+    @extend_schema(summary="Favourite, publish or file an asset", request=AssetUpdateSerializer, parameters=[_ID])
+    def partial_update(self, request, pk=None):
+        asset = self.get_object()
+        data = AssetUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        asset = asset_update(asset=asset, data=data.validated_data)
+        return Response({"success": True, "image": self.get_serializer(asset).data})
+
+    @extend_schema(summary="Delete an asset and its files", parameters=[_ID], responses={200: OpenApiTypes.OBJECT})
+    def destroy(self, request, pk=None):
+        asset_delete(asset=self.get_object())
+        return Response({"success": True, "message": self.deleted_message})
+
+    @extend_schema(summary="The asset's file", parameters=[_ID], responses=_BINARY)
+    @action(detail=True, methods=["get"])
+    def file(self, request, pk=None):
+        asset = self.get_object()
+        return serve_file(storage=asset.file.storage, name=asset.file.name)
+
+    @extend_schema(summary="The asset's WebP thumbnail", parameters=[_ID], responses=_BINARY)
+    @action(detail=True, methods=["get"])
+    def thumbnail(self, request, pk=None):
+        asset = self.get_object()
+        if not asset.thumbnail:
+            raise NotFound("This asset has no thumbnail yet")
+        return serve_file(storage=asset.thumbnail.storage, name=asset.thumbnail.name)
+
+    @extend_schema(summary="Download, converted if asked", parameters=[_ID, _FORMAT], responses=_BINARY)
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None, to=None):
+        # The format in the path (seed 004's /download/{id}/{format}) or in the query string.
+        wanted = to or request.query_params.get("format")
+        handle, filename = asset_download(asset=self.get_object(), format=wanted)
+        return attachment(handle=handle, filename=filename)
+
+
+class SeedAssetViewSet(GalleryViewSet):
+    """Seed 001's ``DELETE /api/assets/{id}``, the same service with that seed's message."""
+
+    deleted_message = "Asset deleted successfully"

@@ -1,0 +1,105 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from gallery.filters import AssetFilter
+from gallery.models import Collection
+from gallery.pagination import AssetPagination
+from gallery.selectors import asset_list, collection_list
+from gallery.serializers import AssetSerializer, CollectionAssetsSerializer, CollectionSerializer
+from gallery.services import (
+    collection_assets_add,
+    collection_assets_remove,
+    collection_create,
+    collection_delete,
+    collection_update,
+)
+from ops.errors import NotFound
+from ops.pagination import PageLimitPagination
+
+_ID = OpenApiParameter("pk", str, OpenApiParameter.PATH)
+
+
+class CollectionViewSet(viewsets.GenericViewSet):
+    """The caller's collections (boards) and the assets filed in them."""
+
+    serializer_class = CollectionSerializer
+    pagination_class = PageLimitPagination
+    ratelimit_group = "gallery"
+    results_key = "collections"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Collection.objects.none()
+        return collection_list(owner=self.request.user)
+
+    def get_object(self):
+        collection = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
+        if collection is None:
+            raise NotFound("Collection not found")
+        return collection
+
+    def _one(self, collection, status_code=status.HTTP_200_OK):
+        collection = self.get_queryset().get(pk=collection.pk)
+        return Response({"success": True, "collection": self.get_serializer(collection).data}, status=status_code)
+
+    @extend_schema(summary="My collections")
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(summary="Create a collection")
+    def create(self, request):
+        data = CollectionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        collection = collection_create(owner=request.user, **data.validated_data)
+        return self._one(collection, status.HTTP_201_CREATED)
+
+    @extend_schema(summary="One collection", parameters=[_ID])
+    def retrieve(self, request, pk=None):
+        return self._one(self.get_object())
+
+    @extend_schema(summary="Rename or describe a collection", parameters=[_ID])
+    def partial_update(self, request, pk=None):
+        collection = self.get_object()
+        data = CollectionSerializer(collection, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        return self._one(collection_update(collection=collection, data=data.validated_data))
+
+    @extend_schema(
+        summary="Delete a collection (its assets stay)", parameters=[_ID], responses={200: OpenApiTypes.OBJECT}
+    )
+    def destroy(self, request, pk=None):
+        collection_delete(collection=self.get_object())
+        return Response({"success": True, "message": "Collection deleted successfully"})
+
+    @extend_schema(
+        summary="A collection's assets; POST adds, DELETE removes",
+        parameters=[_ID],
+        request=CollectionAssetsSerializer,
+        responses={200: AssetSerializer(many=True)},
+    )
+    @action(detail=True, methods=["get", "post", "delete"])
+    def assets(self, request, pk=None):
+        collection = self.get_object()
+        if request.method == "GET":
+            self.pagination_class = AssetPagination
+            self.results_key = "images"
+            queryset = asset_list(owner=request.user).filter(collection=collection)
+            queryset = AssetFilter(request.query_params, queryset=queryset, request=request)
+            if not queryset.is_valid():
+                from rest_framework.exceptions import ValidationError
+
+                raise ValidationError(queryset.errors)
+            page = self.paginate_queryset(queryset.qs)
+            return self.get_paginated_response(AssetSerializer(page, many=True, context={"request": request}).data)
+        data = CollectionAssetsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ids = data.validated_data["asset_ids"]
+        if request.method == "POST":
+            changed = collection_assets_add(collection=collection, asset_ids=ids)
+        else:
+            changed = collection_assets_remove(collection=collection, asset_ids=ids)
+        return Response({"success": True, "changed": changed, "collection": self._one(collection).data["collection"]})

@@ -1,0 +1,46 @@
+"""Public links by short key: a page and the raw file. Only public, non-NSFW assets (or the
+viewer's own) are reachable; anything else is a 404, exactly like a key that does not exist."""
+
+from django.http import Http404
+from django.shortcuts import render
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
+
+from gallery.api.delivery import serve_file
+from gallery.models import Asset
+from gallery.selectors import asset_get_shared
+
+
+def _shared(request, key: str) -> Asset:
+    asset = asset_get_shared(short_key=key, viewer=request.user)
+    if asset is None:
+        raise Http404
+    return asset
+
+
+def _cache(asset: Asset) -> str:
+    return "public, max-age=3600" if asset.is_shareable else "private, max-age=3600"
+
+
+@extend_schema(exclude=True)
+class SharePageView(APIView):
+    permission_classes = [AllowAny]
+
+    def get(self, request, key: str):
+        asset = _shared(request, key)
+        return render(request, "gallery/share.html", {"asset": asset})
+
+
+@extend_schema(exclude=True)
+class ShareRawView(APIView):
+    """The raw file; ``/video/{key}`` (seed 001) answers only for videos."""
+
+    permission_classes = [AllowAny]
+    video_only = False
+
+    def get(self, request, key: str):
+        asset = _shared(request, key)
+        if self.video_only and asset.type != Asset.Type.VIDEO:
+            raise Http404
+        return serve_file(storage=asset.file.storage, name=asset.file.name, cache=_cache(asset))
