@@ -14,6 +14,7 @@ class UserAdmin(DjangoUserAdmin):
     list_display = [
         "email",
         "full_name",
+        "plan",
         "credit_balance",
         "credits_used",
         "image_count",
@@ -22,7 +23,7 @@ class UserAdmin(DjangoUserAdmin):
         "is_staff",
         "date_joined",
     ]
-    list_filter = ["is_active", "is_staff", "is_superuser", "date_joined"]
+    list_filter = ["is_active", "is_staff", "is_superuser", "credit_account__plan", "date_joined"]
     search_fields = ["email", "username", "full_name"]
     ordering = ["-date_joined"]
     fieldsets = [
@@ -43,7 +44,7 @@ class UserAdmin(DjangoUserAdmin):
         return (
             super()
             .get_queryset(request)
-            .select_related("credit_account")
+            .select_related("credit_account__plan")
             .annotate(
                 image_total=Coalesce(Subquery(images), 0),
                 credits_spent=Coalesce(Subquery(spent), 0) * -1,
@@ -57,6 +58,11 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description="Credits used", ordering="credits_spent")
     def credits_used(self, user: User) -> int:
         return user.credits_spent
+
+    @admin.display(description="Plan", ordering="credit_account__plan__sort_order")
+    def plan(self, user: User) -> str:
+        account = getattr(user, "credit_account", None)
+        return account.plan.name if account and account.plan else "—"
 
     @admin.display(description="Credits", ordering="credit_account__balance")
     def credit_balance(self, user: User) -> int | None:

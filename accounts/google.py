@@ -5,9 +5,6 @@ audience must be our client id and the issuer Google's.
 """
 
 from django.conf import settings
-from google.auth import exceptions as google_exceptions
-from google.auth.transport import requests as google_requests
-from google.oauth2 import id_token
 
 GOOGLE_ISSUERS = {"accounts.google.com", "https://accounts.google.com"}
 
@@ -18,6 +15,11 @@ class InvalidGoogleToken(Exception):
 
 def google_token_verify(*, credential: str) -> dict:
     """Returns the token's claims, or raises InvalidGoogleToken."""
+    # google-auth and its crypto are loaded on the first Google sign-in, not in every process.
+    from google.auth import exceptions as google_exceptions
+    from google.auth.transport import requests as google_requests
+    from google.oauth2 import id_token
+
     if not settings.GOOGLE_CLIENT_ID:
         raise InvalidGoogleToken("Google sign-in is not configured")
     try:

@@ -19,4 +19,5 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     "recover-stuck-generations": {"task": "generation.recover_stuck", "schedule": 60.0},
     "forget-expired-idempotency-keys": {"task": "generation.expire_idempotency_keys", "schedule": crontab(minute=17)},
+    "refill-monthly-credits": {"task": "credits.refill_monthly", "schedule": crontab(minute=5)},
 }

@@ -1,6 +1,10 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 
-from credits.models import CreditAccount, LedgerEntry
+from credits.models import CreditAccount, LedgerEntry, Plan
+from credits.services import credits_admin_adjust, credits_plan_set
+from ops.errors import ApplicationError
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -16,17 +20,97 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "monthly_credits",
+        "daily_generation_quota",
+        "hourly_request_quota",
+        "training_allowance",
+        "max_upload_mb",
+        "is_default",
+        "is_active",
+    ]
+    list_editable = ["monthly_credits", "is_active"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Accounts point at their plan; deactivate a plan instead.
+        return False
+
+
+class CreditActionFields(forms.Form):
+    """How many credits, why, and the plan for "change plan"; the services check the rules."""
+
+    amount = forms.IntegerField(required=False, min_value=0)
+    reason = forms.CharField(required=False, max_length=300)
+    plan = forms.ModelChoiceField(queryset=Plan.objects.filter(is_active=True), required=False)
+
+
+class CreditActionForm(ActionForm, CreditActionFields):
+    """The action menu with the fields above beside it."""
+
+
 @admin.register(CreditAccount)
 class CreditAccountAdmin(ReadOnlyAdmin):
-    list_display = ["user", "balance", "last_refill_at", "updated_at"]
+    list_display = ["user", "plan", "balance", "last_refill_at", "updated_at"]
+    list_filter = ["plan"]
     search_fields = ["user__email"]
-    list_select_related = ["user"]
+    list_select_related = ["user", "plan"]
+    action_form = CreditActionForm
+    actions = ["add_credits", "subtract_credits", "set_credits", "change_plan"]
+
+    def has_adjust_permission(self, request) -> bool:
+        return (
+            request.user.is_active and request.user.is_staff and request.user.has_perm("credits.change_creditaccount")
+        )
+
+    def _adjust(self, request, queryset, action: str) -> None:
+        form = CreditActionFields(request.POST)
+        if not form.is_valid() or form.cleaned_data["amount"] is None:
+            self.message_user(request, "Give an amount of credits.", messages.ERROR)
+            return
+        amount, reason = form.cleaned_data["amount"], form.cleaned_data["reason"]
+        done, refused = 0, []
+        for account in queryset.select_related("user"):
+            try:
+                credits_admin_adjust(user=account.user, action=action, amount=amount, reason=reason, actor=request.user)
+                done += 1
+            except ApplicationError as error:
+                refused.append(f"{account.user}: {error.message}")
+        if done:
+            self.message_user(request, f"Adjusted {done} account(s).", messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
+
+    @admin.action(description="Add credits (amount, reason)", permissions=["adjust"])
+    def add_credits(self, request, queryset):
+        self._adjust(request, queryset, "add")
+
+    @admin.action(description="Subtract credits (amount, reason)", permissions=["adjust"])
+    def subtract_credits(self, request, queryset):
+        self._adjust(request, queryset, "subtract")
+
+    @admin.action(description="Set balance (amount, reason)", permissions=["adjust"])
+    def set_credits(self, request, queryset):
+        self._adjust(request, queryset, "set")
+
+    @admin.action(description="Change plan (plan)", permissions=["adjust"])
+    def change_plan(self, request, queryset):
+        form = CreditActionFields(request.POST)
+        if not form.is_valid() or form.cleaned_data["plan"] is None:
+            self.message_user(request, "Choose a plan.", messages.ERROR)
+            return
+        for account in queryset.select_related("user"):
+            credits_plan_set(user=account.user, plan=form.cleaned_data["plan"])
+        self.message_user(request, f"Moved {queryset.count()} account(s) to {form.cleaned_data['plan']}.")
 
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "user", "kind", "amount", "balance_after", "reason", "generation"]
+    list_display = ["created_at", "user", "kind", "amount", "balance_after", "reason", "actor", "generation"]
     list_filter = ["kind", "created_at"]
     search_fields = ["user__email", "reason", "generation__id"]
-    list_select_related = ["user"]
+    list_select_related = ["user", "actor"]
     date_hierarchy = "created_at"

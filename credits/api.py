@@ -15,8 +15,10 @@ class CreditsView(APIView):
             {
                 "remaining": serializers.IntegerField(),
                 "total": serializers.IntegerField(),
-                "used": serializers.IntegerField(),
+                "used": serializers.IntegerField(help_text="Spent this month (debits less refunds)."),
                 "last_refill": serializers.DateTimeField(allow_null=True),
+                "next_refill": serializers.DateTimeField(),
+                "plan": serializers.CharField(),
             },
         )
     )
@@ -29,7 +31,7 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = LedgerEntry
-        fields = ["id", "kind", "amount", "balance_after", "reason", "generation_id", "created_at"]
+        fields = ["id", "kind", "amount", "balance_after", "reason", "generation_id", "period", "created_at"]
         read_only_fields = fields
 
 

@@ -3,10 +3,43 @@ from django.db import models
 from django.db.models import Q
 
 
+class Plan(models.Model):
+    """What a subscription gives: the monthly credits, the quotas and the upload limits."""
+
+    name = models.CharField(max_length=50, unique=True)
+    slug = models.SlugField(max_length=50, unique=True)
+    monthly_credits = models.PositiveIntegerField(help_text="Credits granted (or reset to) every month.")
+    daily_generation_quota = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Generations per UTC day; blank = ATELIER_DEFAULT_DAILY_GENERATIONS."
+    )
+    hourly_request_quota = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Generation requests per hour; blank = ATELIER_DEFAULT_HOURLY_REQUESTS."
+    )
+    training_allowance = models.PositiveIntegerField(default=0, help_text="LoRA trainings per month.")
+    max_upload_mb = models.PositiveIntegerField(default=10, help_text="Largest upload (training zip) in MB.")
+    is_default = models.BooleanField(default=False, help_text="The plan of new users; exactly one plan has it.")
+    is_active = models.BooleanField(default=True)
+    sort_order = models.PositiveIntegerField(default=100)
+
+    class Meta:
+        ordering = ["sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="plan_one_default"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+
 class CreditAccount(models.Model):
     """A user's balance. It only ever changes together with a LedgerEntry (credits.services)."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_account")
+    plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts")
     balance = models.IntegerField(default=0)
     last_refill_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -41,6 +74,9 @@ class LedgerEntry(models.Model):
     generation = models.ForeignKey(
         "generation.Generation", null=True, blank=True, on_delete=models.SET_NULL, related_name="ledger_entries"
     )
+    period = models.DateField(
+        null=True, blank=True, help_text="For monthly refills and their expiries: the first day of the month."
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -54,8 +90,20 @@ class LedgerEntry(models.Model):
                 condition=Q(kind__in=["debit", "refund"]) & Q(generation__isnull=False),
                 name="ledger_one_debit_and_refund_per_generation",
             ),
+            # A month's refill happens once per user however often the task runs.
+            models.UniqueConstraint(
+                fields=["user", "period"],
+                condition=Q(kind="monthly_refill"),
+                name="ledger_one_refill_per_user_period",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="monthly_refill") | Q(period__isnull=False), name="ledger_refill_has_period"
+            ),
         ]
-        indexes = [models.Index(fields=["user", "-created_at"], name="ledger_user_created")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="ledger_user_created"),
+            models.Index(fields=["user", "kind", "created_at"], name="ledger_user_kind_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount:+d} → {self.balance_after}"

@@ -1,28 +1,156 @@
-from django.db.models import QuerySet, Sum
+from datetime import UTC, date, datetime, timedelta
 
-from credits.models import CreditAccount, LedgerEntry
+from django.conf import settings
+from django.db.models import Count, QuerySet, Sum, TextField, Value
+from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from credits.models import CreditAccount, LedgerEntry, Plan
+from credits.periods import next_refill_at, period_next, period_of, period_start
+
+Kind = LedgerEntry.Kind
+# Moves that are spending: a debit and the refund that undoes it.
+SPENDING_KINDS = (Kind.DEBIT, Kind.REFUND)
+
+
+def plan_for_user(*, user) -> Plan:
+    """The user's plan (the default plan for an account that has none yet)."""
+    plan = Plan.objects.filter(accounts__user=user).first()
+    if plan is None:
+        from credits.services import plan_default
+
+        plan = plan_default()
+    return plan
 
 
 def credits_balance(*, user) -> int:
     return CreditAccount.objects.filter(user=user).values_list("balance", flat=True).first() or 0
 
 
+def credits_cost(*, model, num_images: int, params: dict | None = None) -> int:
+    """What a generation costs: the model's price per image plus the per-kind extras.
+
+    Extras are per image: ``ATELIER_CREDIT_KIND_EXTRAS`` by model kind (a provider charges more
+    for video or upscaling), and ``ATELIER_CREDIT_LORA_EXTRA`` when LoRAs are applied.
+    """
+    per_image = model.credit_cost + settings.ATELIER_CREDIT_KIND_EXTRAS.get(model.kind, 0)
+    if (params or {}).get("loras"):
+        per_image += settings.ATELIER_CREDIT_LORA_EXTRA
+    return per_image * num_images
+
+
+def credits_used_between(*, user, start: datetime, end: datetime) -> int:
+    """Credits spent in [start, end): debits less their refunds, from the ledger."""
+    spent = LedgerEntry.objects.filter(
+        user=user, kind__in=SPENDING_KINDS, created_at__gte=start, created_at__lt=end
+    ).aggregate(total=Coalesce(Sum("amount"), 0))["total"]
+    return -spent
+
+
 def credits_summary(*, user) -> dict:
-    account = CreditAccount.objects.filter(user=user).first()
-    remaining = account.balance if account else 0
-    granted = (
-        LedgerEntry.objects.filter(user=user, amount__gt=0)
-        .exclude(kind=LedgerEntry.Kind.REFUND)
-        .aggregate(total=Sum("amount"))["total"]
-        or 0
-    )
+    account = CreditAccount.objects.filter(user=user).select_related("plan").first()
+    plan = (account.plan if account else None) or plan_for_user(user=user)
+    now = timezone.now()
+    period = period_of(now)
     return {
-        "remaining": remaining,
-        "total": granted,
-        "used": max(granted - remaining, 0),
+        "remaining": account.balance if account else 0,
+        "total": plan.monthly_credits,
+        "used": credits_used_between(user=user, start=period_start(period), end=period_start(period_next(period))),
         "last_refill": account.last_refill_at if account else None,
+        "next_refill": next_refill_at(now),
+        "plan": plan.name,
     }
 
 
 def ledger_list(*, user) -> QuerySet[LedgerEntry]:
     return LedgerEntry.objects.filter(user=user)
+
+
+def usage_window(*, period: str, year: int | None = None, month: int | None = None, today: date | None = None):
+    """The [start, end) dates and the label of a usage period: today, this ISO week, or a month."""
+    today = today or timezone.now().date()
+    if period == "day":
+        return today, today + timedelta(days=1), today.isoformat()
+    if period == "week":
+        start = today - timedelta(days=today.weekday())
+        iso = today.isocalendar()
+        return start, start + timedelta(days=7), f"{iso.year}-W{iso.week:02d}"
+    first = date(year or today.year, month or (today.month if year in (None, today.year) else 1), 1)
+    return first, period_next(first), f"{first:%Y-%m}"
+
+
+def _day(value: date) -> datetime:
+    return period_start(value)
+
+
+def usage_stats(*, user, period: str, year: int | None = None, month: int | None = None) -> dict:
+    """Seed 004's usage statistics from aggregate queries over the user's generations.
+
+    A generation counts when it was charged and not refunded (not failed or cancelled); its
+    images are ``num_images`` and its credits its ``cost``. Styles come from the ``art_style``
+    the generation was made with (``params``), ``none`` when it had none.
+    """
+    from generation.models import Generation, Status
+
+    start, end, label = usage_window(period=period, year=year, month=month)
+    rows = Generation.objects.filter(user=user, created_at__gte=_day(start), created_at__lt=_day(end)).exclude(
+        status__in=[Status.FAILED, Status.CANCELLED]
+    )
+    totals = rows.aggregate(
+        generations=Count("pk"), images=Coalesce(Sum("num_images"), 0), credits=Coalesce(Sum("cost"), 0)
+    )
+    by_model = rows.values("model_id").annotate(images=Sum("num_images")).order_by("-images", "model_id")
+    by_style = (
+        rows.annotate(style=Coalesce(KT("params__art_style"), Value("none"), output_field=TextField()))
+        .values("style")
+        .annotate(images=Sum("num_images"))
+        .order_by("-images", "style")
+    )
+    per_day = {
+        row["day"]: row
+        for row in rows.annotate(day=TruncDate("created_at", tzinfo=UTC))
+        .values("day")
+        .annotate(images=Sum("num_images"), credits=Sum("cost"))
+        .order_by("day")
+    }
+    daily = []
+    day = start
+    while day < end:
+        row = per_day.get(day, {})
+        daily.append({"date": day.isoformat(), "images": row.get("images", 0), "credits": row.get("credits", 0)})
+        day += timedelta(days=1)
+    return {
+        "period": label,
+        "start": start.isoformat(),
+        "end": (end - timedelta(days=1)).isoformat(),
+        "total_images": totals["images"],
+        "total_generations": totals["generations"],
+        "credits_used": totals["credits"],
+        "credits_allocated": plan_for_user(user=user).monthly_credits,
+        "usage_by_model": {row["model_id"]: row["images"] for row in by_model},
+        "usage_by_style": {row["style"]: row["images"] for row in by_style},
+        "daily_usage": daily,
+    }
+
+
+def user_profile(*, user) -> dict:
+    """Seed 004's profile: the user, the subscription block and the preferences."""
+    summary = credits_summary(user=user)
+    return {
+        "id": str(user.uuid),
+        "username": user.username,
+        "email": user.email,
+        "full_name": user.full_name,
+        "role": "admin" if user.is_staff else "user",
+        "created_at": user.date_joined,
+        "subscription": {
+            "plan": summary["plan"],
+            "credits_remaining": summary["remaining"],
+            "credits_allocated": summary["total"],
+            "credits_used_this_month": summary["used"],
+            "next_reset": summary["next_refill"],
+            "is_active": user.is_active,
+        },
+        "preferences": user.preferences or {},
+    }

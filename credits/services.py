@@ -1,39 +1,117 @@
 """Every move of credits. Each is one atomic block: a conditional UPDATE of the balance and a
 ledger entry, so the balance never goes negative and the ledger always sums to it."""
 
-from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+import logging
+from datetime import date, datetime
 
-from credits.models import CreditAccount, LedgerEntry
-from ops.errors import InsufficientCredits
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from credits.models import CreditAccount, LedgerEntry, Plan
+from credits.periods import period_of, period_start
+from credits.seed_plans import PLANS
+from credits.signals import credits_low
+from ops.errors import InsufficientCredits, ValidationFailed
+
+logger = logging.getLogger(__name__)
 
 Kind = LedgerEntry.Kind
 
+REFILL_RESET = "reset"
+REFILL_ADD = "add"
+
+
+def plan_default() -> Plan:
+    """The plan of new users. Recreated from the seed if someone emptied the table."""
+    plan = Plan.objects.filter(is_default=True).first()
+    if plan is None:
+        row = next(row for row in PLANS if row["is_default"])
+        plan, _ = Plan.objects.get_or_create(slug=row["slug"], defaults=row)
+    return plan
+
 
 def credits_account_open(*, user) -> CreditAccount:
-    """Opens the account of a new user with the starting grant (once)."""
+    """Opens the account of a new user on the default plan, with the starting grant (once)."""
     with transaction.atomic():
-        account, created = CreditAccount.objects.get_or_create(user=user)
+        account, created = CreditAccount.objects.get_or_create(user=user, defaults={"plan": plan_default()})
         if created and settings.ATELIER_STARTING_CREDITS > 0:
-            _add(user=user, amount=settings.ATELIER_STARTING_CREDITS, kind=Kind.GRANT, reason="Welcome grant")
+            _move(user=user, amount=settings.ATELIER_STARTING_CREDITS, kind=Kind.GRANT, reason="Welcome grant")
             account.refresh_from_db()
         return account
 
 
-def _add(*, user, amount: int, kind: str, reason: str, actor=None, generation=None) -> LedgerEntry:
-    CreditAccount.objects.filter(user=user).update(balance=F("balance") + amount)
-    balance = CreditAccount.objects.values_list("balance", flat=True).get(user=user)
-    return LedgerEntry.objects.create(
-        user=user, kind=kind, amount=amount, balance_after=balance, reason=reason, actor=actor, generation=generation
+def _update_balance(*, user_id: int, amount: int) -> int | None:
+    """Adds ``amount`` (negative takes) unless the balance would drop below zero.
+
+    One statement, so concurrent moves serialise on the row and each sees the other's result:
+    the new balance, or None when the balance does not cover it (or there is no account).
+    """
+    table = CreditAccount._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET balance = balance + %s, updated_at = %s "  # noqa: S608 - table name from the model
+            "WHERE user_id = %s AND balance + %s >= 0 RETURNING balance",
+            [amount, connection.ops.adapt_datetimefield_value(timezone.now()), user_id, amount],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _announce_if_low(*, user_id: int, before: int, after: int) -> None:
+    threshold = settings.ATELIER_CREDITS_LOW_THRESHOLD
+    if threshold <= 0 or not (after < threshold <= before):
+        return
+
+    def send():
+        logger.info("credits.low: user %s has %s credits left (threshold %s)", user_id, after, threshold)
+        credits_low.send(sender=CreditAccount, user_id=user_id, credits_remaining=after, threshold=threshold)
+
+    transaction.on_commit(send)
+
+
+def _move(
+    *,
+    user,
+    amount: int,
+    kind: str,
+    reason: str,
+    actor=None,
+    generation=None,
+    period: date | None = None,
+) -> LedgerEntry:
+    """Moves ``amount`` and writes its entry; InsufficientCredits when the balance does not cover it.
+
+    Call inside a transaction: the entry and the balance change commit or roll back together.
+    """
+    balance = _update_balance(user_id=user.pk, amount=amount)
+    if balance is None:
+        remaining = CreditAccount.objects.filter(user=user).values_list("balance", flat=True).first() or 0
+        raise InsufficientCredits(
+            details=f"You need {-amount} credits but only have {remaining} remaining",
+            credits_remaining=remaining,
+            credits_required=-amount,
+        )
+    entry = LedgerEntry.objects.create(
+        user=user,
+        kind=kind,
+        amount=amount,
+        balance_after=balance,
+        reason=reason,
+        actor=actor,
+        generation=generation,
+        period=period,
     )
+    _announce_if_low(user_id=user.pk, before=balance - amount, after=balance)
+    return entry
 
 
 def credits_grant(*, user, amount: int, reason: str, kind: str = Kind.GRANT, actor=None) -> LedgerEntry:
     if amount <= 0:
         raise ValueError("A grant must be positive")
     with transaction.atomic():
-        return _add(user=user, amount=amount, kind=kind, reason=reason, actor=actor)
+        return _move(user=user, amount=amount, kind=kind, reason=reason, actor=actor)
 
 
 def credits_debit(*, user, amount: int, reason: str, generation=None, actor=None) -> LedgerEntry:
@@ -45,24 +123,7 @@ def credits_debit(*, user, amount: int, reason: str, generation=None, actor=None
     if amount < 0:
         raise ValueError("A debit amount must not be negative")
     with transaction.atomic():
-        updated = CreditAccount.objects.filter(user=user, balance__gte=amount).update(balance=F("balance") - amount)
-        if not updated:
-            remaining = CreditAccount.objects.filter(user=user).values_list("balance", flat=True).first() or 0
-            raise InsufficientCredits(
-                details=f"You need {amount} credits but only have {remaining} remaining",
-                credits_remaining=remaining,
-                credits_required=amount,
-            )
-        balance = CreditAccount.objects.values_list("balance", flat=True).get(user=user)
-        return LedgerEntry.objects.create(
-            user=user,
-            kind=Kind.DEBIT,
-            amount=-amount,
-            balance_after=balance,
-            reason=reason,
-            actor=actor,
-            generation=generation,
-        )
+        return _move(user=user, amount=-amount, kind=Kind.DEBIT, reason=reason, generation=generation, actor=actor)
 
 
 def credits_refund_generation(*, generation, reason: str) -> LedgerEntry | None:
@@ -72,12 +133,138 @@ def credits_refund_generation(*, generation, reason: str) -> LedgerEntry | None:
         return None
     try:
         with transaction.atomic():
-            return _add(
-                user=generation.user,
-                amount=-debit.amount,
-                kind=Kind.REFUND,
-                reason=reason,
-                generation=generation,
+            return _move(
+                user=generation.user, amount=-debit.amount, kind=Kind.REFUND, reason=reason, generation=generation
             )
     except IntegrityError:
         return None
+
+
+ADJUST_ACTIONS = ("add", "subtract", "set")
+
+
+def credits_admin_adjust(*, user, action: str, amount: int, reason: str, actor) -> tuple[int, int, LedgerEntry]:
+    """A staff correction: add, subtract or set the balance, as a new ledger entry.
+
+    Returns the old balance, the new one and the entry. A reason is required and the balance
+    never goes below zero (400, nothing changes).
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("A reason is required", details={"reason": ["Say why the credits change."]})
+    if action not in ADJUST_ACTIONS:
+        raise ValidationFailed(details={"action": [f"Use one of: {', '.join(ADJUST_ACTIONS)}."]})
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+        raise ValidationFailed(details={"amount": ["Must be a whole number of credits, 0 or more."]})
+    if action in ("add", "subtract") and amount == 0:
+        raise ValidationFailed(details={"amount": ["Must be at least 1."]})
+    with transaction.atomic():
+        # The lock makes "set" exact against concurrent debits, and old/new true for all three.
+        account = CreditAccount.objects.select_for_update().filter(user=user).first()
+        if account is None:
+            account = credits_account_open(user=user)
+            account = CreditAccount.objects.select_for_update().get(pk=account.pk)
+        old = account.balance
+        delta = {"add": amount, "subtract": -amount, "set": amount - old}[action]
+        if old + delta < 0:
+            raise ValidationFailed(
+                "Cannot subtract below zero",
+                details={"amount": [f"The user has only {old} credits."]},
+                credits_remaining=old,
+            )
+        entry = _move(user=user, amount=delta, kind=Kind.ADMIN_ADJUSTMENT, reason=reason[:300], actor=actor)
+    return old, entry.balance_after, entry
+
+
+def credits_plan_set(*, user, plan: Plan) -> CreditAccount:
+    """Moves the user to another plan; the new allowance applies from the next refill."""
+    account = credits_account_open(user=user)
+    CreditAccount.objects.filter(pk=account.pk).update(plan=plan, updated_at=timezone.now())
+    account.refresh_from_db()
+    return account
+
+
+def credits_refill_account(*, account: CreditAccount, period: date, now: datetime | None = None) -> bool:
+    """Gives the account its plan's monthly credits for ``period``, once; False if already done.
+
+    Policy ``reset`` (the default, as seed 004 does) first expires what is left, then grants
+    the allowance, so the balance starts the month at the allowance; ``add`` adds it on top.
+    """
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            account = (
+                CreditAccount.objects.select_for_update(of=("self",)).select_related("user", "plan").get(pk=account.pk)
+            )
+            user = account.user
+            if LedgerEntry.objects.filter(user=user, kind=Kind.MONTHLY_REFILL, period=period).exists():
+                return False
+            plan = account.plan or plan_default()
+            label = f"{plan.name} plan, {period:%B %Y}"
+            if settings.ATELIER_REFILL_POLICY == REFILL_RESET and account.balance > 0:
+                _move(user=user, amount=-account.balance, kind=Kind.EXPIRY, reason=f"Unused credits expire: {label}")
+            _move(
+                user=user,
+                amount=plan.monthly_credits,
+                kind=Kind.MONTHLY_REFILL,
+                reason=f"Monthly credits: {label}",
+                period=period,
+            )
+            CreditAccount.objects.filter(pk=account.pk).update(last_refill_at=now)
+    except IntegrityError:
+        # Another run refilled this account for the period between our check and our insert.
+        return False
+    return True
+
+
+def credits_refill_batch(*, after_pk: int = 0, limit: int | None = None, now: datetime | None = None) -> dict:
+    """Refills the next ``limit`` accounts that are due this month, in primary-key order.
+
+    An account is due when it has no refill for the current period and was opened before the
+    period began (a newer account has its welcome grant for this month). Returns how many were
+    refilled, the last primary key seen and whether more may remain.
+    """
+    now = now or timezone.now()
+    limit = limit or settings.ATELIER_REFILL_BATCH_SIZE
+    period = period_of(now)
+    refilled = LedgerEntry.objects.filter(user=OuterRef("user"), kind=Kind.MONTHLY_REFILL, period=period)
+    due = list(
+        CreditAccount.objects.filter(pk__gt=after_pk, created_at__lt=period_start(period))
+        .filter(~Exists(refilled))
+        .order_by("pk")[:limit]
+    )
+    done = 0
+    for account in due:
+        try:
+            done += credits_refill_account(account=account, period=period, now=now)
+        except Exception:
+            # One broken account must not stop everyone else's refill; the next run retries it.
+            logger.exception("Monthly refill of credit account %s failed", account.pk)
+    return {"refilled": done, "last_pk": due[-1].pk if due else after_pk, "more": len(due) == limit}
+
+
+PREFERENCE_FIELDS = {"default_style": str, "preferred_format": str, "email_notifications": bool}
+PREFERRED_FORMATS = ("png", "jpeg", "webp")
+
+
+def user_preferences_update(*, user, preferences: dict) -> dict:
+    """Merges the given preferences (seed 004's keys) into the user's and returns them all."""
+    if not isinstance(preferences, dict):
+        raise ValidationFailed(details={"preferences": ["Must be an object."]})
+    errors = {}
+    for key, value in preferences.items():
+        kind = PREFERENCE_FIELDS.get(key)
+        if kind is None:
+            errors[key] = [f"Unknown preference. Use: {', '.join(PREFERENCE_FIELDS)}."]
+        elif not isinstance(value, kind) or (kind is str and len(value) > 100):
+            errors[key] = [f"Must be a {'boolean' if kind is bool else 'string (≤100 characters)'}."]
+        elif key == "preferred_format" and value not in PREFERRED_FORMATS:
+            errors[key] = [f"Use one of: {', '.join(PREFERRED_FORMATS)}."]
+    if errors:
+        raise ValidationFailed(details=errors)
+    with transaction.atomic():
+        locked = type(user).objects.select_for_update().get(pk=user.pk)
+        locked.preferences = {**(locked.preferences or {}), **preferences}
+        locked.save(update_fields=["preferences", "updated_at"])
+    user.preferences = locked.preferences
+    return locked.preferences

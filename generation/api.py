@@ -13,6 +13,7 @@ from generation import selectors, services
 from generation.event_stream import generation_event_stream
 from generation.models import TERMINAL_STATUSES, Generation, Status
 from generation.serializers import GenerateInputSerializer, GenerationListQuerySerializer, GenerationSerializer
+from generation.services.lifecycle import generation_quote
 from ops.errors import NotFound, ValidationFailed
 from ops.pagination import PageLimitPagination
 from ops.throttling import rate_limit_hit
@@ -71,6 +72,9 @@ class GenerationViewSet(viewsets.GenericViewSet):
     def _create(self, request) -> tuple[int, dict]:
         payload = GenerateInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
+        if payload.validated_data["dry_run"]:
+            quote = generation_quote(user=request.user, data=payload.validated_data)
+            return status.HTTP_200_OK, {"success": True, "dry_run": True, **quote}
         _model_rate_limit_hit(request, model_ref=payload.validated_data.get("model"))
         created = services.generation_create(user=request.user, data=payload.validated_data)
         http_status = status.HTTP_201_CREATED

@@ -63,8 +63,15 @@ class GenerateInputSerializer(serializers.Serializer):
     strength = serializers.FloatField(required=False, min_value=0, max_value=1)
     controlnet_conditioning_scale = serializers.FloatField(required=False, min_value=0, max_value=2)
     enable_safety_checker = serializers.BooleanField(required=False)
-    format = serializers.ChoiceField(choices=["png", "jpeg", "jpg", "webp"], required=False, default="png")
+    # No default here: without a format the catalog's default_format setting applies.
+    format = serializers.ChoiceField(choices=["png", "jpeg", "jpg", "webp"], required=False)
     sync_mode = serializers.BooleanField(required=False, default=False)
+    dry_run = serializers.BooleanField(
+        required=False, default=False, help_text="Answer the cost and whether the balance covers it; charge nothing."
+    )
+    art_style = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    style = serializers.CharField(required=False, allow_blank=True, max_length=100, write_only=True)
+    expand_prompt = serializers.BooleanField(required=False, default=False)
 
     PARAM_FIELDS = (
         "guidance_scale",
@@ -85,6 +92,9 @@ class GenerateInputSerializer(serializers.Serializer):
             attrs.setdefault("guidance_scale", attrs.pop("cfg_scale"))
         if "steps" in attrs:
             attrs.setdefault("num_inference_steps", attrs.pop("steps"))
+        if "style" in attrs:
+            style = attrs.pop("style")
+            attrs["art_style"] = attrs.get("art_style") or style
         attrs["params"] = {name: attrs.pop(name) for name in self.PARAM_FIELDS if name in attrs}
         return attrs
 

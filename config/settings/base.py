@@ -140,6 +140,7 @@ if STORAGE_BACKEND == "s3":
     AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME")
     AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL", default=None)
     AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME", default=None)
+    AWS_S3_ADDRESSING_STYLE = env("AWS_S3_ADDRESSING_STYLE", default=None)
     AWS_DEFAULT_ACL = None
     AWS_QUERYSTRING_AUTH = True
     AWS_QUERYSTRING_EXPIRE = env.int("AWS_QUERYSTRING_EXPIRE", default=3600)
@@ -277,3 +278,30 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Gallery: thumbnails (WebP, long side in pixels) and how long a pre-signed S3 URL for a
+# private file stays valid (seconds).
+ATELIER_THUMBNAIL_SIZE = env.int("ATELIER_THUMBNAIL_SIZE", default=384)
+ATELIER_THUMBNAIL_QUALITY = env.int("ATELIER_THUMBNAIL_QUALITY", default=80)
+ATELIER_PRESIGNED_URL_EXPIRE = env.int("ATELIER_PRESIGNED_URL_EXPIRE", default=300)
+
+# Prompt enhancement (catalog issue): the LLM models asked when a request names none, and the
+# bounds of one call. Without ANTHROPIC_API_KEY / OPENAI_API_KEY the offline composer answers.
+ATELIER_PROMPT_ANTHROPIC_MODEL = env("ATELIER_PROMPT_ANTHROPIC_MODEL", default="claude-haiku-4-5")
+ATELIER_PROMPT_OPENAI_MODEL = env("ATELIER_PROMPT_OPENAI_MODEL", default="gpt-4.1-mini")
+ATELIER_PROMPT_LLM_TIMEOUT_SECONDS = env.float("ATELIER_PROMPT_LLM_TIMEOUT_SECONDS", default=20.0)
+ATELIER_PROMPT_LLM_MAX_RETRIES = env.int("ATELIER_PROMPT_LLM_MAX_RETRIES", default=1)
+ATELIER_PROMPT_LLM_MAX_TOKENS = 400
+
+# Credits (credits issue): per-image extras on top of a model's price, by model kind and for
+# LoRAs; the monthly refill ("reset" the balance to the plan's allowance, or "add" it) and its
+# batch size; the balance under which credits.low is announced (0 = never).
+ATELIER_CREDIT_KIND_EXTRAS = {
+    "image-to-video": env.int("ATELIER_CREDIT_EXTRA_VIDEO", default=2),
+    "upscale": env.int("ATELIER_CREDIT_EXTRA_UPSCALE", default=1),
+}
+ATELIER_CREDIT_LORA_EXTRA = env.int("ATELIER_CREDIT_LORA_EXTRA", default=1)
+ATELIER_LORA_TRAINING_CREDITS = env.int("ATELIER_LORA_TRAINING_CREDITS", default=50)
+ATELIER_REFILL_POLICY = env("ATELIER_REFILL_POLICY", default="reset")
+ATELIER_REFILL_BATCH_SIZE = env.int("ATELIER_REFILL_BATCH_SIZE", default=500)
+ATELIER_CREDITS_LOW_THRESHOLD = env.int("ATELIER_CREDITS_LOW_THRESHOLD", default=10)

@@ -7,9 +7,10 @@ elsewhere.
 
 from dataclasses import dataclass
 
-import anthropic
-import openai
 from django.conf import settings
+
+# The SDKs are imported on first use: together they weigh about 80 MB, which every web and
+# worker process would otherwise carry whether or not prompt enhancement is configured.
 
 
 class LLMError(Exception):
@@ -33,6 +34,8 @@ class AnthropicChat:
         return settings.ATELIER_PROMPT_ANTHROPIC_MODEL
 
     def complete(self, *, system: str, user: str, model: str) -> LLMReply:
+        import anthropic
+
         client = anthropic.Anthropic(
             api_key=settings.ANTHROPIC_API_KEY,
             base_url=settings.ANTHROPIC_BASE_URL or None,
@@ -62,6 +65,8 @@ class OpenAIChat:
         return settings.ATELIER_PROMPT_OPENAI_MODEL
 
     def complete(self, *, system: str, user: str, model: str) -> LLMReply:
+        import openai
+
         client = openai.OpenAI(
             api_key=settings.OPENAI_API_KEY,
             base_url=settings.OPENAI_BASE_URL or None,

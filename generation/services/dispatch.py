@@ -31,12 +31,17 @@ def _send(task, *, countdown: float | None, **options) -> None:
     task.apply_async(countdown=countdown, **options)
 
 
-def generation_dispatch(*, generation_id, countdown: float | None = None) -> None:
+def generation_dispatch(
+    *, generation_id, countdown: float | None = None, provider: str | None = None, record: bool = True
+) -> None:
+    """Sends the run message. ``record=False`` when the caller already set ``dispatched_at``."""
     from generation.tasks import run_generation
 
-    provider = Generation.objects.values_list("provider", flat=True).get(pk=generation_id)
+    if provider is None:
+        provider = Generation.objects.values_list("provider", flat=True).get(pk=generation_id)
     limits = provider_time_limits(provider)
-    Generation.objects.filter(pk=generation_id).update(dispatched_at=timezone.now())
+    if record:
+        Generation.objects.filter(pk=generation_id).update(dispatched_at=timezone.now())
     _send(
         run_generation,
         args=[str(generation_id)],

@@ -6,14 +6,17 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.quotas import daily_generations_check
 from catalog.models import AIModel
-from catalog.selectors import model_get
+from catalog.selectors import model_get, setting_value
+from credits.selectors import credits_balance, credits_cost
 from credits.services import credits_debit, credits_refund_generation
 from gallery.services import asset_create
 from generation import providers
 from generation.models import Generation, Status
+from generation.prompts import prompt_prepare_for_generation
 from generation.providers import ProviderOutput
 from generation.services.dispatch import generation_dispatch
 from generation.services.events import generation_record_log
@@ -25,11 +28,29 @@ logger = logging.getLogger(__name__)
 
 
 def _resolve_model(ref: str | None) -> AIModel:
-    ref = ref or settings.ATELIER_DEFAULT_MODEL
+    ref = ref or setting_value(name="default_model") or settings.ATELIER_DEFAULT_MODEL
     model = model_get(ref=ref)
     if model is None:
         raise ValidationFailed("Invalid model selected", details={"model": [f"Unknown model '{ref}'."]})
     return model
+
+
+def generation_quote(*, user, data: dict) -> dict:
+    """``dry_run``: what the request would cost and whether the balance covers it.
+
+    Validates like a real request, but charges nothing and creates nothing.
+    """
+    model = _resolve_model(data.get("model"))
+    spec = generation_spec_build(model=model, data=data)
+    cost = credits_cost(model=model, num_images=spec.num_images, params=spec.params)
+    remaining = credits_balance(user=user)
+    return {
+        "model": model.pk,
+        "num_images": spec.num_images,
+        "cost": cost,
+        "credits_remaining": remaining,
+        "sufficient": remaining >= cost,
+    }
 
 
 def generation_create(*, user, data: dict) -> Generation:
@@ -43,7 +64,14 @@ def generation_create(*, user, data: dict) -> Generation:
     spec = generation_spec_build(model=model, data=data)
     providers.get(model.provider)
     seed = spec.seed if spec.seed is not None else secrets.randbelow(settings.ATELIER_MAX_SEED)
-    cost = model.credit_cost * spec.num_images
+    cost = credits_cost(model=model, num_images=spec.num_images, params=spec.params)
+    # Style template and expand_prompt (which may ask an LLM) before the transaction opens.
+    prepared = prompt_prepare_for_generation(
+        prompt=spec.prompt,
+        negative_prompt=spec.negative_prompt,
+        art_style=data.get("art_style"),
+        expand=data.get("expand_prompt", False),
+    )
 
     with transaction.atomic():
         generation = Generation.objects.create(
@@ -51,27 +79,27 @@ def generation_create(*, user, data: dict) -> Generation:
             model=model,
             provider=model.provider,
             prompt=spec.prompt,
-            final_prompt=spec.prompt,
-            negative_prompt=spec.negative_prompt,
+            final_prompt=prepared.final_prompt,
+            negative_prompt=prepared.negative_prompt,
             width=spec.width,
             height=spec.height,
             num_images=spec.num_images,
             seed=seed,
             output_format=spec.output_format,
-            params=spec.params,
+            params={**spec.params, **prepared.params},
             cost=cost,
         )
         credits_debit(user=user, amount=cost, reason=f"{model.name} × {spec.num_images}", generation=generation)
-        transaction.on_commit(partial(generation_enqueue, generation_id=generation.pk))
+        transaction.on_commit(partial(generation_enqueue, generation_id=generation.pk, provider=model.provider))
     return generation
 
 
-def generation_enqueue(*, generation_id) -> None:
+def generation_enqueue(*, generation_id, provider: str | None = None) -> None:
     """pending → in_queue, then the task message. A broker that is down fails it with a refund."""
-    if not transition(generation_id=generation_id, to=Status.IN_QUEUE):
+    if not transition(generation_id=generation_id, to=Status.IN_QUEUE, dispatched_at=timezone.now()):
         return
     try:
-        generation_dispatch(generation_id=generation_id)
+        generation_dispatch(generation_id=generation_id, provider=provider, record=False)
     except Exception:
         logger.exception("Could not enqueue generation %s", generation_id)
         generation_fail(
