@@ -21,10 +21,16 @@ def _plan(user):
 
 
 def quota_limits(*, user) -> dict[str, int]:
+    # Kept on the user object, which lives for one request: the hourly and daily checks of one
+    # request then read the plan once.
+    cached = getattr(user, "_atelier_quota_limits", None)
+    if cached is not None:
+        return cached
     plan = _plan(user)
     daily = getattr(plan, "daily_generation_quota", None) or settings.ATELIER_DEFAULT_DAILY_GENERATIONS
     hourly = getattr(plan, "hourly_request_quota", None) or settings.ATELIER_DEFAULT_HOURLY_REQUESTS
-    return {"daily_generations": daily, "hourly_requests": hourly}
+    user._atelier_quota_limits = {"daily_generations": daily, "hourly_requests": hourly}
+    return user._atelier_quota_limits
 
 
 def _next_utc_midnight(now: datetime) -> datetime:

@@ -92,6 +92,19 @@ def setting_get(*, setting_id: int) -> Setting | None:
     return Setting.objects.filter(pk=setting_id).first()
 
 
+def setting_values(*, names: list[str]) -> dict:
+    """Several settings' typed values in one query; missing, blank or unreadable ones are left out."""
+    values = {}
+    for setting in Setting.objects.filter(name__in=names).only("name", "value", "value_type"):
+        if not setting.value.strip():
+            continue
+        try:
+            values[setting.name] = parse_setting_value(value=setting.value, value_type=setting.value_type)
+        except InvalidSettingValue:
+            continue
+    return values
+
+
 def setting_value(*, name: str, default=None):
     """A setting's typed value; ``default`` when it is missing, blank or unreadable."""
     setting = Setting.objects.filter(name=name).only("value", "value_type").first()

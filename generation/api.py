@@ -6,23 +6,21 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from catalog.selectors import model_get
 from credits.selectors import credits_balance
 from gallery.serializers import AssetSerializer
 from generation import selectors, services
 from generation.event_stream import generation_event_stream
 from generation.models import TERMINAL_STATUSES, Generation, Status
 from generation.serializers import GenerateInputSerializer, GenerationListQuerySerializer, GenerationSerializer
-from generation.services.lifecycle import generation_quote
+from generation.services.lifecycle import generation_model_resolve, generation_quote
 from ops.errors import NotFound, ValidationFailed
 from ops.pagination import PageLimitPagination
 from ops.throttling import rate_limit_hit
 
 
-def _model_rate_limit_hit(request, *, model_ref: str | None) -> None:
+def _model_rate_limit_hit(request, *, model) -> None:
     """Per-model limits from the catalog (seed 000), counted per user."""
-    model = model_get(ref=model_ref or settings.ATELIER_DEFAULT_MODEL)
-    if model is not None and model.rate_limit:
+    if model.rate_limit:
         rate_limit_hit(request, group=f"model:{model.pk}", rate=model.rate_limit)
 
 
@@ -72,11 +70,12 @@ class GenerationViewSet(viewsets.GenericViewSet):
     def _create(self, request) -> tuple[int, dict]:
         payload = GenerateInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
+        model = generation_model_resolve(ref=payload.validated_data.get("model"))
         if payload.validated_data["dry_run"]:
-            quote = generation_quote(user=request.user, data=payload.validated_data)
+            quote = generation_quote(user=request.user, data=payload.validated_data, model=model)
             return status.HTTP_200_OK, {"success": True, "dry_run": True, **quote}
-        _model_rate_limit_hit(request, model_ref=payload.validated_data.get("model"))
-        created = services.generation_create(user=request.user, data=payload.validated_data)
+        _model_rate_limit_hit(request, model=model)
+        created = services.generation_create(user=request.user, data=payload.validated_data, model=model)
         http_status = status.HTTP_201_CREATED
         if payload.validated_data["sync_mode"]:
             generation = selectors.generation_wait(

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from catalog.models import AIModel, ModelKind
-from catalog.selectors import format_names, format_size, setting_value
+from catalog.selectors import format_names, format_size, setting_values
 from ops.errors import ValidationFailed
 
 
@@ -54,10 +54,10 @@ def generation_spec_build(*, model: AIModel, data: dict) -> GenerationSpec:
         raise ValidationFailed(details=errors)
 
     params = {key: value for key, value in data.get("params", {}).items() if value is not None}
+    defaults = setting_values(names=["default_steps", "default_format"])
     if "num_inference_steps" in model.supports and "num_inference_steps" not in params | model.defaults:
-        default_steps = setting_value(name="default_steps")
-        if default_steps is not None:
-            params["num_inference_steps"] = default_steps
+        if defaults.get("default_steps") is not None:
+            params["num_inference_steps"] = defaults["default_steps"]
     return GenerationSpec(
         prompt=prompt,
         negative_prompt=(data.get("negative_prompt") or "").strip(),
@@ -65,6 +65,6 @@ def generation_spec_build(*, model: AIModel, data: dict) -> GenerationSpec:
         height=height,
         num_images=num_images,
         seed=data.get("seed"),
-        output_format=data.get("format") or setting_value(name="default_format", default="png"),
+        output_format=data.get("format") or defaults.get("default_format", "png"),
         params=params,
     )

@@ -27,7 +27,8 @@ from ops.errors import Conflict, ErrorType, ValidationFailed
 logger = logging.getLogger(__name__)
 
 
-def _resolve_model(ref: str | None) -> AIModel:
+def generation_model_resolve(*, ref: str | None) -> AIModel:
+    """The model a request names (id or alias), or the configured default; 400 if unknown."""
     ref = ref or setting_value(name="default_model") or settings.ATELIER_DEFAULT_MODEL
     model = model_get(ref=ref)
     if model is None:
@@ -35,12 +36,12 @@ def _resolve_model(ref: str | None) -> AIModel:
     return model
 
 
-def generation_quote(*, user, data: dict) -> dict:
+def generation_quote(*, user, data: dict, model: AIModel | None = None) -> dict:
     """``dry_run``: what the request would cost and whether the balance covers it.
 
     Validates like a real request, but charges nothing and creates nothing.
     """
-    model = _resolve_model(data.get("model"))
+    model = model or generation_model_resolve(ref=data.get("model"))
     spec = generation_spec_build(model=model, data=data)
     cost = credits_cost(model=model, num_images=spec.num_images, params=spec.params)
     remaining = credits_balance(user=user)
@@ -53,14 +54,14 @@ def generation_quote(*, user, data: dict) -> dict:
     }
 
 
-def generation_create(*, user, data: dict) -> Generation:
+def generation_create(*, user, data: dict, model: AIModel | None = None) -> Generation:
     """Validates, reserves the credits and saves the generation in one transaction.
 
     The run is enqueued only once that transaction has committed, so a worker never sees a
     generation that does not exist yet, and nothing is charged for a request that fails here.
     """
     daily_generations_check(user=user)
-    model = _resolve_model(data.get("model"))
+    model = model or generation_model_resolve(ref=data.get("model"))
     spec = generation_spec_build(model=model, data=data)
     providers.get(model.provider)
     seed = spec.seed if spec.seed is not None else secrets.randbelow(settings.ATELIER_MAX_SEED)
