@@ -17,6 +17,20 @@ from ops.errors import NotFound, ValidationFailed
 from ops.pagination import PageLimitPagination
 from ops.throttling import rate_limit_hit
 
+LIVE_FIELDS = [
+    "status",
+    "queued_at",
+    "started_at",
+    "finished_at",
+    "progress",
+    "logs",
+    "error",
+    "error_type",
+    "attempts",
+    "dispatched_at",
+    "provider_request_id",
+]
+
 
 def _model_rate_limit_hit(request, *, model) -> None:
     """Per-model limits from the catalog (seed 000), counted per user."""
@@ -83,12 +97,21 @@ class GenerationViewSet(viewsets.GenericViewSet):
             )
             http_status = status.HTTP_200_OK if generation.status in TERMINAL_STATUSES else status.HTTP_202_ACCEPTED
         else:
-            generation = self._get_own(created.pk)
+            # Only the fields the on-commit enqueue (or, without a broker, the whole run) changed.
+            generation = created
+            generation.refresh_from_db(fields=LIVE_FIELDS)
+            if generation.status == Status.COMPLETED:
+                generation = self._get_own(created.pk)
+        if generation.status in TERMINAL_STATUSES:
+            remaining = credits_balance(user=request.user)
+        else:
+            # Nothing has been refunded: the balance is the one the debit left.
+            remaining = created.balance_after_debit
         body = {
             "success": True,
             "generation": self.get_serializer(generation).data,
             "credits_used": generation.cost,
-            "credits_remaining": credits_balance(user=request.user),
+            "credits_remaining": remaining,
         }
         if generation.status == Status.COMPLETED:
             body["results"] = AssetSerializer(generation.assets.all(), many=True, context={"request": request}).data

@@ -101,7 +101,7 @@ class GenerateInputSerializer(serializers.Serializer):
 
 class GenerationSerializer(serializers.ModelSerializer):
     model = serializers.CharField(source="model_id")
-    images = AssetSerializer(source="assets", many=True, read_only=True)
+    images = serializers.SerializerMethodField()
     credits_used = serializers.IntegerField(source="cost")
     queue_position = serializers.SerializerMethodField()
 
@@ -134,6 +134,13 @@ class GenerationSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(AssetSerializer(many=True))
+    def get_images(self, generation: Generation) -> list:
+        # Assets exist only once a generation has completed; skip the query before that.
+        if generation.status != Status.COMPLETED:
+            return []
+        return AssetSerializer(generation.assets.all(), many=True, context=self.context).data
 
     def get_queue_position(self, generation: Generation) -> int | None:
         return generation_queue_position(generation=generation)

@@ -90,7 +90,8 @@ def generation_create(*, user, data: dict, model: AIModel | None = None) -> Gene
             params={**spec.params, **prepared.params},
             cost=cost,
         )
-        credits_debit(user=user, amount=cost, reason=f"{model.name} × {spec.num_images}", generation=generation)
+        debit = credits_debit(user=user, amount=cost, reason=f"{model.name} × {spec.num_images}", generation=generation)
+        generation.balance_after_debit = debit.balance_after
         transaction.on_commit(partial(generation_enqueue, generation_id=generation.pk, provider=model.provider))
     return generation
 
