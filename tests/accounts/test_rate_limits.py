@@ -117,3 +117,16 @@ def test_hourly_request_quota(alice, settings, limits, clock):
     assert_envelope(alice.get("/api/credits"), 429, "quota_exceeded")
     clock.shift(3601)
     assert alice.get("/api/credits").status_code == 200
+
+
+def test_admin_group_limits_the_admin_api(staff, alice, limits, clock, settings):
+    settings.ATELIER_RATE_LIMITS["admin"] = "2/m"
+    url = f"/admin/api/users/{alice.user.pk}/credits"
+    payload = {"action": "add", "amount": 1, "reason": "goodwill"}
+    _exhaust(lambda: staff.post(url, payload, format="json"), 2)
+    clock.shift(61)
+    assert staff.post(url, payload, format="json").status_code == 200
+
+
+def test_health_is_never_rate_limited(anon, limits):
+    assert all(anon.get("/health").status_code == 200 for _ in range(5))
