@@ -51,3 +51,13 @@ def test_concurrent_debits_never_overspend(settings):
     assert outcomes.count("refused") == 10
     assert CreditAccount.objects.get(user=user).balance == 0
     assert _ledger_sum(user) == 0
+
+
+@pytest.mark.django_db
+def test_each_user_sees_only_their_own_ledger_and_balance(alice, bob):
+    credits_debit(user=alice.user, amount=3, reason="alice spends")
+    bob_entries = bob.get("/api/credits/ledger").json()["entries"]
+    assert [entry["reason"] for entry in bob_entries] == ["Welcome grant"]
+    assert bob.get("/api/credits").json()["credits"]["remaining"] == bob.user.credit_account.balance
+    alice_reasons = [entry["reason"] for entry in alice.get("/api/credits/ledger").json()["entries"]]
+    assert alice_reasons[0] == "alice spends"
