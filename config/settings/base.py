@@ -305,3 +305,8 @@ ATELIER_LORA_TRAINING_CREDITS = env.int("ATELIER_LORA_TRAINING_CREDITS", default
 ATELIER_REFILL_POLICY = env("ATELIER_REFILL_POLICY", default="reset")
 ATELIER_REFILL_BATCH_SIZE = env.int("ATELIER_REFILL_BATCH_SIZE", default=500)
 ATELIER_CREDITS_LOW_THRESHOLD = env.int("ATELIER_CREDITS_LOW_THRESHOLD", default=10)
+
+# Hugging Face provider: how long one job waits, in total, for a cold model to load (the 503
+# "model is loading" answer) before failing with "GPU resources busy"; and one call's timeout.
+ATELIER_HF_LOADING_WAIT_SECONDS = env.float("ATELIER_HF_LOADING_WAIT_SECONDS", default=120.0)
+ATELIER_HF_TIMEOUT_SECONDS = env.float("ATELIER_HF_TIMEOUT_SECONDS", default=120.0)

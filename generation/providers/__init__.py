@@ -1,11 +1,13 @@
 """Provider registry: the adapter for a provider name, and whether it can be used now."""
 
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
+from generation.providers.huggingface import HuggingFaceProvider
 from generation.providers.local import LocalProvider
 from ops.errors import ProviderUnavailable
 
 _REGISTRY: dict[str, Provider] = {
     LocalProvider.name: LocalProvider(),
+    HuggingFaceProvider.name: HuggingFaceProvider(),
 }
 
 
