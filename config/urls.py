@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("credits.urls")),
     path("", include("gallery.urls")),
     path("", include("generation.urls")),
+    path("", include("generation.seed_urls")),
     path("", include("generation.prompt_urls")),
     # Last: the apps' own routes under /admin/api/ must match before the admin's catch-all.
     path("admin/", admin.site.urls),

@@ -9,6 +9,7 @@ from generation.services.lifecycle import (
     generation_create,
     generation_enqueue,
     generation_fail,
+    generation_model_resolve,
 )
 from generation.services.recovery import generation_recover_stuck
 from generation.services.running import generation_poll, generation_run
@@ -19,6 +20,7 @@ __all__ = [
     "generation_create",
     "generation_enqueue",
     "generation_fail",
+    "generation_model_resolve",
     "generation_poll",
     "generation_record_log",
     "generation_record_progress",

@@ -1,0 +1,137 @@
+"""The generation endpoints of the earlier systems, at their documented paths and shapes.
+
+Thin views over the same services as the canonical API (DESIGN.md §5): seed 000's synchronous
+``/api/image/*`` and seed 001's ``/api/model-info`` and ``/api/generation-status``.
+"""
+
+import base64
+import time
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.models import ModelKind
+from catalog.selectors import model_get, model_list
+from gallery.serializers import AssetSerializer
+from generation import selectors, services
+from generation.models import Generation, Status
+from ops.errors import ApplicationError, ErrorType, NotFound, ProviderError, ProviderUnavailable, ValidationFailed
+
+
+class GPUBusy(ProviderUnavailable):
+    default_message = "GPU resources busy"
+
+
+class SeedGenerateSerializer(serializers.Serializer):
+    prompt = serializers.CharField(max_length=2000)
+    width = serializers.IntegerField(required=False, min_value=1, max_value=8192)
+    height = serializers.IntegerField(required=False, min_value=1, max_value=8192)
+    model = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class SeedCancelSerializer(serializers.Serializer):
+    requestId = serializers.UUIDField()  # seed 000 names it so
+
+
+class ImageModelsView(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        models = {
+            (model.aliases[0] if model.aliases else model.id): {
+                "id": model.id,
+                "name": model.name,
+                "description": model.description,
+            }
+            for model in model_list(kind=ModelKind.TEXT_TO_IMAGE)
+        }
+        return Response({"models": models})
+
+
+class ImageGenerateView(APIView):
+    """Seed 000: waits for the image and answers it as base64."""
+
+    ratelimit_group = "generation"
+
+    @extend_schema(request=SeedGenerateSerializer, responses=OpenApiTypes.OBJECT)
+    def post(self, request):
+        payload = SeedGenerateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        started = time.monotonic()
+        model = services.generation_model_resolve(ref=payload.validated_data.get("model"))
+        data = {**payload.validated_data, "num_images": 1, "params": {}}
+        created = services.generation_create(user=request.user, data=data, model=model)
+        generation = selectors.generation_wait(
+            user=request.user, generation_id=created.pk, timeout=settings.ATELIER_SYNC_TIMEOUT_SECONDS
+        )
+        _raise_unless_completed(generation)
+        asset = generation.assets.all()[0]
+        with asset.file.open("rb") as handle:
+            image = base64.b64encode(handle.read()).decode()
+        return Response(
+            {
+                "requestId": str(generation.pk),
+                "image": image,
+                "model": generation.model_id,
+                "generationTime": round(time.monotonic() - started, 3),
+            }
+        )
+
+
+def _raise_unless_completed(generation: Generation) -> None:
+    if generation.status == Status.COMPLETED:
+        return
+    if generation.status in (Status.PENDING, Status.IN_QUEUE, Status.PROCESSING):
+        raise GPUBusy(details="The image is still being generated", requestId=str(generation.pk))
+    if generation.error_type == ErrorType.PROVIDER_UNAVAILABLE:
+        raise GPUBusy(details=generation.error)
+    if generation.error_type == ErrorType.VALIDATION_ERROR:
+        raise ValidationFailed(generation.error)
+    raise ProviderError(details=generation.error or f"Generation {generation.status}")
+
+
+class ImageCancelView(APIView):
+    @extend_schema(request=SeedCancelSerializer, responses=OpenApiTypes.OBJECT)
+    def post(self, request):
+        payload = SeedCancelSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        generation = selectors.generation_get(user=request.user, generation_id=payload.validated_data["requestId"])
+        if generation is None:
+            raise NotFound("Request not found or already completed")
+        try:
+            services.generation_cancel(generation=generation)
+        except ApplicationError as exc:
+            raise NotFound("Request not found or already completed") from exc
+        return Response({"message": "Request cancelled successfully"})
+
+
+class ModelInfoView(APIView):
+    """Seed 001: a model's name and its what_is / use_cases / tips."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, model_id: str):
+        model = model_get(ref=model_id)
+        if model is None:
+            raise NotFound("Invalid model ID")
+        return Response({"name": model.name, "info": model.info})
+
+
+class GenerationStatusView(APIView):
+    """Seed 001: ``pending`` until done, then the results."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, request_id):
+        generation = selectors.generation_get(user=request.user, generation_id=request_id)
+        if generation is None:
+            raise NotFound("Generation not found")
+        if generation.status == Status.COMPLETED:
+            results = AssetSerializer(generation.assets.all(), many=True, context={"request": request}).data
+            return Response({"status": "completed", "results": results})
+        if generation.status in (Status.FAILED, Status.CANCELLED):
+            return Response(
+                {"status": generation.status, "error": generation.error or "Generation likely failed or timed out"}
+            )
+        return Response({"status": "pending", "progress": generation.progress})
