@@ -72,8 +72,11 @@ class GenerateInputSerializer(serializers.Serializer):
     art_style = serializers.CharField(required=False, allow_blank=True, max_length=100)
     style = serializers.CharField(required=False, allow_blank=True, max_length=100, write_only=True)
     expand_prompt = serializers.BooleanField(required=False, default=False)
+    # OpenAI image quality (DALL·E 3: standard/hd, GPT Image: low/medium/high/auto).
+    quality = serializers.ChoiceField(choices=["auto", "standard", "hd", "low", "medium", "high"], required=False)
 
     PARAM_FIELDS = (
+        "quality",
         "guidance_scale",
         "num_inference_steps",
         "loras",
@@ -92,10 +95,15 @@ class GenerateInputSerializer(serializers.Serializer):
             attrs.setdefault("guidance_scale", attrs.pop("cfg_scale"))
         if "steps" in attrs:
             attrs.setdefault("num_inference_steps", attrs.pop("steps"))
+        if attrs.get("style") in ("vivid", "natural"):
+            # DALL·E 3's own style parameter, not one of our art styles.
+            attrs["params_style"] = attrs.pop("style")
         if "style" in attrs:
             style = attrs.pop("style")
             attrs["art_style"] = attrs.get("art_style") or style
         attrs["params"] = {name: attrs.pop(name) for name in self.PARAM_FIELDS if name in attrs}
+        if "params_style" in attrs:
+            attrs["params"]["style"] = attrs.pop("params_style")
         return attrs
 
 

@@ -310,3 +310,8 @@ ATELIER_CREDITS_LOW_THRESHOLD = env.int("ATELIER_CREDITS_LOW_THRESHOLD", default
 # "model is loading" answer) before failing with "GPU resources busy"; and one call's timeout.
 ATELIER_HF_LOADING_WAIT_SECONDS = env.float("ATELIER_HF_LOADING_WAIT_SECONDS", default=120.0)
 ATELIER_HF_TIMEOUT_SECONDS = env.float("ATELIER_HF_TIMEOUT_SECONDS", default=120.0)
+
+# OpenAI images provider: one call's timeout, and the largest image accepted when OpenAI
+# answers with a URL to download rather than base64.
+ATELIER_OPENAI_TIMEOUT_SECONDS = env.float("ATELIER_OPENAI_TIMEOUT_SECONDS", default=120.0)
+ATELIER_OPENAI_MAX_DOWNLOAD_BYTES = env.int("ATELIER_OPENAI_MAX_DOWNLOAD_BYTES", default=50 * 1024 * 1024)

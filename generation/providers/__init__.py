@@ -3,11 +3,13 @@
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
 from generation.providers.huggingface import HuggingFaceProvider
 from generation.providers.local import LocalProvider
+from generation.providers.openai_images import OpenAIImagesProvider
 from ops.errors import ProviderUnavailable
 
 _REGISTRY: dict[str, Provider] = {
     LocalProvider.name: LocalProvider(),
     HuggingFaceProvider.name: HuggingFaceProvider(),
+    OpenAIImagesProvider.name: OpenAIImagesProvider(),
 }
 
 

@@ -30,6 +30,8 @@ class ProviderOutput:
     height: int
     type: str = "image"
     seed: int | None = None
+    # The prompt the provider says it actually drew (DALL·E 3 rewrites prompts).
+    revised_prompt: str = ""
 
 
 @dataclass(frozen=True)

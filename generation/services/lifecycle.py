@@ -139,6 +139,12 @@ def generation_complete(*, generation: Generation, outputs: list[ProviderOutput]
                         seed=output.seed,
                     )
                 )
+            revised = next((output.revised_prompt for output in outputs if output.revised_prompt), "")
+            if revised:
+                # Kept on the generation: the prompt the provider says it actually drew.
+                Generation.objects.filter(pk=generation.pk).update(
+                    params={**(generation.params or {}), "revised_prompt": revised}
+                )
             if not transition(generation_id=generation.pk, to=Status.COMPLETED, progress=100):
                 raise _Discarded
     except _Discarded:

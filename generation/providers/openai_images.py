@@ -1,0 +1,210 @@
+"""OpenAI Images API text-to-image (``POST /v1/images/generations``) through the ``openai`` SDK.
+
+DALL·E 3 makes one image per call, so a batch is one call per image; DALL·E 2 and GPT Image
+take ``n``. DALL·E models are asked for ``b64_json``; GPT Image always answers base64. A URL
+answer is still accepted and downloaded with a size cap and a content-type check.
+
+OpenAI accepts only a few fixed sizes per model: the requested size snaps to the nearest
+allowed one (closest aspect ratio, then closest area) and a log line on the generation says so.
+The stored image carries the size OpenAI actually drew.
+
+The SDK's own retries are off: the job system retries 429/5xx/timeouts with its backoff.
+"""
+
+import base64
+import io
+import math
+
+from django.conf import settings
+
+from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
+from ops.errors import ProviderError, ProviderTransient, ValidationFailed
+
+SIZES = {
+    "dall-e-2": ((256, 256), (512, 512), (1024, 1024)),
+    "dall-e-3": ((1024, 1024), (1792, 1024), (1024, 1792)),
+    "gpt-image-1": ((1024, 1024), (1536, 1024), (1024, 1536)),
+}
+# Images per call: DALL·E 3 only ever makes one.
+MAX_N = {"dall-e-3": 1}
+# Each model's quality words; the others' words are translated, "auto" leaves OpenAI's default.
+QUALITY = {
+    "dall-e-3": {"standard": "standard", "hd": "hd", "low": "standard", "medium": "standard", "high": "hd"},
+    "gpt-image-1": {"low": "low", "medium": "medium", "high": "high", "standard": "medium", "hd": "high"},
+}
+STYLES = ("vivid", "natural")
+IMAGE_TYPES = {"image/png": "png", "image/jpeg": "jpeg", "image/webp": "webp"}
+MAX_PIXELS = 4096 * 4096
+
+
+class OpenAIImagesProvider(Provider):
+    name = "openai"
+    capabilities = frozenset({"text-to-image"})
+
+    def is_configured(self) -> bool:
+        return bool(settings.OPENAI_API_KEY)
+
+    def client(self):
+        from openai import OpenAI
+
+        return OpenAI(
+            api_key=settings.OPENAI_API_KEY,
+            base_url=settings.OPENAI_BASE_URL or None,
+            timeout=settings.ATELIER_OPENAI_TIMEOUT_SECONDS,
+            max_retries=0,
+        )
+
+    def submit(self, job: ProviderJob, *, reporter: Reporter) -> Submission:
+        model = job.upstream_model
+        params = {**_catalog_defaults(job.model_id), **job.params}
+        size = nearest_size(model, job.width, job.height)
+        if size != (job.width, job.height):
+            allowed = ", ".join(f"{w}x{h}" for w, h in SIZES.get(model, ()))
+            reporter.log(
+                f"{model} draws only {allowed}: using {size[0]}x{size[1]} for the requested {job.width}x{job.height}"
+            )
+        arguments = {"model": model, "prompt": job.prompt, "size": f"{size[0]}x{size[1]}"}
+        quality = QUALITY.get(model, {}).get(str(params.get("quality", "")))
+        if quality:
+            arguments["quality"] = quality
+        if model == "dall-e-3" and params.get("style") in STYLES:
+            arguments["style"] = params["style"]
+        if model.startswith("gpt-image"):
+            arguments["output_format"] = job.output_format
+        else:
+            arguments["response_format"] = "b64_json"
+
+        client = self.client()
+        per_call = MAX_N.get(model, 4)
+        outputs: list[ProviderOutput] = []
+        while len(outputs) < job.num_images:
+            n = min(per_call, job.num_images - len(outputs))
+            response = _call(client, {**arguments, "n": n})
+            items = list(response.data or [])
+            if not items:
+                raise ProviderError("OpenAI answered without any image")
+            for item in items[:n]:
+                outputs.append(_output(item, fmt=job.output_format))
+                if item.revised_prompt and len(outputs) == 1:
+                    reporter.log(f"OpenAI revised the prompt to: {item.revised_prompt}")
+            reporter.progress(round(len(outputs) * 100 / job.num_images))
+            reporter.log(f"Received {len(outputs)} of {job.num_images} image(s) from OpenAI")
+        return Submission(outputs=outputs)
+
+
+def nearest_size(model: str, width: int, height: int) -> tuple[int, int]:
+    """The allowed size closest in aspect ratio, then in area; the request itself if unknown."""
+    allowed = SIZES.get(model)
+    if not allowed or (width, height) in allowed:
+        return width, height
+    ratio = math.log(width / height)
+    area = width * height
+    return min(allowed, key=lambda s: (round(abs(math.log(s[0] / s[1]) - ratio), 6), abs(s[0] * s[1] - area)))
+
+
+def _catalog_defaults(model_id: str) -> dict:
+    from catalog.models import AIModel
+
+    return dict(AIModel.objects.filter(pk=model_id).values_list("defaults", flat=True).first() or {})
+
+
+def _call(client, arguments: dict):
+    import openai
+
+    try:
+        return client.images.generate(**arguments)
+    except openai.APITimeoutError as exc:
+        raise ProviderTransient("OpenAI did not answer in time") from exc
+    except openai.APIConnectionError as exc:
+        raise ProviderTransient("Could not reach OpenAI") from exc
+    except openai.APIStatusError as exc:
+        raise _mapped(exc) from exc
+    except openai.APIResponseValidationError as exc:
+        raise ProviderError("OpenAI returned an answer that could not be read") from exc
+    except ValueError as exc:
+        # A 200 whose body is not JSON.
+        raise ProviderError("OpenAI returned an answer that could not be read") from exc
+
+
+def _mapped(exc) -> Exception:
+    status = exc.status_code
+    code = getattr(exc, "code", None) or ""
+    reason = _reason(exc)
+    if status in (401, 403):
+        return ProviderError("The provider rejected our credentials")
+    if status == 429:
+        if code == "insufficient_quota":
+            return ProviderError(f"OpenAI quota exhausted: {reason}")
+        return ProviderTransient("OpenAI rate limit reached")
+    if status >= 500 or status in (408, 409):
+        return ProviderTransient(f"OpenAI is unavailable (HTTP {status})")
+    if status == 400 and code == "content_policy_violation":
+        return ValidationFailed(f"OpenAI refused the prompt: {reason}")
+    if status in (400, 422):
+        return ValidationFailed(f"OpenAI refused the request: {reason}")
+    return ProviderError(f"OpenAI failed the request (HTTP {status}): {reason}")
+
+
+def _reason(exc) -> str:
+    body = getattr(exc, "body", None)
+    message = body.get("message") if isinstance(body, dict) else None
+    if not isinstance(message, str) or not message:
+        message = "invalid request"
+    return message[:500]
+
+
+def _output(item, *, fmt: str) -> ProviderOutput:
+    from PIL import Image, UnidentifiedImageError
+
+    from generation.providers import local_renderer
+
+    if item.b64_json:
+        try:
+            data = base64.b64decode(item.b64_json, validate=True)
+        except ValueError as exc:
+            raise ProviderError("OpenAI returned an image that is not valid base64") from exc
+    elif item.url:
+        data = _download(item.url)
+    else:
+        raise ProviderError("OpenAI answered without image data")
+    try:
+        image = Image.open(io.BytesIO(data))
+        width, height = image.size
+        if width * height > MAX_PIXELS:
+            raise ProviderError(f"OpenAI returned an image of {width}x{height}, larger than allowed")
+        image.load()
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise ProviderError("OpenAI returned something that is not an image") from exc
+    source = (image.format or "").lower()
+    # Re-encoded (without upstream metadata) when OpenAI's format is not the one asked for.
+    if source != fmt:
+        data = local_renderer.encode(image, fmt=fmt)
+    return ProviderOutput(data=data, format=fmt, width=width, height=height, revised_prompt=item.revised_prompt or "")
+
+
+def _download(url: str) -> bytes:
+    import httpx2
+
+    limit = settings.ATELIER_OPENAI_MAX_DOWNLOAD_BYTES
+    try:
+        with httpx2.stream("GET", url, timeout=settings.ATELIER_OPENAI_TIMEOUT_SECONDS) as response:
+            if response.status_code >= 500:
+                raise ProviderTransient(f"OpenAI's image download failed (HTTP {response.status_code})")
+            if response.status_code != 200:
+                raise ProviderError(f"OpenAI's image URL answered HTTP {response.status_code}")
+            content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            if content_type not in IMAGE_TYPES:
+                raise ProviderError(f"OpenAI's image URL did not return an image ({content_type or 'no type'})")
+            if int(response.headers.get("content-length") or 0) > limit:
+                raise ProviderError("OpenAI's image is larger than allowed")
+            chunks, total = [], 0
+            for chunk in response.iter_bytes():
+                total += len(chunk)
+                if total > limit:
+                    raise ProviderError("OpenAI's image is larger than allowed")
+                chunks.append(chunk)
+    except httpx2.TimeoutException as exc:
+        raise ProviderTransient("OpenAI's image download timed out") from exc
+    except httpx2.TransportError as exc:
+        raise ProviderTransient("Could not download OpenAI's image") from exc
+    return b"".join(chunks)
