@@ -8,11 +8,12 @@ queue answers with ``fail_next(kind, times=n)`` where kind is one of ``loading``
 
 import io
 import json
-import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from PIL import Image
+
+from tests.fakes.loopback import LoopbackFake
 
 
 @dataclass
@@ -26,36 +27,11 @@ class RecordedRequest:
         return self.body.get("parameters") or {}
 
 
-class FakeHuggingFace:
+class FakeHuggingFace(LoopbackFake):
     def __init__(self, *, estimated_time: float = 0.2) -> None:
         self.estimated_time = estimated_time
         self.requests: list[RecordedRequest] = []
-        self._failures: list[str] = []
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> "FakeHuggingFace":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def fail_next(self, kind: str, *, times: int = 1) -> None:
-        with self._lock:
-            self._failures.extend([kind] * times)
-
-    def _next_failure(self) -> str | None:
-        with self._lock:
-            return self._failures.pop(0) if self._failures else None
+        super().__init__()
 
     def _answer(self, path: str, body: dict) -> tuple[int, str, bytes]:
         failure = self._next_failure()

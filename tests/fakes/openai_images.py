@@ -12,12 +12,13 @@ Every request is recorded.
 import base64
 import io
 import json
-import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from PIL import Image
+
+from tests.fakes.loopback import LoopbackFake
 
 REVISED = "A detailed, vivid rendering of: {prompt}"
 
@@ -34,46 +35,21 @@ def _error(message: str, type_: str, code: str | None, param: str | None = None)
     return json.dumps({"error": {"message": message, "type": type_, "param": param, "code": code}}).encode()
 
 
-class FakeOpenAIImages:
+class FakeOpenAIImages(LoopbackFake):
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
         # Answer with URLs even when base64 was asked for (as a proxy or an older API might).
         self.answer_with_url = False
-        self._failures: list[str] = []
         self._files: dict[str, bytes] = {}
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        super().__init__()
 
     @property
     def base_url(self) -> str:
         return f"{self.url}/v1"
 
-    def start(self) -> "FakeOpenAIImages":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def fail_next(self, kind: str, *, times: int = 1) -> None:
-        with self._lock:
-            self._failures.extend([kind] * times)
-
     @property
     def generations(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path == "/v1/images/generations"]
-
-    def _next_failure(self) -> str | None:
-        with self._lock:
-            return self._failures.pop(0) if self._failures else None
 
     def _generate(self, body: dict) -> tuple[int, dict, bytes]:
         json_type = {"Content-Type": "application/json", "x-request-id": "req_fake"}
