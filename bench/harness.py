@@ -34,7 +34,7 @@ CELERY_CONCURRENCY = 2
 CELERY_QUEUES = "default,generation.local,bench"
 
 
-# --- environment, database, Redis -------------------------------------------------------------
+# Environment, database, Redis
 
 
 def bench_env(*, media_root: str) -> dict[str, str]:
@@ -137,7 +137,7 @@ def bench_environment() -> Iterator[tuple[dict[str, str], str]]:
             subprocess.run(["rm", "-rf", media], check=False)  # noqa: S603, S607
 
 
-# --- processes --------------------------------------------------------------------------------
+# Processes
 
 
 def free_port() -> int:
@@ -266,7 +266,7 @@ def wait_http(process: Process, port: int, path: str, key: str, timeout: float =
     raise RuntimeError(f"{process.name} did not answer on {path} within {timeout} s:\n{process.log_tail()}")
 
 
-# --- memory -----------------------------------------------------------------------------------
+# Memory
 
 
 def children(pid: int) -> list[int]:
@@ -362,7 +362,7 @@ def print_memory(gunicorn: Process, celery: Process | None = None) -> dict[str, 
     return figures
 
 
-# --- statistics -------------------------------------------------------------------------------
+# Statistics
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -390,7 +390,7 @@ def machine_line() -> str:
     )
 
 
-# --- HTTP load --------------------------------------------------------------------------------
+# HTTP load
 
 
 @dataclass

@@ -13,7 +13,7 @@ parameters listed in ``supports``.
 """
 
 MODELS: list[dict] = [
-    # ------------------------------------------------------------------ local
+    # The offline local provider
     {
         "id": "local/procedural",
         "name": "Local procedural renderer",
@@ -44,7 +44,7 @@ MODELS: list[dict] = [
         },
         "sort_order": 0,
     },
-    # -------------------------------------------------------------------- fal
+    # fal.ai
     {
         "id": "fal-ai/flux/dev",
         "name": "FLUX.1 [dev]",
@@ -676,7 +676,7 @@ MODELS: list[dict] = [
         },
         "sort_order": 31,
     },
-    # ----------------------------------------------------------------- openai
+    # OpenAI
     {
         "id": "openai/dall-e-3",
         "name": "DALL·E 3",
@@ -763,7 +763,7 @@ MODELS: list[dict] = [
         },
         "sort_order": 52,
     },
-    # ------------------------------------------------------------ huggingface
+    # Hugging Face
     {
         "id": "black-forest-labs/FLUX.1-schnell",
         "name": "FLUX Schnell (Hugging Face)",
@@ -845,7 +845,7 @@ MODELS: list[dict] = [
         },
         "sort_order": 62,
     },
-    # -------------------------------------------------------------- replicate
+    # Replicate
     {
         "id": "replicate/black-forest-labs/flux-schnell",
         "name": "FLUX.1 [schnell] (Replicate)",
@@ -906,7 +906,7 @@ MODELS: list[dict] = [
         },
         "sort_order": 71,
     },
-    # ---------------------------------------------------------------- comfyui
+    # ComfyUI
     {
         "id": "comfyui/checkpoint",
         "name": "ComfyUI checkpoint workflow",

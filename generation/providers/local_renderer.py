@@ -249,7 +249,7 @@ def encode(image: Image.Image, *, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-# --------------------------------------------------------------------------- helpers
+# Helpers
 
 
 def _rng(purpose: str, *parts: object) -> random.Random:
@@ -386,7 +386,7 @@ def _toward(hue: float, target: float, amount: float) -> float:
     return (hue + delta * amount) % 1.0
 
 
-# --------------------------------------------------------------------------- painting
+# Painting
 
 
 def _paint(pal: _Palette, rng: random.Random, w: int, h: int) -> Image.Image:
