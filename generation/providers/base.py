@@ -20,6 +20,11 @@ class ProviderJob:
     seed: int
     output_format: str
     params: dict = field(default_factory=dict)
+    # Input images, normalised to PNG bytes by the input pipeline: the reference image of
+    # image-to-image, inpainting, image-to-video and upscale, and the inpainting mask (mode L,
+    # same size as the image; white = repaint). None when the model's kind takes none.
+    image: bytes | None = None
+    mask: bytes | None = None
 
 
 @dataclass(frozen=True)
