@@ -1,14 +1,41 @@
 from django.db.models import QuerySet
 
-from catalog.models import AIModel, Format, PromptExample, Setting, Style
+from catalog.models import AIModel, Format, PromptExample, Setting, Style, WorkflowTemplate
 from catalog.presets import SIZE_PRESETS
 from catalog.settings_registry import InvalidSettingValue, parse_setting_value
 from generation import providers
+from ops.process_cache import ProcessCache
+
+# Active models by id and alias, and the settings' raw rows: read on every generation request.
+catalog_cache = ProcessCache("catalog")
+
+
+def _active_models_by_ref() -> dict[str, AIModel]:
+    def load():
+        models = list(AIModel.objects.filter(is_active=True))
+        by_ref = {model.pk: model for model in models}
+        for model in models:
+            for alias in model.aliases:
+                by_ref.setdefault(alias, model)
+        return by_ref
+
+    return catalog_cache.get("models", load)
+
+
+def _setting_rows() -> dict[str, tuple[str, str]]:
+    return catalog_cache.get(
+        "settings",
+        lambda: {
+            name: (value, kind) for name, value, kind in Setting.objects.values_list("name", "value", "value_type")
+        },
+    )
 
 
 def model_get(*, ref: str, active_only: bool = True) -> AIModel | None:
     """Finds a model by its id or one of its aliases (``flux``, ``stable_video``…)."""
-    queryset = AIModel.objects.filter(is_active=True) if active_only else AIModel.objects.all()
+    if active_only:
+        return _active_models_by_ref().get(ref)
+    queryset = AIModel.objects.all()
     model = queryset.filter(pk=ref).first()
     if model is not None:
         return model
@@ -93,24 +120,29 @@ def setting_get(*, setting_id: int) -> Setting | None:
 
 
 def setting_values(*, names: list[str]) -> dict:
-    """Several settings' typed values in one query; missing, blank or unreadable ones are left out."""
+    """Several settings' typed values; missing, blank or unreadable ones are left out."""
     values = {}
-    for setting in Setting.objects.filter(name__in=names).only("name", "value", "value_type"):
-        if not setting.value.strip():
-            continue
-        try:
-            values[setting.name] = parse_setting_value(value=setting.value, value_type=setting.value_type)
-        except InvalidSettingValue:
-            continue
+    for name in names:
+        value = setting_value(name=name, default=_MISSING)
+        if value is not _MISSING:
+            values[name] = value
     return values
+
+
+_MISSING = object()
 
 
 def setting_value(*, name: str, default=None):
     """A setting's typed value; ``default`` when it is missing, blank or unreadable."""
-    setting = Setting.objects.filter(name=name).only("value", "value_type").first()
-    if setting is None or not setting.value.strip():
+    row = _setting_rows().get(name)
+    if row is None or not row[0].strip():
         return default
     try:
-        return parse_setting_value(value=setting.value, value_type=setting.value_type)
+        return parse_setting_value(value=row[0], value_type=row[1])
     except InvalidSettingValue:
         return default
+
+
+def workflow_template_get(*, name: str) -> WorkflowTemplate | None:
+    """An active ComfyUI workflow template by name."""
+    return WorkflowTemplate.objects.filter(name=name, is_active=True).first()

@@ -8,14 +8,23 @@ from django.utils import timezone
 
 from credits.models import CreditAccount, LedgerEntry, Plan
 from credits.periods import next_refill_at, period_next, period_of, period_start
+from ops.process_cache import ProcessCache
 
 Kind = LedgerEntry.Kind
 # Moves that are spending: a debit and the refund that undoes it.
 SPENDING_KINDS = (Kind.DEBIT, Kind.REFUND)
 
 
+# Users' plans, read by the quota checks of every request.
+plan_cache = ProcessCache("plans")
+
+
 def plan_for_user(*, user) -> Plan:
     """The user's plan (the default plan for an account that has none yet)."""
+    return plan_cache.get(user.pk, lambda: _plan_load(user=user))
+
+
+def _plan_load(*, user) -> Plan:
     plan = Plan.objects.filter(accounts__user=user).first()
     if plan is None:
         from credits.services import plan_default

@@ -12,6 +12,7 @@ from django.utils import timezone
 from credits.models import CreditAccount, LedgerEntry, Plan
 from credits.periods import period_of, period_start
 from credits.seed_plans import PLANS
+from credits.selectors import plan_cache
 from credits.signals import credits_low
 from ops.errors import InsufficientCredits, ValidationFailed
 
@@ -85,14 +86,28 @@ def _move(
 
     Call inside a transaction: the entry and the balance change commit or roll back together.
     """
+    entry = _move_if_covered(
+        user=user, amount=amount, kind=kind, reason=reason, actor=actor, generation=generation, period=period
+    )
+    if entry is None:
+        _refuse(user=user, amount=amount)
+    return entry
+
+
+def _refuse(*, user, amount: int):
+    remaining = CreditAccount.objects.filter(user=user).values_list("balance", flat=True).first() or 0
+    raise InsufficientCredits(
+        details=f"You need {-amount} credits but only have {remaining} remaining",
+        credits_remaining=remaining,
+        credits_required=-amount,
+    )
+
+
+def _move_if_covered(*, user, amount: int, kind: str, reason: str, actor, generation, period) -> LedgerEntry | None:
+    """The move and its entry, or None (and nothing changed) when the balance does not cover it."""
     balance = _update_balance(user_id=user.pk, amount=amount)
     if balance is None:
-        remaining = CreditAccount.objects.filter(user=user).values_list("balance", flat=True).first() or 0
-        raise InsufficientCredits(
-            details=f"You need {-amount} credits but only have {remaining} remaining",
-            credits_remaining=remaining,
-            credits_required=-amount,
-        )
+        return None
     entry = LedgerEntry.objects.create(
         user=user,
         kind=kind,
@@ -122,8 +137,16 @@ def credits_debit(*, user, amount: int, reason: str, generation=None, actor=None
     """
     if amount < 0:
         raise ValueError("A debit amount must not be negative")
-    with transaction.atomic():
-        return _move(user=user, amount=-amount, kind=Kind.DEBIT, reason=reason, generation=generation, actor=actor)
+    # No savepoint: a refused debit returns None having changed nothing (the refusal is raised
+    # outside the block, so a caller's transaction stays usable), and any other error aborts
+    # the caller's transaction anyway.
+    with transaction.atomic(savepoint=False):
+        entry = _move_if_covered(
+            user=user, amount=-amount, kind=Kind.DEBIT, reason=reason, actor=actor, generation=generation, period=None
+        )
+    if entry is None:
+        _refuse(user=user, amount=-amount)
+    return entry
 
 
 def credits_refund_generation(*, generation, reason: str) -> LedgerEntry | None:
@@ -180,6 +203,7 @@ def credits_plan_set(*, user, plan: Plan) -> CreditAccount:
     """Moves the user to another plan; the new allowance applies from the next refill."""
     account = credits_account_open(user=user)
     CreditAccount.objects.filter(pk=account.pk).update(plan=plan, updated_at=timezone.now())
+    plan_cache.clear()
     account.refresh_from_db()
     return account
 

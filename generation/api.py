@@ -17,20 +17,6 @@ from ops.errors import NotFound, ValidationFailed
 from ops.pagination import PageLimitPagination
 from ops.throttling import rate_limit_hit
 
-LIVE_FIELDS = [
-    "status",
-    "queued_at",
-    "started_at",
-    "finished_at",
-    "progress",
-    "logs",
-    "error",
-    "error_type",
-    "attempts",
-    "dispatched_at",
-    "provider_request_id",
-]
-
 
 def _model_rate_limit_hit(request, *, model) -> None:
     """Per-model limits from the catalog (seed 000), counted per user."""
@@ -97,9 +83,8 @@ class GenerationViewSet(viewsets.GenericViewSet):
             )
             http_status = status.HTTP_200_OK if generation.status in TERMINAL_STATUSES else status.HTTP_202_ACCEPTED
         else:
-            # Only the fields the on-commit enqueue (or, without a broker, the whole run) changed.
+            # The service keeps ``created`` up to date with what happened on commit.
             generation = created
-            generation.refresh_from_db(fields=LIVE_FIELDS)
             if generation.status == Status.COMPLETED:
                 generation = self._get_own(created.pk)
         if generation.status in TERMINAL_STATUSES:

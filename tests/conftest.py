@@ -28,7 +28,10 @@ def media_root(settings, tmp_path):
 def _clear_cache():
     from django.core.cache import cache
 
+    from ops.process_cache import process_caches_clear
+
     cache.clear()
+    process_caches_clear()
     yield
 
 

@@ -244,6 +244,8 @@ ATELIER_RETRY_BACKOFF_MAX_SECONDS = 60.0
 ATELIER_POLL_INTERVAL_SECONDS = 1.0
 ATELIER_POLL_INTERVAL_MAX_SECONDS = 30.0
 ATELIER_SYNC_TIMEOUT_SECONDS = env.float("ATELIER_SYNC_TIMEOUT_SECONDS", default=60.0)
+# How long a process keeps the catalog and plans it read (ops.process_cache); 0 reads every time.
+ATELIER_PROCESS_CACHE_SECONDS = env.float("ATELIER_PROCESS_CACHE_SECONDS", default=5.0)
 ATELIER_EVENT_STREAM_MAX_SECONDS = env.int("ATELIER_EVENT_STREAM_MAX_SECONDS", default=900)
 ATELIER_IDEMPOTENCY_TTL_HOURS = 24
 
@@ -315,3 +317,7 @@ ATELIER_HF_TIMEOUT_SECONDS = env.float("ATELIER_HF_TIMEOUT_SECONDS", default=120
 # answers with a URL to download rather than base64.
 ATELIER_OPENAI_TIMEOUT_SECONDS = env.float("ATELIER_OPENAI_TIMEOUT_SECONDS", default=120.0)
 ATELIER_OPENAI_MAX_DOWNLOAD_BYTES = env.int("ATELIER_OPENAI_MAX_DOWNLOAD_BYTES", default=50 * 1024 * 1024)
+
+# Web UI (web UI issue): the site's own CSS, scripts and vendored htmx live in static/ at the
+# project root, beside the apps' static folders.
+STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -23,6 +23,13 @@ def backoff_seconds(attempt: int, *, base: float, cap: float) -> float:
     return random.uniform(0, min(cap, base * 2**attempt))
 
 
+def tasks_run_in_process() -> bool:
+    """True without a broker: a task "sent" runs at once, in the sender's process."""
+    from config.celery import app
+
+    return bool(app.conf.task_always_eager)
+
+
 def _send(task, *, countdown: float | None, **options) -> None:
     if task.app.conf.task_always_eager and countdown:
         # Tasks run in this process (no broker): a countdown must really wait, or a poll

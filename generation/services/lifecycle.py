@@ -15,10 +15,10 @@ from credits.selectors import credits_balance, credits_cost
 from credits.services import credits_debit, credits_refund_generation
 from gallery.services import asset_create
 from generation import providers
-from generation.models import Generation, Status
+from generation.models import Generation, GenerationEvent, Status
 from generation.prompts import prompt_prepare_for_generation
 from generation.providers import ProviderOutput
-from generation.services.dispatch import generation_dispatch
+from generation.services.dispatch import generation_dispatch, tasks_run_in_process
 from generation.services.events import generation_record_log
 from generation.state import transition
 from generation.validation import generation_spec_build
@@ -74,11 +74,18 @@ def generation_create(*, user, data: dict, model: AIModel | None = None) -> Gene
         expand=data.get("expand_prompt", False),
     )
 
+    now = timezone.now()
     with transaction.atomic():
+        # Saved straight into in_queue with its status event: it is "pending" only inside this
+        # transaction, and the message goes out on commit. If this process dies before sending
+        # it, recovery re-sends it (``dispatched_at`` is set here).
         generation = Generation.objects.create(
             user=user,
             model=model,
             provider=model.provider,
+            status=Status.IN_QUEUE,
+            queued_at=now,
+            dispatched_at=now,
             prompt=spec.prompt,
             final_prompt=prepared.final_prompt,
             negative_prompt=prepared.negative_prompt,
@@ -90,10 +97,34 @@ def generation_create(*, user, data: dict, model: AIModel | None = None) -> Gene
             params={**spec.params, **prepared.params},
             cost=cost,
         )
+        GenerationEvent.objects.create(
+            generation=generation, type=GenerationEvent.Type.STATUS, data={"status": Status.IN_QUEUE}
+        )
         debit = credits_debit(user=user, amount=cost, reason=f"{model.name} × {spec.num_images}", generation=generation)
         generation.balance_after_debit = debit.balance_after
-        transaction.on_commit(partial(generation_enqueue, generation_id=generation.pk, provider=model.provider))
+        transaction.on_commit(partial(_dispatch_created, generation=generation))
     return generation
+
+
+def _dispatch_created(*, generation: Generation) -> None:
+    """Sends a new generation's run message; a broker that is down fails it with a refund.
+
+    The returned object is kept truthful: refreshed when the message could not be sent, or when
+    tasks run in process and the run has already happened.
+    """
+    try:
+        generation_dispatch(generation_id=generation.pk, provider=generation.provider, record=False)
+    except Exception:
+        logger.exception("Could not enqueue generation %s", generation.pk)
+        generation_fail(
+            generation_id=generation.pk,
+            message="The job queue is unavailable; your credits were refunded.",
+            error_type=ErrorType.PROVIDER_UNAVAILABLE,
+        )
+        generation.refresh_from_db()
+        return
+    if tasks_run_in_process():
+        generation.refresh_from_db()
 
 
 def generation_enqueue(*, generation_id, provider: str | None = None) -> None:
