@@ -37,16 +37,24 @@ def _next_utc_midnight(now: datetime) -> datetime:
     return datetime.combine(now.date() + timedelta(days=1), time.min, tzinfo=now.tzinfo)
 
 
-def daily_generations_check(*, user) -> None:
-    """Raises QuotaExceeded when the user has used today's generations."""
+def day_start(now: datetime) -> datetime:
+    return datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
+
+
+def daily_generations_check(*, user, used: int | None = None) -> None:
+    """Raises QuotaExceeded when the user has used today's generations.
+
+    ``used``: today's count when the caller has it already (the submission counts it together
+    with the queue position).
+    """
     if not settings.ATELIER_QUOTAS_ENABLED:
         return
-    from generation.models import Generation
-
     now = timezone.now()
-    day_start = datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
     limit = quota_limits(user=user)["daily_generations"]
-    used = Generation.objects.filter(user=user, created_at__gte=day_start).count()
+    if used is None:
+        from generation.models import Generation
+
+        used = Generation.objects.filter(user=user, created_at__gte=day_start(now)).count()
     if used >= limit:
         resets_at = _next_utc_midnight(now)
         raise QuotaExceeded(

@@ -1,5 +1,6 @@
 import time
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 
 from gallery.models import Asset
@@ -23,10 +24,28 @@ def generation_get(*, user, generation_id) -> Generation | None:
     return _with_assets(Generation.objects.filter(user=user, pk=generation_id)).first()
 
 
+def generation_submit_counts(*, user, provider: str, since) -> tuple[int, int]:
+    """For a new submission, in one query: the user's generations since ``since`` (the daily
+    quota) and the jobs now waiting in ``provider``'s queue (the new job's queue position)."""
+    table = Generation._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM {table} WHERE user_id = %s AND created_at >= %s), "  # noqa: S608
+            f"(SELECT COUNT(*) FROM {table} WHERE status = %s AND provider = %s)",
+            [user.pk, connection.ops.adapt_datetimefield_value(since), Status.IN_QUEUE.value, provider],
+        )
+        today, waiting = cursor.fetchone()
+    return today, waiting
+
+
 def generation_queue_position(*, generation: Generation) -> int | None:
     """How many jobs are ahead of this one in its provider's queue (0 = next), while queued."""
     if generation.status != Status.IN_QUEUE or generation.queued_at is None:
         return None
+    # Counted when it was submitted: the answer to the submission needs no second count.
+    known = getattr(generation, "queue_position_at_submit", None)
+    if known is not None:
+        return known
     return Generation.objects.filter(
         Q(queued_at__lt=generation.queued_at) | Q(queued_at=generation.queued_at, pk__lt=generation.pk),
         provider=generation.provider,

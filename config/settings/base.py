@@ -81,6 +81,11 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and env.bool("DB_PREPARED_STATEMENTS", default=True):
+    # Server-side parameter binding lets psycopg prepare the statements a connection runs again
+    # and again (from the fifth run): PostgreSQL then skips parsing and planning them. Set
+    # DB_PREPARED_STATEMENTS=false behind a pooler in transaction mode (PgBouncer).
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -321,3 +326,14 @@ ATELIER_OPENAI_MAX_DOWNLOAD_BYTES = env.int("ATELIER_OPENAI_MAX_DOWNLOAD_BYTES",
 # Web UI (web UI issue): the site's own CSS, scripts and vendored htmx live in static/ at the
 # project root, beside the apps' static folders.
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# ComfyUI provider (self-hosted, COMFYUI_URL): one HTTP call's timeout; how long one poll of a
+# queued prompt follows ComfyUI's websocket for progress before reading the history; the
+# largest image accepted from /view; and the seed 002 start route: the command (a JSON list of
+# arguments, run without a shell; empty = the route answers that it is not configured) and how
+# long it waits for the server to answer after starting it.
+ATELIER_COMFYUI_TIMEOUT_SECONDS = env.float("ATELIER_COMFYUI_TIMEOUT_SECONDS", default=30.0)
+ATELIER_COMFYUI_LISTEN_SECONDS = env.float("ATELIER_COMFYUI_LISTEN_SECONDS", default=20.0)
+ATELIER_COMFYUI_MAX_DOWNLOAD_BYTES = env.int("ATELIER_COMFYUI_MAX_DOWNLOAD_BYTES", default=50 * 1024 * 1024)
+COMFYUI_START_COMMAND = env.json("COMFYUI_START_COMMAND", default=[])
+ATELIER_COMFYUI_START_WAIT_SECONDS = env.float("ATELIER_COMFYUI_START_WAIT_SECONDS", default=60.0)

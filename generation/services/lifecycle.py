@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.quotas import daily_generations_check
+from accounts.quotas import daily_generations_check, day_start
 from catalog.models import AIModel
 from catalog.selectors import model_get, setting_value
 from credits.selectors import credits_balance, credits_cost
@@ -18,6 +18,7 @@ from generation import providers
 from generation.models import Generation, GenerationEvent, Status
 from generation.prompts import prompt_prepare_for_generation
 from generation.providers import ProviderOutput
+from generation.selectors import generation_submit_counts
 from generation.services.dispatch import generation_dispatch, tasks_run_in_process
 from generation.services.events import generation_record_log
 from generation.state import transition
@@ -60,8 +61,10 @@ def generation_create(*, user, data: dict, model: AIModel | None = None) -> Gene
     The run is enqueued only once that transaction has committed, so a worker never sees a
     generation that does not exist yet, and nothing is charged for a request that fails here.
     """
-    daily_generations_check(user=user)
     model = model or generation_model_resolve(ref=data.get("model"))
+    now = timezone.now()
+    used_today, waiting = generation_submit_counts(user=user, provider=model.provider, since=day_start(now))
+    daily_generations_check(user=user, used=used_today)
     spec = generation_spec_build(model=model, data=data)
     providers.get(model.provider)
     seed = spec.seed if spec.seed is not None else secrets.randbelow(settings.ATELIER_MAX_SEED)
@@ -74,7 +77,6 @@ def generation_create(*, user, data: dict, model: AIModel | None = None) -> Gene
         expand=data.get("expand_prompt", False),
     )
 
-    now = timezone.now()
     with transaction.atomic():
         # Saved straight into in_queue with its status event: it is "pending" only inside this
         # transaction, and the message goes out on commit. If this process dies before sending
@@ -102,6 +104,7 @@ def generation_create(*, user, data: dict, model: AIModel | None = None) -> Gene
         )
         debit = credits_debit(user=user, amount=cost, reason=f"{model.name} × {spec.num_images}", generation=generation)
         generation.balance_after_debit = debit.balance_after
+        generation.queue_position_at_submit = waiting
         transaction.on_commit(partial(_dispatch_created, generation=generation))
     return generation
 
