@@ -40,7 +40,9 @@ def transition(*, generation_id, to: str, **fields) -> bool:
     if to != Status.IN_QUEUE:
         fields.setdefault("queue_position", None)
     fields["updated_at"] = now
-    with transaction.atomic():
+    # No savepoint: an UPDATE that matches nothing raises nothing, and an error in either
+    # statement dooms the caller's transaction anyway.
+    with transaction.atomic(savepoint=False):
         updated = Generation.objects.filter(pk=generation_id, status__in=ALLOWED_FROM[to]).update(status=to, **fields)
         if updated:
             data = {"status": to}

@@ -37,6 +37,8 @@ class ProviderOutput:
     seed: int | None = None
     # The prompt the provider says it actually drew (DALL·E 3 rewrites prompts).
     revised_prompt: str = ""
+    # The provider's safety checker flagged it (fal's has_nsfw_concepts): hidden from public views.
+    nsfw: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,12 +59,27 @@ class Reporter:
 
     on_progress: Callable[[int], None]
     on_log: Callable[[str], None]
+    on_queue_position: Callable[[int | None], None] | None = None
+    on_step: Callable[[int, str], None] | None = None
 
     def progress(self, percent: int) -> None:
         self.on_progress(max(0, min(100, int(percent))))
 
+    def queue_position(self, position: int | None) -> None:
+        """Jobs ahead of this one in the provider's own queue; None once it has started."""
+        if self.on_queue_position is not None:
+            self.on_queue_position(None if position is None else max(0, int(position)))
+
     def log(self, message: str) -> None:
         self.on_log(message)
+
+    def step(self, percent: int, message: str) -> None:
+        """Progress with the log line that explains it, recorded together."""
+        if self.on_step is None:
+            self.progress(percent)
+            self.log(message)
+        else:
+            self.on_step(max(0, min(100, int(percent))), message)
 
 
 class Provider:

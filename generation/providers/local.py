@@ -32,8 +32,7 @@ class LocalProvider(Provider):
             outputs.append(
                 ProviderOutput(data=data, format=job.output_format, width=job.width, height=job.height, seed=seed)
             )
-            reporter.progress(round((index + 1) * 100 / job.num_images))
-            reporter.log(f"Rendered image {index + 1} of {job.num_images}")
+            reporter.step(round((index + 1) * 100 / job.num_images), f"Rendered image {index + 1} of {job.num_images}")
         return Submission(outputs=outputs)
 
 

@@ -171,6 +171,7 @@ def generation_complete(*, generation: Generation, outputs: list[ProviderOutput]
                         prompt=generation.prompt,
                         model=generation.model_id,
                         seed=output.seed,
+                        is_nsfw=output.nsfw,
                     )
                 )
             revised = next((output.revised_prompt for output in outputs if output.revised_prompt), "")
@@ -179,13 +180,15 @@ def generation_complete(*, generation: Generation, outputs: list[ProviderOutput]
                 Generation.objects.filter(pk=generation.pk).update(
                     params={**(generation.params or {}), "revised_prompt": revised}
                 )
+            # Logged before the status moves, so the event feed's last event is the terminal
+            # status; if the move is refused, the line rolls back with the assets.
+            generation_record_log(generation_id=generation.pk, message=f"Completed with {len(outputs)} output(s)")
             if not transition(generation_id=generation.pk, to=Status.COMPLETED, progress=100):
                 raise _Discarded
     except _Discarded:
         for asset in stored:
             asset.file.storage.delete(asset.file.name)
         return False
-    generation_record_log(generation_id=generation.pk, message=f"Completed with {len(outputs)} output(s)")
     return True
 
 

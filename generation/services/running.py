@@ -10,7 +10,12 @@ from generation import providers
 from generation.models import Generation, Status
 from generation.providers import ProviderJob, Reporter, Submission
 from generation.services.dispatch import backoff_seconds, generation_dispatch, generation_schedule_poll
-from generation.services.events import generation_record_log, generation_record_progress
+from generation.services.events import (
+    generation_record_log,
+    generation_record_progress,
+    generation_record_queue_position,
+    generation_record_step,
+)
 from generation.services.lifecycle import generation_complete, generation_fail
 from generation.state import transition
 from ops.errors import ApplicationError, ErrorType, ProviderTransient
@@ -39,6 +44,12 @@ def _reporter(generation_id) -> Reporter:
     return Reporter(
         on_progress=lambda percent: generation_record_progress(generation_id=generation_id, percent=percent),
         on_log=lambda message: generation_record_log(generation_id=generation_id, message=message),
+        on_queue_position=lambda position: generation_record_queue_position(
+            generation_id=generation_id, position=position
+        ),
+        on_step=lambda percent, message: generation_record_step(
+            generation_id=generation_id, percent=percent, message=message
+        ),
     )
 
 
