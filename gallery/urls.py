@@ -2,6 +2,7 @@ from django.urls import path
 
 from gallery.api.assets import GalleryViewSet, SeedAssetViewSet
 from gallery.api.collections import CollectionViewSet
+from gallery.api.delete_by_url import DeleteImageByUrlView
 from gallery.api.sharing import SharePageView, ShareRawView
 
 app_name = "gallery"
@@ -25,6 +26,7 @@ urlpatterns = [
     path("s/<str:key>", SharePageView.as_view(), name="share-page"),
     path("s/<str:key>/raw", ShareRawView.as_view(), name="share-raw"),
     # Seed routes: 001's asset delete, download and video link; 004's download by format.
+    path("api/delete-image", DeleteImageByUrlView.as_view(), name="seed-delete-image"),
     path("api/assets/<uuid:pk>", SeedAssetViewSet.as_view({"delete": "destroy"}), name="seed-asset-delete"),
     path("asset/<uuid:pk>/download", GalleryViewSet.as_view({"get": "download"}), name="seed-asset-download"),
     path("download/<uuid:pk>/<str:to>", GalleryViewSet.as_view({"get": "download"}), name="seed-download"),

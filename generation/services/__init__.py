@@ -5,6 +5,7 @@ from generation.services.events import generation_record_log, generation_record_
 from generation.services.idempotency import idempotency_expire, idempotent_call, request_fingerprint
 from generation.services.lifecycle import (
     generation_cancel,
+    generation_cancel_unfinished,
     generation_complete,
     generation_create,
     generation_enqueue,
@@ -16,6 +17,7 @@ from generation.services.running import generation_poll, generation_run
 
 __all__ = [
     "generation_cancel",
+    "generation_cancel_unfinished",
     "generation_complete",
     "generation_create",
     "generation_enqueue",

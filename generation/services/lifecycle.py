@@ -15,7 +15,7 @@ from credits.selectors import credits_balance, credits_cost
 from credits.services import credits_debit, credits_refund_generation
 from gallery.services import asset_create
 from generation import providers
-from generation.models import Generation, GenerationEvent, Status
+from generation.models import TERMINAL_STATUSES, Generation, GenerationEvent, Status
 from generation.prompts import prompt_prepare_for_generation
 from generation.providers import ProviderOutput
 from generation.selectors import generation_submit_counts
@@ -219,6 +219,18 @@ def generation_cancel(*, generation: Generation) -> None:
     request_id = Generation.objects.values_list("provider_request_id", flat=True).get(pk=generation.pk)
     if request_id:
         generation_cancel_upstream(provider_name=generation.provider, request_id=request_id)
+
+
+def generation_cancel_unfinished(*, user) -> int:
+    """Cancels (and refunds) every generation of the user that has not ended; how many."""
+    cancelled = 0
+    for generation in Generation.objects.filter(user=user).exclude(status__in=TERMINAL_STATUSES):
+        try:
+            generation_cancel(generation=generation)
+        except Conflict:
+            continue  # it ended meanwhile
+        cancelled += 1
+    return cancelled
 
 
 def generation_cancel_upstream(*, provider_name: str, request_id: str) -> None:
