@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint worker install
+.PHONY: run test lint worker install screenshots
 
 $(STAMP): requirements/base.txt requirements/dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+# Runs the browser tests and saves a screenshot of each page for the README.
+screenshots: $(STAMP)
+	ATELIER_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/e2e
 
 worker: $(STAMP)
 	$(BIN)/celery -A config worker -l info -Q default,generation.local,generation.fal,generation.openai,generation.replicate,generation.huggingface,generation.comfyui,training

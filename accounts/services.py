@@ -16,6 +16,12 @@ def user_create(*, email: str, password: str | None = None, full_name: str = "",
     return user
 
 
+def user_profile_update(*, user: User, full_name: str) -> User:
+    user.full_name = full_name.strip()
+    user.save(update_fields=["full_name", "updated_at"])
+    return user
+
+
 def api_key_create(*, user: User, name: str) -> tuple[APIKey, str]:
     """Returns the key row and the full secret, which is never stored and shown only now."""
     full, prefix, key_hash = keys.generate_key()

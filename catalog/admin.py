@@ -2,7 +2,8 @@ from django import forms
 from django.contrib import admin
 
 from catalog import services
-from catalog.models import AIModel, Format, PromptExample, Setting, Style
+from catalog.models import AIModel, Format, PromptExample, Setting, Style, WorkflowTemplate
+from catalog.workflows import workflow_template_check
 from ops.errors import ValidationFailed
 
 
@@ -72,4 +73,17 @@ class SettingAdmin(admin.ModelAdmin):
     list_display = ["name", "value", "value_type", "description", "updated_at"]
     form = SettingForm
     list_filter = ["value_type"]
+    search_fields = ["name", "description"]
+
+
+class WorkflowTemplateForm(_ServiceRulesForm):
+    def check(self, instance) -> None:
+        workflow_template_check(template=instance)
+
+
+@admin.register(WorkflowTemplate)
+class WorkflowTemplateAdmin(admin.ModelAdmin):
+    form = WorkflowTemplateForm
+    list_display = ["name", "description", "is_active", "updated_at"]
+    list_filter = ["is_active"]
     search_fields = ["name", "description"]

@@ -186,3 +186,29 @@ class Setting(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class WorkflowTemplate(models.Model):
+    """A ComfyUI graph in API format, and which node input takes each request parameter.
+
+    ``slots`` maps a slot name (``prompt``, ``negative_prompt``, ``width``, ``height``, ``steps``,
+    ``cfg``, ``seed``, ``checkpoint``, ``batch_size``) to ``[node_id, input_name]``. A ComfyUI
+    model in the catalog names its template in ``defaults["workflow"]``.
+    """
+
+    name = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    graph = models.JSONField(help_text="The workflow in ComfyUI's API format (File → Export (API)).")
+    slots = models.JSONField(
+        default=dict,
+        help_text='Where each parameter goes, e.g. {"prompt": ["6", "text"], "width": ["5", "width"]}.',
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,6 +1,6 @@
 from django.db.models import QuerySet
 
-from catalog.models import AIModel, Format, PromptExample, Setting, Style
+from catalog.models import AIModel, Format, PromptExample, Setting, Style, WorkflowTemplate
 from catalog.presets import SIZE_PRESETS
 from catalog.settings_registry import InvalidSettingValue, parse_setting_value
 from generation import providers
@@ -142,3 +142,7 @@ def setting_value(*, name: str, default=None):
     except InvalidSettingValue:
         return default
 
+
+def workflow_template_get(*, name: str) -> WorkflowTemplate | None:
+    """An active ComfyUI workflow template by name."""
+    return WorkflowTemplate.objects.filter(name=name, is_active=True).first()

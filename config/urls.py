@@ -1,12 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from ops.views import HealthView
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("health", HealthView.as_view(), name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
@@ -17,6 +15,11 @@ urlpatterns = [
     path("", include("generation.urls")),
     path("", include("generation.seed_urls")),
     path("", include("generation.prompt_urls")),
+    # The web UI: the studio at /, the library and asset pages, the account page.
+    path("", include("generation.web_urls")),
+    path("", include("gallery.web_urls")),
+    path("", include("accounts.web_urls")),
+    path("", include("generation.webhooks.urls")),
     # Last: the apps' own routes under /admin/api/ must match before the admin's catch-all.
     path("admin/", admin.site.urls),
 ]

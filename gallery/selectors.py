@@ -5,6 +5,7 @@ from django.db.models import Count, QuerySet
 from django.urls import Resolver404, resolve
 
 from gallery.models import Asset, Collection
+from gallery.pagination import after, decode_cursor, encode_cursor
 
 
 def asset_list(*, owner) -> QuerySet[Asset]:
@@ -51,3 +52,29 @@ def collection_get(*, owner, collection_id) -> Collection | None:
 
 def collection_list(*, owner) -> QuerySet[Collection]:
     return Collection.objects.filter(owner=owner).annotate(asset_count=Count("assets")).order_by("-created_at", "-id")
+
+
+def asset_keyset_page(
+    *, queryset: QuerySet[Asset], sort: str, cursor: str | None, limit: int
+) -> tuple[list, str | None]:
+    """One page of an already filtered and ordered queryset after ``cursor``, and the next cursor.
+
+    The library page scrolls with the same opaque cursors as ``/api/gallery?cursor=``.
+    """
+    if cursor:
+        created_at, ident = decode_cursor(cursor, sort=sort)
+        queryset = queryset.filter(after(created_at=created_at, id=ident, sort=sort))
+    rows = list(queryset[: limit + 1])
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor(created_at=rows[-1].created_at, id=rows[-1].id, sort=sort)
+
+
+def asset_filter_choices(*, owner) -> dict:
+    """The models and styles that occur in the owner's library, for the filter menus."""
+    assets = Asset.objects.filter(owner=owner)
+    return {
+        "models": list(assets.exclude(model="").order_by("model").values_list("model", flat=True).distinct()),
+        "styles": list(assets.exclude(style="").order_by("style").values_list("style", flat=True).distinct()),
+    }

@@ -11,7 +11,8 @@ from django.utils.text import slugify
 
 from gallery.imaging import CONVERTIBLE, convert, local_path, thumbnail_from_image, video_first_frame
 from gallery.models import Asset, Collection
-from ops.errors import Conflict, NotFound, ValidationFailed
+from gallery.video import NotAVideo, video_probe
+from ops.errors import Conflict, NotFound, ProviderError, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +37,15 @@ def asset_create(
     """Stores the file first and the row second, so a row never points at a missing file.
 
     If saving the row fails the file is removed again. The thumbnail is made by a task once the
-    row is committed.
+    row is committed. A video's size and duration are read from the file itself, whatever the
+    provider said.
     """
+    if type == Asset.Type.VIDEO:
+        try:
+            info = video_probe(data, suffix=f".{format}")
+        except NotAVideo as exc:
+            raise ProviderError("The provider's video could not be read", details=str(exc)[:500]) from exc
+        width, height, duration = info.width, info.height, info.duration if info.duration else duration
     asset = Asset(
         owner=owner,
         generation=generation,

@@ -4,13 +4,16 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from credits.selectors import credits_balance
 from gallery.serializers import AssetSerializer
 from generation import selectors, services
 from generation.event_stream import generation_event_stream
+from generation.inputs.uploads import files_as_digests
 from generation.models import TERMINAL_STATUSES, Generation, Status
+from generation.renderers import EventStreamRenderer
 from generation.serializers import GenerateInputSerializer, GenerationListQuerySerializer, GenerationSerializer
 from generation.services.lifecycle import generation_model_resolve, generation_quote
 from ops.errors import NotFound, ValidationFailed
@@ -39,6 +42,13 @@ class GenerationViewSet(viewsets.GenericViewSet):
         query.is_valid(raise_exception=True)
         return selectors.generation_list(user=self.request.user, status=query.validated_data.get("status"))
 
+    def get_renderers(self):
+        # A browser's EventSource asks for text/event-stream; without a renderer for it, content
+        # negotiation would refuse the stream with a 406.
+        if self.action == "events":
+            return [JSONRenderer(), EventStreamRenderer()]
+        return super().get_renderers()
+
     def _get_own(self, pk) -> Generation:
         generation = selectors.generation_get(user=self.request.user, generation_id=pk)
         if generation is None:
@@ -61,7 +71,9 @@ class GenerationViewSet(viewsets.GenericViewSet):
             return Response(body, status=http_status)
         if not 1 <= len(key) <= 255:
             raise ValidationFailed(details={"Idempotency-Key": ["Use 1 to 255 characters."]})
-        fingerprint = services.request_fingerprint(method="POST", path=request.path, body=request.data)
+        fingerprint = services.request_fingerprint(
+            method="POST", path=request.path, body=files_as_digests(request.data)
+        )
         http_status, body = services.idempotent_call(
             user=request.user, key=key, fingerprint=fingerprint, produce=lambda: self._create(request)
         )

@@ -36,6 +36,14 @@ class Generation(models.Model):
     seed = models.BigIntegerField(null=True, blank=True)
     output_format = models.CharField(max_length=10, default="png")
     params = models.JSONField(default=dict, blank=True, help_text="Other model parameters, as sent.")
+    collection = models.ForeignKey(
+        "gallery.Collection",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The owner's collection its images go into.",
+    )
     cost = models.PositiveIntegerField(default=0, help_text="Credits reserved for this generation.")
     provider_request_id = models.CharField(max_length=200, blank=True, db_index=True)
     queue_position = models.PositiveIntegerField(null=True, blank=True)
@@ -114,3 +122,37 @@ class IdempotencyRecord(models.Model):
     @property
     def is_complete(self) -> bool:
         return self.response_status is not None
+
+
+def generation_input_upload_to(instance: "GenerationInput", filename: str) -> str:
+    return f"inputs/{instance.generation.user_id}/{instance.generation_id}/{instance.role}.png"
+
+
+class GenerationInput(models.Model):
+    """An input image of a generation (its reference image or its mask), normalised to PNG.
+
+    Private to the generation: never listed in the gallery nor served by a URL. Kept so that a
+    retry, and "use these settings again", send the provider exactly the same pixels.
+    """
+
+    class Role(models.TextChoices):
+        IMAGE = "image", "Image"
+        MASK = "mask", "Mask"
+
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="inputs")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    file = models.FileField(upload_to=generation_input_upload_to, max_length=300)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    content_type = models.CharField(max_length=50, default="image/png")
+    file_size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    source_url = models.URLField(max_length=2048, blank=True, help_text="Where it was fetched from, if by URL.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["generation", "role"]
+        constraints = [models.UniqueConstraint(fields=["generation", "role"], name="generation_input_one_per_role")]
+
+    def __str__(self) -> str:
+        return f"{self.role} of {self.generation_id}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from generation import seed_api, seed_sync_api
+from generation import comfyui_api, seed_api, seed_sync_api
 
 urlpatterns = [
     path("api/image/models", seed_api.ImageModelsView.as_view(), name="seed-image-models"),
@@ -20,4 +20,6 @@ urlpatterns = [
         seed_sync_api.ClearGenerationStateView.as_view(),
         name="seed-clear-generation-state",
     ),
+    path("api/images/comfyui/status", comfyui_api.ComfyUIStatusView.as_view(), name="seed-comfyui-status"),
+    path("api/images/comfyui/start", comfyui_api.ComfyUIStartView.as_view(), name="seed-comfyui-start"),
 ]

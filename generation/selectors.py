@@ -40,6 +40,9 @@ def generation_submit_counts(*, user, provider: str, since) -> tuple[int, int]:
 
 def generation_queue_position(*, generation: Generation) -> int | None:
     """How many jobs are ahead of this one in its provider's queue (0 = next), while queued."""
+    if generation.status == Status.PROCESSING:
+        # Claimed by a worker but waiting in a hosted provider's own queue: the position it reports.
+        return generation.queue_position
     if generation.status != Status.IN_QUEUE or generation.queued_at is None:
         return None
     # Counted when it was submitted: the answer to the submission needs no second count.

@@ -1,9 +1,21 @@
+import json
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from gallery.serializers import AssetSerializer
 from generation.models import Generation, Status
 from generation.selectors import generation_queue_position
+
+
+class OptionalBooleanField(serializers.BooleanField):
+    """A boolean that stays unset when a form (multipart) leaves it out.
+
+    DRF reads a missing boolean in form data as False, as for an unticked HTML checkbox; for
+    a provider switch such as ``enable_safety_checker`` that would silently turn it off.
+    """
+
+    default_empty_html = serializers.empty
 
 
 @extend_schema_field(
@@ -22,6 +34,12 @@ class ImageSizeField(serializers.Field):
     """A preset name (``square_hd``) or ``{"width": …, "height": …}``."""
 
     def to_internal_value(self, data):
+        if isinstance(data, str) and data.lstrip().startswith("{"):
+            # A multipart form sends the object as JSON text.
+            try:
+                data = json.loads(data)
+            except ValueError:
+                raise serializers.ValidationError('Use a preset name or {"width": …, "height": …}.') from None
         if isinstance(data, str):
             return data
         if isinstance(data, dict):
@@ -62,7 +80,7 @@ class GenerateInputSerializer(serializers.Serializer):
     loras = LoraSerializer(many=True, required=False)
     strength = serializers.FloatField(required=False, min_value=0, max_value=1)
     controlnet_conditioning_scale = serializers.FloatField(required=False, min_value=0, max_value=2)
-    enable_safety_checker = serializers.BooleanField(required=False)
+    enable_safety_checker = OptionalBooleanField(required=False)
     # No default here: without a format the catalog's default_format setting applies.
     format = serializers.ChoiceField(choices=["png", "jpeg", "jpg", "webp"], required=False)
     sync_mode = serializers.BooleanField(required=False, default=False)
@@ -74,6 +92,19 @@ class GenerateInputSerializer(serializers.Serializer):
     expand_prompt = serializers.BooleanField(required=False, default=False)
     # OpenAI image quality (DALL·E 3: standard/hd, GPT Image: low/medium/high/auto).
     quality = serializers.ChoiceField(choices=["auto", "standard", "hd", "low", "medium", "high"], required=False)
+    # Input images (seed 001 multipart files, seed 003 URLs). URLs are plain text here: the
+    # guarded fetcher decides, and says why it refuses one.
+    image = serializers.FileField(required=False, help_text="Reference image (PNG, JPEG, WebP, GIF, BMP; ≤ 10 MB).")
+    mask = serializers.FileField(required=False, help_text="Inpainting mask: white = repaint, black = keep.")
+    image_url = serializers.CharField(required=False, allow_blank=True, max_length=2048)
+    mask_url = serializers.CharField(required=False, allow_blank=True, max_length=2048)
+    num_frames = serializers.IntegerField(required=False, min_value=2, max_value=1000, help_text="Video frames.")
+    fps = serializers.IntegerField(required=False, min_value=1, max_value=120, help_text="Video frames per second.")
+    upscale_factor = serializers.IntegerField(required=False, min_value=1, max_value=8)
+    collection = serializers.UUIDField(required=False, allow_null=True, help_text="One of your collections.")
+    inputs_from = serializers.UUIDField(
+        required=False, help_text="Reuse the input image and mask of one of your earlier generations."
+    )
 
     PARAM_FIELDS = (
         "quality",
@@ -83,6 +114,9 @@ class GenerateInputSerializer(serializers.Serializer):
         "strength",
         "controlnet_conditioning_scale",
         "enable_safety_checker",
+        "num_frames",
+        "fps",
+        "upscale_factor",
     )
 
     def validate_format(self, value: str) -> str:
@@ -111,6 +145,7 @@ class GenerationSerializer(serializers.ModelSerializer):
     model = serializers.CharField(source="model_id")
     images = serializers.SerializerMethodField()
     credits_used = serializers.IntegerField(source="cost")
+    collection = serializers.UUIDField(source="collection_id", read_only=True, allow_null=True)
     queue_position = serializers.SerializerMethodField()
 
     class Meta:
@@ -129,6 +164,7 @@ class GenerationSerializer(serializers.ModelSerializer):
             "seed",
             "output_format",
             "params",
+            "collection",
             "credits_used",
             "queue_position",
             "progress",

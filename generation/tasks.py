@@ -15,6 +15,13 @@ def poll_generation(generation_id: str, attempt: int) -> None:
     services.generation_poll(generation_id=generation_id, attempt=attempt)
 
 
+@shared_task(name="generation.apply_provider_webhook", ignore_result=True, acks_late=True)
+def apply_provider_webhook(generation_id: str, payload: dict) -> None:
+    from generation.webhooks.services import provider_webhook_apply
+
+    provider_webhook_apply(generation_id=generation_id, payload=payload)
+
+
 @shared_task(name="generation.recover_stuck", ignore_result=True)
 def recover_stuck_generations() -> dict:
     return services.generation_recover_stuck()

@@ -2,8 +2,11 @@
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 from catalog.models import AIModel, ModelKind
 from catalog.selectors import format_names, format_size, setting_values
+from generation.inputs.kinds import IMAGE_KINDS, MASK_KINDS, UPSCALE_FACTORS
 from ops.errors import ValidationFailed
 
 
@@ -17,6 +20,8 @@ class GenerationSpec:
     seed: int | None
     output_format: str
     params: dict = field(default_factory=dict)
+    # Whether the request named a size; image kinds otherwise follow their input image's size.
+    size_requested: bool = False
 
 
 def _size(model: AIModel, image_size, width: int | None, height: int | None) -> tuple[int, int]:
@@ -39,6 +44,7 @@ def generation_spec_build(*, model: AIModel, data: dict) -> GenerationSpec:
     prompt = (data.get("prompt") or "").strip()
     if model.kind in (ModelKind.TEXT_TO_IMAGE, ModelKind.INPAINTING) and not prompt:
         errors["prompt"] = ["Prompt is required."]
+    errors.update(_input_errors(model, data))
 
     width, height = _size(model, data.get("image_size"), data.get("width"), data.get("height"))
     if not model.min_width <= width <= model.max_width:
@@ -58,6 +64,7 @@ def generation_spec_build(*, model: AIModel, data: dict) -> GenerationSpec:
     if "num_inference_steps" in model.supports and "num_inference_steps" not in params | model.defaults:
         if defaults.get("default_steps") is not None:
             params["num_inference_steps"] = defaults["default_steps"]
+    _kind_params(model, params)
     return GenerationSpec(
         prompt=prompt,
         negative_prompt=(data.get("negative_prompt") or "").strip(),
@@ -67,4 +74,43 @@ def generation_spec_build(*, model: AIModel, data: dict) -> GenerationSpec:
         seed=data.get("seed"),
         output_format=data.get("format") or defaults.get("default_format", "png"),
         params=params,
+        size_requested=any(data.get(name) for name in ("image_size", "width", "height")),
     )
+
+
+def _given(data: dict, name: str) -> tuple[bool, bool]:
+    return data.get(name) is not None, bool((data.get(f"{name}_url") or "").strip())
+
+
+def _input_errors(model: AIModel, data: dict) -> dict[str, list[str]]:
+    """Each kind's inputs (seed 001): an image for every image kind, a mask for inpainting only."""
+    errors: dict[str, list[str]] = {}
+    reused = data.get("inputs_from") is not None
+    if reused and model.kind not in IMAGE_KINDS:
+        errors["inputs_from"] = [f"{model.id} is a {model.kind} model and takes no input image."]
+    for name, kinds, what in (("image", IMAGE_KINDS, "an input image"), ("mask", MASK_KINDS, "a mask")):
+        has_file, has_url = _given(data, name)
+        if has_file and has_url:
+            errors[f"{name}_url"] = [f"Send the {name} as a file or as {name}_url, not both."]
+        elif model.kind in kinds and not (has_file or has_url or reused):
+            errors[name] = [f"{model.id} is a {model.kind} model: {what} is required ({name} file or {name}_url)."]
+        elif model.kind not in kinds and (has_file or has_url):
+            errors[name if has_file else f"{name}_url"] = [f"{model.id} is a {model.kind} model and takes no {name}."]
+    return errors
+
+
+def _kind_params(model: AIModel, params: dict) -> None:
+    """Frame count and rate of a video, an upscaler's factor: the model's defaults, within caps."""
+    errors: dict[str, list[str]] = {}
+    if model.kind == ModelKind.IMAGE_TO_VIDEO:
+        for name, cap in (("num_frames", settings.ATELIER_VIDEO_MAX_FRAMES), ("fps", settings.ATELIER_VIDEO_MAX_FPS)):
+            if name not in params and model.defaults.get(name) is not None:
+                params[name] = model.defaults[name]
+            if name in params and params[name] > cap:
+                errors[name] = [f"At most {cap} for {model.id}."]
+    if model.kind == ModelKind.UPSCALE:
+        params.setdefault("upscale_factor", model.defaults.get("upscale_factor", UPSCALE_FACTORS[0]))
+        if params["upscale_factor"] not in UPSCALE_FACTORS:
+            errors["upscale_factor"] = [f"Use one of: {', '.join(map(str, UPSCALE_FACTORS))}."]
+    if errors:
+        raise ValidationFailed(details=errors)

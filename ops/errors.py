@@ -23,6 +23,7 @@ class ErrorType(StrEnum):
     RATE_LIMITED = "rate_limited"
     QUOTA_EXCEEDED = "quota_exceeded"
     PAYLOAD_TOO_LARGE = "payload_too_large"
+    INVALID_IMAGE_URL = "invalid_image_url"
     PROVIDER_ERROR = "provider_error"
     PROVIDER_UNAVAILABLE = "provider_unavailable"
     SERVER_ERROR = "server_error"

@@ -81,6 +81,8 @@ def anon(db):
 SEED_MIGRATIONS = [
     ("catalog.migrations.0002_seed_models", "seed"),
     ("catalog.migrations.0004_seed_catalog", "seed"),
+    ("catalog.migrations.0005_local_image_kinds", "seed"),
+    ("catalog.migrations.0006_workflow_templates", "seed"),
     ("credits.migrations.0003_seed_plans", "seed_plans"),
 ]
 

@@ -43,3 +43,12 @@ def generate_done(client, **payload) -> dict:
     assert response.status_code == 201, response.content
     generation_id = response.json()["generation"]["id"]
     return client.get(f"/api/generate/{generation_id}").json()["generation"]
+
+
+def signed_in(user):
+    """A browser-like client with the user's session, for the HTML pages."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client

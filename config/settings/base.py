@@ -337,3 +337,47 @@ ATELIER_COMFYUI_LISTEN_SECONDS = env.float("ATELIER_COMFYUI_LISTEN_SECONDS", def
 ATELIER_COMFYUI_MAX_DOWNLOAD_BYTES = env.int("ATELIER_COMFYUI_MAX_DOWNLOAD_BYTES", default=50 * 1024 * 1024)
 COMFYUI_START_COMMAND = env.json("COMFYUI_START_COMMAND", default=[])
 ATELIER_COMFYUI_START_WAIT_SECONDS = env.float("ATELIER_COMFYUI_START_WAIT_SECONDS", default=60.0)
+
+# Hosted queued providers, fal and Replicate (FAL_KEY, REPLICATE_API_TOKEN above).
+# fal-client reads its hosts from the environment when it is first imported, so the queue-host
+# override (FAL_QUEUE_RUN_HOST, else the host of FAL_BASE_URL; always HTTPS) is exported there
+# before the SDK loads. Webhooks are asked for only when
+# PUBLIC_BASE_URL (this server's address as the providers reach it) is set; without it jobs are
+# followed by polling alone. fal signs webhooks with ED25519 keys published as a JWKS (cached
+# for ATELIER_FAL_JWKS_CACHE_SECONDS); Replicate signs with the account's Standard-Webhooks
+# secret (GET /v1/webhooks/default/secret). Signed timestamps older or newer than the tolerance
+# are refused. Provider outputs are downloaded into our storage, each at most
+# ATELIER_PROVIDER_DOWNLOAD_MAX_BYTES. The SDKs' own retries are capped: the job system retries
+# 429 and 5xx with its own backoff without holding a worker.
+FAL_QUEUE_RUN_HOST = env("FAL_QUEUE_RUN_HOST", default="")
+FAL_WEBHOOK_JWKS_URL = env("FAL_WEBHOOK_JWKS_URL", default="https://rest.alpha.fal.ai/.well-known/jwks.json")
+REPLICATE_WEBHOOK_SIGNING_SECRET = env("REPLICATE_WEBHOOK_SIGNING_SECRET", default="")
+ATELIER_FAL_TIMEOUT_SECONDS = env.float("ATELIER_FAL_TIMEOUT_SECONDS", default=30.0)
+ATELIER_FAL_SDK_MAX_ATTEMPTS = env.int("ATELIER_FAL_SDK_MAX_ATTEMPTS", default=2)
+ATELIER_FAL_JWKS_CACHE_SECONDS = env.int("ATELIER_FAL_JWKS_CACHE_SECONDS", default=24 * 3600)
+ATELIER_REPLICATE_TIMEOUT_SECONDS = env.float("ATELIER_REPLICATE_TIMEOUT_SECONDS", default=30.0)
+ATELIER_WEBHOOK_TOLERANCE_SECONDS = env.int("ATELIER_WEBHOOK_TOLERANCE_SECONDS", default=300)
+ATELIER_PROVIDER_DOWNLOAD_MAX_BYTES = env.int("ATELIER_PROVIDER_DOWNLOAD_MAX_BYTES", default=50 * 1024 * 1024)
+ATELIER_PROVIDER_DOWNLOAD_TIMEOUT_SECONDS = env.float("ATELIER_PROVIDER_DOWNLOAD_TIMEOUT_SECONDS", default=20.0)
+# While a provider is to call our webhook, its jobs are polled at most this often (the fallback).
+ATELIER_WEBHOOK_POLL_FALLBACK_SECONDS = env.float("ATELIER_WEBHOOK_POLL_FALLBACK_SECONDS", default=5.0)
+
+# Generation inputs (image inputs issue): uploads are capped per kind (seed 001: 10 MB images,
+# 50 MB videos) and must decode within the pixel budget (Pillow's decompression-bomb guard at
+# this limit). Image URLs are fetched by the one guarded fetcher: public addresses only, each
+# redirect checked again, size-capped while streaming, with a connect and a total time limit.
+# Hosts in the allow-list (``host`` or ``host:port``) may resolve to private addresses: the
+# test fakes, or a self-hosted ComfyUI on the local network. Video outputs of the local
+# provider stay within the frame and fps caps.
+ATELIER_UPLOAD_MAX_IMAGE_BYTES = env.int("ATELIER_UPLOAD_MAX_IMAGE_BYTES", default=10 * 1024 * 1024)
+ATELIER_UPLOAD_MAX_VIDEO_BYTES = env.int("ATELIER_UPLOAD_MAX_VIDEO_BYTES", default=50 * 1024 * 1024)
+ATELIER_UPLOAD_MAX_PIXELS = env.int("ATELIER_UPLOAD_MAX_PIXELS", default=50_000_000)
+ATELIER_URL_FETCH_MAX_BYTES = env.int("ATELIER_URL_FETCH_MAX_BYTES", default=10 * 1024 * 1024)
+ATELIER_URL_FETCH_CONNECT_TIMEOUT_SECONDS = env.float("ATELIER_URL_FETCH_CONNECT_TIMEOUT_SECONDS", default=3.0)
+ATELIER_URL_FETCH_TIMEOUT_SECONDS = env.float("ATELIER_URL_FETCH_TIMEOUT_SECONDS", default=10.0)
+ATELIER_URL_FETCH_MAX_REDIRECTS = env.int("ATELIER_URL_FETCH_MAX_REDIRECTS", default=3)
+ATELIER_URL_FETCH_ALLOWED_HOSTS = env.list("ATELIER_URL_FETCH_ALLOWED_HOSTS", default=[])
+# A CA bundle (PEM file) to verify fetched https URLs with, e.g. a private CA; empty = the system's.
+ATELIER_URL_FETCH_CA_BUNDLE = env("ATELIER_URL_FETCH_CA_BUNDLE", default="")
+ATELIER_VIDEO_MAX_FRAMES = env.int("ATELIER_VIDEO_MAX_FRAMES", default=120)
+ATELIER_VIDEO_MAX_FPS = env.int("ATELIER_VIDEO_MAX_FPS", default=30)

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
-from gallery.api.delivery import serve_file
+from gallery.api.ranges import serve_file_ranged
 from gallery.models import Asset
 from gallery.selectors import asset_get_shared
 
@@ -43,4 +43,5 @@ class ShareRawView(APIView):
         asset = _shared(request, key)
         if self.video_only and asset.type != Asset.Type.VIDEO:
             raise Http404
-        return serve_file(storage=asset.file.storage, name=asset.file.name, cache=_cache(asset))
+        # Byte ranges: a browser's video element plays and seeks with them.
+        return serve_file_ranged(request, storage=asset.file.storage, name=asset.file.name, cache=_cache(asset))

@@ -1,15 +1,21 @@
 """Provider registry: the adapter for a provider name, and whether it can be used now."""
 
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
+from generation.providers.comfyui import ComfyUIProvider
+from generation.providers.fal import FalProvider
 from generation.providers.huggingface import HuggingFaceProvider
 from generation.providers.local import LocalProvider
 from generation.providers.openai_images import OpenAIImagesProvider
+from generation.providers.replicate import ReplicateProvider
 from ops.errors import ProviderUnavailable
 
 _REGISTRY: dict[str, Provider] = {
     LocalProvider.name: LocalProvider(),
     HuggingFaceProvider.name: HuggingFaceProvider(),
     OpenAIImagesProvider.name: OpenAIImagesProvider(),
+    ComfyUIProvider.name: ComfyUIProvider(),
+    FalProvider.name: FalProvider(),
+    ReplicateProvider.name: ReplicateProvider(),
 }
 
 

@@ -47,6 +47,9 @@ class Submission:
 
     outputs: list[ProviderOutput] | None = None
     request_id: str = ""
+    # Seconds before the next poll at the earliest: a provider that will call our webhook asks
+    # to be polled rarely, as a fallback only.
+    poll_after: float = 0.0
 
     @property
     def finished(self) -> bool:

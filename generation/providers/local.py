@@ -4,36 +4,72 @@ It always works, needs no key and no network, and gives the same pixels for the 
 prompt, seed and size, which makes it the default of the embedded run and of the tests.
 """
 
-from django.conf import settings
+import io
 
-from generation.providers import local_renderer
+from django.conf import settings
+from PIL import Image
+
+from generation.providers import local_edit, local_renderer, local_video
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
+from ops.errors import ProviderError
 
 
 class LocalProvider(Provider):
     name = "local"
-    capabilities = frozenset({"text-to-image"})
+    capabilities = frozenset({"text-to-image", "image-to-image", "inpainting", "image-to-video", "upscale"})
 
     def is_configured(self) -> bool:
         return True
 
     def submit(self, job: ProviderJob, *, reporter: Reporter) -> Submission:
+        if job.kind != "text-to-image" and job.image is None:
+            raise ProviderError(f"A {job.kind} job needs an input image")
         outputs = []
         for index in range(job.num_images):
-            seed = _image_seed(job.seed, index)
-            image = local_renderer.render(
-                prompt=job.prompt,
-                seed=seed,
-                width=job.width,
-                height=job.height,
-                negative_prompt=job.negative_prompt,
+            output = _make(job, seed=_image_seed(job.seed, index))
+            outputs.append(output)
+            reporter.step(
+                round((index + 1) * 100 / job.num_images), f"Rendered {output.type} {index + 1} of {job.num_images}"
             )
-            data = local_renderer.encode(image, fmt=job.output_format)
-            outputs.append(
-                ProviderOutput(data=data, format=job.output_format, width=job.width, height=job.height, seed=seed)
-            )
-            reporter.step(round((index + 1) * 100 / job.num_images), f"Rendered image {index + 1} of {job.num_images}")
         return Submission(outputs=outputs)
+
+
+def _open(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def _make(job: ProviderJob, *, seed: int) -> ProviderOutput:
+    """One output of the job's kind; every kind but text-to-image starts from the input image."""
+    if job.kind == "image-to-video":
+        num_frames = int(job.params.get("num_frames") or local_video.DEFAULT_FRAMES)
+        fps = int(job.params.get("fps") or local_video.DEFAULT_FPS)
+        data, width, height = local_video.encode_mp4(_open(job.image), seed=seed, num_frames=num_frames, fps=fps)
+        return ProviderOutput(data=data, format="mp4", width=width, height=height, type="video", seed=seed)
+    if job.kind == "image-to-image":
+        strength = job.params.get("strength")
+        image = local_edit.image_to_image(
+            _open(job.image),
+            prompt=job.prompt,
+            seed=seed,
+            strength=local_edit.DEFAULT_STRENGTH if strength is None else float(strength),
+            negative_prompt=job.negative_prompt,
+        )
+    elif job.kind == "inpainting":
+        if job.mask is None:
+            raise ProviderError("An inpainting job needs a mask")
+        image = local_edit.inpaint(
+            _open(job.image), _open(job.mask), prompt=job.prompt, seed=seed, negative_prompt=job.negative_prompt
+        )
+    elif job.kind == "upscale":
+        image = local_edit.upscale(_open(job.image), factor=int(job.params.get("upscale_factor") or 2))
+    else:
+        image = local_renderer.render(
+            prompt=job.prompt, seed=seed, width=job.width, height=job.height, negative_prompt=job.negative_prompt
+        )
+    data = local_renderer.encode(image, fmt=job.output_format)
+    return ProviderOutput(data=data, format=job.output_format, width=image.width, height=image.height, seed=seed)
 
 
 def _image_seed(seed: int, index: int) -> int:

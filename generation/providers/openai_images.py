@@ -1,4 +1,7 @@
-"""OpenAI Images API text-to-image (``POST /v1/images/generations``) through the ``openai`` SDK.
+"""OpenAI Images API through the ``openai`` SDK: text to image (``/v1/images/generations``),
+inpainting (``/v1/images/edits`` with image and mask) and variations (``/v1/images/variations``,
+DALL·E 2). The endpoint follows the catalog model's kind; image-to-image on GPT Image is an edit
+without a mask.
 
 DALL·E 3 makes one image per call, so a batch is one call per image; DALL·E 2 and GPT Image
 take ``n``. DALL·E models are asked for ``b64_json``; GPT Image always answers base64. A URL
@@ -14,6 +17,8 @@ The SDK's own retries are off: the job system retries 429/5xx/timeouts with its 
 import base64
 import io
 import math
+import warnings
+from functools import partial
 
 from django.conf import settings
 
@@ -39,7 +44,7 @@ MAX_PIXELS = 4096 * 4096
 
 class OpenAIImagesProvider(Provider):
     name = "openai"
-    capabilities = frozenset({"text-to-image"})
+    capabilities = frozenset({"text-to-image", "inpainting", "image-to-image"})
 
     def is_configured(self) -> bool:
         return bool(settings.OPENAI_API_KEY)
@@ -75,11 +80,12 @@ class OpenAIImagesProvider(Provider):
             arguments["response_format"] = "b64_json"
 
         client = self.client()
+        call, arguments = _endpoint(client, job, arguments)
         per_call = MAX_N.get(model, 4)
         outputs: list[ProviderOutput] = []
         while len(outputs) < job.num_images:
             n = min(per_call, job.num_images - len(outputs))
-            response = _call(client, {**arguments, "n": n})
+            response = _call(call, {**arguments, "n": n})
             items = list(response.data or [])
             if not items:
                 raise ProviderError("OpenAI answered without any image")
@@ -108,11 +114,53 @@ def _catalog_defaults(model_id: str) -> dict:
     return dict(AIModel.objects.filter(pk=model_id).values_list("defaults", flat=True).first() or {})
 
 
-def _call(client, arguments: dict):
+def _endpoint(client, job: ProviderJob, arguments: dict):
+    """The SDK method for the model's kind, and its arguments (files for edits and variations)."""
+    if job.kind not in ("inpainting", "image-to-image"):
+        return client.images.generate, arguments
+    if job.image is None:
+        raise ValidationFailed(details={"image": [f"{job.model_id} needs an input image."]})
+    image = ("image.png", job.image, "image/png")
+    if job.kind == "image-to-image" and not job.upstream_model.startswith("gpt-image"):
+        # Variations take no prompt, quality or style.
+        kept = {key: arguments[key] for key in ("model", "size", "response_format") if key in arguments}
+        return partial(_variation, client), {**kept, "image": image}
+    edit = {**arguments, "image": image}
+    edit.pop("style", None)
+    if job.kind == "inpainting":
+        if job.mask is None:
+            raise ValidationFailed(details={"mask": [f"{job.model_id} needs a mask (white = the area to repaint)."]})
+        edit["mask"] = ("mask.png", openai_mask(image=job.image, mask=job.mask), "image/png")
+    return client.images.edit, edit
+
+
+def _variation(client, **arguments):
+    # The SDK marks the endpoint deprecated (DALL·E 2 is its only model) but OpenAI still serves it.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return client.images.create_variation(**arguments)
+
+
+def openai_mask(*, image: bytes, mask: bytes) -> bytes:
+    """Our mask (mode L, white = repaint) as OpenAI wants it: an RGBA PNG of the image whose
+    fully transparent pixels are the area to edit. Grey edges count as repaint from half up."""
+    from PIL import Image
+
+    picture = Image.open(io.BytesIO(image)).convert("RGBA")
+    repaint = Image.open(io.BytesIO(mask)).convert("L")
+    if repaint.size != picture.size:
+        repaint = repaint.resize(picture.size, Image.Resampling.NEAREST)
+    picture.putalpha(repaint.point(lambda value: 0 if value >= 128 else 255))
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _call(call, arguments: dict):
     import openai
 
     try:
-        return client.images.generate(**arguments)
+        return call(**arguments)
     except openai.APITimeoutError as exc:
         raise ProviderTransient("OpenAI did not answer in time") from exc
     except openai.APIConnectionError as exc:

@@ -59,12 +59,13 @@ def generation_dispatch(
     )
 
 
-def generation_schedule_poll(*, generation_id, provider: str, attempt: int) -> None:
+def generation_schedule_poll(*, generation_id, provider: str, attempt: int, at_least: float = 0.0) -> None:
     from generation.tasks import poll_generation
 
     delay = min(
         settings.ATELIER_POLL_INTERVAL_MAX_SECONDS,
         settings.ATELIER_POLL_INTERVAL_SECONDS * 1.5**attempt,
     )
+    delay = max(delay, at_least)
     Generation.objects.filter(pk=generation_id).update(next_poll_at=timezone.now() + timezone.timedelta(seconds=delay))
     _send(poll_generation, args=[str(generation_id), attempt], queue=provider_queue(provider), countdown=delay)

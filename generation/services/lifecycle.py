@@ -1,5 +1,6 @@
 """Creating a generation and every way it can end: complete, fail, cancel."""
 
+import dataclasses
 import logging
 import secrets
 from functools import partial
@@ -13,8 +14,10 @@ from catalog.models import AIModel
 from catalog.selectors import model_get, setting_value
 from credits.selectors import credits_balance, credits_cost
 from credits.services import credits_debit, credits_refund_generation
+from gallery.selectors import collection_get
 from gallery.services import asset_create
 from generation import providers
+from generation.inputs.services import generation_inputs_prepare, generation_inputs_store
 from generation.models import TERMINAL_STATUSES, Generation, GenerationEvent, Status
 from generation.prompts import prompt_prepare_for_generation
 from generation.providers import ProviderOutput
@@ -67,6 +70,18 @@ def generation_create(*, user, data: dict, model: AIModel | None = None) -> Gene
     daily_generations_check(user=user, used=used_today)
     spec = generation_spec_build(model=model, data=data)
     providers.get(model.provider)
+    collection = _collection_of(user=user, collection_id=data.get("collection"))
+    # Input images are fetched and checked before anything is charged; their size is the output's.
+    inputs = generation_inputs_prepare(
+        user=user,
+        model=model,
+        data=data,
+        size=(spec.width, spec.height) if spec.size_requested else None,
+        upscale_factor=spec.params.get("upscale_factor", 2),
+    )
+    output_size = inputs.output_size(kind=model.kind, upscale_factor=spec.params.get("upscale_factor", 2))
+    if output_size is not None:
+        spec = dataclasses.replace(spec, width=output_size[0], height=output_size[1])
     seed = spec.seed if spec.seed is not None else secrets.randbelow(settings.ATELIER_MAX_SEED)
     cost = credits_cost(model=model, num_images=spec.num_images, params=spec.params)
     # Style template and expand_prompt (which may ask an LLM) before the transaction opens.
@@ -98,15 +113,26 @@ def generation_create(*, user, data: dict, model: AIModel | None = None) -> Gene
             output_format=spec.output_format,
             params={**spec.params, **prepared.params},
             cost=cost,
+            collection=collection,
         )
         GenerationEvent.objects.create(
             generation=generation, type=GenerationEvent.Type.STATUS, data={"status": Status.IN_QUEUE}
         )
         debit = credits_debit(user=user, amount=cost, reason=f"{model.name} × {spec.num_images}", generation=generation)
         generation.balance_after_debit = debit.balance_after
+        generation_inputs_store(generation=generation, inputs=inputs)
         generation.queue_position_at_submit = waiting
         transaction.on_commit(partial(_dispatch_created, generation=generation))
     return generation
+
+
+def _collection_of(*, user, collection_id):
+    if not collection_id:
+        return None
+    collection = collection_get(owner=user, collection_id=collection_id)
+    if collection is None:
+        raise ValidationFailed(details={"collection": [f"You have no collection {collection_id}."]})
+    return collection
 
 
 def _dispatch_created(*, generation: Generation) -> None:
@@ -170,8 +196,11 @@ def generation_complete(*, generation: Generation, outputs: list[ProviderOutput]
                         generation=generation,
                         prompt=generation.prompt,
                         model=generation.model_id,
+                        # The art style, so that the gallery can filter by it.
+                        style=generation.params.get("art_style") or "",
                         seed=output.seed,
                         is_nsfw=output.nsfw,
+                        collection=generation.collection if generation.collection_id else None,
                     )
                 )
             revised = next((output.revised_prompt for output in outputs if output.revised_prompt), "")

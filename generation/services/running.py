@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import transaction
 
 from generation import providers
+from generation.inputs.kinds import IMAGE_KINDS
+from generation.inputs.selectors import generation_input_data
 from generation.models import Generation, Status
 from generation.providers import ProviderJob, Reporter, Submission
 from generation.services.dispatch import backoff_seconds, generation_dispatch, generation_schedule_poll
@@ -24,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 
 def _job(generation: Generation) -> ProviderJob:
+    # The inputs stored at creation: a retry sends the provider the very same pixels. Text to
+    # image has none, and skips the query.
+    inputs = generation_input_data(generation=generation) if generation.model.kind in IMAGE_KINDS else {}
     return ProviderJob(
         generation_id=str(generation.pk),
         model_id=generation.model_id,
@@ -37,6 +42,8 @@ def _job(generation: Generation) -> ProviderJob:
         seed=generation.seed,
         output_format=generation.output_format,
         params=generation.params,
+        image=inputs.get("image"),
+        mask=inputs.get("mask"),
     )
 
 
@@ -112,7 +119,9 @@ def _handle(*, generation: Generation, submission: Submission, attempt: int) -> 
     if submission.request_id and submission.request_id != generation.provider_request_id:
         Generation.objects.filter(pk=generation.pk).update(provider_request_id=submission.request_id)
         generation.provider_request_id = submission.request_id
-    generation_schedule_poll(generation_id=generation.pk, provider=generation.provider, attempt=attempt)
+    generation_schedule_poll(
+        generation_id=generation.pk, provider=generation.provider, attempt=attempt, at_least=submission.poll_after
+    )
 
 
 def _retry_or_fail(*, generation: Generation, error: ProviderTransient) -> None:

@@ -35,7 +35,11 @@ def test_filters_by_kind_provider_and_availability(alice):
     openai = alice.get("/api/models?provider=openai").json()["models"]
     assert {m["id"] for m in openai} >= {"openai/dall-e-3", "openai/dall-e-2"}
     available = alice.get("/api/models?available=true").json()["models"]
-    assert [m["id"] for m in available] == [LOCAL_MODEL]
+    # Without keys only the offline local provider is available, with one model per kind.
+    assert {m["provider"] for m in available} == {"local"}
+    kinds = {"text-to-image", "image-to-image", "inpainting", "image-to-video", "upscale"}
+    assert {m["kind"] for m in available} == kinds
+    assert available[0]["id"] == LOCAL_MODEL
     assert_envelope(alice.get("/api/models?kind=sculpture"), 400)
 
 

@@ -2,12 +2,13 @@
 
 Answers ``POST /models/<id>`` with a PNG of the requested size, or with a scripted failure:
 queue answers with ``fail_next(kind, times=n)`` where kind is one of ``loading`` (503 with
-``estimated_time``), ``401``, ``403``, ``429``, ``500``, ``400``, ``422`` or ``garbage``
-(200 with bytes that are not an image). Every request is recorded.
+``estimated_time``), ``401``, ``403``, ``429``, ``500``, ``400``, ``422``, ``garbage``
+(200 with bytes that are not an image) or ``slow`` (the image, after ``slow_seconds``). Every request is recorded.
 """
 
 import io
 import json
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 
@@ -30,6 +31,8 @@ class RecordedRequest:
 class FakeHuggingFace(LoopbackFake):
     def __init__(self, *, estimated_time: float = 0.2) -> None:
         self.estimated_time = estimated_time
+        # How long a "slow" answer takes before it comes (longer than the client's timeout in tests).
+        self.slow_seconds = 1.0
         self.requests: list[RecordedRequest] = []
         super().__init__()
 
@@ -50,6 +53,8 @@ class FakeHuggingFace(LoopbackFake):
             return int(failure), "application/json", json.dumps(message).encode()
         if failure == "garbage":
             return 200, "image/png", b"this is not an image"
+        if failure == "slow":
+            time.sleep(self.slow_seconds)
         parameters = body.get("parameters") or {}
         width, height = int(parameters.get("width", 512)), int(parameters.get("height", 512))
         seed = int(parameters.get("seed", 0))

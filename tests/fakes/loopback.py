@@ -6,10 +6,10 @@ from http.server import ThreadingHTTPServer
 
 
 class LoopbackFake:
-    def __init__(self) -> None:
+    def __init__(self, *, port: int = 0) -> None:
         self._failures: list[str] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 

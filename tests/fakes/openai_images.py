@@ -1,19 +1,25 @@
-"""A fake OpenAI Images API on 127.0.0.1 (``POST /v1/images/generations``, PROTOCOLS.md §2).
+"""A fake OpenAI Images API on 127.0.0.1 (PROTOCOLS.md §2): ``POST /v1/images/generations``
+(JSON), ``/v1/images/edits`` and ``/v1/images/variations`` (multipart; ``image`` or ``image[]``,
+``mask``). Edits check what OpenAI checks: a mask must be an RGBA PNG of the image's size, and
+DALL·E 2 wants a square image; an edit comes back red where the mask is fully transparent.
 
 Answers with ``{"created", "data": [...]}``: one entry per ``n``, each a PNG (or the
 ``output_format`` asked of gpt-image-1) of the requested size, as ``b64_json`` or, when
 ``response_format`` is ``url`` (DALL·E's default), as a URL served by the fake itself;
 ``revised_prompt`` for dall-e-3 only. Scripted failures: ``fail_next(kind, times=n)`` with
 kind one of ``content_policy``, ``invalid_size``, ``401``, ``429`` (with ``retry-after``),
-``quota`` (429 insufficient_quota), ``500`` or ``garbage`` (200 whose body is not JSON).
+``quota`` (429 insufficient_quota), ``500``, ``garbage`` (200 whose body is not JSON) or
+``slow`` (the answer, after ``slow_seconds``).
 Every request is recorded.
 """
 
 import base64
+import email.parser
+import email.policy
 import io
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 
 from PIL import Image
@@ -29,6 +35,8 @@ class RecordedRequest:
     path: str
     headers: dict
     body: dict
+    # Multipart file parts by field name (edits and variations).
+    files: dict = field(default_factory=dict)
 
 
 def _error(message: str, type_: str, code: str | None, param: str | None = None) -> bytes:
@@ -40,6 +48,8 @@ class FakeOpenAIImages(LoopbackFake):
         self.requests: list[RecordedRequest] = []
         # Answer with URLs even when base64 was asked for (as a proxy or an older API might).
         self.answer_with_url = False
+        # How long a "slow" answer takes before it comes (longer than the client's timeout in tests).
+        self.slow_seconds = 1.0
         self._files: dict[str, bytes] = {}
         super().__init__()
 
@@ -51,7 +61,39 @@ class FakeOpenAIImages(LoopbackFake):
     def generations(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path == "/v1/images/generations"]
 
-    def _generate(self, body: dict) -> tuple[int, dict, bytes]:
+    @property
+    def edits(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path == "/v1/images/edits"]
+
+    @property
+    def variations(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path == "/v1/images/variations"]
+
+    def _check_inputs(self, path: str, body: dict, files: dict) -> tuple[int, dict, bytes] | None:
+        """OpenAI's own checks of uploaded images, as 400s with its messages."""
+        json_type = {"Content-Type": "application/json", "x-request-id": "req_fake"}
+        images = files.get("image") or files.get("image[]") or []
+        if not images:
+            return 400, json_type, _error("'image' is a required property", "invalid_request_error", None, "image")
+        try:
+            image = Image.open(io.BytesIO(images[0]))
+        except OSError:
+            return 400, json_type, _error("Uploaded image must be a PNG.", "invalid_request_error", None, "image")
+        model = body.get("model") or "dall-e-2"
+        if model == "dall-e-2" and image.width != image.height:
+            message = "Invalid input image - image must be square."
+            return 400, json_type, _error(message, "invalid_request_error", None, "image")
+        if path.endswith("/edits") and "mask" in files:
+            mask = Image.open(io.BytesIO(files["mask"][0]))
+            if mask.mode not in ("RGBA", "LA"):
+                message = f"Invalid input image - format must be in ['RGBA', 'LA'], got {mask.mode}."
+                return 400, json_type, _error(message, "invalid_request_error", None, "mask")
+            if mask.size != image.size:
+                message = "Invalid mask image: the mask and the image must have the same dimensions."
+                return 400, json_type, _error(message, "invalid_request_error", None, "mask")
+        return None
+
+    def _generate(self, body: dict, *, path: str = "/v1/images/generations", files: dict | None = None):
         json_type = {"Content-Type": "application/json", "x-request-id": "req_fake"}
         failure = self._next_failure()
         if failure == "content_policy":
@@ -78,6 +120,12 @@ class FakeOpenAIImages(LoopbackFake):
             return 500, json_type, _error(message, "server_error", None)
         if failure == "garbage":
             return 200, json_type, b"{this is not json"
+        if failure == "slow":
+            time.sleep(self.slow_seconds)
+        if path != "/v1/images/generations":
+            refused = self._check_inputs(path, body, files or {})
+            if refused:
+                return refused
 
         model = body.get("model") or "dall-e-2"
         size = body.get("size") or "1024x1024"
@@ -89,6 +137,10 @@ class FakeOpenAIImages(LoopbackFake):
         data = []
         for index in range(int(body.get("n") or 1)):
             image = Image.new("RGB", (width, height), (40 * index % 256, 120, 200))
+            if path == "/v1/images/edits" and "mask" in (files or {}):
+                # The "edit": the mask's fully transparent pixels come back painted red.
+                mask = Image.open(io.BytesIO(files["mask"][0])).getchannel("A").resize((width, height))
+                image.paste((255, 0, 0), mask=mask.point(lambda alpha: 255 if alpha == 0 else 0))
             buffer = io.BytesIO()
             image.save(buffer, format={"jpeg": "JPEG", "webp": "WEBP"}.get(fmt, "PNG"))
             entry = {"b64_json": None, "url": None, "revised_prompt": None}
@@ -118,18 +170,24 @@ class FakeOpenAIImages(LoopbackFake):
             def do_POST(self):  # noqa: N802 - the http.server API
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                try:
-                    body = json.loads(raw or b"{}")
-                except ValueError:
-                    body = {}
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                fake.requests.append(RecordedRequest(method="POST", path=self.path, headers=headers, body=body))
-                if self.path != "/v1/images/generations":
+                files: dict = {}
+                if headers.get("content-type", "").startswith("multipart/form-data"):
+                    body, files = _multipart(headers["content-type"], raw)
+                else:
+                    try:
+                        body = json.loads(raw or b"{}")
+                    except ValueError:
+                        body = {}
+                fake.requests.append(
+                    RecordedRequest(method="POST", path=self.path, headers=headers, body=body, files=files)
+                )
+                if self.path not in ("/v1/images/generations", "/v1/images/edits", "/v1/images/variations"):
                     self._send(
                         404, {"Content-Type": "application/json"}, _error("Not found", "invalid_request_error", None)
                     )
                     return
-                self._send(*fake._generate(body))
+                self._send(*fake._generate(body, path=self.path, files=files))
 
             def do_GET(self):  # noqa: N802 - the http.server API
                 headers = {k.lower(): v for k, v in self.headers.items()}
@@ -144,3 +202,21 @@ class FakeOpenAIImages(LoopbackFake):
                 pass
 
         return Handler
+
+
+def _multipart(content_type: str, raw: bytes) -> tuple[dict, dict]:
+    """Text fields (numbers as ints, as the JSON route would see them) and file parts by name."""
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+    )
+    fields: dict = {}
+    files: dict = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        if part.get_filename() is not None:
+            files.setdefault(name, []).append(payload)
+        else:
+            text = payload.decode()
+            fields[name] = int(text) if text.isdigit() else text
+    return fields, files

@@ -189,3 +189,53 @@ def test_unavailable_without_a_token(alice, hf, settings):
 def test_bob_cannot_see_alices_hugging_face_generation(alice, bob, hf):
     generation = generate_done(alice, model="flux-schnell", width=256, height=256)
     assert_envelope(bob.get(f"/api/generate/{generation['id']}"), 404, "not_found")
+
+
+def test_bad_request_fails_with_the_providers_message_and_refunds(alice, hf):
+    hf.fail_next("400")
+    before = _remaining(alice)
+
+    generation = generate_done(alice, model="flux-schnell", width=256, height=256)
+
+    assert generation["status"] == "failed"
+    assert generation["error_type"] == "validation_error"
+    assert "Hugging Face refused the request" in generation["error"]
+    assert _remaining(alice) == before
+
+
+class TestSynchronousSeedRoute:
+    """Seed 000's synchronous /api/image/generate: the run happens on commit, inside the request."""
+
+    pytestmark = pytest.mark.django_db(transaction=True)
+
+    def test_past_the_loading_deadline_is_a_503_gpu_busy_and_refunds(self, alice, hf, settings):
+        settings.ATELIER_HF_LOADING_WAIT_SECONDS = 0.2
+        hf.fail_next("loading", times=100)
+        before = _remaining(alice)
+
+        response = alice.post("/api/image/generate", {"prompt": "a cat", "model": "flux-schnell"}, format="json")
+
+        body = assert_envelope(response, 503, "provider_unavailable")
+        assert body["error"] == "GPU resources busy"
+        assert "still loading" in body["details"]
+        assert _remaining(alice) == before
+
+    def test_waits_through_a_cold_start(self, alice, hf):
+        hf.fail_next("loading")
+
+        response = alice.post("/api/image/generate", {"prompt": "a cat", "model": "flux-schnell"}, format="json")
+
+        assert response.status_code == 200, response.content
+        assert response.json()["image"]
+        assert len(hf.requests) == 2
+
+
+def test_a_slow_answer_times_out_and_is_retried(alice, hf, settings):
+    settings.ATELIER_HF_TIMEOUT_SECONDS = 0.3
+    hf.fail_next("slow")
+
+    generation = generate_done(alice, model="flux-schnell", width=256, height=256)
+
+    assert generation["status"] == "completed", generation
+    assert len(hf.requests) == 2
+    assert any("did not answer in time; retrying" in line["message"] for line in generation["logs"])

@@ -1,7 +1,14 @@
 """The OpenAI images provider end to end through our HTTP API, against a fake Images API."""
 
-import pytest
+import dataclasses
+import io
 
+import pytest
+from PIL import Image
+
+from generation.providers import ProviderJob, Reporter
+from generation.providers.openai_images import OpenAIImagesProvider
+from ops.errors import ValidationFailed
 from tests.fakes.openai_images import REVISED, FakeOpenAIImages
 from tests.helpers import assert_envelope, fetch_image, generate, generate_done
 
@@ -208,3 +215,260 @@ def test_unavailable_without_a_key(alice, openai_fake, settings):
 def test_bob_cannot_see_alices_openai_generation(alice, bob, openai_fake):
     generation = generate_done(alice, model="openai/dall-e-2", width=256, height=256)
     assert_envelope(bob.get(f"/api/generate/{generation['id']}"), 404, "not_found")
+
+
+# Edits (inpainting) and variations, at the provider: the upload pipeline hands the provider
+# normalised PNG bytes in ProviderJob.image and .mask.
+
+
+def _png(size: tuple[int, int], color=(30, 60, 200), mode: str = "RGB") -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, size, color).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _left_half_white(size: tuple[int, int]) -> bytes:
+    mask = Image.new("L", size, 0)
+    mask.paste(255, (0, 0, size[0] // 2, size[1]))
+    buffer = io.BytesIO()
+    mask.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _job(**overrides) -> ProviderJob:
+    values = {
+        "generation_id": "00000000-0000-0000-0000-000000000001",
+        "model_id": "openai/dall-e-2/edit",
+        "upstream_model": "dall-e-2",
+        "kind": "inpainting",
+        "prompt": "a red balloon",
+        "negative_prompt": "",
+        "width": 512,
+        "height": 512,
+        "num_images": 1,
+        "seed": 1,
+        "output_format": "png",
+    }
+    return ProviderJob(**{**values, **overrides})
+
+
+def _submit(job: ProviderJob) -> tuple[list, list[str]]:
+    logs: list[str] = []
+    submission = OpenAIImagesProvider().submit(job, reporter=Reporter(on_progress=lambda p: None, on_log=logs.append))
+    return submission.outputs, logs
+
+
+def _open(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def test_inpainting_sends_the_image_and_an_rgba_mask_transparent_where_ours_is_white(openai_fake):
+    image = _png((512, 512))
+    outputs, _ = _submit(_job(image=image, mask=_left_half_white((512, 512)), num_images=2))
+
+    [request] = openai_fake.edits
+    assert request.headers["content-type"].startswith("multipart/form-data")
+    assert request.body == {
+        "model": "dall-e-2",
+        "prompt": "a red balloon",
+        "size": "512x512",
+        "response_format": "b64_json",
+        "n": 2,
+    }
+    assert request.files["image"] == [image]
+    mask = _open(request.files["mask"][0])
+    assert (mask.format, mask.mode, mask.size) == ("PNG", "RGBA", (512, 512))
+    assert mask.getpixel((10, 10))[3] == 0  # white in ours: to be repainted
+    assert mask.getpixel((500, 10))[3] == 255  # black in ours: kept
+    assert len(outputs) == 2
+    result = _open(outputs[0].data)
+    assert result.size == (512, 512)
+    assert result.getpixel((10, 10)) == (255, 0, 0)  # the fake repainted the transparent half
+    assert result.getpixel((500, 10)) != (255, 0, 0)
+
+
+def test_gpt_image_inpainting_asks_for_the_output_format_and_quality(openai_fake):
+    job = _job(
+        model_id="openai/gpt-image-1/edit",
+        upstream_model="gpt-image-1",
+        width=1024,
+        height=1024,
+        output_format="webp",
+        params={"quality": "high"},
+        image=_png((1024, 1024)),
+        mask=_left_half_white((1024, 1024)),
+    )
+
+    outputs, _ = _submit(job)
+
+    [request] = openai_fake.edits
+    assert request.body == {
+        "model": "gpt-image-1",
+        "prompt": "a red balloon",
+        "size": "1024x1024",
+        "quality": "high",
+        "output_format": "webp",
+        "n": 1,
+    }
+    assert (outputs[0].format, _open(outputs[0].data).format) == ("webp", "WEBP")
+
+
+def test_variations_send_the_image_without_a_prompt_and_make_up_to_four(openai_fake):
+    image = _png((256, 256))
+    job = _job(model_id="openai/dall-e-2/variations", kind="image-to-image", width=256, height=256, num_images=4)
+
+    outputs, _ = _submit(dataclasses.replace(job, image=image, prompt=""))
+
+    [request] = openai_fake.variations
+    assert request.body == {"model": "dall-e-2", "size": "256x256", "response_format": "b64_json", "n": 4}
+    assert request.files == {"image": [image]}
+    assert [(_open(o.data).size, o.format) for o in outputs] == [((256, 256), "png")] * 4
+
+
+def test_dall_e_2_refusing_a_non_square_image_is_a_validation_error_with_its_message(openai_fake):
+    with pytest.raises(ValidationFailed, match="image must be square"):
+        _submit(_job(image=_png((640, 480)), mask=_left_half_white((640, 480))))
+
+
+def test_a_content_refusal_of_an_edit_is_a_validation_error_with_openais_reason(openai_fake):
+    openai_fake.fail_next("content_policy")
+
+    with pytest.raises(ValidationFailed, match="rejected as a result of our safety system"):
+        _submit(_job(image=_png((512, 512)), mask=_left_half_white((512, 512))))
+
+
+def test_edits_without_an_image_or_mask_are_refused_before_calling_openai(openai_fake):
+    with pytest.raises(ValidationFailed) as missing_image:
+        _submit(_job())
+    with pytest.raises(ValidationFailed) as missing_mask:
+        _submit(_job(image=_png((512, 512))))
+
+    assert "image" in missing_image.value.details
+    assert "mask" in missing_mask.value.details
+    assert openai_fake.requests == []
+
+
+def test_rate_limits_past_the_attempt_limit_fail_as_unavailable_and_refund(alice, openai_fake, settings):
+    openai_fake.fail_next("429", times=settings.ATELIER_MAX_ATTEMPTS)
+    before = _remaining(alice)
+
+    generation = generate_done(alice, model="openai/dall-e-3")
+
+    assert generation["status"] == "failed"
+    assert generation["error_type"] == "provider_unavailable"
+    assert "OpenAI rate limit reached (gave up after" in generation["error"]
+    assert len(openai_fake.generations) == settings.ATELIER_MAX_ATTEMPTS
+    assert _remaining(alice) == before
+
+
+def test_unreachable_api_is_retried_then_fails_and_refunds(alice, openai_fake, settings):
+    settings.OPENAI_BASE_URL = "http://127.0.0.1:9/v1"  # the discard port: nothing listens
+    before = _remaining(alice)
+
+    generation = generate_done(alice, model="openai/dall-e-3")
+
+    assert generation["status"] == "failed"
+    assert generation["error_type"] == "provider_unavailable"
+    assert "Could not reach OpenAI" in generation["error"]
+    assert _remaining(alice) == before
+
+
+class TestSynchronousSeedRoute:
+    """Seed 000's synchronous /api/image/generate: the run happens on commit, inside the request."""
+
+    pytestmark = pytest.mark.django_db(transaction=True)
+
+    def test_content_refusal_is_a_400_with_openais_reason_and_a_refund(self, alice, openai_fake):
+        openai_fake.fail_next("content_policy")
+        before = _remaining(alice)
+
+        response = alice.post(
+            "/api/image/generate", {"prompt": "something refused", "model": "dall-e-3"}, format="json"
+        )
+
+        body = assert_envelope(response, 400, "validation_error")
+        assert "OpenAI refused the prompt" in body["error"]
+        assert "rejected as a result of our safety system" in body["error"]
+        assert _remaining(alice) == before
+
+
+# Edits and variations end to end: multipart uploads to POST /api/generate.
+
+
+def _upload(data: bytes, name: str = "upload.png") -> io.BytesIO:
+    handle = io.BytesIO(data)
+    handle.name = name
+    return handle
+
+
+def _generate_multipart(client, **payload) -> dict:
+    response = client.post("/api/generate", payload, format="multipart")
+    assert response.status_code == 201, response.content
+    return client.get(f"/api/generate/{response.json()['generation']['id']}").json()["generation"]
+
+
+def test_inpainting_upload_is_edited_where_the_mask_is_white_and_stored(alice, openai_fake):
+    image = _png((512, 512))
+
+    generation = _generate_multipart(
+        alice,
+        model="openai/dall-e-2/edit",
+        prompt="a red balloon",
+        image=_upload(image),
+        mask=_upload(_left_half_white((512, 512)), "mask.png"),
+    )
+
+    assert generation["status"] == "completed", generation
+    stored = fetch_image(alice, generation["images"][0]["url"]).convert("RGB")
+    assert stored.size == (512, 512)
+    assert stored.getpixel((10, 10)) == (255, 0, 0)
+    assert stored.getpixel((500, 10)) != (255, 0, 0)
+    [request] = openai_fake.edits
+    assert (request.body["model"], request.body["size"], request.body["prompt"]) == (
+        "dall-e-2",
+        "512x512",
+        generation["final_prompt"],
+    )
+    assert _open(request.files["image"][0]).size == (512, 512)
+    assert _open(request.files["mask"][0]).mode == "RGBA"
+
+
+def test_variations_upload_makes_several_images_without_a_prompt(alice, openai_fake):
+    generation = _generate_multipart(
+        alice, model="openai/dall-e-2/variations", image=_upload(_png((256, 256))), num_images=3
+    )
+
+    assert generation["status"] == "completed", generation
+    assert [fetch_image(alice, entry["url"]).size for entry in generation["images"]] == [(256, 256)] * 3
+    [request] = openai_fake.variations
+    assert (request.body["n"], request.body["size"]) == (3, "256x256")
+    assert "prompt" not in request.body
+
+
+def test_an_edit_openai_refuses_fails_with_its_message_and_refunds(alice, openai_fake):
+    before = _remaining(alice)
+
+    generation = _generate_multipart(
+        alice,
+        model="openai/dall-e-2/edit",
+        prompt="a red balloon",
+        image=_upload(_png((640, 480))),
+        mask=_upload(_left_half_white((640, 480)), "mask.png"),
+    )
+
+    assert generation["status"] == "failed"
+    assert generation["error_type"] == "validation_error"
+    assert "image must be square" in generation["error"]
+    assert _remaining(alice) == before
+
+
+def test_a_slow_answer_times_out_and_is_retried(alice, openai_fake, settings):
+    settings.ATELIER_OPENAI_TIMEOUT_SECONDS = 0.3
+    openai_fake.fail_next("slow")
+
+    generation = generate_done(alice, model="openai/dall-e-3")
+
+    assert generation["status"] == "completed", generation
+    assert any("OpenAI did not answer in time; retrying" in message for message in _messages(generation))

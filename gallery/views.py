@@ -1,0 +1,180 @@
+"""The library (seed 001's ``/library``) and asset (``/asset/{id}``) pages, and the small htmx
+endpoints behind their buttons. Reads go through gallery.selectors, writes through
+gallery.services, exactly as the REST API's do."""
+
+import uuid
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from rest_framework.exceptions import ValidationError
+
+from gallery.filters import AssetFilter
+from gallery.models import Asset
+from gallery.selectors import asset_filter_choices, asset_get, asset_keyset_page, asset_list
+from gallery.serializers import asset_share_url
+from gallery.services import asset_delete, asset_update
+
+LIBRARY_PAGE_SIZE = 24
+DOWNLOAD_FORMATS = ("png", "jpeg", "webp")
+MAX_BULK_DELETE = 500
+
+
+def _own_asset(request, pk) -> Asset:
+    asset = asset_get(owner=request.user, asset_id=pk)
+    if asset is None:
+        raise Http404("Asset not found")
+    return asset
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+@require_GET
+@login_required
+def library(request):
+    filters = AssetFilter(data=request.GET, queryset=asset_list(owner=request.user))
+    sort = "oldest" if request.GET.get("sort") == "oldest" else "newest"
+    queryset = filters.qs.order_by(*(("created_at", "id") if sort == "oldest" else ("-created_at", "-id")))
+    cursor = request.GET.get("cursor") or None
+    error = None
+    try:
+        assets, next_cursor = asset_keyset_page(queryset=queryset, sort=sort, cursor=cursor, limit=LIBRARY_PAGE_SIZE)
+    except ValidationError:
+        assets, next_cursor, cursor = [], None, None
+        error = "This link to a later page is no longer valid. Showing the library from the start."
+    next_url = None
+    if next_cursor:
+        query = request.GET.copy()
+        query["cursor"] = next_cursor
+        next_url = f"{reverse('library')}?{query.urlencode()}"
+    context = {"assets": assets, "next_url": next_url}
+    if _is_htmx(request) and cursor:
+        # The next page of an infinite scroll: only the tiles and the next sentinel.
+        return render(request, "gallery/_library_tiles.html", context)
+    context.update(
+        filters=filters,
+        form_errors=filters.errors,
+        error=error,
+        sort=sort,
+        choices=asset_filter_choices(owner=request.user),
+        is_filtered=any(
+            request.GET.get(name) for name in ("type", "model", "style", "favorites", "date_from", "date_to")
+        ),
+    )
+    return render(request, "gallery/library.html", context)
+
+
+@require_POST
+@login_required
+def library_delete(request):
+    deleted = 0
+    for pk in request.POST.getlist("ids")[:MAX_BULK_DELETE]:
+        try:
+            asset = asset_get(owner=request.user, asset_id=uuid.UUID(pk))
+        except ValueError:
+            asset = None
+        if asset is not None:
+            asset_delete(asset=asset)
+            deleted += 1
+    if deleted:
+        messages.success(request, f"Deleted {deleted} item{'s' if deleted != 1 else ''}.")
+    else:
+        messages.error(request, "Nothing was deleted: select items of your library first.")
+    return redirect("library")
+
+
+def _style_of(asset: Asset) -> str:
+    if asset.style:
+        return asset.style
+    return (asset.generation.params.get("art_style") or "") if asset.generation is not None else ""
+
+
+def _reuse_url(asset: Asset) -> str:
+    """The studio, prefilled with what made this asset."""
+    generation = asset.generation
+    query = {"prompt": asset.prompt, "model": asset.model, "seed": asset.seed, "style": _style_of(asset)}
+    if generation is not None:
+        query.update(
+            prompt=generation.prompt or asset.prompt,
+            width=generation.width,
+            height=generation.height,
+            format=generation.output_format,
+        )
+        # The stored negative prompt already holds the style's additions; sending both again
+        # would add them twice, so it is carried over only when no style was applied.
+        if not query["style"]:
+            query["negative_prompt"] = generation.negative_prompt
+        for name in ("num_inference_steps", "guidance_scale", "strength"):
+            query[name] = generation.params.get(name)
+    return f"{reverse('studio')}?{urlencode({k: v for k, v in query.items() if v not in (None, '')})}"
+
+
+def _parameters(asset: Asset) -> list[tuple[str, object]]:
+    generation = asset.generation
+    rows = [
+        ("Model", asset.model),
+        ("Size", f"{asset.width} × {asset.height}"),
+        ("Format", asset.format.upper()),
+        ("Seed", asset.seed),
+        ("Style", _style_of(asset)),
+        ("Duration", f"{asset.duration:.1f} s" if asset.duration else None),
+    ]
+    if generation is not None:
+        rows.append(("Negative prompt", generation.negative_prompt))
+        for name, label in (("num_inference_steps", "Steps"), ("guidance_scale", "Guidance"), ("strength", "Strength")):
+            rows.append((label, generation.params.get(name)))
+        rows.append(("Credits", generation.cost))
+    rows.append(("Created", asset.created_at))
+    return [(label, value) for label, value in rows if value not in (None, "")]
+
+
+def _share_context(request, asset: Asset) -> dict:
+    share_url = asset_share_url(asset, request) if asset.is_shareable else None
+    return {"asset": asset, "share_url": share_url}
+
+
+@require_GET
+@login_required
+def asset_page(request, pk):
+    asset = _own_asset(request, pk)
+    context = {
+        **_share_context(request, asset),
+        "parameters": _parameters(asset),
+        "reuse_url": _reuse_url(asset),
+        "download_formats": [asset.format] if asset.type == Asset.Type.VIDEO else DOWNLOAD_FORMATS,
+    }
+    return render(request, "gallery/asset.html", context)
+
+
+@require_POST
+@login_required
+def asset_favorite(request, pk):
+    asset = _own_asset(request, pk)
+    asset = asset_update(asset=asset, data={"is_favorited": not asset.is_favorited})
+    if _is_htmx(request):
+        return render(request, "gallery/_favorite.html", {"asset": asset})
+    return redirect("asset-page", pk=asset.pk)
+
+
+@require_POST
+@login_required
+def asset_public(request, pk):
+    asset = _own_asset(request, pk)
+    asset = asset_update(asset=asset, data={"is_public": request.POST.get("is_public") == "1"})
+    if _is_htmx(request):
+        return render(request, "gallery/_share.html", _share_context(request, asset))
+    return redirect("asset-page", pk=asset.pk)
+
+
+@require_POST
+@login_required
+def asset_remove(request, pk):
+    asset_delete(asset=_own_asset(request, pk))
+    messages.success(request, "Deleted.")
+    return redirect("library")

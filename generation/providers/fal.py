@@ -1,0 +1,312 @@
+"""fal.ai through the official ``fal-client`` SDK: queue submit, status with logs, result, cancel.
+
+A job is submitted to the queue (never the blocking run endpoint) and the worker returns at
+once; scheduled polls (and fal's webhook, when PUBLIC_BASE_URL is set) follow it from there.
+The job's reference kept on the generation is the ``response_url`` fal answered with: fal
+says to use the URLs it returns rather than to build them, and it carries the app path that
+status, result and cancel need.
+
+fal-client reads its hosts from ``FAL_RUN_HOST``/``FAL_QUEUE_RUN_HOST`` when it is first
+imported and always speaks HTTPS; the settings' override is exported before that import. Its
+own retries (429, timeouts, connection errors, up to ten with pauses of up to 30 s) would hold
+the worker, so they are capped by ATELIER_FAL_SDK_MAX_ATTEMPTS and the job system retries
+with its own backoff instead.
+
+Input images we hold are sent as data URIs: the SDK's upload host cannot be redirected, and
+fal accepts data URIs wherever it takes a file URL.
+"""
+
+import logging
+import os
+import re
+import threading
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.cache import cache
+
+from generation.providers import fal_arguments
+from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
+from generation.providers.outputs import image_output, video_output
+from ops.errors import ApplicationError, ProviderError, ProviderTransient, ValidationFailed
+
+logger = logging.getLogger(__name__)
+
+# How long the count of log lines already recorded for a job is remembered.
+LOG_CURSOR_SECONDS = 24 * 3600
+_PROGRESS = (re.compile(r"(\d+)\s*/\s*(\d+)"), re.compile(r"(\d{1,3})\s*%"))
+
+_clients: dict[tuple[str, float], object] = {}
+_clients_lock = threading.Lock()
+
+
+def queue_host() -> str:
+    """The queue host override: FAL_QUEUE_RUN_HOST, else the host of FAL_BASE_URL (always HTTPS)."""
+    return settings.FAL_QUEUE_RUN_HOST or urlsplit(settings.FAL_BASE_URL).netloc
+
+
+def _sdk():
+    """The fal_client module, loaded with our hosts and with its retries capped."""
+    host = queue_host()
+    if host:
+        os.environ.setdefault("FAL_QUEUE_RUN_HOST", host)
+        os.environ.setdefault("FAL_RUN_HOST", host)
+    import fal_client
+    import fal_client.client
+
+    expected = f"https://{host}/" if host else None
+    if expected and fal_client.client.QUEUE_URL_FORMAT != expected:
+        raise ProviderError("FAL_QUEUE_RUN_HOST changed after the fal SDK was loaded; restart the process")
+    fal_client.client.MAX_ATTEMPTS = max(1, settings.ATELIER_FAL_SDK_MAX_ATTEMPTS)
+    return fal_client
+
+
+def _client():
+    """One SDK client (and its connection pool) per configuration, shared by the worker's threads."""
+    fal_client = _sdk()
+    key, timeout = settings.FAL_KEY, settings.ATELIER_FAL_TIMEOUT_SECONDS
+    with _clients_lock:
+        client = _clients.get((key, timeout))
+        if client is None:
+            client = fal_client.SyncClient(key=key, default_timeout=timeout)
+            _clients[(key, timeout)] = client
+    return client
+
+
+def _handle(request_ref: str):
+    """The SDK's handle for a job, from the response_url fal gave at submit."""
+    from fal_client.client import SyncRequestHandle
+
+    url = request_ref.rstrip("/")
+    client = _client()
+    return SyncRequestHandle(
+        request_id=url.rsplit("/", 1)[-1],
+        response_url=url,
+        status_url=f"{url}/status",
+        cancel_url=f"{url}/cancel",
+        client=client._client,
+    )
+
+
+def request_id_of(request_ref: str) -> str:
+    return request_ref.rstrip("/").rsplit("/", 1)[-1]
+
+
+class FalProvider(Provider):
+    name = "fal"
+    capabilities = frozenset({"text-to-image", "image-to-image", "inpainting", "image-to-video", "upscale"})
+
+    def is_configured(self) -> bool:
+        return bool(settings.FAL_KEY)
+
+    def submit(self, job: ProviderJob, *, reporter: Reporter) -> Submission:
+        from generation.webhooks.addresses import provider_webhook_url
+
+        params = {**_catalog_defaults(job.model_id), **job.params}
+        arguments = fal_arguments.build(job, params=params)
+        webhook = provider_webhook_url(provider=self.name, generation_id=job.generation_id)
+        client = _client()
+        handle = _call(lambda: client.submit(job.upstream_model, arguments, webhook_url=webhook))
+        if not isinstance(handle.request_id, str) or not handle.request_id or "/" in handle.request_id:
+            raise ProviderError("fal returned an answer that could not be read")
+        reference = handle.response_url
+        if not isinstance(reference, str) or not reference.startswith(_sdk().client.QUEUE_URL_FORMAT):
+            # Our key only ever goes to the queue host we are configured for.
+            reference = _call(lambda: client.get_handle(job.upstream_model, handle.request_id).response_url)
+        reporter.log(f"Queued on fal as request {handle.request_id}" + (" (webhook requested)" if webhook else ""))
+        return Submission(request_id=reference, poll_after=_poll_after())
+
+    def poll(self, request_id: str, *, reporter: Reporter) -> Submission:
+        from fal_client.client import Completed, InProgress, Queued
+
+        handle = _handle(request_id)
+        status = _call(lambda: handle.status(with_logs=True))
+        if isinstance(status, Queued):
+            reporter.queue_position(status.position)
+            return Submission(request_id=request_id, poll_after=_poll_after())
+        reporter.queue_position(None)
+        _record_logs(request_id, status.logs, reporter=reporter)
+        if isinstance(status, InProgress):
+            return Submission(request_id=request_id, poll_after=_poll_after())
+        if not isinstance(status, Completed):
+            raise ProviderError("fal returned an answer that could not be read")
+        if status.error:
+            raise _failed_run(status.error, status.error_type)
+        result = _call(handle.get)
+        return Submission(outputs=outputs_from_result(result, fmt=_requested_format(request_id)))
+
+    def webhook_update(self, payload: dict, *, request_id: str, reporter: Reporter) -> Submission:
+        """What a verified webhook says: finished outputs, or an error raised as ours."""
+        status = payload.get("status")
+        if status == "ERROR":
+            detail = payload.get("payload")
+            if isinstance(detail, dict) and "detail" in detail:
+                raise _validation_error(detail["detail"])
+            raise ProviderError(f"fal failed the request: {str(payload.get('error') or 'unknown error')[:500]}")
+        if status != "OK":
+            raise ProviderError("fal sent a webhook that could not be read")
+        result = payload.get("payload")
+        if result is None:
+            # fal could not put the output in the webhook (payload_error): read it from the queue.
+            return self.poll(request_id, reporter=reporter)
+        if not isinstance(result, dict):
+            raise ProviderError("fal sent a webhook that could not be read")
+        return Submission(outputs=outputs_from_result(result, fmt=_requested_format(request_id)))
+
+    def cancel(self, request_id: str) -> bool:
+        sdk = _sdk()
+        try:
+            _handle(request_id).cancel()
+        except sdk.client.FalClientHTTPError as exc:
+            # 400 ALREADY_COMPLETED / 404 NOT_FOUND: nothing left to stop upstream.
+            logger.info("fal did not cancel %s (HTTP %s)", request_id_of(request_id), exc.status_code)
+            return False
+        return True
+
+
+def _poll_after() -> float:
+    """With a webhook on its way, polls are only the fallback: rarer."""
+    return settings.ATELIER_WEBHOOK_POLL_FALLBACK_SECONDS if settings.PUBLIC_BASE_URL else 0.0
+
+
+def _catalog_defaults(model_id: str) -> dict:
+    from catalog.models import AIModel
+
+    return dict(AIModel.objects.filter(pk=model_id).values_list("defaults", flat=True).first() or {})
+
+
+def _requested_format(request_ref: str) -> str:
+    from generation.models import Generation
+
+    fmt = (
+        Generation.objects.filter(provider=FalProvider.name, provider_request_id=request_ref)
+        .values_list("output_format", flat=True)
+        .first()
+    )
+    return fmt or "png"
+
+
+def _call(function):
+    """Runs one SDK call, turning what can go wrong into our errors."""
+    import httpx
+
+    sdk = _sdk()
+    try:
+        return function()
+    except sdk.client.FalClientHTTPError as exc:
+        raise _mapped(exc) from exc
+    except httpx.TimeoutException as exc:
+        raise ProviderTransient("fal did not answer in time") from exc
+    except httpx.TransportError as exc:
+        raise ProviderTransient("Could not reach fal") from exc
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        # A 2xx whose body is not JSON, lacks the fields the SDK reads, or names an unknown status.
+        raise ProviderError("fal returned an answer that could not be read") from exc
+
+
+def _mapped(exc) -> ApplicationError:
+    status = exc.status_code
+    if status in (401, 403):
+        # For the operator; the key itself is never logged.
+        logger.error("fal rejected our credentials (HTTP %s): check FAL_KEY", status)
+        return ProviderError("The provider rejected our credentials")
+    if status in (400, 422):
+        body = _json(exc.response)
+        detail = body.get("detail", exc.message) if isinstance(body, dict) else exc.message
+        return _validation_error(detail)
+    if status == 429:
+        return ProviderTransient("fal rate limit reached")
+    if status >= 500 or status in (408, 409):
+        return ProviderTransient(f"fal is unavailable (HTTP {status})")
+    return ProviderError(f"fal failed the request (HTTP {status}): {str(exc.message)[:300]}")
+
+
+def _json(response):
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _validation_error(detail) -> ValidationFailed:
+    return ValidationFailed(f"fal refused the input: {_summary(detail)}", details={"provider": detail})
+
+
+def _summary(detail) -> str:
+    """FastAPI-style ``[{"loc": [...], "msg": ...}]`` as one line; anything else as text."""
+    if isinstance(detail, list):
+        parts = []
+        for item in detail[:5]:
+            if isinstance(item, dict):
+                loc = [str(part) for part in item.get("loc") or [] if part != "body"]
+                message = str(item.get("msg") or item)
+                parts.append(f"{'.'.join(loc)}: {message}" if loc else message)
+            else:
+                parts.append(str(item))
+        return "; ".join(parts)[:500] or "invalid input"
+    return str(detail or "invalid input")[:500]
+
+
+def _failed_run(error: str, error_type: str | None) -> ApplicationError:
+    message = str(error)[:500]
+    if error_type and "validation" in error_type.lower():
+        return ValidationFailed(f"fal refused the input: {message}")
+    return ProviderError(f"fal failed the request: {message}")
+
+
+def _record_logs(request_ref: str, logs, *, reporter: Reporter) -> None:
+    """Records the log lines not recorded yet (fal answers all of them each time) and any progress."""
+    if not isinstance(logs, list) or not logs:
+        return
+    key = f"fal:logs:{request_id_of(request_ref)}"
+    seen = cache.get(key, 0)
+    fresh = logs[seen:]
+    if not fresh:
+        return
+    cache.set(key, len(logs), LOG_CURSOR_SECONDS)
+    for entry in fresh:
+        message = str(entry.get("message", "") if isinstance(entry, dict) else entry).strip()
+        if not message:
+            continue
+        reporter.log(f"fal: {message[:500]}")
+        percent = progress_from(message)
+        if percent is not None:
+            reporter.progress(percent)
+
+
+def progress_from(message: str) -> int | None:
+    """Percent done from a log line such as "step 3/28" or " 45%|####"."""
+    for pattern in _PROGRESS:
+        match = pattern.search(message)
+        if not match:
+            continue
+        if len(match.groups()) == 2:
+            done, total = int(match.group(1)), int(match.group(2))
+            if total > 0 and done <= total:
+                return done * 100 // total
+        else:
+            return min(100, int(match.group(1)))
+    return None
+
+
+def outputs_from_result(result: dict, *, fmt: str) -> list[ProviderOutput]:
+    """Downloads the outputs a fal result names and checks each one."""
+    if not isinstance(result, dict):
+        raise ProviderError("fal returned an answer that could not be read")
+    seed = result.get("seed") if isinstance(result.get("seed"), int) else None
+    video = result.get("video")
+    if isinstance(video, dict):
+        return [video_output(video.get("url"), provider="fal", seed=seed)]
+    images = result.get("images")
+    if images is None and isinstance(result.get("image"), dict):
+        # Single-image endpoints (upscalers) answer {"image": File}.
+        images = [result["image"]]
+    if not isinstance(images, list) or not images or not all(isinstance(item, dict) for item in images):
+        raise ProviderError("fal answered without any image")
+    flags = result.get("has_nsfw_concepts")
+    flags = flags if isinstance(flags, list) else []
+    outputs = []
+    for index, image in enumerate(images):
+        nsfw = bool(flags[index]) if index < len(flags) else False
+        outputs.append(image_output(image.get("url"), provider="fal", fmt=fmt, seed=seed, nsfw=nsfw))
+    return outputs

@@ -1,0 +1,247 @@
+"""Replicate predictions through the official ``replicate`` SDK: create, get, cancel.
+
+A prediction is created by model (``owner/name``, the official-model route) or by version
+(``owner/name:<id>`` or a bare 64-hex version id), with our webhook when PUBLIC_BASE_URL is set
+(events start, logs and completed); scheduled polls follow it either way. Statuses map as
+starting → waiting, processing → progress from the logs when the model prints a progress bar,
+succeeded → outputs downloaded into our storage, failed/canceled → failed with a refund.
+
+The SDK sends POSTs once (the job system retries them with its backoff) and retries GETs on
+429/503/504 itself.
+"""
+
+import logging
+import re
+
+from django.conf import settings
+from django.core.cache import cache
+
+from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
+from generation.providers.fal_arguments import data_uri, nearest_ratio
+from generation.providers.outputs import image_output
+from ops.errors import ApplicationError, ProviderError, ProviderTransient, ValidationFailed
+
+logger = logging.getLogger(__name__)
+
+VERSION_ID = re.compile(r"^[0-9a-f]{64}$")
+LOG_CURSOR_SECONDS = 24 * 3600
+WEBHOOK_EVENTS = ["start", "logs", "completed"]
+# Models that are sized by aspect ratio, and the ratios they take.
+ASPECT_RATIOS = {
+    "black-forest-labs/flux-schnell": ("1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3", "9:16", "9:21"),
+    "black-forest-labs/flux-dev": ("1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3", "9:16", "9:21"),
+}
+# Our parameter names → Replicate's usual input names.
+RENAMED = {
+    "guidance_scale": "guidance_scale",
+    "num_inference_steps": "num_inference_steps",
+    "strength": "prompt_strength",
+    "controlnet_conditioning_scale": "controlnet_conditioning_scale",
+}
+REPLICATE_FORMATS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
+
+
+def client():
+    import replicate
+
+    timeout = _timeout()
+
+    def bounded(request) -> None:
+        # The SDK sends creates with timeout=None (no limit at all) unless it is asked to wait;
+        # a request without any limit gets ours, so a hung connection cannot hold the worker.
+        if not any(request.extensions.get("timeout", {}).values()):
+            request.extensions["timeout"] = timeout.as_dict()
+
+    return replicate.Client(
+        api_token=settings.REPLICATE_API_TOKEN,
+        base_url=settings.REPLICATE_BASE_URL or None,
+        timeout=timeout,
+        event_hooks={"request": [bounded]},
+    )
+
+
+def _timeout():
+    import httpx
+
+    seconds = settings.ATELIER_REPLICATE_TIMEOUT_SECONDS
+    return httpx.Timeout(seconds, connect=min(seconds, 5.0))
+
+
+def fetch_signing_secret() -> str:
+    """The account's webhook signing secret (``whsec_…``), from Replicate's API."""
+    secret = _call(lambda: client().webhooks.default.secret())
+    key = getattr(secret, "key", None)
+    if not isinstance(key, str) or not key.startswith("whsec_"):
+        raise ProviderError("Replicate returned an answer that could not be read")
+    return key
+
+
+class ReplicateProvider(Provider):
+    name = "replicate"
+    capabilities = frozenset({"text-to-image", "image-to-image", "inpainting"})
+
+    def is_configured(self) -> bool:
+        return bool(settings.REPLICATE_API_TOKEN)
+
+    def submit(self, job: ProviderJob, *, reporter: Reporter) -> Submission:
+        from generation.webhooks.addresses import provider_webhook_url
+
+        params = {**_catalog_defaults(job.model_id), **job.params}
+        arguments: dict = {"input": build_input(job, params=params)}
+        webhook = provider_webhook_url(provider=self.name, generation_id=job.generation_id)
+        if webhook:
+            arguments["webhook"] = webhook
+            arguments["webhook_events_filter"] = WEBHOOK_EVENTS
+        model = job.upstream_model
+        if VERSION_ID.match(model):
+            arguments["version"] = model
+        elif ":" in model:
+            arguments["version"] = model.split(":", 1)[1]
+        else:
+            arguments["model"] = model
+        prediction = _call(lambda: client().predictions.create(**arguments))
+        if not isinstance(prediction.id, str) or not prediction.id:
+            raise ProviderError("Replicate returned an answer that could not be read")
+        reporter.log(f"Created Replicate prediction {prediction.id}" + (" (webhook requested)" if webhook else ""))
+        # Followed from here by polls and the webhook, which know the generation's format.
+        return Submission(request_id=prediction.id, poll_after=_poll_after())
+
+    def poll(self, request_id: str, *, reporter: Reporter) -> Submission:
+        prediction = _call(lambda: client().predictions.get(request_id))
+        return self._follow(_as_dict(prediction), request_id=request_id, reporter=reporter)
+
+    def webhook_update(self, payload: dict, *, request_id: str, reporter: Reporter) -> Submission:
+        return self._follow(payload, request_id=request_id, reporter=reporter)
+
+    def cancel(self, request_id: str) -> bool:
+        prediction = _call(lambda: client().predictions.cancel(request_id))
+        return getattr(prediction, "status", "") == "canceled"
+
+    def _follow(self, prediction: dict, *, request_id: str, reporter: Reporter) -> Submission:
+        status = prediction.get("status")
+        if status not in ("starting", "processing", "succeeded", "failed", "canceled"):
+            raise ProviderError("Replicate returned an answer that could not be read")
+        _record_logs(request_id, prediction.get("logs"), reporter=reporter)
+        if status in ("starting", "processing"):
+            return Submission(request_id=request_id, poll_after=_poll_after())
+        if status == "failed":
+            raise ProviderError(f"Replicate failed the prediction: {str(prediction.get('error') or 'unknown')[:500]}")
+        if status == "canceled":
+            raise ProviderError("The prediction was cancelled at Replicate")
+        return Submission(outputs=_outputs(prediction.get("output"), fmt=_requested_format(request_id)))
+
+
+def build_input(job: ProviderJob, *, params: dict) -> dict:
+    """The model input under Replicate's usual names (FLUX and SDXL style models)."""
+    values: dict = {"prompt": job.prompt, "seed": job.seed, "num_outputs": job.num_images}
+    if job.negative_prompt:
+        values["negative_prompt"] = job.negative_prompt
+    ratios = ASPECT_RATIOS.get(job.upstream_model)
+    if ratios:
+        values["aspect_ratio"] = nearest_ratio(job.width, job.height, ratios)
+        values["output_format"] = REPLICATE_FORMATS.get(job.output_format, "png")
+    else:
+        values["width"], values["height"] = job.width, job.height
+    for ours, theirs in RENAMED.items():
+        if params.get(ours) is not None:
+            values[theirs] = params[ours]
+    if params.get("enable_safety_checker") is not None:
+        values["disable_safety_checker"] = not params["enable_safety_checker"]
+    if job.image is not None:
+        values["image"] = data_uri(job.image)
+    if job.mask is not None:
+        values["mask"] = data_uri(job.mask)
+    return values
+
+
+def _poll_after() -> float:
+    """With a webhook on its way, polls are only the fallback: rarer."""
+    return settings.ATELIER_WEBHOOK_POLL_FALLBACK_SECONDS if settings.PUBLIC_BASE_URL else 0.0
+
+
+def _catalog_defaults(model_id: str) -> dict:
+    from catalog.models import AIModel
+
+    return dict(AIModel.objects.filter(pk=model_id).values_list("defaults", flat=True).first() or {})
+
+
+def _requested_format(request_id: str) -> str:
+    from generation.models import Generation
+
+    fmt = (
+        Generation.objects.filter(provider=ReplicateProvider.name, provider_request_id=request_id)
+        .values_list("output_format", flat=True)
+        .first()
+    )
+    return fmt or "png"
+
+
+def _as_dict(prediction) -> dict:
+    return {
+        "id": prediction.id,
+        "status": prediction.status,
+        "logs": prediction.logs,
+        "output": prediction.output,
+        "error": prediction.error,
+    }
+
+
+def _call(function):
+    import httpx
+    import pydantic
+    from replicate.exceptions import ReplicateError
+
+    try:
+        return function()
+    except ReplicateError as exc:
+        raise _mapped(exc) from exc
+    except httpx.TimeoutException as exc:
+        raise ProviderTransient("Replicate did not answer in time") from exc
+    except httpx.TransportError as exc:
+        raise ProviderTransient("Could not reach Replicate") from exc
+    except (pydantic.ValidationError, ValueError, KeyError, TypeError) as exc:
+        # A 2xx whose body is not JSON or is not a prediction.
+        raise ProviderError("Replicate returned an answer that could not be read") from exc
+
+
+def _mapped(exc) -> ApplicationError:
+    status = exc.status or 0
+    detail = str(exc.detail or exc.title or "invalid input")[:500]
+    if status in (401, 403):
+        # For the operator; the token itself is never logged.
+        logger.error("Replicate rejected our credentials (HTTP %s): check REPLICATE_API_TOKEN", status)
+        return ProviderError("The provider rejected our credentials")
+    if status in (400, 422):
+        return ValidationFailed(f"Replicate refused the input: {detail}", details={"provider": detail})
+    if status == 429:
+        return ProviderTransient("Replicate rate limit reached")
+    if status >= 500 or status in (408, 409):
+        return ProviderTransient(f"Replicate is unavailable (HTTP {status})")
+    return ProviderError(f"Replicate failed the request (HTTP {status}): {detail}")
+
+
+def _record_logs(request_id: str, logs, *, reporter: Reporter) -> None:
+    """Records log lines not recorded yet (Replicate sends all of them each time) and the progress bar."""
+    from replicate.prediction import Prediction
+
+    if not isinstance(logs, str) or not logs.strip():
+        return
+    lines = [line for line in logs.replace("\r", "\n").split("\n") if line.strip()]
+    key = f"replicate:logs:{request_id}"
+    seen = cache.get(key, 0)
+    fresh = lines[seen:]
+    if not fresh:
+        return
+    cache.set(key, len(lines), LOG_CURSOR_SECONDS)
+    for line in fresh[-20:]:
+        reporter.log(f"replicate: {line.strip()[:500]}")
+    progress = Prediction.Progress.parse(logs)
+    if progress is not None:
+        reporter.progress(round(progress.percentage * 100))
+
+
+def _outputs(output, *, fmt: str) -> list[ProviderOutput]:
+    urls = [output] if isinstance(output, str) else output
+    if not isinstance(urls, list) or not urls or not all(isinstance(url, str) for url in urls):
+        raise ProviderError("Replicate answered without any image")
+    return [image_output(url, provider="Replicate", fmt=fmt) for url in urls]

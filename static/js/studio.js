@@ -1,0 +1,369 @@
+// The studio: adapts the form to the chosen model, posts it to the REST API (JSON, or
+// multipart FormData when files are attached), then follows the job over its server-sent
+// event stream: queue position, progress, log lines, and finally the images.
+const { csrfToken, readEnvelope, showError, setBalance, refreshBalance } = window.Atelier;
+
+const TERMINAL = new Set(["completed", "failed", "cancelled"]);
+const STATUS_LABELS = {
+  pending: "Starting…",
+  in_queue: "In queue",
+  processing: "Generating…",
+  completed: "Done",
+  failed: "Failed",
+  cancelled: "Cancelled",
+};
+
+const form = document.getElementById("studio-form");
+const specs = JSON.parse(document.getElementById("model-specs").textContent);
+const $ = (name) => form.elements.namedItem(name);
+
+function currentSpec() {
+  return specs[$("model").value] || null;
+}
+
+function setHidden(element, hidden) {
+  element.hidden = hidden;
+  for (const input of element.querySelectorAll("input, select, textarea")) input.disabled = hidden;
+}
+
+function adaptToModel() {
+  const spec = currentSpec();
+  if (!spec) return;
+  const supports = new Set(spec.supports);
+  for (const element of form.querySelectorAll("[data-supports]")) {
+    setHidden(element, !supports.has(element.dataset.supports));
+  }
+  const advanced = ["num_inference_steps", "guidance_scale", "strength", "loras"].some((name) => supports.has(name));
+  document.getElementById("advanced-none").hidden = advanced;
+
+  setHidden(form.querySelector("fieldset[data-needs=image]"), !spec.takes_image);
+  setHidden(form.querySelector("[data-needs=mask]"), !spec.takes_mask);
+  $("image").required = spec.needs_image;
+  $("mask").required = spec.kind === "inpainting";
+
+  for (const [name, key] of [
+    ["num_inference_steps", "num_inference_steps"],
+    ["guidance_scale", "guidance_scale"],
+    ["strength", "strength"],
+  ]) {
+    const input = $(name);
+    if (input) input.placeholder = spec.defaults[key] != null ? `default ${spec.defaults[key]}` : "";
+  }
+
+  // Presets outside the model's limits cannot be chosen; custom sizes are bounded the same way.
+  const size = $("image_size");
+  for (const option of size.options) {
+    if (option.value === "custom") continue;
+    const width = Number(option.dataset.width);
+    const height = Number(option.dataset.height);
+    option.disabled =
+      width < spec.min_width || width > spec.max_width || height < spec.min_height || height > spec.max_height;
+  }
+  if (size.selectedOptions[0]?.disabled) {
+    size.value = [...size.options].find((option) => !option.disabled)?.value || "custom";
+  }
+  for (const [name, low, high, fallback] of [
+    ["width", spec.min_width, spec.max_width, spec.default_width],
+    ["height", spec.min_height, spec.max_height, spec.default_height],
+  ]) {
+    const input = $(name);
+    input.min = low;
+    input.max = high;
+    const value = Number(input.value);
+    if (!value || value < low || value > high) input.value = fallback;
+  }
+  document.getElementById("size-limits").textContent =
+    `This model takes ${spec.min_width}–${spec.max_width} × ${spec.min_height}–${spec.max_height} px.`;
+
+  const count = $("num_images");
+  for (const option of count.options) option.disabled = Number(option.value) > spec.max_images;
+  if (Number(count.value) > spec.max_images) count.value = String(spec.max_images);
+
+  const info = document.getElementById("model-info");
+  info.replaceChildren();
+  const badge = document.createElement("span");
+  badge.className = spec.available ? "badge badge-ok" : "badge badge-off";
+  badge.textContent = spec.available ? "available" : "unavailable";
+  const kind = document.createElement("span");
+  kind.className = "badge";
+  kind.textContent = spec.kind.replaceAll("-", " ");
+  info.append(badge, kind, document.createTextNode(spec.description || ""));
+  showCustomSize();
+  updateCost();
+}
+
+function showCustomSize() {
+  setHidden(document.getElementById("custom-size"), $("image_size").value !== "custom");
+}
+
+function updateCost() {
+  const spec = currentSpec();
+  const images = Number($("num_images").value) || 1;
+  const element = document.getElementById("cost");
+  if (!spec) {
+    element.textContent = "—";
+    return;
+  }
+  const total = spec.cost * images;
+  element.textContent = `${total} credit${total === 1 ? "" : "s"}`;
+}
+
+function numberOrNull(value) {
+  return value === "" || value == null ? null : Number(value);
+}
+
+// The request: only what the chosen model takes, named as the API names it.
+function buildPayload() {
+  const spec = currentSpec();
+  const payload = { model: $("model").value, prompt: $("prompt").value.trim(), num_images: Number($("num_images").value) };
+  if ($("image_size").value === "custom") {
+    payload.width = Number($("width").value);
+    payload.height = Number($("height").value);
+  } else {
+    payload.image_size = $("image_size").value;
+  }
+  const optional = {
+    negative_prompt: $("negative_prompt").value.trim(),
+    art_style: $("art_style").value,
+    format: $("format").value,
+    seed: numberOrNull($("seed").value),
+    num_inference_steps: numberOrNull($("num_inference_steps").value),
+    guidance_scale: numberOrNull($("guidance_scale").value),
+    strength: numberOrNull($("strength").value),
+  };
+  for (const [name, value] of Object.entries(optional)) {
+    const input = $(name);
+    if (value === "" || value == null || (input && input.disabled)) continue;
+    payload[name] = value;
+  }
+  if (spec && spec.supports.includes("loras") && $("lora_path").value.trim()) {
+    payload.loras = [{ path: $("lora_path").value.trim(), scale: Number($("lora_scale").value || 1) }];
+  }
+  return payload;
+}
+
+function clientErrors(payload) {
+  const spec = currentSpec();
+  const details = {};
+  if (!spec) details.model = ["Choose a model."];
+  else if (!spec.available) details.model = ["This model's provider is not configured on this server."];
+  if (spec && spec.kind !== "image-to-video" && !payload.prompt) details.prompt = ["Describe the image you want."];
+  if (spec && spec.needs_image && !$("image").files.length) details.image = ["This model starts from a reference image."];
+  if (spec && spec.kind === "inpainting" && !$("mask").files.length) details.mask = ["Inpainting needs a mask."];
+  return Object.keys(details).length ? { error: "Check the form", details } : null;
+}
+
+async function submit(event) {
+  event.preventDefault();
+  const errorBox = document.getElementById("form-error");
+  showError(errorBox, null);
+  const payload = buildPayload();
+  const problem = clientErrors(payload);
+  if (problem) {
+    showError(errorBox, problem);
+    return;
+  }
+  const files = ["image", "mask"].map((name) => $(name)).filter((input) => !input.disabled && input.files.length);
+  let body;
+  const headers = { Accept: "application/json", "X-CSRFToken": csrfToken() };
+  if (files.length) {
+    // Multipart carries the files; a list of objects (LoRAs) is spelled the way DRF reads
+    // nested form data: loras[0]path, loras[0]scale.
+    body = new FormData();
+    for (const [name, value] of Object.entries(payload)) {
+      if (Array.isArray(value)) {
+        value.forEach((item, index) => {
+          for (const [key, inner] of Object.entries(item)) body.append(`${name}[${index}]${key}`, String(inner));
+        });
+      } else {
+        body.append(name, String(value));
+      }
+    }
+    for (const input of files) body.append(input.name, input.files[0]);
+  } else {
+    body = JSON.stringify(payload);
+    headers["Content-Type"] = "application/json";
+  }
+  const button = document.getElementById("generate");
+  button.disabled = true;
+  button.textContent = "Submitting…";
+  try {
+    const response = await fetch("/api/generate", { method: "POST", body, headers, credentials: "same-origin" });
+    const answer = await readEnvelope(response);
+    if (!response.ok || answer.success === false) {
+      showError(errorBox, answer);
+      return;
+    }
+    setBalance(answer.credits_remaining);
+    follow(answer.generation);
+  } catch {
+    showError(errorBox, { error: "Could not reach the server. Check your connection and try again." });
+  } finally {
+    button.disabled = false;
+    button.textContent = "Generate";
+  }
+}
+
+function part(card, role) {
+  return card.querySelector(`[data-role=${role}]`);
+}
+
+function setProgress(card, percent) {
+  const value = Math.max(0, Math.min(100, Math.round(percent)));
+  const bar = part(card, "progress");
+  if (Number(bar.getAttribute("aria-valuenow")) === value) return;
+  bar.setAttribute("aria-valuenow", String(value));
+  // Every value shown, in order: what a watcher of the bar saw.
+  bar.dataset.history = `${bar.dataset.history},${value}`;
+  part(card, "fill").style.width = `${value}%`;
+  part(card, "percent").textContent = `${value}%`;
+}
+
+function setStatus(card, status) {
+  const element = part(card, "status");
+  element.dataset.status = status;
+  element.textContent = STATUS_LABELS[status] || status;
+  card.dataset.status = status;
+  if (status !== "in_queue") part(card, "queue").textContent = "";
+  if (TERMINAL.has(status)) part(card, "cancel").hidden = true;
+}
+
+function addLog(card, line) {
+  const item = document.createElement("li");
+  if (line.at) {
+    const time = document.createElement("time");
+    time.dateTime = line.at;
+    time.textContent = new Date(line.at).toLocaleTimeString();
+    item.append(time);
+  }
+  item.append(document.createTextNode(line.message || ""));
+  const log = part(card, "log");
+  log.append(item);
+  log.scrollTop = log.scrollHeight;
+}
+
+function renderResults(card, images) {
+  const results = part(card, "results");
+  results.replaceChildren();
+  for (const image of images) {
+    const tile = document.createElement("div");
+    tile.className = "tile";
+    const link = document.createElement("a");
+    link.href = `/asset/${image.id}`;
+    link.setAttribute("aria-label", "Open this result");
+    if (image.type === "video") {
+      const video = document.createElement("video");
+      video.src = image.url;
+      video.muted = true;
+      video.loop = true;
+      video.autoplay = true;
+      video.playsInline = true;
+      link.append(video);
+    } else {
+      const img = document.createElement("img");
+      img.src = image.url;
+      img.alt = image.prompt || "Generated image";
+      img.width = image.width;
+      img.height = image.height;
+      link.append(img);
+    }
+    const bar = document.createElement("div");
+    bar.className = "tile-bar";
+    bar.textContent = `${image.width}×${image.height} · ${image.format.toUpperCase()}${image.seed != null ? ` · seed ${image.seed}` : ""}`;
+    tile.append(link, bar);
+    results.append(tile);
+  }
+}
+
+async function finish(card, generationId) {
+  if (card.dataset.finished) return;
+  card.dataset.finished = "1";
+  const response = await fetch(`/api/generate/${generationId}`, { headers: { Accept: "application/json" } });
+  const answer = await readEnvelope(response);
+  if (!response.ok) {
+    showError(part(card, "error"), answer);
+    return;
+  }
+  const generation = answer.generation;
+  setStatus(card, generation.status);
+  if (generation.status === "completed") {
+    setProgress(card, 100);
+    renderResults(card, generation.images);
+  } else if (generation.error) {
+    showError(part(card, "error"), { error: generation.error, type: generation.error_type });
+  }
+  refreshBalance();
+}
+
+function follow(generation) {
+  document.getElementById("canvas-empty").hidden = true;
+  const card = document.getElementById("job-template").content.firstElementChild.cloneNode(true);
+  card.id = `job-${generation.id}`;
+  card.dataset.generation = generation.id;
+  part(card, "prompt").textContent = generation.prompt;
+  setStatus(card, generation.status);
+  document.getElementById("jobs").prepend(card);
+
+  part(card, "cancel").addEventListener("click", async () => {
+    const response = await fetch(`/api/generate/${generation.id}`, {
+      method: "DELETE",
+      headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
+    });
+    if (!response.ok) showError(part(card, "error"), await readEnvelope(response));
+  });
+
+  const stream = new EventSource(`/api/generate/${generation.id}/events`);
+  stream.addEventListener("status", (event) => {
+    const data = JSON.parse(event.data);
+    setStatus(card, data.status);
+    if (TERMINAL.has(data.status)) {
+      stream.close();
+      finish(card, generation.id);
+    }
+  });
+  stream.addEventListener("progress", (event) => setProgress(card, JSON.parse(event.data).progress));
+  stream.addEventListener("log", (event) => addLog(card, JSON.parse(event.data)));
+  stream.addEventListener("queue_position", (event) => {
+    const position = JSON.parse(event.data).queue_position;
+    part(card, "queue").textContent = position === 0 ? "· next up" : `· ${position} ahead of you`;
+  });
+  // The stream ends after the last status; the browser then reconnects on its own. Ask for the
+  // job's state once instead, and stop following it when it is over.
+  stream.addEventListener("error", async () => {
+    const response = await fetch(`/api/generate/${generation.id}`, { headers: { Accept: "application/json" } });
+    if (!response.ok) {
+      stream.close();
+      showError(part(card, "error"), await readEnvelope(response));
+      return;
+    }
+    const { generation: latest } = await response.json();
+    if (TERMINAL.has(latest.status)) {
+      stream.close();
+      finish(card, generation.id);
+    }
+  });
+}
+
+// A preview of each chosen upload, so that a wrong file is noticed before paying for it.
+for (const name of ["image", "mask"]) {
+  $(name).addEventListener("change", () => {
+    const preview = document.getElementById(`${name}-preview`);
+    if (preview.src) URL.revokeObjectURL(preview.src);
+    const file = $(name).files[0];
+    preview.hidden = !file;
+    if (file) preview.src = URL.createObjectURL(file);
+  });
+}
+
+$("model").addEventListener("change", adaptToModel);
+$("image_size").addEventListener("change", showCustomSize);
+$("num_images").addEventListener("change", updateCost);
+document.getElementById("random-seed").addEventListener("click", () => {
+  $("seed").value = String(Math.floor(Math.random() * 4294967295));
+});
+form.addEventListener("submit", submit);
+$("prompt").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
+});
+adaptToModel();
+for (const generation of JSON.parse(document.getElementById("running-jobs").textContent).reverse()) follow(generation);
