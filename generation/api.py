@@ -16,7 +16,7 @@ from generation.models import TERMINAL_STATUSES, Generation, Status
 from generation.renderers import EventStreamRenderer
 from generation.serializers import GenerateInputSerializer, GenerationListQuerySerializer, GenerationSerializer
 from generation.services.lifecycle import generation_model_resolve, generation_quote
-from ops.errors import NotFound, ValidationFailed
+from ops.errors import NotFound, PayloadTooLarge, ValidationFailed
 from ops.pagination import PageLimitPagination
 from ops.throttling import rate_limit_hit
 
@@ -25,6 +25,21 @@ def _model_rate_limit_hit(request, *, model) -> None:
     """Per-model limits from the catalog (seed 000), counted per user."""
     if model.rate_limit:
         rate_limit_hit(request, group=f"model:{model.pk}", rate=model.rate_limit)
+
+
+def _refuse_oversized_body(request) -> None:
+    """Refuses, before reading it, a body larger than an image and a mask at their limits can be.
+
+    Each file is checked against its own limit once parsed; this keeps a huge upload from being
+    written to a temporary file first.
+    """
+    limit = 2 * settings.ATELIER_UPLOAD_MAX_IMAGE_BYTES + settings.ATELIER_UPLOAD_MAX_FORM_OVERHEAD_BYTES
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > limit:
+        raise PayloadTooLarge(details=f"The request body is {length} bytes; the most accepted is {limit}.")
 
 
 class GenerationViewSet(viewsets.GenericViewSet):
@@ -65,6 +80,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
         },
     )
     def create(self, request):
+        _refuse_oversized_body(request)
         key = request.headers.get("Idempotency-Key")
         if key is None:
             http_status, body = self._create(request)

@@ -72,7 +72,10 @@ def generation_spec_build(*, model: AIModel, data: dict) -> GenerationSpec:
         height=height,
         num_images=num_images,
         seed=data.get("seed"),
-        output_format=data.get("format") or defaults.get("default_format", "png"),
+        # A video model makes MP4 whatever image format is asked for.
+        output_format="mp4"
+        if model.kind == ModelKind.IMAGE_TO_VIDEO
+        else data.get("format") or defaults.get("default_format", "png"),
         params=params,
         size_requested=any(data.get(name) for name in ("image_size", "width", "height")),
     )

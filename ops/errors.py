@@ -45,6 +45,12 @@ class ValidationFailed(ApplicationError):
     default_message = "Validation failed"
 
 
+class PayloadTooLarge(ApplicationError):
+    http_status = 413
+    type = ErrorType.PAYLOAD_TOO_LARGE
+    default_message = "Request body too large"
+
+
 class NotFound(ApplicationError):
     http_status = 404
     type = ErrorType.NOT_FOUND

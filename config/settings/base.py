@@ -361,6 +361,10 @@ ATELIER_PROVIDER_DOWNLOAD_MAX_BYTES = env.int("ATELIER_PROVIDER_DOWNLOAD_MAX_BYT
 ATELIER_PROVIDER_DOWNLOAD_TIMEOUT_SECONDS = env.float("ATELIER_PROVIDER_DOWNLOAD_TIMEOUT_SECONDS", default=20.0)
 # While a provider is to call our webhook, its jobs are polled at most this often (the fallback).
 ATELIER_WEBHOOK_POLL_FALLBACK_SECONDS = env.float("ATELIER_WEBHOOK_POLL_FALLBACK_SECONDS", default=5.0)
+# Celery closes a worker's database connection around every task (a new PostgreSQL connection
+# per task) unless told how many tasks may share one; hosted-provider jobs are several short
+# tasks each. Unset keeps Celery's default.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=0) or None
 
 # Generation inputs (image inputs issue): uploads are capped per kind (seed 001: 10 MB images,
 # 50 MB videos) and must decode within the pixel budget (Pillow's decompression-bomb guard at
@@ -372,6 +376,9 @@ ATELIER_WEBHOOK_POLL_FALLBACK_SECONDS = env.float("ATELIER_WEBHOOK_POLL_FALLBACK
 ATELIER_UPLOAD_MAX_IMAGE_BYTES = env.int("ATELIER_UPLOAD_MAX_IMAGE_BYTES", default=10 * 1024 * 1024)
 ATELIER_UPLOAD_MAX_VIDEO_BYTES = env.int("ATELIER_UPLOAD_MAX_VIDEO_BYTES", default=50 * 1024 * 1024)
 ATELIER_UPLOAD_MAX_PIXELS = env.int("ATELIER_UPLOAD_MAX_PIXELS", default=50_000_000)
+# Room for the form fields beside the image and the mask: a POST /api/generate body larger than
+# both files at their limit plus this is refused (413) before it is read.
+ATELIER_UPLOAD_MAX_FORM_OVERHEAD_BYTES = env.int("ATELIER_UPLOAD_MAX_FORM_OVERHEAD_BYTES", default=1024 * 1024)
 ATELIER_URL_FETCH_MAX_BYTES = env.int("ATELIER_URL_FETCH_MAX_BYTES", default=10 * 1024 * 1024)
 ATELIER_URL_FETCH_CONNECT_TIMEOUT_SECONDS = env.float("ATELIER_URL_FETCH_CONNECT_TIMEOUT_SECONDS", default=3.0)
 ATELIER_URL_FETCH_TIMEOUT_SECONDS = env.float("ATELIER_URL_FETCH_TIMEOUT_SECONDS", default=10.0)

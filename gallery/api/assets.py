@@ -9,6 +9,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
 from gallery.api.delivery import attachment, serve_file
+from gallery.api.ranges import serve_file_ranged
 from gallery.filters import AssetFilter
 from gallery.models import Asset
 from gallery.pagination import AssetPagination
@@ -17,6 +18,7 @@ from gallery.serializers import AssetSerializer, AssetUpdateSerializer
 from gallery.services import asset_delete, asset_download, asset_update
 from ops.errors import NotFound
 
+PRIVATE_CACHE = "private, max-age=3600"
 _ID = OpenApiParameter("pk", str, OpenApiParameter.PATH)
 _LIST_PARAMS = [
     OpenApiParameter("page", int, description="Page number (page mode)"),
@@ -100,6 +102,9 @@ class GalleryViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["get"])
     def file(self, request, pk=None):
         asset = self.get_object()
+        if asset.type == Asset.Type.VIDEO:
+            # Byte ranges, so that a <video> element can seek.
+            return serve_file_ranged(request, storage=asset.file.storage, name=asset.file.name, cache=PRIVATE_CACHE)
         return serve_file(storage=asset.file.storage, name=asset.file.name)
 
     @extend_schema(summary="The asset's WebP thumbnail", parameters=[_ID], responses=_BINARY)

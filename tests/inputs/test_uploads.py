@@ -141,3 +141,13 @@ def test_an_idempotent_retry_with_another_file_is_a_conflict(alice):
         HTTP_IDEMPOTENCY_KEY="upload-1",
     )
     assert_envelope(other, 409, "idempotency_conflict")
+
+
+def test_a_body_larger_than_an_image_and_a_mask_can_be_is_refused_before_it_is_read(alice, settings):
+    settings.ATELIER_UPLOAD_MAX_IMAGE_BYTES = 100_000
+    settings.ATELIER_UPLOAD_MAX_FORM_OVERHEAD_BYTES = 10_000
+    before = balance(alice)
+    body = assert_envelope(edit(alice, os.urandom(300_000), "huge.png"), 413, "payload_too_large")
+    assert "210000" in body["details"]
+    assert balance(alice) == before
+    assert not GenerationInput.objects.exists()

@@ -81,3 +81,18 @@ def test_an_image_is_not_served_as_a_video(alice):
     )
     image = Asset.objects.get(generation_id=response.json()["generation"]["id"])
     assert alice.get(f"/video/{image.short_key}").status_code == 404
+
+
+def test_the_api_file_url_of_a_video_serves_ranges_to_its_owner_only(alice, bob, video):
+    url = f"/api/gallery/{video.pk}/file"
+    whole = body(alice.get(url))
+    partial = alice.get(url, HTTP_RANGE="bytes=10-19")
+    assert partial.status_code == 206
+    assert body(partial) == whole[10:20]
+    assert bob.get(url, HTTP_RANGE="bytes=10-19").status_code == 404
+
+
+def test_a_video_generation_says_mp4(alice, video):
+    generation = alice.get(f"/api/generate/{video.generation_id}").json()["generation"]
+    assert generation["output_format"] == "mp4"
+    assert generation["images"][0]["format"] == "mp4"
