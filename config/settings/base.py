@@ -361,10 +361,6 @@ ATELIER_PROVIDER_DOWNLOAD_MAX_BYTES = env.int("ATELIER_PROVIDER_DOWNLOAD_MAX_BYT
 ATELIER_PROVIDER_DOWNLOAD_TIMEOUT_SECONDS = env.float("ATELIER_PROVIDER_DOWNLOAD_TIMEOUT_SECONDS", default=20.0)
 # While a provider is to call our webhook, its jobs are polled at most this often (the fallback).
 ATELIER_WEBHOOK_POLL_FALLBACK_SECONDS = env.float("ATELIER_WEBHOOK_POLL_FALLBACK_SECONDS", default=5.0)
-# Celery closes a worker's database connection around every task (a new PostgreSQL connection
-# per task) unless told how many tasks may share one; hosted-provider jobs are several short
-# tasks each. Unset keeps Celery's default.
-CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=0) or None
 
 # Generation inputs (image inputs issue): uploads are capped per kind (seed 001: 10 MB images,
 # 50 MB videos) and must decode within the pixel budget (Pillow's decompression-bomb guard at
