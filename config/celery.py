@@ -8,6 +8,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
@@ -21,3 +22,14 @@ app.conf.beat_schedule = {
     "forget-expired-idempotency-keys": {"task": "generation.expire_idempotency_keys", "schedule": crontab(minute=17)},
     "refill-monthly-credits": {"task": "credits.refill_monthly", "schedule": crontab(minute=5)},
 }
+
+
+@task_prerun.connect
+def _drop_unusable_database_connections(task=None, **kwargs) -> None:
+    """What Django does at the start of every request, at the start of every task: drop a
+    connection that broke (the database restarted) or outlived CONN_MAX_AGE."""
+    if task is not None and task.request.is_eager:
+        return  # running inside the caller's request and transaction
+    from django.db import close_old_connections
+
+    close_old_connections()

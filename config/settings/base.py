@@ -180,6 +180,11 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Workers keep their database connection from task to task, as web processes keep theirs from
+# request to request (CONN_MAX_AGE); Celery would otherwise close it around every task, and each
+# task would pay for a new connection (PostgreSQL for a new backend process). A connection that
+# broke or outlived CONN_MAX_AGE is dropped before the next task (config/celery.py).
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000) or None
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

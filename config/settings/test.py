@@ -12,6 +12,7 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 # Worker threads and processes open their own connections; close them after each task so the
 # test database can be dropped at the end.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+CELERY_DB_REUSE_MAX = None
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 LOGGING_CONFIG = None
 
