@@ -51,6 +51,9 @@ class Generation(models.Model):
     logs = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
     error_type = models.CharField(max_length=50, blank=True)
+    error_details = models.JSONField(
+        null=True, blank=True, help_text="What the provider said about the error (e.g. which input it refused)."
+    )
     attempts = models.PositiveSmallIntegerField(default=0, help_text="How many times a worker has claimed it.")
     dispatched_at = models.DateTimeField(null=True, blank=True, help_text="When its last task message was sent.")
     next_poll_at = models.DateTimeField(null=True, blank=True)

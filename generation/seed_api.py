@@ -89,7 +89,7 @@ def _raise_unless_completed(generation: Generation) -> None:
     if generation.error_type == ErrorType.PROVIDER_UNAVAILABLE:
         raise GPUBusy(details=generation.error)
     if generation.error_type == ErrorType.VALIDATION_ERROR:
-        raise ValidationFailed(generation.error)
+        raise ValidationFailed(generation.error, details=generation.error_details)
     raise ProviderError(details=generation.error or f"Generation {generation.status}")
 
 

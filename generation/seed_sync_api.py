@@ -53,7 +53,7 @@ def _still_running(request, generation: Generation) -> Response:
 def _raise_for_failure(generation: Generation) -> None:
     """The envelope of a generation that ended without images (its credits were refunded)."""
     if generation.error_type == ErrorType.VALIDATION_ERROR:
-        raise ValidationFailed(generation.error)
+        raise ValidationFailed(generation.error, details=generation.error_details)
     if generation.error_type == ErrorType.PROVIDER_UNAVAILABLE:
         raise ProviderUnavailable(details=generation.error)
     raise ProviderError("Image generation error", details=generation.error or f"Generation {generation.status}")

@@ -171,6 +171,7 @@ class GenerationSerializer(serializers.ModelSerializer):
             "logs",
             "error",
             "error_type",
+            "error_details",
             "images",
             "created_at",
             "queued_at",

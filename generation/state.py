@@ -46,7 +46,7 @@ def transition(*, generation_id, to: str, **fields) -> bool:
         updated = Generation.objects.filter(pk=generation_id, status__in=ALLOWED_FROM[to]).update(status=to, **fields)
         if updated:
             data = {"status": to}
-            for key in ("error", "error_type", "progress"):
+            for key in ("error", "error_type", "error_details", "progress"):
                 if key in fields:
                     data[key] = fields[key]
             GenerationEvent.objects.create(generation_id=generation_id, type=GenerationEvent.Type.STATUS, data=data)

@@ -221,10 +221,17 @@ def generation_complete(*, generation: Generation, outputs: list[ProviderOutput]
     return True
 
 
-def generation_fail(*, generation_id, message: str, error_type: str = ErrorType.PROVIDER_ERROR) -> bool:
+def generation_fail(*, generation_id, message: str, error_type: str = ErrorType.PROVIDER_ERROR, details=None) -> bool:
     """Fails the generation and refunds it, in one transaction; False if it had already ended."""
     with transaction.atomic():
-        if not transition(generation_id=generation_id, to=Status.FAILED, error=message, error_type=str(error_type)):
+        moved = transition(
+            generation_id=generation_id,
+            to=Status.FAILED,
+            error=message,
+            error_type=str(error_type),
+            error_details=details,
+        )
+        if not moved:
             return False
         generation = Generation.objects.select_related("user").get(pk=generation_id)
         credits_refund_generation(generation=generation, reason=f"Refund: generation failed ({message[:200]})")

@@ -88,7 +88,7 @@ def generation_run(*, generation_id) -> None:
             error_type=ErrorType.PROVIDER_UNAVAILABLE,
         )
     except ApplicationError as exc:
-        generation_fail(generation_id=generation_id, message=exc.message, error_type=exc.type)
+        generation_fail(generation_id=generation_id, message=exc.message, error_type=exc.type, details=exc.details)
     except Exception as exc:  # noqa: BLE001 - logged with its traceback by _fail_unexpected
         _fail_unexpected(generation=generation, exc=exc)
 
@@ -107,7 +107,7 @@ def generation_poll(*, generation_id, attempt: int) -> None:
         logger.info("Transient error polling %s: %s", generation_id, exc.message)
         generation_schedule_poll(generation_id=generation_id, provider=generation.provider, attempt=attempt + 1)
     except ApplicationError as exc:
-        generation_fail(generation_id=generation_id, message=exc.message, error_type=exc.type)
+        generation_fail(generation_id=generation_id, message=exc.message, error_type=exc.type, details=exc.details)
     except Exception as exc:  # noqa: BLE001 - logged with its traceback by _fail_unexpected
         _fail_unexpected(generation=generation, exc=exc)
 

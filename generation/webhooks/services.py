@@ -133,7 +133,7 @@ def provider_webhook_apply(*, generation_id, payload: dict) -> None:
         # The scheduled polls are still running and will pick the result up.
         logger.info("Transient error applying the webhook of %s: %s", generation_id, exc.message)
     except ApplicationError as exc:
-        generation_fail(generation_id=generation.pk, message=exc.message, error_type=exc.type)
+        generation_fail(generation_id=generation.pk, message=exc.message, error_type=exc.type, details=exc.details)
     except Exception as exc:  # noqa: BLE001 - a webhook must never leave a job half-done without a trace
         logger.exception("Applying the webhook of generation %s failed", generation_id)
         generation_fail(

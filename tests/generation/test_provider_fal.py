@@ -194,6 +194,7 @@ def test_input_fal_refuses_fails_as_bad_input_with_the_providers_message(alice, 
     assert generation["status"] == "failed"
     assert generation["error_type"] == "validation_error"
     assert "image_size: Invalid image size" in generation["error"]
+    assert generation["error_details"]["provider"][0]["loc"] == ["body", "image_size"]
     assert len(fal.submits()) == 1
     assert _remaining(alice) == before
 

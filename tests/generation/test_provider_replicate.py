@@ -169,6 +169,7 @@ def test_refused_input_fails_as_bad_input_with_replicates_detail(alice, replicat
     assert generation["status"] == "failed"
     assert generation["error_type"] == "validation_error"
     assert "input.num_outputs: Must be less than or equal to 4" in generation["error"]
+    assert "Must be less than or equal to 4" in generation["error_details"]["provider"]
     assert _remaining(alice) == before
 
 

@@ -81,6 +81,11 @@ def _post(client, provider: str, generation_id, body: bytes, headers: dict):
     )
 
 
+def _deliveries_for(fake, generation_id) -> list:
+    """This job's webhook deliveries; a late one of an earlier test's job may land in the list."""
+    return [delivery for delivery in fake.deliveries if str(generation_id) in delivery.url]
+
+
 def _state(generation_id) -> tuple[str, int]:
     status = Generation.objects.values_list("status", flat=True).get(pk=generation_id)
     return status, Asset.objects.filter(generation_id=generation_id).count()
@@ -266,7 +271,7 @@ class TestDeliveredByTheFakes:
         generation = generate_done(alice, model="fal-ai/flux/dev")
 
         assert generation["status"] == "completed", generation
-        [delivery] = fal.deliveries
+        [delivery] = _deliveries_for(fal, generation["id"])
         assert delivery.status == 200
         assert fal.calls("GET", "/status") == []
         assert Asset.objects.filter(generation_id=generation["id"]).count() == 1
@@ -283,8 +288,8 @@ class TestDeliveredByTheFakes:
 
         assert generation["status"] == "completed", generation
         assert fal.calls("GET", "/status")
-        wait_until(lambda: fal.deliveries, timeout=20)
-        assert fal.deliveries[0].status == 200
+        wait_until(lambda: _deliveries_for(fal, generation["id"]), timeout=20)
+        assert _deliveries_for(fal, generation["id"])[0].status == 200
         assert Asset.objects.filter(generation_id=generation["id"]).count() == 1
         assert list(LedgerEntry.objects.filter(generation_id=generation["id"]).values_list("kind", flat=True)) == [
             "debit"
@@ -298,8 +303,9 @@ class TestDeliveredByTheFakes:
         generation = generate_done(alice, model="replicate/black-forest-labs/flux-schnell")
 
         assert generation["status"] == "completed", generation
-        wait_until(lambda: len(replicate.deliveries) == 2, timeout=20)
-        assert [(d.event, d.status) for d in replicate.deliveries] == [("start", 200), ("completed", 200)]
+        wait_until(lambda: len(_deliveries_for(replicate, generation["id"])) == 2, timeout=20)
+        deliveries = _deliveries_for(replicate, generation["id"])
+        assert [(d.event, d.status) for d in deliveries] == [("start", 200), ("completed", 200)]
         assert [r for r in replicate.requests if r.method == "GET" and r.path.startswith("/v1/predictions/")] == []
         assert Asset.objects.filter(generation_id=generation["id"]).count() == 1
 
@@ -342,5 +348,5 @@ def test_real_workers_submit_then_follow_by_webhook(alice, fal, live_server, bro
 
     assert len(fal.submits()) == 6
     assert fal.calls("GET", "/status") == []
-    assert sorted(delivery.status for delivery in fal.deliveries) == [200] * 6
+    assert [delivery.status for id in ids for delivery in _deliveries_for(fal, id)] == [200] * 6
     assert Asset.objects.filter(generation_id__in=ids).count() == 6
