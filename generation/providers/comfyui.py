@@ -26,6 +26,7 @@ from urllib.parse import quote, urlencode
 from django.conf import settings
 
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
+from generation.providers.downloads import read_capped
 from ops.errors import ProviderError, ProviderTransient
 
 logger = logging.getLogger(__name__)
@@ -383,16 +384,8 @@ def _download(http, path: str) -> bytes:
                 raise ProviderTransient(f"ComfyUI's image download failed (HTTP {response.status_code})")
             if response.status_code != 200:
                 raise ProviderError(f"ComfyUI's /view answered HTTP {response.status_code}")
-            if int(response.headers.get("content-length") or 0) > limit:
-                raise ProviderError("ComfyUI's image is larger than allowed")
-            chunks, total = [], 0
-            for chunk in response.iter_bytes():
-                total += len(chunk)
-                if total > limit:
-                    raise ProviderError("ComfyUI's image is larger than allowed")
-                chunks.append(chunk)
+            return read_capped(response, limit=limit, too_large="ComfyUI's image is larger than allowed")
     except httpx2.TimeoutException as exc:
         raise ProviderTransient("ComfyUI's image download timed out") from exc
     except httpx2.TransportError as exc:
         raise ProviderTransient("Could not download ComfyUI's image") from exc
-    return b"".join(chunks)

@@ -102,16 +102,23 @@ def _fetch(url: str, *, provider: str, accept: dict[str, str]) -> Download:
                 raise ProviderError(
                     f"{provider}'s output URL did not return a supported file ({content_type or 'no type'})"
                 )
-            if int(response.headers.get("content-length") or 0) > limit:
-                raise ProviderError(f"{provider}'s output is larger than allowed")
-            chunks, total = [], 0
-            for chunk in response.iter_bytes():
-                total += len(chunk)
-                if total > limit:
-                    raise ProviderError(f"{provider}'s output is larger than allowed")
-                chunks.append(chunk)
+            data = read_capped(response, limit=limit, too_large=f"{provider}'s output is larger than allowed")
     except httpx2.TimeoutException as exc:
         raise ProviderTransient(f"Downloading {provider}'s output timed out") from exc
     except httpx2.TransportError as exc:
         raise ProviderTransient(f"Could not download {provider}'s output") from exc
-    return Download(data=b"".join(chunks), content_type=content_type)
+    return Download(data=data, content_type=content_type)
+
+
+def read_capped(response, *, limit: int, too_large: str) -> bytes:
+    """A streamed response's body, refused (ProviderError ``too_large``) as soon as it is known
+    to pass ``limit`` bytes: by its Content-Length, or while it streams."""
+    if int(response.headers.get("content-length") or 0) > limit:
+        raise ProviderError(too_large)
+    chunks, total = [], 0
+    for chunk in response.iter_bytes():
+        total += len(chunk)
+        if total > limit:
+            raise ProviderError(too_large)
+        chunks.append(chunk)
+    return b"".join(chunks)

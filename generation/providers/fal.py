@@ -27,6 +27,7 @@ from django.core.cache import cache
 
 from generation.providers import fal_arguments
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
+from generation.providers.hosted import catalog_defaults, poll_after, requested_format
 from generation.providers.outputs import image_output, video_output
 from ops.errors import ApplicationError, ProviderError, ProviderTransient, ValidationFailed
 
@@ -102,7 +103,7 @@ class FalProvider(Provider):
     def submit(self, job: ProviderJob, *, reporter: Reporter) -> Submission:
         from generation.webhooks.addresses import provider_webhook_url
 
-        params = {**_catalog_defaults(job.model_id), **job.params}
+        params = {**catalog_defaults(job.model_id), **job.params}
         arguments = fal_arguments.build(job, params=params)
         webhook = provider_webhook_url(provider=self.name, generation_id=job.generation_id)
         client = _client()
@@ -114,7 +115,7 @@ class FalProvider(Provider):
             # Our key only ever goes to the queue host we are configured for.
             reference = _call(lambda: client.get_handle(job.upstream_model, handle.request_id).response_url)
         reporter.log(f"Queued on fal as request {handle.request_id}" + (" (webhook requested)" if webhook else ""))
-        return Submission(request_id=reference, poll_after=_poll_after())
+        return Submission(request_id=reference, poll_after=poll_after())
 
     def poll(self, request_id: str, *, reporter: Reporter) -> Submission:
         from fal_client.client import Completed, InProgress, Queued
@@ -123,17 +124,19 @@ class FalProvider(Provider):
         status = _call(lambda: handle.status(with_logs=True))
         if isinstance(status, Queued):
             reporter.queue_position(status.position)
-            return Submission(request_id=request_id, poll_after=_poll_after())
+            return Submission(request_id=request_id, poll_after=poll_after())
         reporter.queue_position(None)
         _record_logs(request_id, status.logs, reporter=reporter)
         if isinstance(status, InProgress):
-            return Submission(request_id=request_id, poll_after=_poll_after())
+            return Submission(request_id=request_id, poll_after=poll_after())
         if not isinstance(status, Completed):
             raise ProviderError("fal returned an answer that could not be read")
         if status.error:
             raise _failed_run(status.error, status.error_type)
         result = _call(handle.get)
-        return Submission(outputs=outputs_from_result(result, fmt=_requested_format(request_id)))
+        return Submission(
+            outputs=outputs_from_result(result, fmt=requested_format(provider=self.name, request_ref=request_id))
+        )
 
     def webhook_update(self, payload: dict, *, request_id: str, reporter: Reporter) -> Submission:
         """What a verified webhook says: finished outputs, or an error raised as ours."""
@@ -151,7 +154,9 @@ class FalProvider(Provider):
             return self.poll(request_id, reporter=reporter)
         if not isinstance(result, dict):
             raise ProviderError("fal sent a webhook that could not be read")
-        return Submission(outputs=outputs_from_result(result, fmt=_requested_format(request_id)))
+        return Submission(
+            outputs=outputs_from_result(result, fmt=requested_format(provider=self.name, request_ref=request_id))
+        )
 
     def cancel(self, request_id: str) -> bool:
         sdk = _sdk()
@@ -162,28 +167,6 @@ class FalProvider(Provider):
             logger.info("fal did not cancel %s (HTTP %s)", request_id_of(request_id), exc.status_code)
             return False
         return True
-
-
-def _poll_after() -> float:
-    """With a webhook on its way, polls are only the fallback: rarer."""
-    return settings.ATELIER_WEBHOOK_POLL_FALLBACK_SECONDS if settings.PUBLIC_BASE_URL else 0.0
-
-
-def _catalog_defaults(model_id: str) -> dict:
-    from catalog.models import AIModel
-
-    return dict(AIModel.objects.filter(pk=model_id).values_list("defaults", flat=True).first() or {})
-
-
-def _requested_format(request_ref: str) -> str:
-    from generation.models import Generation
-
-    fmt = (
-        Generation.objects.filter(provider=FalProvider.name, provider_request_id=request_ref)
-        .values_list("output_format", flat=True)
-        .first()
-    )
-    return fmt or "png"
 
 
 def _call(function):

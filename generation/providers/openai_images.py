@@ -23,6 +23,7 @@ from functools import partial
 from django.conf import settings
 
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
+from generation.providers.downloads import read_capped
 from ops.errors import ProviderError, ProviderTransient, ValidationFailed
 
 SIZES = {
@@ -243,16 +244,8 @@ def _download(url: str) -> bytes:
             content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
             if content_type not in IMAGE_TYPES:
                 raise ProviderError(f"OpenAI's image URL did not return an image ({content_type or 'no type'})")
-            if int(response.headers.get("content-length") or 0) > limit:
-                raise ProviderError("OpenAI's image is larger than allowed")
-            chunks, total = [], 0
-            for chunk in response.iter_bytes():
-                total += len(chunk)
-                if total > limit:
-                    raise ProviderError("OpenAI's image is larger than allowed")
-                chunks.append(chunk)
+            return read_capped(response, limit=limit, too_large="OpenAI's image is larger than allowed")
     except httpx2.TimeoutException as exc:
         raise ProviderTransient("OpenAI's image download timed out") from exc
     except httpx2.TransportError as exc:
         raise ProviderTransient("Could not download OpenAI's image") from exc
-    return b"".join(chunks)

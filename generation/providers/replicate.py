@@ -18,6 +18,7 @@ from django.core.cache import cache
 
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
 from generation.providers.fal_arguments import data_uri, nearest_ratio
+from generation.providers.hosted import catalog_defaults, poll_after, requested_format
 from generation.providers.outputs import image_output
 from ops.errors import ApplicationError, ProviderError, ProviderTransient, ValidationFailed
 
@@ -86,7 +87,7 @@ class ReplicateProvider(Provider):
     def submit(self, job: ProviderJob, *, reporter: Reporter) -> Submission:
         from generation.webhooks.addresses import provider_webhook_url
 
-        params = {**_catalog_defaults(job.model_id), **job.params}
+        params = {**catalog_defaults(job.model_id), **job.params}
         arguments: dict = {"input": build_input(job, params=params)}
         webhook = provider_webhook_url(provider=self.name, generation_id=job.generation_id)
         if webhook:
@@ -104,7 +105,7 @@ class ReplicateProvider(Provider):
             raise ProviderError("Replicate returned an answer that could not be read")
         reporter.log(f"Created Replicate prediction {prediction.id}" + (" (webhook requested)" if webhook else ""))
         # Followed from here by polls and the webhook, which know the generation's format.
-        return Submission(request_id=prediction.id, poll_after=_poll_after())
+        return Submission(request_id=prediction.id, poll_after=poll_after())
 
     def poll(self, request_id: str, *, reporter: Reporter) -> Submission:
         prediction = _call(lambda: client().predictions.get(request_id))
@@ -123,12 +124,14 @@ class ReplicateProvider(Provider):
             raise ProviderError("Replicate returned an answer that could not be read")
         _record_logs(request_id, prediction.get("logs"), reporter=reporter)
         if status in ("starting", "processing"):
-            return Submission(request_id=request_id, poll_after=_poll_after())
+            return Submission(request_id=request_id, poll_after=poll_after())
         if status == "failed":
             raise ProviderError(f"Replicate failed the prediction: {str(prediction.get('error') or 'unknown')[:500]}")
         if status == "canceled":
             raise ProviderError("The prediction was cancelled at Replicate")
-        return Submission(outputs=_outputs(prediction.get("output"), fmt=_requested_format(request_id)))
+        return Submission(
+            outputs=_outputs(prediction.get("output"), fmt=requested_format(provider=self.name, request_ref=request_id))
+        )
 
 
 def build_input(job: ProviderJob, *, params: dict) -> dict:
@@ -152,28 +155,6 @@ def build_input(job: ProviderJob, *, params: dict) -> dict:
     if job.mask is not None:
         values["mask"] = data_uri(job.mask)
     return values
-
-
-def _poll_after() -> float:
-    """With a webhook on its way, polls are only the fallback: rarer."""
-    return settings.ATELIER_WEBHOOK_POLL_FALLBACK_SECONDS if settings.PUBLIC_BASE_URL else 0.0
-
-
-def _catalog_defaults(model_id: str) -> dict:
-    from catalog.models import AIModel
-
-    return dict(AIModel.objects.filter(pk=model_id).values_list("defaults", flat=True).first() or {})
-
-
-def _requested_format(request_id: str) -> str:
-    from generation.models import Generation
-
-    fmt = (
-        Generation.objects.filter(provider=ReplicateProvider.name, provider_request_id=request_id)
-        .values_list("output_format", flat=True)
-        .first()
-    )
-    return fmt or "png"
 
 
 def _as_dict(prediction) -> dict:

@@ -47,7 +47,9 @@ def _job(generation: Generation) -> ProviderJob:
     )
 
 
-def _reporter(generation_id) -> Reporter:
+def generation_reporter(generation_id) -> Reporter:
+    """Records what a provider reports about the generation as it works: progress, log lines,
+    its place in the provider's own queue."""
     return Reporter(
         on_progress=lambda percent: generation_record_progress(generation_id=generation_id, percent=percent),
         on_log=lambda message: generation_record_log(generation_id=generation_id, message=message),
@@ -74,7 +76,7 @@ def generation_run(*, generation_id) -> None:
         generation_record_log(
             generation_id=generation_id, message=f"Started on {generation.provider} (attempt {generation.attempts})"
         )
-    reporter = _reporter(generation_id)
+    reporter = generation_reporter(generation_id)
     try:
         provider = providers.get(generation.provider)
         submission = provider.submit(_job(generation), reporter=reporter)
@@ -100,7 +102,7 @@ def generation_poll(*, generation_id, attempt: int) -> None:
         return
     try:
         submission = providers.get(generation.provider).poll(
-            generation.provider_request_id, reporter=_reporter(generation_id)
+            generation.provider_request_id, reporter=generation_reporter(generation_id)
         )
         _handle(generation=generation, submission=submission, attempt=attempt + 1)
     except ProviderTransient as exc:

@@ -18,14 +18,9 @@ from django.core.cache import cache
 
 from generation import providers
 from generation.models import TERMINAL_STATUSES, Generation, Status
-from generation.providers import Reporter
 from generation.services.dispatch import provider_queue
-from generation.services.events import (
-    generation_record_log,
-    generation_record_progress,
-    generation_record_queue_position,
-)
 from generation.services.lifecycle import generation_complete, generation_fail
+from generation.services.running import generation_reporter
 from generation.webhooks.verification import VERIFIERS, WebhookRejected
 from ops.errors import (
     ApplicationError,
@@ -107,16 +102,6 @@ def _dispatch(*, provider: str, generation_id, payload: dict) -> None:
     apply_provider_webhook.apply_async(args=[str(generation_id), payload], queue=provider_queue(provider))
 
 
-def _reporter(generation_id) -> Reporter:
-    return Reporter(
-        on_progress=lambda percent: generation_record_progress(generation_id=generation_id, percent=percent),
-        on_log=lambda message: generation_record_log(generation_id=generation_id, message=message),
-        on_queue_position=lambda position: generation_record_queue_position(
-            generation_id=generation_id, position=position
-        ),
-    )
-
-
 def provider_webhook_apply(*, generation_id, payload: dict) -> None:
     """Applies a verified delivery: progress and logs, or the outputs, or the failure."""
     generation = Generation.objects.select_related("model", "user").filter(pk=generation_id).first()
@@ -125,7 +110,7 @@ def provider_webhook_apply(*, generation_id, payload: dict) -> None:
     try:
         provider = providers.get(generation.provider)
         submission = provider.webhook_update(
-            payload, request_id=generation.provider_request_id, reporter=_reporter(generation.pk)
+            payload, request_id=generation.provider_request_id, reporter=generation_reporter(generation.pk)
         )
         if submission.finished:
             generation_complete(generation=generation, outputs=submission.outputs)
