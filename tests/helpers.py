@@ -52,3 +52,27 @@ def signed_in(user):
     client = Client()
     client.force_login(user)
     return client
+
+
+def credits_remaining(client) -> int:
+    """The caller's balance as the API shows it."""
+    return client.get("/api/credits").json()["credits"]["remaining"]
+
+
+def log_messages(generation: dict) -> list[str]:
+    return [line["message"] for line in generation["logs"]]
+
+
+def sse_frames(text: str) -> list[dict]:
+    """The named events of a server-sent event stream, with their JSON data."""
+    import json
+
+    frames = []
+    for block in text.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line and not line.startswith(":"))
+        if "event" in fields:
+            frame = {"event": fields["event"], "data": json.loads(fields["data"])}
+            if "id" in fields:
+                frame["id"] = int(fields["id"])
+            frames.append(frame)
+    return frames

@@ -3,13 +3,9 @@ import pytest
 from credits.models import LedgerEntry
 from generation.models import Generation
 from generation.providers.local import LocalProvider
-from tests.helpers import LOCAL_MODEL, assert_envelope, generate
+from tests.helpers import LOCAL_MODEL, assert_envelope, credits_remaining, generate
 
 pytestmark = pytest.mark.django_db
-
-
-def _balance(client) -> int:
-    return client.get("/api/credits").json()["credits"]["remaining"]
 
 
 @pytest.mark.parametrize(
@@ -32,10 +28,10 @@ def _balance(client) -> int:
     ],
 )
 def test_bad_input_is_a_400_and_charges_nothing(alice, payload, field):
-    before = _balance(alice)
+    before = credits_remaining(alice)
     body = assert_envelope(generate(alice, **payload), 400, "validation_error")
     assert field in body["details"]
-    assert _balance(alice) == before
+    assert credits_remaining(alice) == before
     assert Generation.objects.count() == 0
     assert not LedgerEntry.objects.filter(kind="debit").exists()
 
@@ -47,22 +43,22 @@ def test_malformed_json_is_a_400_in_the_envelope(alice):
 
 
 def test_unconfigured_provider_is_a_503_and_charges_nothing(alice):
-    before = _balance(alice)
+    before = credits_remaining(alice)
     response = generate(alice, model="fal-ai/flux/dev")
     assert_envelope(response, 503, "provider_unavailable")
-    assert _balance(alice) == before
+    assert credits_remaining(alice) == before
     assert Generation.objects.count() == 0
 
 
 def test_not_enough_credits_is_a_402_with_the_balance(alice):
     from credits.services import credits_debit
 
-    credits_debit(user=alice.user, amount=_balance(alice) - 1, reason="spend almost all")
+    credits_debit(user=alice.user, amount=credits_remaining(alice) - 1, reason="spend almost all")
     response = generate(alice, num_images=2, width=128, height=128)
     body = assert_envelope(response, 402, "insufficient_credits")
     assert body["credits_remaining"] == 1
     assert Generation.objects.count() == 0
-    assert _balance(alice) == 1
+    assert credits_remaining(alice) == 1
 
 
 def test_provider_exception_fails_the_generation_and_refunds(alice, monkeypatch):
@@ -70,7 +66,7 @@ def test_provider_exception_fails_the_generation_and_refunds(alice, monkeypatch)
         raise RuntimeError("GPU caught fire")
 
     monkeypatch.setattr(LocalProvider, "submit", explode)
-    before = _balance(alice)
+    before = credits_remaining(alice)
 
     response = generate(alice, width=128, height=128)
 
@@ -79,7 +75,7 @@ def test_provider_exception_fails_the_generation_and_refunds(alice, monkeypatch)
     assert generation["status"] == "failed"
     assert "GPU caught fire" in generation["error"]
     assert generation["images"] == []
-    assert _balance(alice) == before
+    assert credits_remaining(alice) == before
     kinds = [entry["kind"] for entry in alice.get("/api/credits/ledger").json()["entries"]]
     assert kinds[:2] == ["refund", "debit"]
 

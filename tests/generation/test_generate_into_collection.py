@@ -4,13 +4,9 @@ import uuid
 
 import pytest
 
-from tests.helpers import assert_envelope, generate, generate_done
+from tests.helpers import assert_envelope, credits_remaining, generate, generate_done
 
 pytestmark = pytest.mark.django_db
-
-
-def _balance(client) -> int:
-    return client.get("/api/credits").json()["credits"]["remaining"]
 
 
 def test_images_go_into_the_named_collection(alice):
@@ -24,9 +20,9 @@ def test_images_go_into_the_named_collection(alice):
 
 def test_someone_elses_or_an_unknown_collection_is_a_400_and_charges_nothing(alice, bob):
     bobs = bob.post("/api/collections", {"name": "Bob's"}, format="json").json()["collection"]
-    before = _balance(alice)
+    before = credits_remaining(alice)
     for ref in (bobs["id"], str(uuid.uuid4())):
         body = assert_envelope(generate(alice, width=64, height=64, collection=ref), 400, "validation_error")
         assert "collection" in body["details"]
-    assert _balance(alice) == before
+    assert credits_remaining(alice) == before
     assert bob.get(f"/api/gallery?collection={bobs['id']}").json()["images"] == []

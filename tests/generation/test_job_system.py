@@ -10,7 +10,7 @@ from generation.models import Generation, GenerationEvent, Status
 from generation.providers.local import LocalProvider
 from generation.services import generation_recover_stuck
 from ops.errors import ProviderError, ProviderTransient
-from tests.helpers import assert_envelope, generate, generate_done
+from tests.helpers import assert_envelope, generate, generate_done, sse_frames
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +82,7 @@ def test_events_stream_replays_in_order_and_resumes_after_last_event_id(alice):
     generation = generate_done(alice, num_images=2)
     response = alice.get(f"/api/generate/{generation['id']}/events")
     assert response["Content-Type"] == "text/event-stream"
-    frames = _frames(b"".join(response.streaming_content).decode())
+    frames = sse_frames(b"".join(response.streaming_content).decode())
     statuses = [f["data"]["status"] for f in frames if f["event"] == "status"]
     assert statuses == ["in_queue", "processing", "completed"]
     assert [f["data"]["progress"] for f in frames if f["event"] == "progress"] == [50, 100]
@@ -91,24 +91,13 @@ def test_events_stream_replays_in_order_and_resumes_after_last_event_id(alice):
 
     middle = ids[len(ids) // 2]
     resumed = alice.get(f"/api/generate/{generation['id']}/events", headers={"Last-Event-ID": str(middle)})
-    resumed_frames = _frames(b"".join(resumed.streaming_content).decode())
+    resumed_frames = sse_frames(b"".join(resumed.streaming_content).decode())
     assert [f["id"] for f in resumed_frames] == [i for i in ids if i > middle]
 
 
 def test_events_of_another_users_generation_are_a_404(alice, bob):
     generation = generate_done(alice)
     assert_envelope(bob.get(f"/api/generate/{generation['id']}/events"), 404)
-
-
-def _frames(text: str) -> list[dict]:
-    import json
-
-    frames = []
-    for block in text.strip().split("\n\n"):
-        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line and not line.startswith(":"))
-        if "event" in fields:
-            frames.append({"id": int(fields["id"]), "event": fields["event"], "data": json.loads(fields["data"])})
-    return frames
 
 
 class TestIdempotencyKey:

@@ -1,6 +1,5 @@
 """The ComfyUI provider end to end through our HTTP API, against a fake ComfyUI server."""
 
-import json
 import threading
 
 import pytest
@@ -8,7 +7,15 @@ import pytest
 from catalog.models import AIModel, WorkflowTemplate
 from tests.fakes.comfyui import FakeComfyUI
 from tests.generation.conftest import wait_until
-from tests.helpers import assert_envelope, fetch_image, generate, generate_done
+from tests.helpers import (
+    assert_envelope,
+    credits_remaining,
+    fetch_image,
+    generate,
+    generate_done,
+    log_messages,
+    sse_frames,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -26,23 +33,6 @@ def comfy(settings):
     settings.ATELIER_RETRY_BACKOFF_MAX_SECONDS = 0.02
     yield fake
     fake.stop()
-
-
-def _remaining(client) -> int:
-    return client.get("/api/credits").json()["credits"]["remaining"]
-
-
-def _messages(generation) -> list[str]:
-    return [line["message"] for line in generation["logs"]]
-
-
-def _frames(text: str) -> list[dict]:
-    frames = []
-    for block in text.strip().split("\n\n"):
-        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line and not line.startswith(":"))
-        if "event" in fields:
-            frames.append({"event": fields["event"], "data": json.loads(fields["data"])})
-    return frames
 
 
 def test_default_workflow_is_filled_in_and_the_image_stored_at_the_requested_size(alice, comfy):
@@ -95,7 +85,7 @@ def test_progress_and_node_events_reach_the_generation_and_its_event_stream(alic
 
     assert generation["status"] == "completed", generation
     assert generation["progress"] == 100
-    messages = _messages(generation)
+    messages = log_messages(generation)
     assert any(message.startswith("Queued on ComfyUI as prompt") for message in messages)
     assert "ComfyUI started the prompt" in messages
     assert "ComfyUI is running node 3" in messages
@@ -103,7 +93,7 @@ def test_progress_and_node_events_reach_the_generation_and_its_event_stream(alic
     assert "ComfyUI finished the prompt" in messages
 
     response = alice.get(f"/api/generate/{generation['id']}/events")
-    frames = _frames(b"".join(response.streaming_content).decode())
+    frames = sse_frames(b"".join(response.streaming_content).decode())
     progress = [frame["data"]["progress"] for frame in frames if frame["event"] == "progress"]
     assert progress[:4] == [25, 50, 75, 100]
     logs = [frame["data"]["message"] for frame in frames if frame["event"] == "log"]
@@ -117,7 +107,7 @@ def test_progress_and_node_events_reach_the_generation_and_its_event_stream(alic
 
 def test_a_missing_checkpoint_is_refused_with_comfyuis_node_error_and_refunded(alice, comfy):
     AIModel.objects.filter(pk=MODEL).update(provider_model="no-such-model.safetensors")
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model=MODEL, width=256, height=256)
 
@@ -126,23 +116,23 @@ def test_a_missing_checkpoint_is_refused_with_comfyuis_node_error_and_refunded(a
     assert "ComfyUI refused the workflow" in generation["error"]
     assert "no-such-model.safetensors" in generation["error"]
     assert comfy.prompts == []
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_node_errors_fail_and_refund(alice, comfy):
     comfy.fail_next("node_errors")
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model=MODEL, width=256, height=256)
 
     assert generation["status"] == "failed"
     assert "node 5 (EmptyLatentImage): Value bigger than max" in generation["error"]
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_an_execution_error_fails_with_the_exception_and_refunds(alice, comfy):
     comfy.fail_next("execution_error")
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model=MODEL, width=256, height=256, steps=4)
 
@@ -151,19 +141,19 @@ def test_an_execution_error_fails_with_the_exception_and_refunds(alice, comfy):
     assert "ComfyUI failed in node 3 (KSampler)" in generation["error"]
     assert "out of memory" in generation["error"]
     assert generation["images"] == []
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_an_answer_that_is_not_json_fails_and_refunds(alice, comfy):
     comfy.fail_next("garbage")
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model=MODEL, width=256, height=256)
 
     assert generation["status"] == "failed"
     assert generation["error_type"] == "provider_error"
     assert "could not be read" in generation["error"]
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_a_server_error_on_submit_is_retried_then_succeeds(alice, comfy):
@@ -173,7 +163,7 @@ def test_a_server_error_on_submit_is_retried_then_succeeds(alice, comfy):
 
     assert generation["status"] == "completed", generation
     assert len(comfy.prompts) == 1
-    assert any("retrying" in message for message in _messages(generation))
+    assert any("retrying" in message for message in log_messages(generation))
 
 
 def test_a_server_error_after_queueing_is_followed_by_polling_without_queueing_twice(alice, comfy):
@@ -183,13 +173,13 @@ def test_a_server_error_after_queueing_is_followed_by_polling_without_queueing_t
 
     assert generation["status"] == "completed", generation
     assert len(comfy.prompts) == 1
-    assert any("following the prompt by polling" in message for message in _messages(generation))
+    assert any("following the prompt by polling" in message for message in log_messages(generation))
 
 
 def test_a_prompt_the_server_forgot_on_restart_fails_and_refunds(alice, comfy, settings):
     settings.ATELIER_COMFYUI_LISTEN_SECONDS = 0.05
     comfy.hold()
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     def restart_once_running():
         wait_until(lambda: comfy.running_id, timeout=30)
@@ -203,19 +193,19 @@ def test_a_prompt_the_server_forgot_on_restart_fails_and_refunds(alice, comfy, s
     assert generation["status"] == "failed"
     assert generation["error_type"] == "provider_error"
     assert "ComfyUI no longer knows the prompt" in generation["error"]
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_an_unreachable_server_fails_after_the_retries_and_refunds(alice, comfy, settings):
     settings.COMFYUI_URL = "http://127.0.0.1:9"  # the discard port: nothing listens
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model=MODEL, width=256, height=256)
 
     assert generation["status"] == "failed"
     assert generation["error_type"] == "provider_unavailable"
     assert "Could not reach the ComfyUI server" in generation["error"]
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_a_slow_prompt_is_followed_over_several_polls(alice, comfy, settings):
@@ -243,14 +233,14 @@ def test_a_workflow_template_edited_in_the_catalog_is_what_comfyui_receives(alic
 
 def test_a_model_naming_a_missing_template_fails_and_refunds(alice, comfy):
     AIModel.objects.filter(pk=MODEL).update(defaults={"workflow": "gone"})
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model=MODEL, width=256, height=256)
 
     assert generation["status"] == "failed"
     assert "workflow template 'gone' is not in the catalog" in generation["error"]
     assert comfy.prompts == []
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_the_model_is_listed_as_available_only_with_a_server_url(alice, comfy, settings):
@@ -261,14 +251,14 @@ def test_the_model_is_listed_as_available_only_with_a_server_url(alice, comfy, s
 
 def test_unavailable_without_a_server_url(alice, comfy, settings):
     settings.COMFYUI_URL = ""
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     response = generate(alice, model=MODEL, width=256, height=256)
 
     body = assert_envelope(response, 503, "provider_unavailable")
     assert "comfyui" in body["error"]
     assert comfy.requests == []
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_bob_cannot_see_or_cancel_alices_comfyui_generation(alice, bob, comfy):
@@ -317,7 +307,7 @@ class TestCancelOnRealWorkers:
 
     def test_progress_shows_while_running_and_cancel_interrupts_only_that_prompt(self, alice, bob, comfy, worker):
         comfy.hold(after_steps=2)
-        before = _remaining(alice)
+        before = credits_remaining(alice)
         running = generate(alice, model=MODEL, width=256, height=256, steps=4).json()["generation"]["id"]
         running_prompt = self._prompt_id(running)
         wait_until(lambda: comfy.running_id == running_prompt, timeout=30)
@@ -326,7 +316,7 @@ class TestCancelOnRealWorkers:
             timeout=30,
         )
         assert live["status"] == "processing"
-        assert "ComfyUI is running node 3" in _messages(live)
+        assert "ComfyUI is running node 3" in log_messages(live)
         queued = generate(bob, model=MODEL, width=256, height=256).json()["generation"]["id"]
         queued_prompt = self._prompt_id(queued)
         wait_until(lambda: comfy.pending_ids == [queued_prompt], timeout=30)
@@ -343,15 +333,15 @@ class TestCancelOnRealWorkers:
         generation = alice.get(f"/api/generate/{running}").json()["generation"]
         assert generation["status"] == "cancelled"
         assert generation["images"] == []
-        assert _remaining(alice) == before
+        assert credits_remaining(alice) == before
         stream = alice.get(f"/api/generate/{running}/events")
-        frames = _frames(b"".join(stream.streaming_content).decode())
+        frames = sse_frames(b"".join(stream.streaming_content).decode())
         assert [f["data"]["progress"] for f in frames if f["event"] == "progress"] == [25, 50]
         assert [f["data"]["status"] for f in frames if f["event"] == "status"][-1] == "cancelled"
 
     def test_cancelling_a_prompt_still_in_comfyuis_queue_deletes_it_without_interrupting(self, alice, comfy, worker):
         comfy.hold()
-        before = _remaining(alice)
+        before = credits_remaining(alice)
         created = generate(alice, model=MODEL, width=256, height=256).json()
         first = created["generation"]["id"]
         wait_until(lambda: comfy.running_id == self._prompt_id(first), timeout=30)
@@ -369,4 +359,4 @@ class TestCancelOnRealWorkers:
         wait_until(lambda: self._status(first) == "completed", timeout=60)
         assert self._status(second) == "cancelled"
         assert second_prompt not in comfy.history
-        assert _remaining(alice) == before - created["credits_used"]
+        assert credits_remaining(alice) == before - created["credits_used"]

@@ -10,7 +10,7 @@ from PIL import Image
 from credits.models import LedgerEntry
 from generation.tasks import poll_generation, run_generation
 from tests.fakes.fal import KEY, shared_fake
-from tests.helpers import assert_envelope, fetch_image, generate, generate_done
+from tests.helpers import assert_envelope, credits_remaining, fetch_image, generate, generate_done, log_messages
 
 pytestmark = pytest.mark.django_db
 
@@ -42,14 +42,6 @@ def held_tasks(settings):
         import redis
 
         redis.Redis.from_url(settings.REDIS_URL).flushdb()
-
-
-def _remaining(client) -> int:
-    return client.get("/api/credits").json()["credits"]["remaining"]
-
-
-def _messages(generation) -> list[str]:
-    return [line["message"] for line in generation["logs"]]
 
 
 def _get(client, generation_id) -> dict:
@@ -95,7 +87,7 @@ def test_text_to_image_is_queued_followed_and_stored_with_fals_parameter_names(a
     statuses = fal.calls("GET", "/status")
     assert statuses and all(call.path.startswith("/fal-ai/flux/requests/") for call in statuses)
     assert any(call.query.get("logs") == ["true"] for call in statuses)
-    assert "fal: step 4/4" in _messages(generation)
+    assert "fal: step 4/4" in log_messages(generation)
 
 
 def test_custom_sizes_go_as_width_and_height_and_other_formats_are_converted(alice, fal):
@@ -131,19 +123,19 @@ def test_queue_position_then_progress_then_completion_through_the_tasks(alice, f
     assert shown["status"] == "processing"
     assert shown["queue_position"] is None
     assert 0 < shown["progress"] < 100
-    assert "fal: step 1/4" in _messages(shown)
+    assert "fal: step 1/4" in log_messages(shown)
 
     fal.advance(job, 60)
     poll_generation(generation_id, 2)
     shown = _get(alice, generation_id)
     assert shown["status"] == "completed", shown
     assert len(shown["images"]) == 1
-    assert _messages(shown).count("fal: step 1/4") == 1
+    assert log_messages(shown).count("fal: step 1/4") == 1
 
 
 def test_cancel_while_queued_at_fal_cancels_upstream_and_refunds(alice, fal, held_tasks):
     fal.queue_seconds = 60
-    before = _remaining(alice)
+    before = credits_remaining(alice)
     generation_id = generate(alice, model="fal-ai/flux/dev").json()["generation"]["id"]
     run_generation(generation_id)
 
@@ -157,7 +149,7 @@ def test_cancel_while_queued_at_fal_cancels_upstream_and_refunds(alice, fal, hel
     assert shown["status"] == "cancelled"
     assert shown["images"] == []
     assert fal.calls("GET", "/status") == []
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_nsfw_flagged_images_are_marked_and_stay_out_of_public_views(alice, anon, fal):
@@ -175,19 +167,19 @@ def test_nsfw_flagged_images_are_marked_and_stay_out_of_public_views(alice, anon
 
 def test_a_run_that_fails_at_fal_fails_with_its_message_and_refunds(alice, fal):
     fal.fail_next("run_error")
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model="fal-ai/flux/dev")
 
     assert generation["status"] == "failed"
     assert generation["error_type"] == "validation_error"
     assert "Invalid status code: 422" in generation["error"]
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_input_fal_refuses_fails_as_bad_input_with_the_providers_message(alice, fal):
     fal.fail_next("422")
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model="fal-ai/flux/dev")
 
@@ -196,13 +188,13 @@ def test_input_fal_refuses_fails_as_bad_input_with_the_providers_message(alice, 
     assert "image_size: Invalid image size" in generation["error"]
     assert generation["error_details"]["provider"][0]["loc"] == ["body", "image_size"]
     assert len(fal.submits()) == 1
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 @pytest.mark.parametrize("kind", ["401", "403"])
 def test_rejected_credentials_fail_refund_and_are_logged_without_the_key(alice, fal, caplog, kind):
     fal.fail_next(kind)
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     with caplog.at_level(logging.ERROR, logger="generation.providers.fal"):
         generation = generate_done(alice, model="fal-ai/flux/dev")
@@ -213,7 +205,7 @@ def test_rejected_credentials_fail_refund_and_are_logged_without_the_key(alice, 
     assert "rejected our credentials" in caplog.text
     assert KEY not in caplog.text and KEY.split(":")[1] not in str(generation)
     assert len(fal.submits()) == 1
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 @pytest.mark.parametrize("kind", ["429", "500"])
@@ -229,15 +221,15 @@ def test_rate_limits_and_server_errors_are_retried_then_succeed(alice, fal, kind
 @pytest.mark.parametrize("kind", ["429", "500"])
 def test_rate_limits_and_server_errors_that_last_fail_as_unavailable_and_refund(alice, fal, kind):
     fal.fail_next(kind, times=20)
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model="fal-ai/flux/dev")
 
     assert generation["status"] == "failed"
     assert generation["error_type"] == "provider_unavailable"
     assert "gave up after 3 attempts" in generation["error"]
-    assert any("retrying" in message for message in _messages(generation))
-    assert _remaining(alice) == before
+    assert any("retrying" in message for message in log_messages(generation))
+    assert credits_remaining(alice) == before
 
 
 def test_a_submit_slower_than_the_timeout_is_retried(alice, fal, settings):
@@ -254,14 +246,14 @@ def test_a_submit_slower_than_the_timeout_is_retried(alice, fal, settings):
 @pytest.mark.parametrize("kind", ["garbage", "garbage_status"])
 def test_malformed_answers_fail_with_a_clear_error_and_refund(alice, fal, kind):
     fal.fail_next(kind)
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model="fal-ai/flux/dev")
 
     assert generation["status"] == "failed"
     assert generation["error_type"] == "provider_error"
     assert generation["error"] == "fal returned an answer that could not be read"
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
     refunds = LedgerEntry.objects.filter(generation_id=generation["id"], kind="refund")
     assert refunds.count() == 1
 
@@ -277,36 +269,36 @@ def test_job_urls_on_another_host_are_not_followed(alice, fal):
 
 def test_an_image_url_that_404s_fails_and_refunds(alice, fal):
     fal.fail_next("image_404")
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model="fal-ai/flux/dev")
 
     assert generation["status"] == "failed"
     assert generation["error_type"] == "provider_error"
     assert "HTTP 404" in generation["error"]
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_an_output_over_the_download_cap_fails_and_refunds(alice, fal, settings):
     settings.ATELIER_PROVIDER_DOWNLOAD_MAX_BYTES = 200
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model="fal-ai/flux/dev")
 
     assert generation["status"] == "failed"
     assert "larger than allowed" in generation["error"]
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_a_size_outside_the_models_limits_is_refused_before_any_upstream_call(alice, fal):
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     response = generate(alice, model="fal-ai/flux/dev", width=4096, height=1024)
 
     body = assert_envelope(response, 400, "validation_error")
     assert "width" in body["details"]
     assert fal.requests == []
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_lora_requests_carry_path_and_scale(alice, fal):
@@ -334,14 +326,14 @@ def test_aspect_ratio_models_get_the_nearest_ratio(alice, fal):
 
 def test_unavailable_without_a_key(alice, fal, settings):
     settings.FAL_KEY = ""
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     response = generate(alice, model="fal-ai/flux/dev")
 
     body = assert_envelope(response, 503, "provider_unavailable")
     assert "fal" in body["error"]
     assert fal.requests == []
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_fal_models_are_listed_as_available_only_with_a_key(alice, fal, settings):

@@ -3,7 +3,7 @@
 import pytest
 
 from tests.fakes.huggingface import FakeHuggingFace
-from tests.helpers import assert_envelope, fetch_image, generate, generate_done
+from tests.helpers import assert_envelope, credits_remaining, fetch_image, generate, generate_done
 
 pytestmark = pytest.mark.django_db
 
@@ -21,10 +21,6 @@ def hf(settings):
     settings.ATELIER_RETRY_BACKOFF_MAX_SECONDS = 0.02
     yield fake
     fake.stop()
-
-
-def _remaining(client) -> int:
-    return client.get("/api/credits").json()["credits"]["remaining"]
 
 
 @pytest.mark.parametrize("model", [FLUX, "flux-schnell"])
@@ -87,7 +83,7 @@ def test_cold_start_is_waited_for_then_succeeds(alice, hf):
 def test_model_still_loading_past_the_deadline_fails_with_gpu_busy_and_refunds(alice, hf, settings):
     settings.ATELIER_HF_LOADING_WAIT_SECONDS = 0.3
     hf.fail_next("loading", times=100)
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model="flux-schnell", width=256, height=256)
 
@@ -96,13 +92,13 @@ def test_model_still_loading_past_the_deadline_fails_with_gpu_busy_and_refunds(a
     assert generation["error_type"] == "provider_unavailable"
     assert generation["images"] == []
     assert 2 <= len(hf.requests) < 100
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 @pytest.mark.parametrize("status", ["401", "403"])
 def test_rejected_credentials_fail_and_refund_without_leaking_the_token(alice, hf, status):
     hf.fail_next(status)
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model="flux-schnell", width=256, height=256)
 
@@ -111,7 +107,7 @@ def test_rejected_credentials_fail_and_refund_without_leaking_the_token(alice, h
     assert "rejected our credentials" in generation["error"]
     assert "hf_test_secret_token" not in str(generation)
     assert len(hf.requests) == 1
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 @pytest.mark.parametrize("status", ["429", "500"])
@@ -127,7 +123,7 @@ def test_rate_limit_and_server_errors_are_retried(alice, hf, status):
 
 def test_server_errors_past_the_attempt_limit_fail_and_refund(alice, hf, settings):
     hf.fail_next("500", times=settings.ATELIER_MAX_ATTEMPTS)
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model="flux-schnell", width=256, height=256)
 
@@ -135,12 +131,12 @@ def test_server_errors_past_the_attempt_limit_fail_and_refund(alice, hf, setting
     assert generation["error_type"] == "provider_unavailable"
     assert "gave up after" in generation["error"]
     assert len(hf.requests) == settings.ATELIER_MAX_ATTEMPTS
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_invalid_input_fails_with_the_providers_message_and_refunds(alice, hf):
     hf.fail_next("422")
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model="flux-schnell", width=256, height=256)
 
@@ -148,42 +144,42 @@ def test_invalid_input_fails_with_the_providers_message_and_refunds(alice, hf):
     assert generation["error_type"] == "validation_error"
     assert "`width` must be a multiple of 8" in generation["error"]
     assert len(hf.requests) == 1
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_an_answer_that_is_not_an_image_fails_and_refunds(alice, hf):
     hf.fail_next("garbage")
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model="flux-schnell", width=256, height=256)
 
     assert generation["status"] == "failed"
     assert generation["error_type"] == "provider_error"
     assert "not an image" in generation["error"]
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_unreachable_endpoint_is_retried_then_fails_and_refunds(alice, hf, settings):
     settings.HF_BASE_URL = "http://127.0.0.1:9"  # the discard port: nothing listens
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model="flux-schnell", width=256, height=256)
 
     assert generation["status"] == "failed"
     assert generation["error_type"] == "provider_unavailable"
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_unavailable_without_a_token(alice, hf, settings):
     settings.HF_TOKEN = ""
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     response = generate(alice, model="flux-schnell", width=256, height=256)
 
     body = assert_envelope(response, 503, "provider_unavailable")
     assert "huggingface" in body["error"]
     assert hf.requests == []
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_bob_cannot_see_alices_hugging_face_generation(alice, bob, hf):
@@ -193,14 +189,14 @@ def test_bob_cannot_see_alices_hugging_face_generation(alice, bob, hf):
 
 def test_bad_request_fails_with_the_providers_message_and_refunds(alice, hf):
     hf.fail_next("400")
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model="flux-schnell", width=256, height=256)
 
     assert generation["status"] == "failed"
     assert generation["error_type"] == "validation_error"
     assert "Hugging Face refused the request" in generation["error"]
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 class TestSynchronousSeedRoute:
@@ -211,14 +207,14 @@ class TestSynchronousSeedRoute:
     def test_past_the_loading_deadline_is_a_503_gpu_busy_and_refunds(self, alice, hf, settings):
         settings.ATELIER_HF_LOADING_WAIT_SECONDS = 0.2
         hf.fail_next("loading", times=100)
-        before = _remaining(alice)
+        before = credits_remaining(alice)
 
         response = alice.post("/api/image/generate", {"prompt": "a cat", "model": "flux-schnell"}, format="json")
 
         body = assert_envelope(response, 503, "provider_unavailable")
         assert body["error"] == "GPU resources busy"
         assert "still loading" in body["details"]
-        assert _remaining(alice) == before
+        assert credits_remaining(alice) == before
 
     def test_waits_through_a_cold_start(self, alice, hf):
         hf.fail_next("loading")

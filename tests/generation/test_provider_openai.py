@@ -10,7 +10,7 @@ from generation.providers import ProviderJob, Reporter
 from generation.providers.openai_images import OpenAIImagesProvider
 from ops.errors import ValidationFailed
 from tests.fakes.openai_images import REVISED, FakeOpenAIImages
-from tests.helpers import assert_envelope, fetch_image, generate, generate_done
+from tests.helpers import assert_envelope, credits_remaining, fetch_image, generate, generate_done, log_messages
 
 pytestmark = pytest.mark.django_db
 
@@ -26,14 +26,6 @@ def openai_fake(settings):
     settings.ATELIER_RETRY_BACKOFF_MAX_SECONDS = 0.02
     yield fake
     fake.stop()
-
-
-def _remaining(client) -> int:
-    return client.get("/api/credits").json()["credits"]["remaining"]
-
-
-def _messages(generation) -> list[str]:
-    return [line["message"] for line in generation["logs"]]
 
 
 def test_dall_e_3_image_is_stored_with_the_upstream_parameters_and_revised_prompt(alice, openai_fake):
@@ -59,7 +51,7 @@ def test_dall_e_3_image_is_stored_with_the_upstream_parameters_and_revised_promp
     }
     revised = REVISED.format(prompt=request.body["prompt"])
     assert generation["params"]["revised_prompt"] == revised
-    assert any(revised in message for message in _messages(generation))
+    assert any(revised in message for message in log_messages(generation))
 
 
 def test_dall_e_3_uses_catalog_defaults_and_snaps_the_size_with_a_log_line(alice, openai_fake):
@@ -70,7 +62,7 @@ def test_dall_e_3_uses_catalog_defaults_and_snaps_the_size_with_a_log_line(alice
     assert image.size == (1024, 1792)
     [request] = openai_fake.generations
     assert (request.body["size"], request.body["quality"], request.body["style"]) == ("1024x1792", "standard", "vivid")
-    assert any("using 1024x1792 for the requested 1100x1700" in message for message in _messages(generation))
+    assert any("using 1024x1792 for the requested 1100x1700" in message for message in log_messages(generation))
 
 
 def test_dall_e_2_batches_in_one_call_and_converts_the_format(alice, openai_fake):
@@ -115,18 +107,18 @@ def test_url_answers_are_downloaded(alice, openai_fake):
 def test_url_answers_over_the_size_cap_fail_and_refund(alice, openai_fake, settings):
     openai_fake.answer_with_url = True
     settings.ATELIER_OPENAI_MAX_DOWNLOAD_BYTES = 100
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model="openai/dall-e-2", width=256, height=256)
 
     assert generation["status"] == "failed"
     assert "larger than allowed" in generation["error"]
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_content_refusal_fails_with_the_providers_message_and_refunds(alice, openai_fake):
     openai_fake.fail_next("content_policy")
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model="openai/dall-e-3")
 
@@ -135,24 +127,24 @@ def test_content_refusal_fails_with_the_providers_message_and_refunds(alice, ope
     assert "rejected as a result of our safety system" in generation["error"]
     assert generation["images"] == []
     assert len(openai_fake.generations) == 1
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_invalid_size_fails_with_the_providers_message_and_refunds(alice, openai_fake):
     openai_fake.fail_next("invalid_size")
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model="openai/dall-e-3")
 
     assert generation["status"] == "failed"
     assert generation["error_type"] == "validation_error"
     assert "is not one of" in generation["error"]
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_rejected_credentials_fail_and_refund_without_leaking_the_key(alice, openai_fake):
     openai_fake.fail_next("401")
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model="openai/dall-e-3")
 
@@ -161,12 +153,12 @@ def test_rejected_credentials_fail_and_refund_without_leaking_the_key(alice, ope
     assert "rejected our credentials" in generation["error"]
     assert SECRET not in str(generation)
     assert len(openai_fake.generations) == 1
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_exhausted_quota_is_not_retried_and_refunds(alice, openai_fake):
     openai_fake.fail_next("quota")
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model="openai/dall-e-3")
 
@@ -174,7 +166,7 @@ def test_exhausted_quota_is_not_retried_and_refunds(alice, openai_fake):
     assert generation["error_type"] == "provider_error"
     assert "exceeded your current quota" in generation["error"]
     assert len(openai_fake.generations) == 1
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 @pytest.mark.parametrize("kind", ["429", "500"])
@@ -185,31 +177,31 @@ def test_rate_limit_and_server_errors_are_retried_then_succeed(alice, openai_fak
 
     assert generation["status"] == "completed", generation
     assert len(openai_fake.generations) == 2
-    assert any("retrying" in message for message in _messages(generation))
+    assert any("retrying" in message for message in log_messages(generation))
 
 
 def test_garbage_json_fails_and_refunds(alice, openai_fake):
     openai_fake.fail_next("garbage")
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model="openai/dall-e-3")
 
     assert generation["status"] == "failed"
     assert generation["error_type"] == "provider_error"
     assert "could not be read" in generation["error"]
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_unavailable_without_a_key(alice, openai_fake, settings):
     settings.OPENAI_API_KEY = ""
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     response = generate(alice, model="openai/dall-e-3")
 
     body = assert_envelope(response, 503, "provider_unavailable")
     assert "openai" in body["error"]
     assert openai_fake.requests == []
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_bob_cannot_see_alices_openai_generation(alice, bob, openai_fake):
@@ -352,7 +344,7 @@ def test_edits_without_an_image_or_mask_are_refused_before_calling_openai(openai
 
 def test_rate_limits_past_the_attempt_limit_fail_as_unavailable_and_refund(alice, openai_fake, settings):
     openai_fake.fail_next("429", times=settings.ATELIER_MAX_ATTEMPTS)
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model="openai/dall-e-3")
 
@@ -360,19 +352,19 @@ def test_rate_limits_past_the_attempt_limit_fail_as_unavailable_and_refund(alice
     assert generation["error_type"] == "provider_unavailable"
     assert "OpenAI rate limit reached (gave up after" in generation["error"]
     assert len(openai_fake.generations) == settings.ATELIER_MAX_ATTEMPTS
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_unreachable_api_is_retried_then_fails_and_refunds(alice, openai_fake, settings):
     settings.OPENAI_BASE_URL = "http://127.0.0.1:9/v1"  # the discard port: nothing listens
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model="openai/dall-e-3")
 
     assert generation["status"] == "failed"
     assert generation["error_type"] == "provider_unavailable"
     assert "Could not reach OpenAI" in generation["error"]
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 class TestSynchronousSeedRoute:
@@ -382,7 +374,7 @@ class TestSynchronousSeedRoute:
 
     def test_content_refusal_is_a_400_with_openais_reason_and_a_refund(self, alice, openai_fake):
         openai_fake.fail_next("content_policy")
-        before = _remaining(alice)
+        before = credits_remaining(alice)
 
         response = alice.post(
             "/api/image/generate", {"prompt": "something refused", "model": "dall-e-3"}, format="json"
@@ -391,7 +383,7 @@ class TestSynchronousSeedRoute:
         body = assert_envelope(response, 400, "validation_error")
         assert "OpenAI refused the prompt" in body["error"]
         assert "rejected as a result of our safety system" in body["error"]
-        assert _remaining(alice) == before
+        assert credits_remaining(alice) == before
 
 
 # Edits and variations end to end: multipart uploads to POST /api/generate.
@@ -448,7 +440,7 @@ def test_variations_upload_makes_several_images_without_a_prompt(alice, openai_f
 
 
 def test_an_edit_openai_refuses_fails_with_its_message_and_refunds(alice, openai_fake):
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = _generate_multipart(
         alice,
@@ -461,7 +453,7 @@ def test_an_edit_openai_refuses_fails_with_its_message_and_refunds(alice, openai
     assert generation["status"] == "failed"
     assert generation["error_type"] == "validation_error"
     assert "image must be square" in generation["error"]
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_a_slow_answer_times_out_and_is_retried(alice, openai_fake, settings):
@@ -471,4 +463,4 @@ def test_a_slow_answer_times_out_and_is_retried(alice, openai_fake, settings):
     generation = generate_done(alice, model="openai/dall-e-3")
 
     assert generation["status"] == "completed", generation
-    assert any("OpenAI did not answer in time; retrying" in message for message in _messages(generation))
+    assert any("OpenAI did not answer in time; retrying" in message for message in log_messages(generation))

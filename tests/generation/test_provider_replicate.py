@@ -7,7 +7,7 @@ import pytest
 from catalog.models import AIModel
 from generation.tasks import poll_generation, run_generation
 from tests.fakes.replicate import TOKEN, FakeReplicate
-from tests.helpers import assert_envelope, fetch_image, generate, generate_done
+from tests.helpers import assert_envelope, credits_remaining, fetch_image, generate, generate_done, log_messages
 
 pytestmark = pytest.mark.django_db
 
@@ -40,14 +40,6 @@ def held_tasks(settings):
         import redis
 
         redis.Redis.from_url(settings.REDIS_URL).flushdb()
-
-
-def _remaining(client) -> int:
-    return client.get("/api/credits").json()["credits"]["remaining"]
-
-
-def _messages(generation) -> list[str]:
-    return [line["message"] for line in generation["logs"]]
 
 
 def _get(client, generation_id) -> dict:
@@ -88,7 +80,7 @@ def test_a_prediction_by_model_is_created_followed_and_stored(alice, replicate):
         }
     }
     assert replicate.calls("GET")
-    assert any("4/4" in message for message in _messages(generation))
+    assert any("4/4" in message for message in log_messages(generation))
 
 
 def test_a_prediction_by_version_uses_the_versions_route(alice, replicate):
@@ -122,19 +114,19 @@ def test_starting_then_processing_with_progress_then_succeeded_through_the_tasks
     shown = _get(alice, generation_id)
     assert shown["status"] == "processing"
     assert shown["progress"] == 50
-    assert any("2/4" in message for message in _messages(shown))
+    assert any("2/4" in message for message in log_messages(shown))
 
     prediction.created -= 60
     poll_generation(generation_id, 2)
     shown = _get(alice, generation_id)
     assert shown["status"] == "completed", shown
     assert len(shown["images"]) == 1
-    assert sum("2/4" in message for message in _messages(shown)) == 1
+    assert sum("2/4" in message for message in log_messages(shown)) == 1
 
 
 def test_cancel_cancels_the_prediction_upstream_and_refunds(alice, replicate, held_tasks):
     replicate.start_seconds = 60
-    before = _remaining(alice)
+    before = credits_remaining(alice)
     generation_id = generate(alice, model="replicate/black-forest-labs/flux-schnell").json()["generation"]["id"]
     run_generation(generation_id)
 
@@ -145,24 +137,24 @@ def test_cancel_cancels_the_prediction_upstream_and_refunds(alice, replicate, he
     assert replicate.prediction_json(prediction)["status"] == "canceled"
     poll_generation(generation_id, 0)
     assert _get(alice, generation_id)["status"] == "cancelled"
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_a_failed_prediction_fails_with_its_error_and_refunds(alice, replicate):
     replicate.fail_next("failed")
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model="replicate/black-forest-labs/flux-schnell")
 
     assert generation["status"] == "failed"
     assert generation["error_type"] == "provider_error"
     assert "CUDA out of memory" in generation["error"]
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_refused_input_fails_as_bad_input_with_replicates_detail(alice, replicate):
     replicate.fail_next("422")
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model="replicate/black-forest-labs/flux-schnell")
 
@@ -170,13 +162,13 @@ def test_refused_input_fails_as_bad_input_with_replicates_detail(alice, replicat
     assert generation["error_type"] == "validation_error"
     assert "input.num_outputs: Must be less than or equal to 4" in generation["error"]
     assert "Must be less than or equal to 4" in generation["error_details"]["provider"]
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 @pytest.mark.parametrize("kind", ["401", "403"])
 def test_rejected_credentials_fail_refund_and_are_logged_without_the_token(alice, replicate, caplog, kind):
     replicate.fail_next(kind)
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     with caplog.at_level(logging.ERROR, logger="generation.providers.replicate"):
         generation = generate_done(alice, model="replicate/black-forest-labs/flux-schnell")
@@ -188,7 +180,7 @@ def test_rejected_credentials_fail_refund_and_are_logged_without_the_token(alice
     )
     assert "rejected our credentials" in caplog.text
     assert TOKEN not in caplog.text and TOKEN not in str(generation)
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 @pytest.mark.parametrize("kind", ["429", "500"])
@@ -199,19 +191,19 @@ def test_rate_limits_and_server_errors_are_retried_then_succeed(alice, replicate
 
     assert generation["status"] == "completed", generation
     assert len(replicate.creates()) == 2
-    assert any("retrying" in message for message in _messages(generation))
+    assert any("retrying" in message for message in log_messages(generation))
 
 
 def test_server_errors_that_last_fail_as_unavailable_and_refund(alice, replicate):
     replicate.fail_next("500", times=10)
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model="replicate/black-forest-labs/flux-schnell")
 
     assert generation["status"] == "failed"
     assert generation["error_type"] == "provider_unavailable"
     assert len(replicate.creates()) == 3
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_a_create_slower_than_the_timeout_is_retried(alice, replicate, settings):
@@ -226,24 +218,24 @@ def test_a_create_slower_than_the_timeout_is_retried(alice, replicate, settings)
 
 def test_a_malformed_answer_fails_with_a_clear_error_and_refunds(alice, replicate):
     replicate.fail_next("garbage")
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model="replicate/black-forest-labs/flux-schnell")
 
     assert generation["status"] == "failed"
     assert generation["error"] == "Replicate returned an answer that could not be read"
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_an_output_url_that_404s_fails_and_refunds(alice, replicate):
     replicate.fail_next("image_404")
-    before = _remaining(alice)
+    before = credits_remaining(alice)
 
     generation = generate_done(alice, model="replicate/black-forest-labs/flux-schnell")
 
     assert generation["status"] == "failed"
     assert "HTTP 404" in generation["error"]
-    assert _remaining(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_unavailable_without_a_token(alice, replicate, settings):

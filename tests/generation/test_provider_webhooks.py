@@ -19,7 +19,7 @@ from tests.fakes import replicate as replicate_fake
 from tests.fakes.fal import KEY, shared_fake
 from tests.fakes.replicate import FakeReplicate
 from tests.generation.conftest import wait_until
-from tests.helpers import assert_envelope, generate, generate_done
+from tests.helpers import assert_envelope, credits_remaining, generate, generate_done
 
 # Nothing listens there: the fake's own deliveries fail, the tests post their own.
 UNREACHABLE = "http://127.0.0.1:9"
@@ -91,10 +91,6 @@ def _state(generation_id) -> tuple[str, int]:
     return status, Asset.objects.filter(generation_id=generation_id).count()
 
 
-def _remaining(client) -> int:
-    return client.get("/api/credits").json()["credits"]["remaining"]
-
-
 @pytest.mark.django_db
 class TestFalSignatures:
     def _waiting(self, alice, fal, submitted):
@@ -120,7 +116,7 @@ class TestFalSignatures:
         assert submit.query["fal_webhook"] == [f"{UNREACHABLE}/api/webhooks/fal/{generation_id}"]
 
     def test_an_error_webhook_fails_the_generation_and_refunds(self, alice, anon, fal, submitted):
-        before = _remaining(alice)
+        before = credits_remaining(alice)
         fal.fail_next("run_error")
         generation_id, job = self._waiting(alice, fal, submitted)
         body = fal.webhook_body(job)
@@ -131,7 +127,7 @@ class TestFalSignatures:
         shown = alice.get(f"/api/generate/{generation_id}").json()["generation"]
         assert (shown["status"], shown["error_type"]) == ("failed", "validation_error")
         assert "prompt: prompt is too long" in shown["error"]
-        assert _remaining(alice) == before
+        assert credits_remaining(alice) == before
 
     def test_unsigned_forged_tampered_and_stale_webhooks_are_refused_and_change_nothing(
         self, alice, anon, fal, submitted

@@ -9,18 +9,14 @@ from PIL import Image
 from generation.models import Generation
 from generation.providers.local import LocalProvider
 from ops.errors import ProviderError
-from tests.helpers import LOCAL_MODEL, assert_envelope, fetch_image
+from tests.helpers import LOCAL_MODEL, assert_envelope, credits_remaining, fetch_image
 
 # Synchronous routes wait for work that runs once the creating transaction has committed.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _balance(client) -> int:
-    return client.get("/api/credits").json()["credits"]["remaining"]
-
-
 def test_seed_004_generate_image_answers_images_credits_and_time(alice):
-    before = _balance(alice)
+    before = credits_remaining(alice)
     body = {
         "prompt": "A beautiful sunset over mountains",
         "model": LOCAL_MODEL,
@@ -37,16 +33,16 @@ def test_seed_004_generate_image_answers_images_credits_and_time(alice):
     assert image["dimensions"] == {"width": 320, "height": 192}
     assert fetch_image(alice, image["image_url"]).size == (320, 192)
     assert answer["credits_used"] == 1
-    assert answer["credits_remaining"] == before - 1 == _balance(alice)
+    assert answer["credits_remaining"] == before - 1 == credits_remaining(alice)
     assert answer["generation_time"] >= 0
     assert "sunset" in answer["prompt"]
 
 
 def test_seed_004_generate_image_refuses_bad_input_and_charges_nothing(alice):
-    before = _balance(alice)
+    before = credits_remaining(alice)
     assert_envelope(alice.post("/generate/image", {"model": LOCAL_MODEL}, format="json"), 400, "validation_error")
     assert_envelope(alice.post("/generate/image", {"prompt": "x", "model": "nope"}, format="json"), 400)
-    assert _balance(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_seed_004_a_failed_generation_is_a_502_with_a_refund(alice, monkeypatch):
@@ -54,10 +50,10 @@ def test_seed_004_a_failed_generation_is_a_502_with_a_refund(alice, monkeypatch)
         raise ProviderError("The provider refused the prompt")
 
     monkeypatch.setattr(LocalProvider, "submit", refuse)
-    before = _balance(alice)
+    before = credits_remaining(alice)
     body = assert_envelope(alice.post("/generate/image", {"prompt": "x"}, format="json"), 502)
     assert "refused the prompt" in str(body["details"])
-    assert _balance(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_seed_002_images_generate_answers_the_url_and_metadata(alice):
@@ -89,24 +85,24 @@ def test_seed_002_post_images_go_into_the_post_and_only_the_owner_can(alice, bob
     in_post = alice.get(f"/api/gallery?collection={post['id']}").json()
     assert len(in_post["images"]) == 2
 
-    before = _balance(bob)
+    before = credits_remaining(bob)
     assert_envelope(bob.post(url, {"prompt": "mine now"}, format="json"), 404)
     assert_envelope(bob.post(f"/api/v1/posts/{uuid.uuid4()}/generate_images", {"prompt": "x"}, format="json"), 404)
     assert_envelope(alice.post(url, {"prompt": "x", "count": 9}, format="json"), 400)
-    assert _balance(bob) == before
+    assert credits_remaining(bob) == before
 
 
 @pytest.mark.redis
 def test_seed_001_clear_generation_state_cancels_and_refunds_only_the_callers_unfinished_jobs(alice, bob, broker):
-    before = _balance(alice)
+    before = credits_remaining(alice)
     for _ in range(2):
         assert alice.post("/api/generate", {"prompt": "x", "model": LOCAL_MODEL}, format="json").status_code == 201
     bobs = bob.post("/api/generate", {"prompt": "y", "model": LOCAL_MODEL}, format="json").json()["generation"]
-    assert _balance(alice) == before - 2
+    assert credits_remaining(alice) == before - 2
 
     response = alice.post("/api/clear-generation-state", format="json")
     assert response.status_code == 200
     assert response.json() == {"success": True, "message": "Generation state cleared successfully", "cancelled": 2}
     assert set(Generation.objects.filter(user=alice.user).values_list("status", flat=True)) == {"cancelled"}
-    assert _balance(alice) == before
+    assert credits_remaining(alice) == before
     assert Generation.objects.get(pk=bobs["id"]).status == "in_queue"

@@ -10,14 +10,10 @@ from generation import providers
 from generation.models import GenerationInput
 from generation.providers.local import LocalProvider
 from ops.errors import ProviderTransient
-from tests.helpers import assert_envelope, fetch_image
+from tests.helpers import assert_envelope, credits_remaining, fetch_image
 from tests.inputs.conftest import picture, png, upload
 
 pytestmark = pytest.mark.django_db
-
-
-def balance(client) -> int:
-    return client.get("/api/credits").json()["credits"]["remaining"]
 
 
 def post(client, **fields):
@@ -57,7 +53,7 @@ def test_inpainting_changes_only_the_pixels_under_the_mask(alice):
     source = picture(256, 192)
     mask = Image.new("L", source.size, 0)
     ImageDraw.Draw(mask).rectangle((64, 48, 191, 143), fill=255)
-    before = balance(alice)
+    before = credits_remaining(alice)
 
     generation = finished(
         alice,
@@ -78,7 +74,7 @@ def test_inpainting_changes_only_the_pixels_under_the_mask(alice):
     assert kept.tobytes() == original.tobytes()
     inside = result.crop((64, 48, 192, 144))
     assert ImageChops.difference(inside, source.crop((64, 48, 192, 144))).getbbox() is not None
-    assert balance(alice) == before - generation["credits_used"]
+    assert credits_remaining(alice) == before - generation["credits_used"]
 
 
 def test_inpainting_mask_of_another_size_is_resized_to_the_image(alice):
@@ -139,14 +135,14 @@ def test_image_to_video_defaults_and_frame_limits(alice, tmp_path, settings):
     meta, frames = _decode(b"".join(alice.get(asset["url"]).streaming_content), tmp_path)
     assert (meta["size"], len(frames)) == ((160, 120), 48)
 
-    before = balance(alice)
+    before = credits_remaining(alice)
     too_many = post(
         alice, model="local-video", image=upload(png(picture())), num_frames=settings.ATELIER_VIDEO_MAX_FRAMES + 1
     )
     assert "num_frames" in assert_envelope(too_many, 400)["details"]
     too_fast = post(alice, model="local-video", image=upload(png(picture())), fps=settings.ATELIER_VIDEO_MAX_FPS + 1)
     assert "fps" in assert_envelope(too_fast, 400)["details"]
-    assert balance(alice) == before
+    assert credits_remaining(alice) == before
 
 
 @pytest.mark.parametrize("factor", [2, 4])
@@ -162,14 +158,14 @@ def test_upscale_enlarges_by_the_factor(alice, factor):
 
 
 def test_upscale_refuses_other_factors_and_fits_large_inputs(alice):
-    before = balance(alice)
+    before = credits_remaining(alice)
     assert (
         "upscale_factor"
         in assert_envelope(
             post(alice, model="local-upscale", image=upload(png(picture(64, 64))), upscale_factor=3), 400
         )["details"]
     )
-    assert balance(alice) == before
+    assert credits_remaining(alice) == before
     big = Image.new("RGB", (3000, 1000), (10, 200, 30))
     generation = finished(alice, post(alice, model="local-upscale", image=upload(png(big)), upscale_factor=4))
     # At most 4096 a side: the input was reduced to 1024×341 first.
@@ -243,12 +239,12 @@ def test_a_requested_size_crops_the_input_to_fill_it(alice):
     ],
 )
 def test_each_kind_names_its_missing_field_and_charges_nothing(alice, fields, missing):
-    before = balance(alice)
+    before = credits_remaining(alice)
     files = {"IMAGE": upload(png(picture(64, 64))), "MASK": upload(png(Image.new("L", (64, 64), 255)))}
     payload = {key: files.get(value, value) for key, value in fields.items()}
     body = assert_envelope(post(alice, **payload), 400, "validation_error")
     assert list(body["details"]) == [missing]
-    assert balance(alice) == before
+    assert credits_remaining(alice) == before
     assert alice.get("/api/generate").json()["pagination"]["total"] == 0
 
 
@@ -267,7 +263,7 @@ def test_inputs_a_kind_does_not_take_are_refused(alice):
 
 
 def test_an_all_black_mask_is_refused(alice):
-    before = balance(alice)
+    before = credits_remaining(alice)
     body = assert_envelope(
         post(
             alice,
@@ -279,7 +275,7 @@ def test_an_all_black_mask_is_refused(alice):
         400,
     )
     assert "mask" in body["details"]
-    assert balance(alice) == before
+    assert credits_remaining(alice) == before
 
 
 class FlakyEditProvider(LocalProvider):
@@ -348,9 +344,9 @@ def test_inputs_from_reuses_an_earlier_generations_image_and_mask(alice, bob):
     upscaled = finished(alice, post(alice, model="local-upscale", inputs_from=first["id"]))
     assert (upscaled["width"], upscaled["height"]) == (256, 192)
 
-    before = balance(bob)
+    before = credits_remaining(bob)
     body = assert_envelope(post(bob, model="local-inpaint", prompt="moon", inputs_from=first["id"]), 400)
     assert "inputs_from" in body["details"]
-    assert balance(bob) == before
+    assert credits_remaining(bob) == before
     body = assert_envelope(post(alice, model="local", prompt="moon", inputs_from=first["id"]), 400)
     assert "inputs_from" in body["details"]

@@ -8,14 +8,10 @@ import pytest
 from PIL import Image
 
 from generation.models import GenerationInput
-from tests.helpers import assert_envelope, fetch_image
+from tests.helpers import assert_envelope, credits_remaining, fetch_image
 from tests.inputs.conftest import jpeg, picture, png, png_bomb, upload
 
 pytestmark = pytest.mark.django_db
-
-
-def balance(client) -> int:
-    return client.get("/api/credits").json()["credits"]["remaining"]
 
 
 def edit(client, data: bytes, name: str = "image.png", **fields):
@@ -50,10 +46,10 @@ def eleven_megabytes() -> bytes:
     ids=["text-named-png", "20000x20000-bomb", "11-mb", "truncated-jpeg", "empty"],
 )
 def test_bad_uploads_are_400_and_charge_nothing(alice, make, name, message):
-    before = balance(alice)
+    before = credits_remaining(alice)
     body = assert_envelope(edit(alice, make(), name), 400)
     assert message in str(body["details"]["image"])
-    assert balance(alice) == before
+    assert credits_remaining(alice) == before
     assert alice.get("/api/generate").json()["pagination"]["total"] == 0
     assert not GenerationInput.objects.exists()
 
@@ -146,8 +142,8 @@ def test_an_idempotent_retry_with_another_file_is_a_conflict(alice):
 def test_a_body_larger_than_an_image_and_a_mask_can_be_is_refused_before_it_is_read(alice, settings):
     settings.ATELIER_UPLOAD_MAX_IMAGE_BYTES = 100_000
     settings.ATELIER_UPLOAD_MAX_FORM_OVERHEAD_BYTES = 10_000
-    before = balance(alice)
+    before = credits_remaining(alice)
     body = assert_envelope(edit(alice, os.urandom(300_000), "huge.png"), 413, "payload_too_large")
     assert "210000" in body["details"]
-    assert balance(alice) == before
+    assert credits_remaining(alice) == before
     assert not GenerationInput.objects.exists()

@@ -5,13 +5,9 @@ charge nothing."""
 import pytest
 
 from generation.inputs.url_fetch import UrlRefused, fetch_public_url
-from tests.helpers import assert_envelope
+from tests.helpers import assert_envelope, credits_remaining
 
 pytestmark = pytest.mark.django_db
-
-
-def balance(client) -> int:
-    return client.get("/api/credits").json()["credits"]["remaining"]
 
 
 def edit_from(client, url: str):
@@ -43,25 +39,25 @@ SSRF_TABLE = [
 def test_internal_urls_are_refused_without_connecting(alice, listener, resolver, template, reason):
     # A name that resolves to loopback through the ordinary lookup path.
     resolver.names["internal.example"] = ["127.0.0.1"]
-    before = balance(alice)
+    before = credits_remaining(alice)
 
     body = assert_envelope(edit_from(alice, template.format(port=listener.port)), 400, "invalid_image_url")
 
     assert reason in body["error"]
     assert reason in body["details"]["image_url"][0]
     assert listener.accepted == 0
-    assert balance(alice) == before
+    assert credits_remaining(alice) == before
     assert alice.get("/api/generate").json()["pagination"]["total"] == 0
 
 
 def test_a_public_looking_url_redirecting_to_loopback_is_refused(alice, listener, image_host):
-    before = balance(alice)
+    before = credits_remaining(alice)
     target = f"http://127.0.0.1:{listener.port}/secret"
     body = assert_envelope(edit_from(alice, f"{image_host.base}/redirect?to={target}"), 400, "invalid_image_url")
     assert "loopback" in body["error"]
     assert image_host.requests == [f"/redirect?to={target}"]
     assert listener.accepted == 0
-    assert balance(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_a_redirect_to_an_allowed_host_is_followed(image_host):
@@ -109,10 +105,10 @@ def test_size_is_capped_while_streaming(image_host):
     ],
 )
 def test_what_is_not_an_image_is_refused(alice, image_host, path, message):
-    before = balance(alice)
+    before = credits_remaining(alice)
     body = assert_envelope(edit_from(alice, f"{image_host.base}{path}"), 400, "invalid_image_url")
     assert message in body["error"]
-    assert balance(alice) == before
+    assert credits_remaining(alice) == before
 
 
 def test_an_unresolvable_host_and_a_closed_port_are_refused(resolver, settings, listener):
