@@ -18,7 +18,6 @@ execution events only to the socket of the client that queued it.
 """
 
 import io
-import json
 import logging
 from contextlib import ExitStack
 from urllib.parse import quote, urlencode
@@ -26,6 +25,7 @@ from urllib.parse import quote, urlencode
 from django.conf import settings
 
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
+from generation.providers.comfyui_events import follow, open_socket
 from generation.providers.downloads import read_capped
 from ops.errors import ProviderError, ProviderTransient
 
@@ -48,7 +48,7 @@ class ComfyUIProvider(Provider):
         facts = {"client_id": job.generation_id, "format": job.output_format, "seed": job.seed, "count": job.num_images}
         with _client() as http, ExitStack() as stack:
             # The socket opens before the prompt is queued, so no event of a fast prompt is missed.
-            socket = _open_socket(stack, client_id=job.generation_id)
+            socket = open_socket(stack, client_id=job.generation_id)
             answer = _json(_call(http, "POST", "/prompt", json={"prompt": graph, "client_id": job.generation_id}))
             prompt_id = answer.get("prompt_id") if isinstance(answer, dict) else None
             if not isinstance(prompt_id, str) or not prompt_id:
@@ -68,7 +68,7 @@ class ComfyUIProvider(Provider):
     def poll(self, request_id: str, *, reporter: Reporter) -> Submission:
         facts = _generation_facts(request_id)
         with _client() as http, ExitStack() as stack:
-            socket = _open_socket(stack, client_id=facts["client_id"])
+            socket = open_socket(stack, client_id=facts["client_id"])
             return _follow_and_collect(http, socket, prompt_id=request_id, facts=facts, reporter=reporter)
 
     def cancel(self, request_id: str) -> bool:
@@ -225,27 +225,6 @@ def _check_still_queued(http, prompt_id: str) -> None:
     raise ProviderError("ComfyUI no longer knows the prompt (was the server restarted or its queue cleared?)")
 
 
-def _open_socket(stack: ExitStack, *, client_id: str):
-    """The websocket for this job's client id, or None if it cannot be opened (history still works)."""
-    from websockets.exceptions import WebSocketException
-    from websockets.sync.client import connect
-
-    base = settings.COMFYUI_URL.rstrip("/")
-    url = base.replace("https://", "wss://", 1).replace("http://", "ws://", 1) + f"/ws?clientId={quote(client_id)}"
-    try:
-        return stack.enter_context(
-            connect(
-                url,
-                open_timeout=settings.ATELIER_COMFYUI_TIMEOUT_SECONDS,
-                close_timeout=1,
-                max_size=settings.ATELIER_COMFYUI_MAX_DOWNLOAD_BYTES,
-            )
-        )
-    except (OSError, TimeoutError, WebSocketException):
-        logger.info("Could not open ComfyUI's websocket; following the prompt through its history only")
-        return None
-
-
 def _remember(*, generation_id: str, prompt_id: str) -> None:
     """Saves the prompt id at once, so that a cancel while this worker still follows the prompt
     can reach ComfyUI (the job system saves it too, but only when submit returns)."""
@@ -260,68 +239,12 @@ def _follow_and_collect(
     # A socket opened before the prompt was queued sees its end; a later one may have missed it.
     entry = None if since_queued else _history(http, prompt_id)
     if entry is None and socket is not None:
-        _follow(socket, prompt_id=prompt_id, reporter=reporter)
+        follow(socket, prompt_id=prompt_id, reporter=reporter)
         entry = _history(http, prompt_id)
     if entry is None:
         _check_still_queued(http, prompt_id)
         return Submission(request_id=prompt_id)
     return Submission(outputs=_outputs(http, entry, facts=facts))
-
-
-def _follow(socket, *, prompt_id: str, reporter: Reporter) -> None:
-    """Reads the prompt's events into progress and log lines until it ends or the window closes."""
-    import time
-
-    from websockets.exceptions import ConnectionClosed
-
-    deadline = time.monotonic() + settings.ATELIER_COMFYUI_LISTEN_SECONDS
-    last_percent = None
-    while (remaining := deadline - time.monotonic()) > 0:
-        try:
-            frame = socket.recv(timeout=remaining)
-        except (TimeoutError, ConnectionClosed):
-            return
-        if isinstance(frame, bytes):
-            continue  # a binary preview image
-        try:
-            message = json.loads(frame)
-            kind, data = message["type"], message.get("data") or {}
-        except (ValueError, KeyError, TypeError):
-            continue
-        if not isinstance(data, dict) or data.get("prompt_id", prompt_id) != prompt_id:
-            continue
-        if kind == "progress":
-            maximum = data.get("max") or 0
-            if isinstance(maximum, int | float) and maximum > 0:
-                percent = int(100 * data.get("value", 0) / maximum)
-                if percent != last_percent:
-                    reporter.progress(percent)
-                    last_percent = percent
-        elif kind == "executing":
-            if data.get("node") is None:
-                return  # ComfyUI has written the prompt's history
-            reporter.log(f"ComfyUI is running node {data['node']}")
-        elif line := _log_line(kind, data):
-            reporter.log(line)
-
-
-def _log_line(kind: str, data: dict) -> str:
-    if kind == "execution_start":
-        return "ComfyUI started the prompt"
-    if kind == "execution_cached" and data.get("nodes"):
-        return f"ComfyUI reused {len(data['nodes'])} node(s) from its cache"
-    if kind == "executed":
-        images = (data.get("output") or {}).get("images") or []
-        return f"Node {data.get('node')} produced {len(images)} image(s)"
-    if kind == "execution_error":
-        return (
-            f"ComfyUI failed in node {data.get('node_id')} ({data.get('node_type')}): {data.get('exception_message')}"
-        )
-    if kind == "execution_interrupted":
-        return f"ComfyUI interrupted the prompt at node {data.get('node_id')}"
-    if kind == "execution_success":
-        return "ComfyUI finished the prompt"
-    return ""
 
 
 def _failure(entry: dict) -> ProviderError:
