@@ -45,6 +45,9 @@ def generation_spec_build(*, model: AIModel, data: dict) -> GenerationSpec:
     if model.kind in (ModelKind.TEXT_TO_IMAGE, ModelKind.INPAINTING) and not prompt:
         errors["prompt"] = ["Prompt is required."]
     errors.update(_input_errors(model, data))
+    if data.get("params", {}).get("loras") and "loras" not in model.supports:
+        # Charged extra and changing the picture, LoRAs are refused rather than quietly dropped.
+        errors["loras"] = [f"{model.id} takes no LoRAs; choose a model that does (e.g. fal-ai/flux-lora)."]
 
     width, height = _size(model, data.get("image_size"), data.get("width"), data.get("height"))
     if not model.min_width <= width <= model.max_width:
