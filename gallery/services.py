@@ -120,11 +120,18 @@ def conversion_name(*, asset: Asset, format: str) -> str:
 
 
 def asset_delete(*, asset: Asset) -> None:
-    """Deletes the row, then its files (original, thumbnail, conversions) once that is committed."""
-    storage = asset.file.storage
-    names = [asset.file.name, asset.thumbnail.name, *_derived_names(asset)]
+    """Deletes the row; its files go once that is committed (asset_files_forget)."""
     asset.delete()
-    transaction.on_commit(partial(_delete_files, storage=storage, names=[n for n in names if n]))
+
+
+def asset_files_forget(*, asset: Asset) -> None:
+    """Removes an asset's files (original, thumbnail, conversions) once its deletion commits.
+
+    Connected to the model's post_delete, so the files also go when the asset goes with its
+    owner (a user deleted in the admin) or its generation.
+    """
+    names = [asset.file.name, asset.thumbnail.name, *_derived_names(asset)]
+    transaction.on_commit(partial(_delete_files, storage=asset.file.storage, names=[n for n in names if n]))
 
 
 def _delete_files(*, storage, names: list[str]) -> None:

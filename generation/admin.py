@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from generation.models import Generation
+from generation.models import Generation, GenerationInput
+
+
+class GenerationInputInline(admin.TabularInline):
+    """The private input image and mask a generation was made from."""
+
+    model = GenerationInput
+    extra = 0
+    can_delete = False
+    fields = ["role", "file", "width", "height", "file_size", "sha256", "source_url", "created_at"]
+    readonly_fields = fields
 
 
 @admin.register(Generation)
@@ -11,6 +21,7 @@ class GenerationAdmin(admin.ModelAdmin):
     list_select_related = ["user", "model"]
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in Generation._meta.fields]
+    inlines = [GenerationInputInline]
 
     def has_add_permission(self, request) -> bool:
         return False
