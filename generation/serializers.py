@@ -138,6 +138,9 @@ class GenerateInputSerializer(serializers.Serializer):
         attrs["params"] = {name: attrs.pop(name) for name in self.PARAM_FIELDS if name in attrs}
         if "params_style" in attrs:
             attrs["params"]["style"] = attrs.pop("params_style")
+        if attrs.get("sync_mode"):
+            # Passed on too: fal then answers the result inline instead of through its CDN.
+            attrs["params"]["sync_mode"] = True
         return attrs
 
 

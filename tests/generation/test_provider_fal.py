@@ -441,3 +441,15 @@ def test_upscale_sends_the_image_and_the_factor(alice, fal):
     assert "image_size" not in submit.body and "num_images" not in submit.body
     assert _data_uri_image(submit.body["image_url"]).size == (300, 200)
     assert fetch_image(alice, generation["images"][0]["url"]).size == (600, 400)
+
+
+def test_sync_mode_is_passed_on_so_fal_answers_inline(alice, fal, settings):
+    # No waiting in this test: the run happens once the request has answered.
+    settings.ATELIER_SYNC_TIMEOUT_SECONDS = 0
+    response = generate(alice, model="fal-ai/flux/dev", sync_mode=True)
+    assert response.status_code in (200, 202), response.content
+
+    generation = alice.get(f"/api/generate/{response.json()['generation']['id']}").json()["generation"]
+    assert generation["status"] == "completed", generation
+    [submit] = fal.submits()
+    assert submit.body["sync_mode"] is True
