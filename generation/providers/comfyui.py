@@ -27,6 +27,7 @@ from django.conf import settings
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
 from generation.providers.comfyui_events import follow, open_socket
 from generation.providers.downloads import read_capped
+from generation.providers.lookups import catalog_defaults
 from ops.errors import ProviderError, ProviderTransient
 
 logger = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ def _graph(job: ProviderJob) -> dict:
     from catalog.selectors import workflow_template_get
     from catalog.workflows import workflow_render
 
-    params = {**_catalog_defaults(job.model_id), **job.params}
+    params = {**catalog_defaults(job.model_id), **job.params}
     name = params.get("workflow") or DEFAULT_WORKFLOW
     template = workflow_template_get(name=name)
     if template is None:
@@ -120,12 +121,6 @@ def _graph(job: ProviderJob) -> dict:
         "cfg": params.get("guidance_scale"),
     }
     return workflow_render(template=template, values=values)
-
-
-def _catalog_defaults(model_id: str) -> dict:
-    from catalog.models import AIModel
-
-    return dict(AIModel.objects.filter(pk=model_id).values_list("defaults", flat=True).first() or {})
 
 
 def _generation_facts(request_id: str) -> dict:

@@ -27,7 +27,7 @@ from django.core.cache import cache
 
 from generation.providers import fal_arguments
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
-from generation.providers.hosted import catalog_defaults, poll_after, requested_format
+from generation.providers.lookups import catalog_defaults, poll_after, requested_format
 from generation.providers.outputs import image_output, video_output
 from ops.errors import ApplicationError, ProviderError, ProviderTransient, ValidationFailed
 

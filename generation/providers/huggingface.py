@@ -16,6 +16,7 @@ import time
 from django.conf import settings
 
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
+from generation.providers.lookups import catalog_defaults
 from ops.errors import ProviderError, ProviderTransient, ProviderUnavailable, ValidationFailed
 
 ROUTER_URL = "https://router.huggingface.co/hf-inference/models/{model}"
@@ -45,7 +46,7 @@ class HuggingFaceProvider(Provider):
             timeout=settings.ATELIER_HF_TIMEOUT_SECONDS,
         )
         deadline = time.monotonic() + settings.ATELIER_HF_LOADING_WAIT_SECONDS
-        params = {**_catalog_defaults(job.model_id), **job.params}
+        params = {**catalog_defaults(job.model_id), **job.params}
         outputs = []
         for index in range(job.num_images):
             seed = (job.seed + index) % settings.ATELIER_MAX_SEED
@@ -91,12 +92,6 @@ class HuggingFaceProvider(Provider):
             except httpx2.TransportError as exc:
                 # Connection refused or reset: the network or the endpoint is down for now.
                 raise ProviderTransient("Could not reach Hugging Face") from exc
-
-
-def _catalog_defaults(model_id: str) -> dict:
-    from catalog.models import AIModel
-
-    return dict(AIModel.objects.filter(pk=model_id).values_list("defaults", flat=True).first() or {})
 
 
 def _body(exc) -> dict:

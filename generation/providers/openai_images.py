@@ -24,6 +24,7 @@ from django.conf import settings
 
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
 from generation.providers.downloads import read_capped
+from generation.providers.lookups import catalog_defaults
 from ops.errors import ProviderError, ProviderTransient, ValidationFailed
 
 SIZES = {
@@ -62,7 +63,7 @@ class OpenAIImagesProvider(Provider):
 
     def submit(self, job: ProviderJob, *, reporter: Reporter) -> Submission:
         model = job.upstream_model
-        params = {**_catalog_defaults(job.model_id), **job.params}
+        params = {**catalog_defaults(job.model_id), **job.params}
         size = nearest_size(model, job.width, job.height)
         if size != (job.width, job.height):
             allowed = ", ".join(f"{w}x{h}" for w, h in SIZES.get(model, ()))
@@ -107,12 +108,6 @@ def nearest_size(model: str, width: int, height: int) -> tuple[int, int]:
     ratio = math.log(width / height)
     area = width * height
     return min(allowed, key=lambda s: (round(abs(math.log(s[0] / s[1]) - ratio), 6), abs(s[0] * s[1] - area)))
-
-
-def _catalog_defaults(model_id: str) -> dict:
-    from catalog.models import AIModel
-
-    return dict(AIModel.objects.filter(pk=model_id).values_list("defaults", flat=True).first() or {})
 
 
 def _endpoint(client, job: ProviderJob, arguments: dict):

@@ -1,4 +1,5 @@
-"""What the hosted queue providers (fal, Replicate) look up beside the job itself."""
+"""What provider adapters look up beside the job itself: catalog defaults, the requested
+format of a job followed by its upstream id, how soon to poll."""
 
 from django.conf import settings
 
