@@ -17,7 +17,6 @@ intermediate progress. The client id is the generation id because ComfyUI sends 
 execution events only to the socket of the client that queued it.
 """
 
-import io
 import logging
 from contextlib import ExitStack
 from urllib.parse import quote, urlencode
@@ -28,13 +27,12 @@ from generation.providers.base import Provider, ProviderJob, ProviderOutput, Rep
 from generation.providers.comfyui_events import follow, open_socket
 from generation.providers.downloads import read_capped
 from generation.providers.lookups import catalog_defaults
+from generation.providers.outputs import checked_image
 from ops.errors import ProviderError, ProviderTransient
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_WORKFLOW = "text-to-image"
-MAX_PIXELS = 4096 * 4096
-IMAGE_FORMATS = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp"}
 
 
 class ComfyUIProvider(Provider):
@@ -266,10 +264,6 @@ def _outputs(http, entry: dict, *, facts: dict) -> list[ProviderOutput]:
 
 
 def _fetch(http, image: dict, *, facts: dict) -> ProviderOutput:
-    from PIL import Image, UnidentifiedImageError
-
-    from generation.providers import local_renderer
-
     query = urlencode(
         {
             "filename": image.get("filename", ""),
@@ -278,18 +272,7 @@ def _fetch(http, image: dict, *, facts: dict) -> ProviderOutput:
         }
     )
     data = _download(http, f"/view?{query}")
-    try:
-        picture = Image.open(io.BytesIO(data))
-        width, height = picture.size
-        if width * height > MAX_PIXELS:
-            raise ProviderError(f"ComfyUI returned an image of {width}x{height}, larger than allowed")
-        picture.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise ProviderError("ComfyUI returned something that is not an image") from exc
-    fmt = facts["format"]
-    if IMAGE_FORMATS.get(picture.format or "") != fmt:
-        data = local_renderer.encode(picture, fmt=fmt)
-    return ProviderOutput(data=data, format=fmt, width=width, height=height, seed=facts["seed"])
+    return checked_image(data, provider="ComfyUI", fmt=facts["format"], seed=facts["seed"])
 
 
 def _download(http, path: str) -> bytes:

@@ -25,6 +25,7 @@ from django.conf import settings
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
 from generation.providers.downloads import read_capped
 from generation.providers.lookups import catalog_defaults
+from generation.providers.outputs import checked_image
 from ops.errors import ProviderError, ProviderTransient, ValidationFailed
 
 SIZES = {
@@ -41,7 +42,6 @@ QUALITY = {
 }
 STYLES = ("vivid", "natural")
 IMAGE_TYPES = {"image/png": "png", "image/jpeg": "jpeg", "image/webp": "webp"}
-MAX_PIXELS = 4096 * 4096
 
 
 class OpenAIImagesProvider(Provider):
@@ -198,10 +198,6 @@ def _reason(exc) -> str:
 
 
 def _output(item, *, fmt: str) -> ProviderOutput:
-    from PIL import Image, UnidentifiedImageError
-
-    from generation.providers import local_renderer
-
     if item.b64_json:
         try:
             data = base64.b64decode(item.b64_json, validate=True)
@@ -211,19 +207,7 @@ def _output(item, *, fmt: str) -> ProviderOutput:
         data = _download(item.url)
     else:
         raise ProviderError("OpenAI answered without image data")
-    try:
-        image = Image.open(io.BytesIO(data))
-        width, height = image.size
-        if width * height > MAX_PIXELS:
-            raise ProviderError(f"OpenAI returned an image of {width}x{height}, larger than allowed")
-        image.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise ProviderError("OpenAI returned something that is not an image") from exc
-    source = (image.format or "").lower()
-    # Re-encoded (without upstream metadata) when OpenAI's format is not the one asked for.
-    if source != fmt:
-        data = local_renderer.encode(image, fmt=fmt)
-    return ProviderOutput(data=data, format=fmt, width=width, height=height, revised_prompt=item.revised_prompt or "")
+    return checked_image(data, provider="OpenAI", fmt=fmt, revised_prompt=item.revised_prompt or "")
 
 
 def _download(url: str) -> bytes:

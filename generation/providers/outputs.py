@@ -16,24 +16,32 @@ MAX_PIXELS = 4096 * 4096
 
 
 def image_output(url, *, provider: str, fmt: str, seed: int | None = None, nsfw: bool = False) -> ProviderOutput:
+    downloaded = download_output(url, provider=provider, accept=IMAGE_TYPES)
+    return checked_image(downloaded.data, provider=provider, fmt=fmt, seed=seed, nsfw=nsfw)
+
+
+def checked_image(
+    data: bytes, *, provider: str, fmt: str, seed: int | None = None, nsfw: bool = False, revised_prompt: str = ""
+) -> ProviderOutput:
+    """A provider's image bytes as an output in ``fmt``, once proved to be an image of a bounded size."""
     from PIL import Image, UnidentifiedImageError
 
     from generation.providers import local_renderer
 
-    downloaded = download_output(url, provider=provider, accept=IMAGE_TYPES)
     try:
-        picture = Image.open(io.BytesIO(downloaded.data))
+        picture = Image.open(io.BytesIO(data))
         width, height = picture.size
         if width * height > MAX_PIXELS:
             raise ProviderError(f"{provider} returned an image of {width}x{height}, larger than allowed")
         picture.load()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise ProviderError(f"{provider} returned something that is not an image") from exc
-    data = downloaded.data
     if (picture.format or "").lower() != fmt:
         # Re-encoded in the requested format, without the upstream metadata.
         data = local_renderer.encode(picture, fmt=fmt)
-    return ProviderOutput(data=data, format=fmt, width=width, height=height, seed=seed, nsfw=nsfw)
+    return ProviderOutput(
+        data=data, format=fmt, width=width, height=height, seed=seed, nsfw=nsfw, revised_prompt=revised_prompt
+    )
 
 
 def video_output(url, *, provider: str, seed: int | None = None) -> ProviderOutput:
