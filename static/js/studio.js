@@ -51,9 +51,14 @@ function adaptToModel() {
   }
 
   // Presets outside the model's limits cannot be chosen; custom sizes are bounded the same way.
+  // A model that works on a reference image makes its output at that image's size by default.
   const size = $("image_size");
+  const fromInput = size.querySelector("option[value=input]");
+  fromInput.hidden = fromInput.disabled = !spec.needs_image;
+  if (spec.needs_image && size.dataset.model !== $("model").value) size.value = "input";
+  size.dataset.model = $("model").value;
   for (const option of size.options) {
-    if (option.value === "custom") continue;
+    if (option.value === "custom" || option.value === "input") continue;
     const width = Number(option.dataset.width);
     const height = Number(option.dataset.height);
     option.disabled =
@@ -119,7 +124,7 @@ function buildPayload() {
   if ($("image_size").value === "custom") {
     payload.width = Number($("width").value);
     payload.height = Number($("height").value);
-  } else {
+  } else if ($("image_size").value !== "input") {
     payload.image_size = $("image_size").value;
   }
   const optional = {

@@ -131,3 +131,34 @@ def test_insufficient_credits_are_explained_in_the_page(live_server, new_page, s
     assert page.locator("article.job").count() == 0
     assert _balance(page) == 0
     assert page.errors == []
+
+
+def test_inpainting_with_an_uploaded_image_and_mask(live_server, new_page, tmp_path):
+    """The studio sends the reference image and the mask as a multipart form; only the masked
+    half of the picture is repainted."""
+    from gallery.models import Asset
+
+    source = Image.new("RGB", (256, 192), (30, 120, 200))
+    source.save(tmp_path / "photo.png")
+    mask = Image.new("L", (256, 192), 0)
+    mask.paste(255, (128, 0, 256, 192))
+    mask.save(tmp_path / "mask.png")
+
+    page = new_page()
+    _sign_up(page, live_server.url, "erin@example.com")
+    page.get_by_label("Model").select_option("local/inpainting")
+    page.get_by_label("Prompt", exact=True).fill("a field of sunflowers")
+    page.get_by_label("Reference image").set_input_files(str(tmp_path / "photo.png"))
+    page.get_by_label("Mask").set_input_files(str(tmp_path / "mask.png"))
+    page.get_by_role("button", name="Generate").click()
+    job = page.locator("article.job").first
+    job.locator(".results img").first.wait_for()
+    assert job.locator("[data-role=status]").inner_text() == "Done"
+
+    asset = Asset.objects.get(owner__email="erin@example.com")
+    with asset.file.open("rb") as handle:
+        result = Image.open(io.BytesIO(handle.read())).convert("RGB")
+    assert result.size == (256, 192)
+    assert result.crop((0, 0, 128, 192)).tobytes() == source.crop((0, 0, 128, 192)).tobytes()
+    assert result.crop((128, 0, 256, 192)).tobytes() != source.crop((128, 0, 256, 192)).tobytes()
+    assert page.errors == []
