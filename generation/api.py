@@ -42,6 +42,14 @@ def _refuse_oversized_body(request) -> None:
         raise PayloadTooLarge(details=f"The request body is {length} bytes; the most accepted is {limit}.")
 
 
+def _waits(request, data: dict) -> bool:
+    """``sync_mode`` as asked; unasked, a form post waits (seed 001's clients post forms and read
+    ``results`` from the answer) and a JSON post does not."""
+    if data.get("sync_mode") is not None:
+        return data["sync_mode"]
+    return (request.content_type or "").startswith("multipart/form-data")
+
+
 class GenerationViewSet(viewsets.GenericViewSet):
     """Create generations, follow them (JSON or server-sent events), list them and cancel them."""
 
@@ -105,7 +113,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
         _model_rate_limit_hit(request, model=model)
         created = services.generation_create(user=request.user, data=payload.validated_data, model=model)
         http_status = status.HTTP_201_CREATED
-        if payload.validated_data["sync_mode"]:
+        if _waits(request, payload.validated_data):
             generation = selectors.generation_wait(
                 user=request.user, generation_id=created.pk, timeout=settings.ATELIER_SYNC_TIMEOUT_SECONDS
             )

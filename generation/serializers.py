@@ -83,7 +83,10 @@ class GenerateInputSerializer(serializers.Serializer):
     enable_safety_checker = OptionalBooleanField(required=False)
     # No default here: without a format the catalog's default_format setting applies.
     format = serializers.ChoiceField(choices=["png", "jpeg", "jpg", "webp"], required=False)
-    sync_mode = serializers.BooleanField(required=False, default=False)
+    sync_mode = OptionalBooleanField(
+        required=False,
+        help_text="Wait (bounded) for the result. Default: false for JSON, true for a form post (seed 001's clients).",
+    )
     dry_run = serializers.BooleanField(
         required=False, default=False, help_text="Answer the cost and whether the balance covers it; charge nothing."
     )

@@ -175,6 +175,8 @@ async function submit(event) {
     // Multipart carries the files; a list of objects (LoRAs) is spelled the way DRF reads
     // nested form data: loras[0]path, loras[0]scale.
     body = new FormData();
+    // The page follows the job itself; a form post would otherwise wait for the result.
+    body.append("sync_mode", "false");
     for (const [name, value] of Object.entries(payload)) {
       if (Array.isArray(value)) {
         value.forEach((item, index) => {

@@ -18,7 +18,7 @@ def _stored(field) -> bool:
 def test_erasing_a_user_removes_their_files(alice, django_capture_on_commit_callbacks):
     response = alice.post(
         "/api/generate",
-        {"model": "local-img2img", "image": upload(png(picture(96, 64))), "strength": 0.5},
+        {"model": "local-img2img", "image": upload(png(picture(96, 64))), "strength": 0.5, "sync_mode": "false"},
         format="multipart",
     )
     assert response.status_code == 201, response.content

@@ -8,13 +8,14 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_boolean_left_out_of_a_form_is_not_read_as_false(alice):
-    response = alice.post("/api/generate", {"prompt": "a kite", "model": LOCAL_MODEL}, format="multipart")
+    form = {"prompt": "a kite", "model": LOCAL_MODEL, "sync_mode": "false"}
+    response = alice.post("/api/generate", form, format="multipart")
     assert response.status_code == 201, response.content
     assert "enable_safety_checker" not in response.json()["generation"]["params"]
 
     response = alice.post(
         "/api/generate",
-        {"prompt": "a kite", "model": LOCAL_MODEL, "enable_safety_checker": "false"},
+        {**form, "enable_safety_checker": "false"},
         format="multipart",
     )
     assert response.status_code == 201, response.content

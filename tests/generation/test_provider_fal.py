@@ -361,7 +361,8 @@ def _png(width: int, height: int, colour=(200, 80, 40), mode: str = "RGB") -> io
 
 
 def _multipart(client, **payload):
-    return client.post("/api/generate", payload, format="multipart")
+    # A form post waits for the result unless told not to (seed 001's clients expect that).
+    return client.post("/api/generate", {"sync_mode": "false", **payload}, format="multipart")
 
 
 def _data_uri_image(value: str) -> Image.Image:

@@ -396,7 +396,8 @@ def _upload(data: bytes, name: str = "upload.png") -> io.BytesIO:
 
 
 def _generate_multipart(client, **payload) -> dict:
-    response = client.post("/api/generate", payload, format="multipart")
+    # A form post waits for the result unless told not to (seed 001's clients expect that).
+    response = client.post("/api/generate", {"sync_mode": "false", **payload}, format="multipart")
     assert response.status_code == 201, response.content
     return client.get(f"/api/generate/{response.json()['generation']['id']}").json()["generation"]
 

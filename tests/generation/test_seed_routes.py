@@ -10,7 +10,7 @@ from PIL import Image
 from generation.models import Generation
 from generation.providers.local import LocalProvider
 from ops.errors import ProviderUnavailable
-from tests.helpers import LOCAL_MODEL, assert_envelope, generate_done
+from tests.helpers import LOCAL_MODEL, assert_envelope, fetch_image, generate_done
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -74,3 +74,29 @@ def test_generation_status_pending_then_completed_and_owner_only(alice, bob):
     assert_envelope(bob.get(f"/api/generation-status/{done['id']}"), 404)
     Generation.objects.filter(pk=done["id"]).update(status="in_queue")
     assert alice.get(f"/api/generation-status/{done['id']}").json()["status"] == "pending"
+
+
+def test_seed_001_form_post_waits_and_answers_results(alice):
+    """Seed 001's clients post a form and read ``results`` from the answer: a form post waits
+    for the generation unless it says ``sync_mode=false``."""
+    response = alice.post(
+        "/api/generate", {"prompt": "A beautiful sunset over mountains", "model": "local"}, format="multipart"
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    [result] = body["results"]
+    assert result["type"] == "image"
+    assert set(result) >= {"url", "id", "type", "thumbnail_url"}
+    assert body["generation"]["status"] == "completed"
+    assert fetch_image(alice, result["url"]).size == (1024, 1024)
+
+
+@pytest.mark.redis
+def test_json_posts_and_forms_saying_so_do_not_wait(alice, broker):
+    for response in (
+        alice.post("/api/generate", {"prompt": "a kite", "model": "local"}, format="json"),
+        alice.post("/api/generate", {"prompt": "a kite", "model": "local", "sync_mode": "false"}, format="multipart"),
+    ):
+        assert response.status_code == 201, response.content
+        assert response.json()["generation"]["status"] == "in_queue"
+        assert "results" not in response.json()

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 def edit(client, data: bytes, name: str = "image.png", **fields):
     return client.post(
-        "/api/generate", {"model": "local-img2img", "image": upload(data, name), **fields}, format="multipart"
+        "/api/generate",
+        {"model": "local-img2img", "image": upload(data, name), "sync_mode": "false", **fields},
+        format="multipart",
     )
 
 
@@ -118,21 +120,21 @@ def test_a_transparent_input_stays_rgba_and_a_palette_one_is_read(alice):
 def test_an_idempotent_retry_with_another_file_is_a_conflict(alice):
     first = alice.post(
         "/api/generate",
-        {"model": "local-img2img", "image": upload(png(picture(64, 64, seed=1)), "same.png")},
+        {"model": "local-img2img", "image": upload(png(picture(64, 64, seed=1)), "same.png"), "sync_mode": "false"},
         format="multipart",
         HTTP_IDEMPOTENCY_KEY="upload-1",
     )
     assert first.status_code == 201, first.content
     again = alice.post(
         "/api/generate",
-        {"model": "local-img2img", "image": upload(png(picture(64, 64, seed=1)), "same.png")},
+        {"model": "local-img2img", "image": upload(png(picture(64, 64, seed=1)), "same.png"), "sync_mode": "false"},
         format="multipart",
         HTTP_IDEMPOTENCY_KEY="upload-1",
     )
     assert again.json()["generation"]["id"] == first.json()["generation"]["id"]
     other = alice.post(
         "/api/generate",
-        {"model": "local-img2img", "image": upload(png(picture(64, 64, seed=2)), "same.png")},
+        {"model": "local-img2img", "image": upload(png(picture(64, 64, seed=2)), "same.png"), "sync_mode": "false"},
         format="multipart",
         HTTP_IDEMPOTENCY_KEY="upload-1",
     )

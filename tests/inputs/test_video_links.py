@@ -13,7 +13,13 @@ pytestmark = pytest.mark.django_db
 def video(alice) -> Asset:
     response = alice.post(
         "/api/generate",
-        {"model": "local-video", "image": upload(png(picture(128, 96))), "num_frames": 16, "fps": 8},
+        {
+            "model": "local-video",
+            "image": upload(png(picture(128, 96))),
+            "num_frames": 16,
+            "fps": 8,
+            "sync_mode": "false",
+        },
         format="multipart",
     )
     assert response.status_code == 201, response.content
@@ -77,7 +83,9 @@ def test_a_private_video_is_404_to_others_and_public_one_plays_for_anyone(alice,
 
 def test_an_image_is_not_served_as_a_video(alice):
     response = alice.post(
-        "/api/generate", {"model": "local-img2img", "image": upload(png(picture(64, 64)))}, format="multipart"
+        "/api/generate",
+        {"model": "local-img2img", "image": upload(png(picture(64, 64))), "sync_mode": "false"},
+        format="multipart",
     )
     image = Asset.objects.get(generation_id=response.json()["generation"]["id"])
     assert alice.get(f"/video/{image.short_key}").status_code == 404
