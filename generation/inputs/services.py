@@ -8,7 +8,7 @@ from django.core.files.base import ContentFile
 from catalog.models import AIModel, ModelKind
 from generation.inputs.kinds import IMAGE_KINDS, MASK_KINDS
 from generation.inputs.masks import mask_normalise
-from generation.inputs.uploads import ACCEPTED_CONTENT_TYPES, NormalisedImage, image_normalise, invalid
+from generation.inputs.uploads import ACCEPTED_URL_CONTENT_TYPES, NormalisedImage, image_normalise, invalid
 from generation.inputs.url_fetch import UrlRefused, fetch_public_url
 from generation.models import Generation, GenerationInput
 from ops.errors import ValidationFailed
@@ -41,7 +41,7 @@ def _fetch(url: str, *, field: str) -> bytes:
         return fetch_public_url(
             url,
             max_bytes=settings.ATELIER_UPLOAD_MAX_IMAGE_BYTES,
-            allowed_content_types=ACCEPTED_CONTENT_TYPES,
+            allowed_content_types=ACCEPTED_URL_CONTENT_TYPES,
         ).data
     except UrlRefused as exc:
         raise UrlRefused(exc.message, details={field: [exc.message]}) from exc

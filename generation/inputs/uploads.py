@@ -20,6 +20,9 @@ from ops.errors import ValidationFailed
 # Formats we decode; anything else is refused even if Pillow could read it.
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
 ACCEPTED_CONTENT_TYPES = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp"})
+# What an image URL may answer with: an image type, or the untyped bytes object stores often
+# serve. The content decides either way, as for an upload.
+ACCEPTED_URL_CONTENT_TYPES = ACCEPTED_CONTENT_TYPES | {"application/octet-stream", "binary/octet-stream"}
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,11 @@ class ImageHost(LoopbackFake):
                     self._send(200, "image/png", fake.image)
                 elif path == "/page.html":
                     self._send(200, "text/html", b"<html>not an image</html>")
+                elif path == "/bucket/object":
+                    # Object stores often serve images without an image type.
+                    self._send(200, "application/octet-stream", fake.image)
+                elif path == "/bucket/text":
+                    self._send(200, "application/octet-stream", b"just text, not a picture")
                 elif path == "/fake.png":
                     self._send(200, "image/png", b"this is text, not a PNG")
                 elif path == "/redirect":

@@ -101,6 +101,7 @@ def test_size_is_capped_while_streaming(image_host):
     [
         ("/page.html", "content type 'text/html'"),
         ("/fake.png", "not a PNG, JPEG"),
+        ("/bucket/text", "not a PNG, JPEG"),
         ("/missing.png", "HTTP 404"),
     ],
 )
@@ -187,3 +188,8 @@ def test_https_is_pinned_yet_verified_against_the_host_name(image_host, tmp_path
     settings.ATELIER_URL_FETCH_ALLOWED_HOSTS = ["cdn.example", "other.example"]
     with pytest.raises(UrlRefused, match="could not be fetched"):
         fetch_public_url(secure.replace("cdn.example", "other.example") + "/image.png")
+
+
+def test_an_untyped_image_from_an_object_store_is_judged_by_its_content(alice, image_host):
+    response = edit_from(alice, f"{image_host.base}/bucket/object")
+    assert response.status_code == 201, response.content
