@@ -37,6 +37,11 @@ def pixels(client, url: str) -> bytes:
     return fetch_image(client, url).tobytes()
 
 
+def generation_of(client, generation_id) -> dict:
+    """The generation as its owner's ``GET /api/generate/{id}`` shows it."""
+    return client.get(f"/api/generate/{generation_id}").json()["generation"]
+
+
 def generate_done(client, **payload) -> dict:
     """Posts a generation and returns it as GET shows it once the request's work has run."""
     response = generate(client, **payload)

@@ -23,11 +23,10 @@ import threading
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.cache import cache
 
 from generation.providers import fal_arguments
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
-from generation.providers.lookups import catalog_defaults, poll_after, requested_format
+from generation.providers.lookups import catalog_defaults, poll_after, requested_format, unseen
 from generation.providers.outputs import image_output, video_output
 from ops.errors import ApplicationError, ProviderError, ProviderTransient, ValidationFailed
 
@@ -241,12 +240,7 @@ def _record_logs(request_ref: str, logs, *, reporter: Reporter) -> None:
     """Records the log lines not recorded yet (fal answers all of them each time) and any progress."""
     if not isinstance(logs, list) or not logs:
         return
-    key = f"fal:logs:{request_id_of(request_ref)}"
-    seen = cache.get(key, 0)
-    fresh = logs[seen:]
-    if not fresh:
-        return
-    cache.set(key, len(logs), LOG_CURSOR_SECONDS)
+    fresh = unseen(f"fal:logs:{request_id_of(request_ref)}", logs, keep_seconds=LOG_CURSOR_SECONDS)
     for entry in fresh:
         message = str(entry.get("message", "") if isinstance(entry, dict) else entry).strip()
         if not message:

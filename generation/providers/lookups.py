@@ -26,3 +26,15 @@ def requested_format(*, provider: str, request_ref: str) -> str:
         .first()
     )
     return fmt or "png"
+
+
+def unseen(key: str, items: list, *, keep_seconds: int) -> list:
+    """The items of a list a provider resends in full each time (its logs) that were not seen
+    under ``key`` before; remembers how many were seen for ``keep_seconds``."""
+    from django.core.cache import cache
+
+    seen = cache.get(key, 0)
+    fresh = items[seen:]
+    if fresh:
+        cache.set(key, len(items), keep_seconds)
+    return fresh

@@ -14,11 +14,10 @@ import logging
 import re
 
 from django.conf import settings
-from django.core.cache import cache
 
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
 from generation.providers.fal_arguments import data_uri, nearest_ratio
-from generation.providers.lookups import catalog_defaults, poll_after, requested_format
+from generation.providers.lookups import catalog_defaults, poll_after, requested_format, unseen
 from generation.providers.outputs import image_output
 from ops.errors import ApplicationError, ProviderError, ProviderTransient, ValidationFailed
 
@@ -208,12 +207,9 @@ def _record_logs(request_id: str, logs, *, reporter: Reporter) -> None:
     if not isinstance(logs, str) or not logs.strip():
         return
     lines = [line for line in logs.replace("\r", "\n").split("\n") if line.strip()]
-    key = f"replicate:logs:{request_id}"
-    seen = cache.get(key, 0)
-    fresh = lines[seen:]
+    fresh = unseen(f"replicate:logs:{request_id}", lines, keep_seconds=LOG_CURSOR_SECONDS)
     if not fresh:
         return
-    cache.set(key, len(lines), LOG_CURSOR_SECONDS)
     for line in fresh[-20:]:
         reporter.log(f"replicate: {line.strip()[:500]}")
     progress = Prediction.Progress.parse(logs)

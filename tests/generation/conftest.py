@@ -46,6 +46,20 @@ def queued(db, settings):
 
 
 @pytest.fixture
+def held_tasks(settings):
+    """Task messages go to the broker and wait there: the test runs each step itself."""
+    from config.celery import app
+
+    app.conf.task_always_eager = False
+    yield
+    app.conf.task_always_eager = True
+    if settings.REDIS_URL:
+        import redis
+
+        redis.Redis.from_url(settings.REDIS_URL).flushdb()
+
+
+@pytest.fixture
 def broker(settings):
     """Real Redis as the broker, tasks sent as messages (not run in process)."""
     import redis

@@ -10,7 +10,15 @@ from PIL import Image
 from credits.models import LedgerEntry
 from generation.tasks import poll_generation, run_generation
 from tests.fakes.fal import KEY, shared_fake
-from tests.helpers import assert_envelope, credits_remaining, fetch_image, generate, generate_done, log_messages
+from tests.helpers import (
+    assert_envelope,
+    credits_remaining,
+    fetch_image,
+    generate,
+    generate_done,
+    generation_of,
+    log_messages,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -28,24 +36,6 @@ def fal(settings):
     settings.ATELIER_RETRY_BACKOFF_SECONDS = 0.01
     settings.ATELIER_RETRY_BACKOFF_MAX_SECONDS = 0.02
     yield fake
-
-
-@pytest.fixture
-def held_tasks(settings):
-    """Task messages go to the broker and wait there: the test runs each step itself."""
-    from config.celery import app
-
-    app.conf.task_always_eager = False
-    yield
-    app.conf.task_always_eager = True
-    if settings.REDIS_URL:
-        import redis
-
-        redis.Redis.from_url(settings.REDIS_URL).flushdb()
-
-
-def _get(client, generation_id) -> dict:
-    return client.get(f"/api/generate/{generation_id}").json()["generation"]
 
 
 def test_text_to_image_is_queued_followed_and_stored_with_fals_parameter_names(alice, fal):
@@ -109,17 +99,17 @@ def test_queue_position_then_progress_then_completion_through_the_tasks(alice, f
     fal.run_seconds = 60
     fal.queue_ahead = 3
     generation_id = generate(alice, model="fal-ai/flux/dev").json()["generation"]["id"]
-    assert _get(alice, generation_id)["status"] == "in_queue"
+    assert generation_of(alice, generation_id)["status"] == "in_queue"
 
     run_generation(generation_id)
     poll_generation(generation_id, 0)
-    shown = _get(alice, generation_id)
+    shown = generation_of(alice, generation_id)
     assert (shown["status"], shown["queue_position"]) == ("processing", 3)
 
     job = fal.only_job()
     fal.advance(job, 60 + 20)
     poll_generation(generation_id, 1)
-    shown = _get(alice, generation_id)
+    shown = generation_of(alice, generation_id)
     assert shown["status"] == "processing"
     assert shown["queue_position"] is None
     assert 0 < shown["progress"] < 100
@@ -127,7 +117,7 @@ def test_queue_position_then_progress_then_completion_through_the_tasks(alice, f
 
     fal.advance(job, 60)
     poll_generation(generation_id, 2)
-    shown = _get(alice, generation_id)
+    shown = generation_of(alice, generation_id)
     assert shown["status"] == "completed", shown
     assert len(shown["images"]) == 1
     assert log_messages(shown).count("fal: step 1/4") == 1
@@ -145,7 +135,7 @@ def test_cancel_while_queued_at_fal_cancels_upstream_and_refunds(alice, fal, hel
     assert [call.path for call in fal.calls("PUT")] == [f"/fal-ai/flux/requests/{fal.only_job().id}/cancel"]
     assert fal.only_job().cancelled
     poll_generation(generation_id, 0)
-    shown = _get(alice, generation_id)
+    shown = generation_of(alice, generation_id)
     assert shown["status"] == "cancelled"
     assert shown["images"] == []
     assert fal.calls("GET", "/status") == []

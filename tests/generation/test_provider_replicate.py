@@ -7,7 +7,15 @@ import pytest
 from catalog.models import AIModel
 from generation.tasks import poll_generation, run_generation
 from tests.fakes.replicate import TOKEN, FakeReplicate
-from tests.helpers import assert_envelope, credits_remaining, fetch_image, generate, generate_done, log_messages
+from tests.helpers import (
+    assert_envelope,
+    credits_remaining,
+    fetch_image,
+    generate,
+    generate_done,
+    generation_of,
+    log_messages,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -26,24 +34,6 @@ def replicate(settings):
     settings.ATELIER_RETRY_BACKOFF_MAX_SECONDS = 0.02
     yield fake
     fake.stop()
-
-
-@pytest.fixture
-def held_tasks(settings):
-    """Task messages go to the broker and wait there: the test runs each step itself."""
-    from config.celery import app
-
-    app.conf.task_always_eager = False
-    yield
-    app.conf.task_always_eager = True
-    if settings.REDIS_URL:
-        import redis
-
-        redis.Redis.from_url(settings.REDIS_URL).flushdb()
-
-
-def _get(client, generation_id) -> dict:
-    return client.get(f"/api/generate/{generation_id}").json()["generation"]
 
 
 def test_a_prediction_by_model_is_created_followed_and_stored(alice, replicate):
@@ -105,20 +95,20 @@ def test_starting_then_processing_with_progress_then_succeeded_through_the_tasks
 
     run_generation(generation_id)
     poll_generation(generation_id, 0)
-    shown = _get(alice, generation_id)
+    shown = generation_of(alice, generation_id)
     assert (shown["status"], shown["progress"]) == ("processing", 0)
 
     [prediction] = replicate.predictions.values()
     prediction.created -= 60 + 30
     poll_generation(generation_id, 1)
-    shown = _get(alice, generation_id)
+    shown = generation_of(alice, generation_id)
     assert shown["status"] == "processing"
     assert shown["progress"] == 50
     assert any("2/4" in message for message in log_messages(shown))
 
     prediction.created -= 60
     poll_generation(generation_id, 2)
-    shown = _get(alice, generation_id)
+    shown = generation_of(alice, generation_id)
     assert shown["status"] == "completed", shown
     assert len(shown["images"]) == 1
     assert sum("2/4" in message for message in log_messages(shown)) == 1
@@ -136,7 +126,7 @@ def test_cancel_cancels_the_prediction_upstream_and_refunds(alice, replicate, he
     assert [call.path for call in replicate.calls("POST", "/cancel")] == [f"/v1/predictions/{prediction.id}/cancel"]
     assert replicate.prediction_json(prediction)["status"] == "canceled"
     poll_generation(generation_id, 0)
-    assert _get(alice, generation_id)["status"] == "cancelled"
+    assert generation_of(alice, generation_id)["status"] == "cancelled"
     assert credits_remaining(alice) == before
 
 
