@@ -52,14 +52,20 @@ def daily_generations_check(*, user, used: int | None = None) -> None:
     now = timezone.now()
     limit = quota_limits(user=user)["daily_generations"]
     if used is None:
-        from generation.models import Generation
+        from generation.selectors import generation_count_on
 
-        used = Generation.objects.filter(user=user, created_at__gte=day_start(now)).count()
+        used = generation_count_on(user=user, day=now.date())
     if used >= limit:
-        resets_at = _next_utc_midnight(now)
-        raise QuotaExceeded(
-            f"Daily generation quota of {limit} reached",
-            details=f"The quota resets at {resets_at.isoformat()}",
-            resets_at=resets_at.isoformat().replace("+00:00", "Z"),
-            retry_after=int((resets_at - now).total_seconds()) + 1,
-        )
+        daily_generations_refuse(limit=limit)
+
+
+def daily_generations_refuse(*, limit: int) -> None:
+    """Raises QuotaExceeded for a daily quota of ``limit`` generations, with when it resets."""
+    now = timezone.now()
+    resets_at = _next_utc_midnight(now)
+    raise QuotaExceeded(
+        f"Daily generation quota of {limit} reached",
+        details=f"The quota resets at {resets_at.isoformat()}",
+        resets_at=resets_at.isoformat().replace("+00:00", "Z"),
+        retry_after=int((resets_at - now).total_seconds()) + 1,
+    )

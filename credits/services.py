@@ -60,7 +60,8 @@ def _update_balance(*, user_id: int, amount: int) -> int | None:
     return row[0] if row else None
 
 
-def _announce_if_low(*, user_id: int, before: int, after: int) -> None:
+def credits_announce_if_low(*, user_id: int, before: int, after: int) -> None:
+    """Sends ``credits_low`` (on commit) when a move took the balance below the threshold."""
     threshold = settings.ATELIER_CREDITS_LOW_THRESHOLD
     if threshold <= 0 or not (after < threshold <= before):
         return
@@ -94,6 +95,11 @@ def _move(
     return entry
 
 
+def credits_refuse(*, user, amount: int):
+    """Raises InsufficientCredits for a debit of ``amount`` the balance does not cover."""
+    _refuse(user=user, amount=-amount)
+
+
 def _refuse(*, user, amount: int):
     remaining = CreditAccount.objects.filter(user=user).values_list("balance", flat=True).first() or 0
     raise InsufficientCredits(
@@ -118,7 +124,7 @@ def _move_if_covered(*, user, amount: int, kind: str, reason: str, actor, genera
         generation=generation,
         period=period,
     )
-    _announce_if_low(user_id=user.pk, before=balance - amount, after=balance)
+    credits_announce_if_low(user_id=user.pk, before=balance - amount, after=balance)
     return entry
 
 

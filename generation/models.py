@@ -106,6 +106,24 @@ class GenerationEvent(models.Model):
         return f"{self.type} #{self.pk} of {self.generation_id}"
 
 
+class DailyGenerationCount(models.Model):
+    """How many generations a user started on a (UTC) day: the daily quota's counter.
+
+    Written with each new generation, so checking the quota reads one row instead of counting
+    the day's generations.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="daily_generation_count_user_day")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day}: {self.count}"
+
+
 class IdempotencyRecord(models.Model):
     """The first answer to a request sent with an ``Idempotency-Key``, replayed for 24 hours."""
 

@@ -4,7 +4,7 @@ from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 
 from gallery.models import Asset
-from generation.models import TERMINAL_STATUSES, Generation, GenerationEvent, Status
+from generation.models import TERMINAL_STATUSES, DailyGenerationCount, Generation, GenerationEvent, Status
 
 
 def _with_assets(queryset: QuerySet[Generation]) -> QuerySet[Generation]:
@@ -24,18 +24,23 @@ def generation_get(*, user, generation_id) -> Generation | None:
     return _with_assets(Generation.objects.filter(user=user, pk=generation_id)).first()
 
 
-def generation_submit_counts(*, user, provider: str, since) -> tuple[int, int]:
-    """For a new submission, in one query: the user's generations since ``since`` (the daily
-    quota) and the jobs now waiting in ``provider``'s queue (the new job's queue position)."""
-    table = Generation._meta.db_table
+def generation_submit_counts(*, user, provider: str, day) -> tuple[int, int]:
+    """For a new submission, in one query: the user's generations on ``day`` (the daily quota's
+    counter) and the jobs now waiting in ``provider``'s queue (the new job's queue position)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT (SELECT COUNT(*) FROM {table} WHERE user_id = %s AND created_at >= %s), "  # noqa: S608
-            f"(SELECT COUNT(*) FROM {table} WHERE status = %s AND provider = %s)",
-            [user.pk, connection.ops.adapt_datetimefield_value(since), Status.IN_QUEUE.value, provider],
+            f"SELECT COALESCE((SELECT count FROM {DailyGenerationCount._meta.db_table} "  # noqa: S608
+            "WHERE user_id = %s AND day = %s), 0), "
+            f"(SELECT COUNT(*) FROM {Generation._meta.db_table} WHERE status = %s AND provider = %s)",
+            [user.pk, day, Status.IN_QUEUE.value, provider],
         )
         today, waiting = cursor.fetchone()
     return today, waiting
+
+
+def generation_count_on(*, user, day) -> int:
+    """The generations the user started on ``day`` (UTC)."""
+    return DailyGenerationCount.objects.filter(user=user, day=day).values_list("count", flat=True).first() or 0
 
 
 def generation_queue_position(*, generation: Generation) -> int | None:

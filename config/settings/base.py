@@ -78,14 +78,20 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-if DATABASES["default"]["ENGINE"].endswith("postgresql") and env.bool("DB_PREPARED_STATEMENTS", default=True):
-    # Server-side parameter binding lets psycopg prepare the statements a connection runs again
-    # and again (from the fifth run): PostgreSQL then skips parsing and planning them. Set
-    # DB_PREPARED_STATEMENTS=false behind a pooler in transaction mode (PgBouncer).
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
+
+def database_settings(config: dict) -> dict:
+    """What every settings module applies to the database ``DATABASE_URL`` names."""
+    config["ATOMIC_REQUESTS"] = False
+    config["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+    if config["ENGINE"].endswith("postgresql") and env.bool("DB_PREPARED_STATEMENTS", default=True):
+        # Server-side parameter binding lets psycopg prepare the statements a connection runs
+        # again and again (from the fifth run): PostgreSQL then skips parsing and planning them.
+        # Set DB_PREPARED_STATEMENTS=false behind a pooler in transaction mode (PgBouncer).
+        config.setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
+    return config
+
+
+DATABASES = {"default": database_settings(env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

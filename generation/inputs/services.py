@@ -19,6 +19,10 @@ class PreparedInputs:
     image: NormalisedImage | None = None
     mask: NormalisedImage | None = None
 
+    @property
+    def any(self) -> bool:
+        return self.image is not None or self.mask is not None
+
     def output_size(self, *, kind: str, upscale_factor: int) -> tuple[int, int] | None:
         if self.image is None:
             return None

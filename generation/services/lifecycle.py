@@ -3,27 +3,28 @@
 import dataclasses
 import logging
 import secrets
+from contextlib import nullcontext
 from functools import partial
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.quotas import daily_generations_check, day_start
+from accounts.quotas import quota_limits
 from catalog.models import AIModel
 from catalog.selectors import model_get, setting_value
 from credits.selectors import credits_balance, credits_cost
-from credits.services import credits_debit, credits_refund_generation
+from credits.services import credits_refund_generation
 from gallery.selectors import collection_get
 from gallery.services import asset_create
 from generation import providers
 from generation.inputs.services import generation_inputs_prepare, generation_inputs_store
-from generation.models import TERMINAL_STATUSES, Generation, GenerationEvent, Status
+from generation.models import TERMINAL_STATUSES, Generation, Status
 from generation.prompts import prompt_prepare_for_generation
 from generation.providers import ProviderOutput
-from generation.selectors import generation_submit_counts
 from generation.services.dispatch import generation_dispatch, tasks_run_in_process
 from generation.services.events import generation_record_log
+from generation.services.submission import generation_save_charged
 from generation.state import transition
 from generation.validation import generation_spec_build
 from ops.errors import Conflict, ErrorType, ValidationFailed
@@ -66,8 +67,6 @@ def generation_create(*, user, data: dict, model: AIModel | None = None) -> Gene
     """
     model = model or generation_model_resolve(ref=data.get("model"))
     now = timezone.now()
-    used_today, waiting = generation_submit_counts(user=user, provider=model.provider, since=day_start(now))
-    daily_generations_check(user=user, used=used_today)
     spec = generation_spec_build(model=model, data=data)
     providers.get(model.provider)
     collection = _collection_of(user=user, collection_id=data.get("collection"))
@@ -84,44 +83,44 @@ def generation_create(*, user, data: dict, model: AIModel | None = None) -> Gene
         spec = dataclasses.replace(spec, width=output_size[0], height=output_size[1])
     seed = spec.seed if spec.seed is not None else secrets.randbelow(settings.ATELIER_MAX_SEED)
     cost = credits_cost(model=model, num_images=spec.num_images, params=spec.params)
-    # Style template and expand_prompt (which may ask an LLM) before the transaction opens.
+    # Style template and expand_prompt (which may ask an LLM) before anything is written.
     prepared = prompt_prepare_for_generation(
         prompt=spec.prompt,
         negative_prompt=spec.negative_prompt,
         art_style=data.get("art_style"),
         expand=data.get("expand_prompt", False),
     )
-
-    with transaction.atomic():
-        # Saved straight into in_queue with its status event: it is "pending" only inside this
-        # transaction, and the message goes out on commit. If this process dies before sending
-        # it, recovery re-sends it (``dispatched_at`` is set here).
-        generation = Generation.objects.create(
-            user=user,
-            model=model,
-            provider=model.provider,
-            status=Status.IN_QUEUE,
-            queued_at=now,
-            dispatched_at=now,
-            prompt=spec.prompt,
-            final_prompt=prepared.final_prompt,
-            negative_prompt=prepared.negative_prompt,
-            width=spec.width,
-            height=spec.height,
-            num_images=spec.num_images,
-            seed=seed,
-            output_format=spec.output_format,
-            params={**spec.params, **prepared.params},
-            cost=cost,
-            collection=collection,
+    # Saved straight into in_queue with its status event: the message goes out once the
+    # generation is committed. If this process dies before sending it, recovery re-sends it
+    # (``dispatched_at`` is set here).
+    generation = Generation(
+        user=user,
+        model=model,
+        provider=model.provider,
+        status=Status.IN_QUEUE,
+        queued_at=now,
+        dispatched_at=now,
+        prompt=spec.prompt,
+        final_prompt=prepared.final_prompt,
+        negative_prompt=prepared.negative_prompt,
+        width=spec.width,
+        height=spec.height,
+        num_images=spec.num_images,
+        seed=seed,
+        output_format=spec.output_format,
+        params={**spec.params, **prepared.params},
+        cost=cost,
+        collection=collection,
+    )
+    daily_quota = quota_limits(user=user)["daily_generations"] if settings.ATELIER_QUOTAS_ENABLED else None
+    # Input images are rows and files of their own, saved in the generation's transaction.
+    with transaction.atomic() if inputs.any else nullcontext():
+        saved = generation_save_charged(
+            generation=generation, reason=f"{model.name} × {spec.num_images}", daily_quota=daily_quota
         )
-        GenerationEvent.objects.create(
-            generation=generation, type=GenerationEvent.Type.STATUS, data={"status": Status.IN_QUEUE}
-        )
-        debit = credits_debit(user=user, amount=cost, reason=f"{model.name} × {spec.num_images}", generation=generation)
-        generation.balance_after_debit = debit.balance_after
         generation_inputs_store(generation=generation, inputs=inputs)
-        generation.queue_position_at_submit = waiting
+        generation.balance_after_debit = saved.balance_after
+        generation.queue_position_at_submit = saved.waiting
         transaction.on_commit(partial(_dispatch_created, generation=generation))
     return generation
 

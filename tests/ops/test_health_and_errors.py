@@ -80,3 +80,24 @@ def test_production_settings_refuse_to_start_without_secrets(tmp_path):
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_settings_prepare_statements_on_postgresql():
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": "x" * 50,
+        "DATABASE_URL": "postgres://atelier@db.invalid:5432/atelier",
+    }
+    show = "from django.conf import settings; print(settings.DATABASES['default'].get('OPTIONS'))"
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {show}"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "{'server_side_binding': True, 'prepare_threshold': 5}"
+    env["DB_PREPARED_STATEMENTS"] = "false"
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {show}"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "server_side_binding" not in result.stdout
