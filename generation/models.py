@@ -23,9 +23,13 @@ class Generation(models.Model):
     Status = Status
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generations")
+    # No index of its own: generation_user_newest (user, -created_at) serves lookups by user.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generations", db_index=False
+    )
     model = models.ForeignKey("catalog.AIModel", on_delete=models.PROTECT, related_name="generations")
-    provider = models.CharField(max_length=20, db_index=True)
+    # Looked up with its status (generation_status_queue) or its request id, never alone.
+    provider = models.CharField(max_length=20)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     prompt = models.TextField(blank=True)
     final_prompt = models.TextField(blank=True, help_text="The prompt sent to the provider.")
@@ -93,7 +97,8 @@ class GenerationEvent(models.Model):
         PROGRESS = "progress", "Progress"
         LOG = "log", "Log"
 
-    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="events")
+    # No index of its own: generation_event_feed (generation, id) serves lookups by generation.
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="events", db_index=False)
     type = models.CharField(max_length=20, choices=Type.choices)
     data = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -24,15 +24,19 @@ def generation_get(*, user, generation_id) -> Generation | None:
     return _with_assets(Generation.objects.filter(user=user, pk=generation_id)).first()
 
 
-def generation_submit_counts(*, user, provider: str, day) -> tuple[int, int]:
+def generation_submit_counts(*, user, provider: str | None, day) -> tuple[int, int | None]:
     """For a new submission, in one query: the user's generations on ``day`` (the daily quota's
-    counter) and the jobs now waiting in ``provider``'s queue (the new job's queue position)."""
+    counter) and, given a provider, the jobs now waiting in its queue (the new job's position)."""
+    waiting = (
+        f"(SELECT COUNT(*) FROM {Generation._meta.db_table} WHERE status = %s AND provider = %s)"  # noqa: S608
+        if provider
+        else "NULL"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT COALESCE((SELECT count FROM {DailyGenerationCount._meta.db_table} "  # noqa: S608
-            "WHERE user_id = %s AND day = %s), 0), "
-            f"(SELECT COUNT(*) FROM {Generation._meta.db_table} WHERE status = %s AND provider = %s)",
-            [user.pk, day, Status.IN_QUEUE.value, provider],
+            f"WHERE user_id = %s AND day = %s), 0), {waiting}",
+            [user.pk, day, *([Status.IN_QUEUE.value, provider] if provider else [])],
         )
         today, waiting = cursor.fetchone()
     return today, waiting

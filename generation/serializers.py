@@ -44,18 +44,31 @@ class ImageSizeField(serializers.Field):
         if isinstance(data, str):
             return data
         if isinstance(data, dict):
-            size = _SizeSerializer(data=data)
-            size.is_valid(raise_exception=True)
-            return dict(size.validated_data)
+            return _size_of(data)
         raise serializers.ValidationError('Use a preset name or {"width": …, "height": …}.')
 
     def to_representation(self, value):
         return value
 
 
-class _SizeSerializer(serializers.Serializer):
-    width = serializers.IntegerField(min_value=1, max_value=8192)
-    height = serializers.IntegerField(min_value=1, max_value=8192)
+# Unbound, shared: validating a value keeps no state on the field.
+_SIDE = serializers.IntegerField(min_value=1, max_value=8192)
+
+
+def _size_of(data: dict) -> dict:
+    """``{"width", "height"}`` checked as a nested serializer would, errors per key."""
+    size, errors = {}, {}
+    for name in ("width", "height"):
+        if name not in data:
+            errors[name] = serializers.ValidationError(_SIDE.error_messages["required"], code="required").detail
+            continue
+        try:
+            size[name] = _SIDE.run_validation(data[name])
+        except serializers.ValidationError as exc:
+            errors[name] = exc.detail
+    if errors:
+        raise serializers.ValidationError(errors)
+    return size
 
 
 class LoraSerializer(serializers.Serializer):

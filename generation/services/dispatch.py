@@ -1,8 +1,10 @@
 """Sending task messages: one queue per provider, with that provider's time limits."""
 
+import functools
 import random
 import time
 
+import redis
 from django.conf import settings
 from django.utils import timezone
 
@@ -28,6 +30,29 @@ def tasks_run_in_process() -> bool:
     from config.celery import app
 
     return bool(app.conf.task_always_eager)
+
+
+def queue_waiting(provider: str) -> int | None:
+    """How many messages wait at the broker in ``provider``'s queue: one Redis ``LLEN``.
+
+    None when that cannot be asked (tasks run in process, a broker other than Redis, Redis
+    unreachable); the caller then counts queued generations in the database instead. Messages
+    a worker has already reserved (one per worker process) are no longer in the list.
+    """
+    from config.celery import app
+
+    url = app.conf.broker_url or ""
+    if app.conf.task_always_eager or not url.startswith(("redis://", "rediss://")):
+        return None
+    try:
+        return _broker_client(url).llen(provider_queue(provider))
+    except redis.RedisError:
+        return None
+
+
+@functools.cache
+def _broker_client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url)
 
 
 def _send(task, *, countdown: float | None, **options) -> None:

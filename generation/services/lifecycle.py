@@ -22,7 +22,7 @@ from generation.inputs.services import generation_inputs_prepare, generation_inp
 from generation.models import TERMINAL_STATUSES, Generation, Status
 from generation.prompts import prompt_prepare_for_generation
 from generation.providers import ProviderOutput
-from generation.services.dispatch import generation_dispatch, tasks_run_in_process
+from generation.services.dispatch import generation_dispatch, queue_waiting, tasks_run_in_process
 from generation.services.events import generation_record_log
 from generation.services.submission import generation_save_charged
 from generation.state import transition
@@ -113,14 +113,19 @@ def generation_create(*, user, data: dict, model: AIModel | None = None) -> Gene
         collection=collection,
     )
     daily_quota = quota_limits(user=user)["daily_generations"] if settings.ATELIER_QUOTAS_ENABLED else None
+    # Its queue position: the messages waiting at the broker (O(1)), else a count of queued rows.
+    waiting = queue_waiting(model.provider)
     # Input images are rows and files of their own, saved in the generation's transaction.
     with transaction.atomic() if inputs.any else nullcontext():
         saved = generation_save_charged(
-            generation=generation, reason=f"{model.name} × {spec.num_images}", daily_quota=daily_quota
+            generation=generation,
+            reason=f"{model.name} × {spec.num_images}",
+            daily_quota=daily_quota,
+            count_queue=waiting is None,
         )
         generation_inputs_store(generation=generation, inputs=inputs)
         generation.balance_after_debit = saved.balance_after
-        generation.queue_position_at_submit = saved.waiting
+        generation.queue_position_at_submit = saved.waiting if waiting is None else waiting
         transaction.on_commit(partial(_dispatch_created, generation=generation))
     return generation
 

@@ -25,19 +25,21 @@ from generation.selectors import generation_submit_counts
 @dataclass(frozen=True)
 class Saved:
     balance_after: int
-    # Jobs that were waiting in the generation's provider queue when it was saved.
-    waiting: int
+    # Generations that were waiting in its provider's queue when it was saved (if counted).
+    waiting: int | None
 
 
-def generation_save_charged(*, generation: Generation, reason: str, daily_quota: int | None) -> Saved:
+def generation_save_charged(
+    *, generation: Generation, reason: str, daily_quota: int | None, count_queue: bool = True
+) -> Saved:
     """Saves the new (unsaved) generation with its status event and debit, all or nothing.
 
     Raises QuotaExceeded (``daily_quota`` reached; None: no quota) or InsufficientCredits
-    having written nothing. Call it outside a transaction or inside the caller's.
+    having written nothing. ``count_queue``: also count the generations waiting in its
+    provider's queue. Call it outside a transaction or inside the caller's.
     """
-    if connection.vendor == "postgresql":
-        return _save_in_one_statement(generation=generation, reason=reason, daily_quota=daily_quota)
-    return _save_with_orm(generation=generation, reason=reason, daily_quota=daily_quota)
+    save = _save_in_one_statement if connection.vendor == "postgresql" else _save_with_orm
+    return save(generation=generation, reason=reason, daily_quota=daily_quota, count_queue=count_queue)
 
 
 def _status_event(generation: Generation) -> GenerationEvent:
@@ -55,9 +57,11 @@ def _debit_entry(generation: Generation, reason: str) -> LedgerEntry:
     )
 
 
-def _save_with_orm(*, generation: Generation, reason: str, daily_quota: int | None) -> Saved:
+def _save_with_orm(*, generation: Generation, reason: str, daily_quota: int | None, count_queue: bool = True) -> Saved:
     day = generation.queued_at.date()
-    today, waiting = generation_submit_counts(user=generation.user, provider=generation.provider, day=day)
+    today, waiting = generation_submit_counts(
+        user=generation.user, provider=generation.provider if count_queue else None, day=day
+    )
     if daily_quota is not None and today >= daily_quota:
         daily_generations_refuse(limit=daily_quota)
     with transaction.atomic():
@@ -97,7 +101,9 @@ def _insert_sql(model: type[Model], source: str, expressions: tuple[tuple[str, s
     return sql, fields
 
 
-def _save_in_one_statement(*, generation: Generation, reason: str, daily_quota: int | None) -> Saved:
+def _save_in_one_statement(
+    *, generation: Generation, reason: str, daily_quota: int | None, count_queue: bool = True
+) -> Saved:
     generation_table = Generation._meta.db_table
     account_table = CreditAccount._meta.db_table
     day_table = DailyGenerationCount._meta.db_table
@@ -113,13 +119,18 @@ def _save_in_one_statement(*, generation: Generation, reason: str, daily_quota: 
         source="debit, new_generation",
         expressions={**from_generation, "user_id": "new_generation.user_id", "balance_after": "debit.balance"},
     )
+    waiting = (
+        f"(SELECT COUNT(*) FROM {generation_table} WHERE status = %s AND provider = %s)"  # noqa: S608
+        if count_queue
+        else "NULL::bigint"
+    )
+    # Table and column names come from the models; every value is a parameter.
     sql = (
-        "WITH args AS (SELECT %s::bigint AS user_id, %s::integer AS cost, %s::timestamptz AS now, "  # noqa: S608 - names come from the models
+        "WITH args AS (SELECT %s::bigint AS user_id, %s::integer AS cost, %s::timestamptz AS now, "  # noqa: S608
         "%s::bigint AS daily_quota, %s::date AS day), "
         "counts AS (SELECT "
         f"COALESCE((SELECT d.count FROM {day_table} d, args WHERE d.user_id = args.user_id AND d.day = args.day), 0)"
-        " AS today, "
-        f"(SELECT COUNT(*) FROM {generation_table} WHERE status = %s AND provider = %s) AS waiting), "
+        f" AS today, {waiting} AS waiting), "
         f"debit AS (UPDATE {account_table} a SET balance = a.balance - args.cost, updated_at = args.now FROM args "
         "WHERE a.user_id = args.user_id AND a.balance >= args.cost "
         "AND (args.daily_quota IS NULL OR (SELECT today FROM counts) < args.daily_quota) RETURNING a.balance), "
@@ -137,8 +148,7 @@ def _save_in_one_statement(*, generation: Generation, reason: str, daily_quota: 
         connection.ops.adapt_datetimefield_value(generation.queued_at),
         daily_quota,
         generation.queued_at.date(),
-        Status.IN_QUEUE.value,
-        generation.provider,
+        *([Status.IN_QUEUE.value, generation.provider] if count_queue else []),
         *generation_params,
         *event_params,
         *entry_params,

@@ -127,3 +127,11 @@ def test_the_answer_is_what_the_declared_fields_give(alice, settings):
     fast, by_fields = _representations(queued)
     assert fast == by_fields
     assert fast["error_details"] == {"field": "prompt"}
+
+
+@pytest.mark.redis
+def test_the_submit_answer_counts_the_messages_waiting_at_the_broker(alice, broker):
+    answers = [generate(alice, width=64, height=64).json()["generation"] for _ in range(3)]
+    assert [answer["queue_position"] for answer in answers] == [0, 1, 2]
+    # Asked again later, the position counts the generations queued before it.
+    assert alice.get(f"/api/generate/{answers[2]['id']}").json()["generation"]["queue_position"] == 2
