@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from generation.json_append import JSONAppend
 from generation.models import Generation, GenerationEvent, Status
 
 ALLOWED_FROM: dict[str, frozenset[str]] = {
@@ -25,8 +26,12 @@ class IllegalTransition(Exception):
     pass
 
 
-def transition(*, generation_id, to: str, **fields) -> bool:
-    """Moves the generation to ``to`` if its current status allows it; True when it moved."""
+def transition(*, generation_id, to: str, log: str | None = None, **fields) -> bool:
+    """Moves the generation to ``to`` if its current status allows it; True when it moved.
+
+    ``log``: a line for its log, written by the same UPDATE and only if it moved; in the event
+    feed it comes just before the status, which stays the last event.
+    """
     if to not in ALLOWED_FROM:
         raise IllegalTransition(f"No transition leads to {to!r}")
     now = timezone.now()
@@ -40,6 +45,10 @@ def transition(*, generation_id, to: str, **fields) -> bool:
     if to != Status.IN_QUEUE:
         fields.setdefault("queue_position", None)
     fields["updated_at"] = now
+    line = None
+    if log is not None:
+        line = {"at": now.isoformat(), "message": log}
+        fields["logs"] = JSONAppend("logs", line)
     # No savepoint: an UPDATE that matches nothing raises nothing, and an error in either
     # statement dooms the caller's transaction anyway.
     with transaction.atomic(savepoint=False):
@@ -49,5 +58,8 @@ def transition(*, generation_id, to: str, **fields) -> bool:
             for key in ("error", "error_type", "error_details", "progress"):
                 if key in fields:
                     data[key] = fields[key]
-            GenerationEvent.objects.create(generation_id=generation_id, type=GenerationEvent.Type.STATUS, data=data)
+            events = [GenerationEvent(generation_id=generation_id, type=GenerationEvent.Type.STATUS, data=data)]
+            if line is not None:
+                events.insert(0, GenerationEvent(generation_id=generation_id, type=GenerationEvent.Type.LOG, data=line))
+            GenerationEvent.objects.bulk_create(events)
     return bool(updated)

@@ -23,7 +23,6 @@ from generation.models import TERMINAL_STATUSES, Generation, Status
 from generation.prompts import prompt_prepare_for_generation
 from generation.providers import ProviderOutput
 from generation.services.dispatch import generation_dispatch, queue_waiting, tasks_run_in_process
-from generation.services.events import generation_record_log
 from generation.services.submission import generation_save_charged
 from generation.state import transition
 from generation.validation import generation_spec_build
@@ -213,10 +212,13 @@ def generation_complete(*, generation: Generation, outputs: list[ProviderOutput]
                 Generation.objects.filter(pk=generation.pk).update(
                     params={**(generation.params or {}), "revised_prompt": revised}
                 )
-            # Logged before the status moves, so the event feed's last event is the terminal
-            # status; if the move is refused, the line rolls back with the assets.
-            generation_record_log(generation_id=generation.pk, message=f"Completed with {len(outputs)} output(s)")
-            if not transition(generation_id=generation.pk, to=Status.COMPLETED, progress=100):
+            # If the move is refused, the assets roll back.
+            if not transition(
+                generation_id=generation.pk,
+                to=Status.COMPLETED,
+                progress=100,
+                log=f"Completed with {len(outputs)} output(s)",
+            ):
                 raise _Discarded
     except _Discarded:
         for asset in stored:

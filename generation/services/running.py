@@ -4,7 +4,6 @@ import logging
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import transaction
 
 from generation import providers
 from generation.inputs.kinds import IMAGE_KINDS
@@ -68,14 +67,16 @@ def generation_run(*, generation_id) -> None:
     Inline providers answer with the outputs. Queued ones answer with their request id and the
     worker returns at once; poll tasks (or the provider's webhook) follow the job from there.
     """
-    # The claim and its first log line commit together: one transaction fewer per job.
-    with transaction.atomic():
-        if not transition(generation_id=generation_id, to=Status.PROCESSING):
-            return
-        generation = Generation.objects.select_related("model", "user").get(pk=generation_id)
-        generation_record_log(
-            generation_id=generation_id, message=f"Started on {generation.provider} (attempt {generation.attempts})"
-        )
+    generation = Generation.objects.select_related("model", "user").filter(pk=generation_id).first()
+    if generation is None or generation.status != Status.IN_QUEUE:
+        return
+    # The claim (compare-and-swap on the status) writes its log line and events in one commit.
+    attempt = generation.attempts + 1
+    if not transition(
+        generation_id=generation_id, to=Status.PROCESSING, log=f"Started on {generation.provider} (attempt {attempt})"
+    ):
+        return
+    generation.status, generation.attempts = Status.PROCESSING, attempt
     reporter = generation_reporter(generation_id)
     try:
         provider = providers.get(generation.provider)
