@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -53,8 +54,9 @@ def main() -> int:
             results = {name: harness.LoadResult() for name in phases}
             meter = harness.CPUMeter(web)
             print(f"  load average before: {harness.load_average()}", flush=True)
+            round_ratios = []
             for round_number in range(1, args.rounds + 1):
-                line = []
+                line, round_rps = [], {}
                 for phase, request in phases.items():
                     before = meter.sample()
                     result = harness.load(
@@ -66,10 +68,13 @@ def main() -> int:
                     )
                     result.web_cpu, result.database_cpu = meter.used(before)
                     results[phase].merge(result)
-                    line.append(f"{phase} {result.summary()['rps']:.1f} req/s")
+                    round_rps[phase] = result.summary()["rps"]
+                    line.append(f"{phase} {round_rps[phase]:.1f} req/s")
+                if round_rps["bare"]:
+                    round_ratios.append(round_rps["generate"] / round_rps["bare"])
                 print(f"  round {round_number}: {', '.join(line)}", flush=True)
             queued = _queued_count()
-            report(args, results, queued)
+            report(args, results, queued, round_ratios)
             print("Memory after the run")
             harness.print_memory(web)
             failures = {name: r for name, r in results.items() if r.ok != len(r.latencies) or r.errors}
@@ -84,7 +89,7 @@ def _queued_count() -> int:
     return Generation.objects.filter(status=Status.IN_QUEUE).count()
 
 
-def report(args, results: dict[str, harness.LoadResult], queued: int) -> None:
+def report(args, results: dict[str, harness.LoadResult], queued: int, round_ratios: list[float]) -> None:
     bare, generate = results["bare"].summary(), results["generate"].summary()
     ratio = generate["rps"] / bare["rps"] if bare["rps"] else 0.0
     print(f"bench/submit  {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")
@@ -110,6 +115,12 @@ def report(args, results: dict[str, harness.LoadResult], queued: int) -> None:
     print(f"  generations left queued in Redis: {queued}")
     verdict = "met" if ratio >= GOAL_RATIO else "MISSED"
     print(f"  ratio generate/bare req/s = {ratio:.2f}  (goal >= {GOAL_RATIO}: {verdict})")
+    if round_ratios:
+        print(
+            f"  ratio per round: {', '.join(f'{r:.2f}' for r in round_ratios)} "
+            f"(median {statistics.median(round_ratios):.2f}; a round that other load on the machine "
+            "slowed shows here alone)"
+        )
     bare_cost, generate_cost = bare["web_cpu_ms"] + bare["db_cpu_ms"], generate["web_cpu_ms"] + generate["db_cpu_ms"]
     if generate_cost:
         print(

@@ -8,7 +8,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
-from celery.signals import task_prerun
+from celery.signals import task_prerun, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
@@ -33,3 +33,18 @@ def _drop_unusable_database_connections(task=None, **kwargs) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@worker_init.connect
+def _warm_providers(**kwargs) -> None:
+    """Loads the configured providers' SDKs and clients in the worker's main process, before its
+    pool forks: the pool processes share them instead of each loading them during its first
+    job, when a burst of jobs arrives (``Provider.warm``)."""
+    from django.apps import apps
+
+    if not apps.ready:
+        return
+    from generation.providers import providers_warm
+
+    providers_warm()
+

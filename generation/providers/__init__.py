@@ -1,5 +1,7 @@
 """Provider registry: the adapter for a provider name, and whether it can be used now."""
 
+import logging
+
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
 from generation.providers.comfyui import ComfyUIProvider
 from generation.providers.fal import FalProvider
@@ -8,6 +10,8 @@ from generation.providers.local import LocalProvider
 from generation.providers.openai_images import OpenAIImagesProvider
 from generation.providers.replicate import ReplicateProvider
 from ops.errors import ProviderUnavailable
+
+logger = logging.getLogger(__name__)
 
 _REGISTRY: dict[str, Provider] = {
     LocalProvider.name: LocalProvider(),
@@ -35,6 +39,22 @@ def get(name: str) -> Provider:
     return provider
 
 
+def providers_warm() -> list[str]:
+    """Warms every configured provider (``Provider.warm``); the names of those warmed.
+
+    A provider that fails to warm is logged and left cold: its first job loads it instead.
+    """
+    warmed = []
+    for name, provider in _REGISTRY.items():
+        try:
+            if provider.is_configured():
+                provider.warm()
+                warmed.append(name)
+        except Exception:
+            logger.warning("Could not warm provider %s", name, exc_info=True)
+    return warmed
+
+
 def is_available(name: str) -> bool:
     provider = _REGISTRY.get(name)
     return provider is not None and provider.is_configured()
@@ -42,6 +62,7 @@ def is_available(name: str) -> bool:
 
 __all__ = [
     "Provider",
+    "providers_warm",
     "ProviderJob",
     "ProviderOutput",
     "Reporter",

@@ -92,6 +92,13 @@ class Provider:
     def is_configured(self) -> bool:
         raise NotImplementedError
 
+    def warm(self) -> None:
+        """Loads, before any job, what this provider's first job would (its SDK, its client).
+
+        A worker calls it once in its main process, before it forks its pool: the pool
+        processes then share what was loaded instead of each loading it during its first job.
+        """
+
     def submit(self, job: ProviderJob, *, reporter: Reporter) -> Submission:
         raise NotImplementedError
 

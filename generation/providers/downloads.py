@@ -7,13 +7,12 @@ Replicate's sync modes) are decoded under the same cap.
 
 import base64
 import binascii
-import os
-import threading
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
 
+from generation.providers.client_cache import shared_client
 from ops.errors import ProviderError, ProviderTransient
 
 IMAGE_TYPES = {"image/png": "png", "image/jpeg": "jpeg", "image/jpg": "jpeg", "image/webp": "webp"}
@@ -66,23 +65,16 @@ def _decode_data_uri(url: str, *, provider: str, accept: dict[str, str]) -> Down
     return Download(data=data, content_type=content_type)
 
 
-_clients: dict[str, object] = {}
-_clients_lock = threading.Lock()
-
-
-def _client():
+def download_client():
     """One pooled client per process: outputs of a provider come from a few hosts, and a new
     TLS context and handshake per file would cost more than the download."""
     import httpx2
 
-    # The trust store is read when the client is made; a changed SSL_CERT_FILE gets a new one.
-    trust = os.environ.get("SSL_CERT_FILE", "")
-    with _clients_lock:
-        client = _clients.get(trust)
-        if client is None:
-            client = httpx2.Client(follow_redirects=True, limits=httpx2.Limits(max_keepalive_connections=10))
-            _clients[trust] = client
-    return client
+    return shared_client(
+        "downloads",
+        None,
+        lambda: httpx2.Client(follow_redirects=True, limits=httpx2.Limits(max_keepalive_connections=10)),
+    )
 
 
 def _fetch(url: str, *, provider: str, accept: dict[str, str]) -> Download:
@@ -91,7 +83,7 @@ def _fetch(url: str, *, provider: str, accept: dict[str, str]) -> Download:
     limit = _limit()
     timeout = httpx2.Timeout(settings.ATELIER_PROVIDER_DOWNLOAD_TIMEOUT_SECONDS, connect=5.0)
     try:
-        with _client().stream("GET", url, timeout=timeout) as response:
+        with download_client().stream("GET", url, timeout=timeout) as response:
             status = response.status_code
             if status == 429 or status >= 500:
                 raise ProviderTransient(f"Downloading {provider}'s output failed (HTTP {status})")

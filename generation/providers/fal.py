@@ -19,13 +19,14 @@ fal accepts data URIs wherever it takes a file URL.
 import logging
 import os
 import re
-import threading
 from urllib.parse import urlsplit
 
 from django.conf import settings
 
 from generation.providers import fal_arguments
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
+from generation.providers.client_cache import shared_client
+from generation.providers.downloads import download_client
 from generation.providers.lookups import catalog_defaults, poll_after, requested_format, unseen
 from generation.providers.outputs import image_output, video_output
 from ops.errors import ApplicationError, ProviderError, ProviderTransient, ValidationFailed
@@ -35,9 +36,6 @@ logger = logging.getLogger(__name__)
 # How long the count of log lines already recorded for a job is remembered.
 LOG_CURSOR_SECONDS = 24 * 3600
 _PROGRESS = (re.compile(r"(\d+)\s*/\s*(\d+)"), re.compile(r"(\d{1,3})\s*%"))
-
-_clients: dict[tuple[str, float], object] = {}
-_clients_lock = threading.Lock()
 
 
 def queue_host() -> str:
@@ -65,12 +63,7 @@ def _client():
     """One SDK client (and its connection pool) per configuration, shared by the worker's threads."""
     fal_client = _sdk()
     key, timeout = settings.FAL_KEY, settings.ATELIER_FAL_TIMEOUT_SECONDS
-    with _clients_lock:
-        client = _clients.get((key, timeout))
-        if client is None:
-            client = fal_client.SyncClient(key=key, default_timeout=timeout)
-            _clients[(key, timeout)] = client
-    return client
+    return shared_client("fal", (key, timeout), lambda: fal_client.SyncClient(key=key, default_timeout=timeout))
 
 
 def _handle(request_ref: str):
@@ -95,6 +88,12 @@ def request_id_of(request_ref: str) -> str:
 class FalProvider(Provider):
     name = "fal"
     capabilities = frozenset({"text-to-image", "image-to-image", "inpainting", "image-to-video", "upscale"})
+
+    def warm(self) -> None:
+        client = _client()
+        # The SDK builds its HTTP client (and reads the TLS trust store) on first use.
+        getattr(client, "_client", None)
+        download_client()
 
     def is_configured(self) -> bool:
         return bool(settings.FAL_KEY)

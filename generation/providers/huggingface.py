@@ -31,6 +31,9 @@ class HuggingFaceProvider(Provider):
     def is_configured(self) -> bool:
         return bool(settings.HF_TOKEN)
 
+    def warm(self) -> None:
+        import huggingface_hub  # noqa: F401 - loaded once, before the pool forks
+
     def model_url(self, upstream_model: str) -> str:
         base = settings.HF_BASE_URL.rstrip("/")
         if base:

@@ -23,6 +23,7 @@ from functools import partial
 from django.conf import settings
 
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
+from generation.providers.client_cache import shared_client
 from generation.providers.downloads import read_capped
 from generation.providers.lookups import catalog_defaults
 from generation.providers.outputs import checked_image
@@ -51,14 +52,23 @@ class OpenAIImagesProvider(Provider):
     def is_configured(self) -> bool:
         return bool(settings.OPENAI_API_KEY)
 
+    def warm(self) -> None:
+        self.client()
+
     def client(self):
+        """One SDK client per configuration in this process, as OpenAI recommends."""
         from openai import OpenAI
 
-        return OpenAI(
-            api_key=settings.OPENAI_API_KEY,
-            base_url=settings.OPENAI_BASE_URL or None,
-            timeout=settings.ATELIER_OPENAI_TIMEOUT_SECONDS,
-            max_retries=0,
+        configuration = (settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL, settings.ATELIER_OPENAI_TIMEOUT_SECONDS)
+        return shared_client(
+            "openai",
+            configuration,
+            lambda: OpenAI(
+                api_key=settings.OPENAI_API_KEY,
+                base_url=settings.OPENAI_BASE_URL or None,
+                timeout=settings.ATELIER_OPENAI_TIMEOUT_SECONDS,
+                max_retries=0,
+            ),
         )
 
     def submit(self, job: ProviderJob, *, reporter: Reporter) -> Submission:

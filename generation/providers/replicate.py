@@ -16,6 +16,8 @@ import re
 from django.conf import settings
 
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
+from generation.providers.client_cache import shared_client
+from generation.providers.downloads import download_client
 from generation.providers.fal_arguments import data_uri, nearest_ratio
 from generation.providers.lookups import catalog_defaults, poll_after, requested_format, unseen
 from generation.providers.outputs import image_output
@@ -42,22 +44,30 @@ REPLICATE_FORMATS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
 
 
 def client():
+    """One SDK client per configuration in this process (its connection pool and TLS context)."""
     import replicate
 
-    timeout = _timeout()
+    seconds = settings.ATELIER_REPLICATE_TIMEOUT_SECONDS
+    configuration = (settings.REPLICATE_API_TOKEN, settings.REPLICATE_BASE_URL, seconds)
 
-    def bounded(request) -> None:
-        # The SDK sends creates with timeout=None (no limit at all) unless it is asked to wait;
-        # a request without any limit gets ours, so a hung connection cannot hold the worker.
-        if not any(request.extensions.get("timeout", {}).values()):
-            request.extensions["timeout"] = timeout.as_dict()
+    def build():
+        timeout = _timeout()
 
-    return replicate.Client(
-        api_token=settings.REPLICATE_API_TOKEN,
-        base_url=settings.REPLICATE_BASE_URL or None,
-        timeout=timeout,
-        event_hooks={"request": [bounded]},
-    )
+        def bounded(request) -> None:
+            # The SDK sends creates with timeout=None (no limit at all) unless it is asked to
+            # wait; a request without any limit gets ours, so a hung connection cannot hold
+            # the worker.
+            if not any(request.extensions.get("timeout", {}).values()):
+                request.extensions["timeout"] = timeout.as_dict()
+
+        return replicate.Client(
+            api_token=settings.REPLICATE_API_TOKEN,
+            base_url=settings.REPLICATE_BASE_URL or None,
+            timeout=timeout,
+            event_hooks={"request": [bounded]},
+        )
+
+    return shared_client("replicate", configuration, build)
 
 
 def _timeout():
@@ -79,6 +89,10 @@ def fetch_signing_secret() -> str:
 class ReplicateProvider(Provider):
     name = "replicate"
     capabilities = frozenset({"text-to-image", "image-to-image", "inpainting"})
+
+    def warm(self) -> None:
+        client()
+        download_client()
 
     def is_configured(self) -> bool:
         return bool(settings.REPLICATE_API_TOKEN)
