@@ -173,7 +173,8 @@ else:
 
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 # Kombu's Redis transport, building its command client once per channel (ops/redis_broker.py).
-CELERY_BROKER_TRANSPORT = "ops.redis_broker:Transport" if REDIS_URL.startswith(("redis://", "rediss://")) else None
+# Plain redis:// only: a rediss:// URL keeps kombu's own choice of transport and TLS checks.
+CELERY_BROKER_TRANSPORT = "ops.redis_broker:Transport" if REDIS_URL.startswith("redis://") else None
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False
