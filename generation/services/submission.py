@@ -12,7 +12,7 @@ SQLite) run the same writes through the ORM in a transaction. A test holds the t
 import functools
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Model
 
 from accounts.quotas import daily_generations_refuse
@@ -78,12 +78,24 @@ def _insert_from(model_object: Model, *, source: str, expressions: dict[str, str
     object, its values prepared as the ORM would save them; ``expressions`` replace the values
     of some columns (by attribute name) with SQL over ``source``."""
     sql, fields = _insert_sql(type(model_object), source, tuple(sorted((expressions or {}).items())))
-    return sql, [field.get_db_prep_save(field.pre_save(model_object, add=True), connection) for field in fields]
+    params = []
+    for field, plain in fields:
+        value = field.pre_save(model_object, add=True)
+        # Text, numbers and booleans go to the driver as they are; the rest as the field prepares it.
+        params.append(
+            value if plain and (value is None or type(value) in _PLAIN) else field.get_db_prep_save(value, connection)
+        )
+    return sql, params
+
+
+_PLAIN = (str, int, bool)
+_PLAIN_FIELDS = (models.CharField, models.TextField, models.IntegerField, models.BooleanField)
 
 
 @functools.cache
 def _insert_sql(model: type[Model], source: str, expressions: tuple[tuple[str, str], ...]) -> tuple[str, list]:
-    """The statement of ``_insert_from`` and the fields whose values are its parameters."""
+    """The statement of ``_insert_from`` and the fields whose values are its parameters (each
+    with whether it holds plain text, numbers or booleans)."""
     by_name = dict(expressions)
     columns, values, fields = [], [], []
     for field in model._meta.concrete_fields:
@@ -94,7 +106,7 @@ def _insert_sql(model: type[Model], source: str, expressions: tuple[tuple[str, s
             values.append(by_name[field.attname])
         else:
             values.append("%s")
-            fields.append(field)
+            fields.append((field, isinstance(field, _PLAIN_FIELDS)))
     table = connection.ops.quote_name(model._meta.db_table)
     # Table and column names come from the model; every value is a parameter.
     sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} FROM {source}"  # noqa: S608
