@@ -8,7 +8,8 @@ gunicorn so the fake's webhooks reach the product. Every user posts ``POST /api/
 the same moment (one thread and connection each); the script prints the submit latencies
 (p50/p99), the wall time from the first POST until the last generation is completed (its
 ``finished_at``), completions per second, and the goals: submit p99 ≤ 100 ms and everything
-completed within twice the provider's job time. See bench/README.md.
+completed within twice the provider's job time. Then, as a baseline, it sends the same burst three
+times to the bare authenticated endpoint of bench/submit. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import argparse
 import http.client
 import json
 import secrets
+import statistics
 import sys
 import threading
 import time
@@ -55,12 +57,19 @@ def _celery_args(concurrency: int) -> tuple[str, list[str]]:
 
 def _submit_all(port: int, keys: list[str], size: int) -> tuple[list[float], list[str], float]:
     """Each key posts one generation, all released at once; (latencies, generation ids, start)."""
+    body = json.dumps({"model": MODEL, "prompt": "a lighthouse at dusk", "image_size": {"width": size, "height": size}})
+    latencies, payloads, started = _burst(port, keys, "/api/generate", body, expect=201)
+    return latencies, [json.loads(payload)["generation"]["id"] for payload in payloads], started
+
+
+def _burst(port: int, keys: list[str], path: str, body: str, *, expect: int) -> tuple[list[float], list[bytes], float]:
+    """Each key posts ``body`` to ``path`` once, all released at once, on connections opened
+    beforehand; (latencies, answers, start)."""
     barrier = threading.Barrier(len(keys) + 1)
     latencies: list[float] = []
-    ids: list[str] = []
+    payloads: list[bytes] = []
     errors: list[str] = []
     lock = threading.Lock()
-    body = json.dumps({"model": MODEL, "prompt": "a lighthouse at dusk", "image_size": {"width": size, "height": size}})
 
     def one(key: str) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -68,17 +77,17 @@ def _submit_all(port: int, keys: list[str], size: int) -> tuple[list[float], lis
         headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         barrier.wait()
         started = time.perf_counter()
-        conn.request("POST", "/api/generate", body=body, headers=headers)
+        conn.request("POST", path, body=body, headers=headers)
         response = conn.getresponse()
         payload = response.read()
         elapsed = time.perf_counter() - started
         conn.close()
         with lock:
-            if response.status != 201:
+            if response.status != expect:
                 errors.append(f"{response.status}: {payload[:300]!r}")
                 return
             latencies.append(elapsed)
-            ids.append(json.loads(payload)["generation"]["id"])
+            payloads.append(payload)
 
     threads = [threading.Thread(target=one, args=(key,)) for key in keys]
     for thread in threads:
@@ -88,8 +97,8 @@ def _submit_all(port: int, keys: list[str], size: int) -> tuple[list[float], lis
     for thread in threads:
         thread.join()
     if errors:
-        raise RuntimeError(f"{len(errors)} submits failed, e.g. {errors[0]}")
-    return latencies, ids, started_wall
+        raise RuntimeError(f"{len(errors)} posts to {path} failed, e.g. {errors[0]}")
+    return latencies, payloads, started_wall
 
 
 def _wait_completed(ids: list[str], timeout: float) -> list:
@@ -178,9 +187,24 @@ def main() -> None:
                 )
                 ok = sum(1 for status in deliveries if status == 200)
                 print(f"  webhooks delivered {len(deliveries)} (200: {ok}), status polls {status_polls}")
+                _baseline(port, keys, p99)
                 harness.print_memory(web, worker)
     finally:
         fake.stop()
+
+
+def _baseline(port: int, keys: list[str], submit_p99: float, bursts: int = 3) -> None:
+    """The same burst on the bare authenticated endpoint of bench/submit, after the run: what
+    the server answers 64 requests at once with when a request does nothing."""
+    p99s = []
+    for _ in range(bursts):
+        latencies, _, _ = _burst(port, keys, "/bench/bare", "{}", expect=200)
+        p99s.append(harness.percentile(latencies, 99) * 1000)
+    median = statistics.median(p99s)
+    print(
+        f"  baseline: the same burst on POST /bench/bare (bare DRF, same authentication), {bursts} bursts: "
+        f"p99 {', '.join(f'{value:.0f}' for value in p99s)} ms; submit p99 / baseline p99 = {submit_p99 / median:.2f}"
+    )
 
 
 def _breakdown(rows: list, started: float) -> None:
