@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.quotas import quota_limits
+from accounts.quotas import daily_generations_check, quota_limits
 from catalog.models import AIModel
 from catalog.selectors import model_get, setting_value
 from credits.selectors import credits_balance, credits_cost
@@ -18,6 +18,7 @@ from credits.services import credits_refund_generation
 from gallery.selectors import collection_get
 from gallery.services import asset_create
 from generation import providers
+from generation.inputs.kinds import IMAGE_KINDS
 from generation.inputs.services import generation_inputs_prepare, generation_inputs_store
 from generation.models import TERMINAL_STATUSES, Generation, Status
 from generation.prompts import prompt_prepare_for_generation
@@ -69,6 +70,9 @@ def generation_create(*, user, data: dict, model: AIModel | None = None) -> Gene
     spec = generation_spec_build(model=model, data=data)
     providers.get(model.provider)
     collection = _collection_of(user=user, collection_id=data.get("collection"))
+    if model.kind in IMAGE_KINDS:
+        # Before input images are fetched: a user whose day is used up gets the 429 first.
+        daily_generations_check(user=user)
     # Input images are fetched and checked before anything is charged; their size is the output's.
     inputs = generation_inputs_prepare(
         user=user,

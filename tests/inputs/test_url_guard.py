@@ -193,3 +193,12 @@ def test_https_is_pinned_yet_verified_against_the_host_name(image_host, tmp_path
 def test_an_untyped_image_from_an_object_store_is_judged_by_its_content(alice, image_host):
     response = edit_from(alice, f"{image_host.base}/bucket/object")
     assert response.status_code == 201, response.content
+
+
+def test_a_user_over_the_daily_quota_is_refused_before_the_image_is_fetched(alice, image_host, settings):
+    settings.ATELIER_QUOTAS_ENABLED = True
+    settings.ATELIER_DEFAULT_DAILY_GENERATIONS = 1
+    assert edit_from(alice, f"{image_host.base}/image.png").status_code == 201
+    assert image_host.requests == ["/image.png"]
+    assert_envelope(edit_from(alice, f"{image_host.base}/image.png"), 429, "quota_exceeded")
+    assert image_host.requests == ["/image.png"]
