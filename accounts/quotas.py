@@ -37,24 +37,17 @@ def _next_utc_midnight(now: datetime) -> datetime:
     return datetime.combine(now.date() + timedelta(days=1), time.min, tzinfo=now.tzinfo)
 
 
-def day_start(now: datetime) -> datetime:
-    return datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
+def daily_generations_check(*, user) -> None:
+    """Raises QuotaExceeded when the user has used today's generations (today's counter).
 
-
-def daily_generations_check(*, user, used: int | None = None) -> None:
-    """Raises QuotaExceeded when the user has used today's generations.
-
-    ``used``: today's count when the caller has it already (the submission counts it together
-    with the queue position).
+    The submission itself checks the quota again as it writes (generation.services.submission).
     """
     if not settings.ATELIER_QUOTAS_ENABLED:
         return
-    now = timezone.now()
-    limit = quota_limits(user=user)["daily_generations"]
-    if used is None:
-        from generation.selectors import generation_count_on
+    from generation.selectors import generation_count_on
 
-        used = generation_count_on(user=user, day=now.date())
+    limit = quota_limits(user=user)["daily_generations"]
+    used = generation_count_on(user=user, day=timezone.now().date())
     if used >= limit:
         daily_generations_refuse(limit=limit)
 

@@ -29,12 +29,11 @@ import time
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 from PIL import Image
 
-from tests.fakes.loopback import LoopbackFake
+from tests.fakes.loopback import JSONDispatchHandler, LoopbackFake
 from tests.fakes.tls import make_certificates
 
 KEY = "fal-test-key-id:fal-test-key-secret"
@@ -385,7 +384,7 @@ class FakeFal(LoopbackFake):
     def _handler(self):
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JSONDispatchHandler):
             protocol_version = "HTTP/1.1"
 
             def _read(self):
@@ -396,14 +395,8 @@ class FakeFal(LoopbackFake):
                 except ValueError:
                     return raw
 
-            def _send(self, status: int, body, content_type: str = "application/json") -> None:
-                payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(payload)))
-                self.send_header("x-fal-request-id", str(uuid.uuid4()))
-                self.end_headers()
-                self.wfile.write(payload)
+            def _extra_headers(self) -> dict[str, str]:
+                return {"x-fal-request-id": str(uuid.uuid4())}
 
             def _dispatch(self, method: str) -> None:
                 parts = urlsplit(self.path)
@@ -428,18 +421,6 @@ class FakeFal(LoopbackFake):
                         return self._send(401, {"detail": "Unauthorized"})
                     status, answer = fake._queue_call(method, parts.path, query)
                 self._send(status, answer)
-
-            def do_GET(self):  # noqa: N802 - the http.server API
-                self._dispatch("GET")
-
-            def do_POST(self):  # noqa: N802
-                self._dispatch("POST")
-
-            def do_PUT(self):  # noqa: N802
-                self._dispatch("PUT")
-
-            def log_message(self, format, *args):  # noqa: A002 - silence the default stderr log
-                pass
 
         return Handler
 

@@ -1,8 +1,9 @@
 """What every scripted fake provider server shares: a threaded HTTP server on 127.0.0.1, its
 URL, start/stop, and a queue of failures to answer next."""
 
+import json
 import threading
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class LoopbackFake:
@@ -36,3 +37,36 @@ class LoopbackFake:
     def _next_failure(self) -> str | None:
         with self._lock:
             return self._failures.pop(0) if self._failures else None
+
+
+class JSONDispatchHandler(BaseHTTPRequestHandler):
+    """A quiet handler that sends each GET, POST and PUT to ``_dispatch(method)`` and answers
+    JSON (or bytes) with ``_send``, adding the ``_extra_headers`` of the fake."""
+
+    def _dispatch(self, method: str) -> None:
+        raise NotImplementedError
+
+    def _send(self, status: int, body, content_type: str = "application/json") -> None:
+        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in self._extra_headers().items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _extra_headers(self) -> dict[str, str]:
+        return {}
+
+    def do_GET(self):  # noqa: N802 - the http.server API
+        self._dispatch("GET")
+
+    def do_POST(self):  # noqa: N802
+        self._dispatch("POST")
+
+    def do_PUT(self):  # noqa: N802
+        self._dispatch("PUT")
+
+    def log_message(self, format, *args):  # noqa: A002 - silence the default stderr log
+        pass

@@ -22,12 +22,11 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
 from PIL import Image
 
-from tests.fakes.loopback import LoopbackFake
+from tests.fakes.loopback import JSONDispatchHandler, LoopbackFake
 
 TOKEN = "r8_test_token"
 SECRET = "whsec_" + base64.b64encode(b"atelier-test-replicate-signing-secret").decode()
@@ -228,15 +227,7 @@ class FakeReplicate(LoopbackFake):
     def _handler(self):
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def _send(self, status: int, body, content_type: str = "application/json") -> None:
-                payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
+        class Handler(JSONDispatchHandler):
             def _dispatch(self, method: str) -> None:
                 path = urlsplit(self.path).path
                 length = int(self.headers.get("Content-Length") or 0)
@@ -269,15 +260,6 @@ class FakeReplicate(LoopbackFake):
                             prediction.cancelled_at = time.monotonic()
                         return self._send(200, fake.prediction_json(prediction))
                 return self._send(404, {"title": "Not found", "detail": "Not found", "status": 404})
-
-            def do_GET(self):  # noqa: N802 - the http.server API
-                self._dispatch("GET")
-
-            def do_POST(self):  # noqa: N802
-                self._dispatch("POST")
-
-            def log_message(self, format, *args):  # noqa: A002 - silence the default stderr log
-                pass
 
         return Handler
 

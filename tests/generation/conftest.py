@@ -24,6 +24,40 @@ def _model_for(provider_name: str) -> AIModel:
     )
 
 
+def fast_follow(settings) -> None:
+    """Polls and retries within hundredths of a second, so tests follow jobs quickly."""
+    settings.ATELIER_POLL_INTERVAL_SECONDS = 0.02
+    settings.ATELIER_POLL_INTERVAL_MAX_SECONDS = 0.05
+    settings.ATELIER_RETRY_BACKOFF_SECONDS = 0.01
+    settings.ATELIER_RETRY_BACKOFF_MAX_SECONDS = 0.02
+
+
+def fal_configured(settings, *, public_base_url: str = ""):
+    """The shared fake fal, reset, with the settings that point the fal provider at it."""
+    from tests.fakes.fal import KEY, shared_fake
+
+    fake = shared_fake()
+    fake.reset()
+    settings.FAL_KEY = KEY
+    settings.FAL_QUEUE_RUN_HOST = fake.host
+    settings.FAL_WEBHOOK_JWKS_URL = fake.jwks_url
+    settings.PUBLIC_BASE_URL = public_base_url
+    fast_follow(settings)
+    return fake
+
+
+def replicate_configured(settings, *, public_base_url: str = ""):
+    """A started fake Replicate and the settings that point the provider at it."""
+    from tests.fakes.replicate import TOKEN, FakeReplicate
+
+    fake = FakeReplicate().start()
+    settings.REPLICATE_API_TOKEN = TOKEN
+    settings.REPLICATE_BASE_URL = fake.url
+    settings.PUBLIC_BASE_URL = public_base_url
+    fast_follow(settings)
+    return fake
+
+
 @pytest.fixture
 def gated(db):
     provider = GatedProvider()

@@ -6,7 +6,7 @@ import pytest
 
 from catalog.models import AIModel, WorkflowTemplate
 from tests.fakes.comfyui import FakeComfyUI
-from tests.generation.conftest import wait_until
+from tests.generation.conftest import fast_follow, wait_until
 from tests.helpers import (
     assert_envelope,
     credits_remaining,
@@ -27,10 +27,8 @@ def comfy(settings):
     fake = FakeComfyUI().start()
     settings.COMFYUI_URL = fake.url
     settings.ATELIER_COMFYUI_LISTEN_SECONDS = 10.0
+    fast_follow(settings)
     settings.ATELIER_POLL_INTERVAL_SECONDS = 0.01
-    settings.ATELIER_POLL_INTERVAL_MAX_SECONDS = 0.05
-    settings.ATELIER_RETRY_BACKOFF_SECONDS = 0.01
-    settings.ATELIER_RETRY_BACKOFF_MAX_SECONDS = 0.02
     yield fake
     fake.stop()
 

@@ -9,7 +9,8 @@ from PIL import Image
 
 from credits.models import LedgerEntry
 from generation.tasks import poll_generation, run_generation
-from tests.fakes.fal import KEY, shared_fake
+from tests.fakes.fal import KEY
+from tests.generation.conftest import fal_configured
 from tests.helpers import (
     assert_envelope,
     credits_remaining,
@@ -25,17 +26,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def fal(settings):
-    fake = shared_fake()
-    fake.reset()
-    settings.FAL_KEY = KEY
-    settings.FAL_QUEUE_RUN_HOST = fake.host
-    settings.FAL_WEBHOOK_JWKS_URL = fake.jwks_url
-    settings.PUBLIC_BASE_URL = ""
-    settings.ATELIER_POLL_INTERVAL_SECONDS = 0.02
-    settings.ATELIER_POLL_INTERVAL_MAX_SECONDS = 0.05
-    settings.ATELIER_RETRY_BACKOFF_SECONDS = 0.01
-    settings.ATELIER_RETRY_BACKOFF_MAX_SECONDS = 0.02
-    yield fake
+    return fal_configured(settings)
 
 
 def test_text_to_image_is_queued_followed_and_stored_with_fals_parameter_names(alice, fal):

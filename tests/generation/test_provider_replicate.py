@@ -6,7 +6,8 @@ import pytest
 
 from catalog.models import AIModel
 from generation.tasks import poll_generation, run_generation
-from tests.fakes.replicate import TOKEN, FakeReplicate
+from tests.fakes.replicate import TOKEN
+from tests.generation.conftest import replicate_configured
 from tests.helpers import (
     assert_envelope,
     credits_remaining,
@@ -24,14 +25,7 @@ VERSION = "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa"
 
 @pytest.fixture
 def replicate(settings):
-    fake = FakeReplicate().start()
-    settings.REPLICATE_API_TOKEN = TOKEN
-    settings.REPLICATE_BASE_URL = fake.url
-    settings.PUBLIC_BASE_URL = ""
-    settings.ATELIER_POLL_INTERVAL_SECONDS = 0.02
-    settings.ATELIER_POLL_INTERVAL_MAX_SECONDS = 0.05
-    settings.ATELIER_RETRY_BACKOFF_SECONDS = 0.01
-    settings.ATELIER_RETRY_BACKOFF_MAX_SECONDS = 0.02
+    fake = replicate_configured(settings)
     yield fake
     fake.stop()
 

@@ -16,9 +16,7 @@ from gallery.models import Asset
 from generation.models import Generation
 from generation.tasks import run_generation
 from tests.fakes import replicate as replicate_fake
-from tests.fakes.fal import KEY, shared_fake
-from tests.fakes.replicate import FakeReplicate
-from tests.generation.conftest import wait_until
+from tests.generation.conftest import fal_configured, replicate_configured, wait_until
 from tests.helpers import assert_envelope, credits_remaining, generate, generate_done
 
 # Nothing listens there: the fake's own deliveries fail, the tests post their own.
@@ -27,26 +25,13 @@ UNREACHABLE = "http://127.0.0.1:9"
 
 @pytest.fixture
 def fal(settings):
-    fake = shared_fake()
-    fake.reset()
-    settings.FAL_KEY = KEY
-    settings.FAL_QUEUE_RUN_HOST = fake.host
-    settings.FAL_WEBHOOK_JWKS_URL = fake.jwks_url
-    settings.PUBLIC_BASE_URL = UNREACHABLE
-    settings.ATELIER_POLL_INTERVAL_SECONDS = 0.02
-    settings.ATELIER_POLL_INTERVAL_MAX_SECONDS = 0.05
-    yield fake
+    return fal_configured(settings, public_base_url=UNREACHABLE)
 
 
 @pytest.fixture
 def replicate(settings):
-    fake = FakeReplicate().start()
-    settings.REPLICATE_API_TOKEN = replicate_fake.TOKEN
-    settings.REPLICATE_BASE_URL = fake.url
+    fake = replicate_configured(settings, public_base_url=UNREACHABLE)
     settings.REPLICATE_WEBHOOK_SIGNING_SECRET = ""
-    settings.PUBLIC_BASE_URL = UNREACHABLE
-    settings.ATELIER_POLL_INTERVAL_SECONDS = 0.02
-    settings.ATELIER_POLL_INTERVAL_MAX_SECONDS = 0.05
     yield fake
     fake.stop()
 
