@@ -26,14 +26,13 @@ import os
 import sys
 import threading
 import time
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 from PIL import Image
 
-from tests.fakes.loopback import JSONDispatchHandler, LoopbackFake
+from tests.fakes.loopback import JSONDispatchHandler, LoopbackFake, post_webhook
 from tests.fakes.tls import make_certificates
 
 KEY = "fal-test-key-id:fal-test-key-secret"
@@ -289,14 +288,7 @@ class FakeFal(LoopbackFake):
             return
         body = self.webhook_body(job)
         headers = {"Content-Type": "application/json", **self.sign(body=body, request_id=job.id)}
-        request = urllib.request.Request(job.webhook_url, data=body, headers=headers, method="POST")  # noqa: S310 - loopback test server
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback test server
-                status = response.status
-        except urllib.error.HTTPError as exc:
-            status = exc.code
-        except OSError:
-            status = 0
+        status = post_webhook(job.webhook_url, body=body, headers=headers)
         self.deliveries.append(Delivery(url=job.webhook_url, headers=headers, body=body, status=status))
 
     def jwks(self) -> dict:

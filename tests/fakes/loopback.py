@@ -3,6 +3,8 @@ URL, start/stop, and a queue of failures to answer next."""
 
 import json
 import threading
+import urllib.error
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -37,6 +39,18 @@ class LoopbackFake:
     def _next_failure(self) -> str | None:
         with self._lock:
             return self._failures.pop(0) if self._failures else None
+
+
+def post_webhook(url: str, *, body: bytes, headers: dict[str, str]) -> int:
+    """Posts a signed webhook as a provider does; the HTTP status, or 0 if nothing answered."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - loopback test server
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback test server
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return 0
 
 
 class JSONDispatchHandler(BaseHTTPRequestHandler):

@@ -18,7 +18,6 @@ import io
 import json
 import threading
 import time
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ from urllib.parse import urlsplit
 
 from PIL import Image
 
-from tests.fakes.loopback import JSONDispatchHandler, LoopbackFake
+from tests.fakes.loopback import JSONDispatchHandler, LoopbackFake, post_webhook
 
 TOKEN = "r8_test_token"
 SECRET = "whsec_" + base64.b64encode(b"atelier-test-replicate-signing-secret").decode()
@@ -169,14 +168,7 @@ class FakeReplicate(LoopbackFake):
     def _deliver(self, prediction: Prediction, event: str) -> None:
         body = json.dumps(self.prediction_json(prediction)).encode()
         headers = {"Content-Type": "application/json", **self.sign(body=body, webhook_id=f"msg_{uuid.uuid4().hex}")}
-        request = urllib.request.Request(prediction.webhook, data=body, headers=headers, method="POST")  # noqa: S310 - loopback test server
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback test server
-                status = response.status
-        except urllib.error.HTTPError as exc:
-            status = exc.code
-        except OSError:
-            status = 0
+        status = post_webhook(prediction.webhook, body=body, headers=headers)
         self.deliveries.append(Delivery(prediction.webhook, event, headers, body, status))
 
     # HTTP
