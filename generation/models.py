@@ -130,13 +130,16 @@ class DailyGenerationCount(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The first answer to a request sent with an ``Idempotency-Key``, replayed for 24 hours."""
+    """The generation a request sent with an ``Idempotency-Key`` created, found again for 24 hours.
+
+    Saved before the generation exists (``generation`` empty) so that a concurrent duplicate
+    waits for the first instead of creating a second one.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64, help_text="Hash of the request's method, path and body.")
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
+    fingerprint = models.CharField(max_length=64, help_text="Hash of the request's parameters.")
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -144,10 +147,6 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.user_id})"
-
-    @property
-    def is_complete(self) -> bool:
-        return self.response_status is not None
 
 
 def generation_input_upload_to(instance: "GenerationInput", filename: str) -> str:
