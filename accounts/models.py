@@ -28,7 +28,9 @@ class User(AbstractUser):
     updated_at = models.DateTimeField(auto_now=True)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS = ["username"]
+    # Nothing but the email is asked for: the manager fills the username in from the email, so
+    # `createsuperuser --noinput --email …` makes an operator without a --username.
+    REQUIRED_FIELDS: list[str] = []
 
     objects = AtelierUserManager()
 

@@ -4,16 +4,31 @@ from django.contrib import admin
 from catalog import services
 from catalog.models import AIModel, Format, PromptExample, Setting, Style, WorkflowTemplate
 from catalog.workflows import workflow_template_check
+from credits.selectors import credits_price_per_image
 from ops.errors import ValidationFailed
 
 
 @admin.register(AIModel)
 class AIModelAdmin(admin.ModelAdmin):
-    list_display = ["id", "name", "provider", "kind", "credit_cost", "max_images", "rate_limit", "is_active"]
+    list_display = ["id", "name", "provider", "kind", "credit_cost", "price", "max_images", "rate_limit", "is_active"]
     list_filter = ["provider", "kind", "is_active"]
     search_fields = ["id", "name", "description", "provider_model"]
     list_editable = ["credit_cost", "is_active"]
     ordering = ["sort_order", "id"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "credit_cost" in form.base_fields:
+            form.base_fields["credit_cost"].help_text = (
+                "Base credits per image. Image-to-video and upscale models are charged extra per image "
+                "(ATELIER_CREDIT_EXTRA_VIDEO, ATELIER_CREDIT_EXTRA_UPSCALE), LoRAs too (ATELIER_CREDIT_LORA_EXTRA)."
+            )
+        return form
+
+    @admin.display(description="Charged per image")
+    def price(self, model: AIModel) -> int:
+        """What a user pays for one image: the base price with the extras for the model's kind."""
+        return credits_price_per_image(model=model)
 
 
 class _ServiceRulesForm(forms.ModelForm):

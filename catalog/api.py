@@ -4,11 +4,16 @@ from rest_framework.response import Response
 
 from catalog.models import AIModel, ModelKind, Provider
 from catalog.selectors import model_get, model_is_available, model_list
+from credits.selectors import credits_price_per_image
 from ops.errors import NotFound
 
 
 class AIModelSerializer(serializers.ModelSerializer):
     available = serializers.SerializerMethodField()
+    # What one image is charged, extras for the model's kind included (the admin's base price
+    # alone would understate video and upscale models).
+    credit_cost = serializers.SerializerMethodField()
+    lora_extra_cost = serializers.SerializerMethodField()
 
     class Meta:
         model = AIModel
@@ -20,6 +25,7 @@ class AIModelSerializer(serializers.ModelSerializer):
             "kind",
             "aliases",
             "credit_cost",
+            "lora_extra_cost",
             "min_width",
             "max_width",
             "min_height",
@@ -36,6 +42,15 @@ class AIModelSerializer(serializers.ModelSerializer):
 
     def get_available(self, model: AIModel) -> bool:
         return model_is_available(model=model)
+
+    def get_credit_cost(self, model: AIModel) -> int:
+        return credits_price_per_image(model=model)
+
+    def get_lora_extra_cost(self, model: AIModel) -> int | None:
+        """Extra credits per image when LoRAs are applied (null for models that take none)."""
+        if "loras" not in model.supports:
+            return None
+        return credits_price_per_image(model=model, params={"loras": [{}]}) - credits_price_per_image(model=model)
 
 
 class ModelListQuery(serializers.Serializer):

@@ -37,16 +37,22 @@ def credits_balance(*, user) -> int:
     return CreditAccount.objects.filter(user=user).values_list("balance", flat=True).first() or 0
 
 
-def credits_cost(*, model, num_images: int, params: dict | None = None) -> int:
-    """What a generation costs: the model's price per image plus the per-kind extras.
+def credits_price_per_image(*, model, params: dict | None = None) -> int:
+    """The credits one image of ``model`` costs: the one price every page and answer shows.
 
-    Extras are per image: ``ATELIER_CREDIT_KIND_EXTRAS`` by model kind (a provider charges more
-    for video or upscaling), and ``ATELIER_CREDIT_LORA_EXTRA`` when LoRAs are applied.
+    The model's base price plus the per-image extras: ``ATELIER_CREDIT_KIND_EXTRAS`` by model
+    kind (a provider charges more for video or upscaling), and ``ATELIER_CREDIT_LORA_EXTRA``
+    when LoRAs are applied.
     """
-    per_image = model.credit_cost + settings.ATELIER_CREDIT_KIND_EXTRAS.get(model.kind, 0)
+    price = model.credit_cost + settings.ATELIER_CREDIT_KIND_EXTRAS.get(model.kind, 0)
     if (params or {}).get("loras"):
-        per_image += settings.ATELIER_CREDIT_LORA_EXTRA
-    return per_image * num_images
+        price += settings.ATELIER_CREDIT_LORA_EXTRA
+    return price
+
+
+def credits_cost(*, model, num_images: int, params: dict | None = None) -> int:
+    """What a generation costs: the price per image times the number of images."""
+    return credits_price_per_image(model=model, params=params) * num_images
 
 
 def credits_used_between(*, user, start: datetime, end: datetime) -> int:

@@ -100,10 +100,14 @@ def credits_refuse(*, user, amount: int):
     _refuse(user=user, amount=-amount)
 
 
+def _credits(amount: int) -> str:
+    return f"{amount} credit" if amount == 1 else f"{amount} credits"
+
+
 def _refuse(*, user, amount: int):
     remaining = CreditAccount.objects.filter(user=user).values_list("balance", flat=True).first() or 0
     raise InsufficientCredits(
-        details=f"You need {-amount} credits but only have {remaining} remaining",
+        details=f"You need {_credits(-amount)} but have only {remaining} left",
         credits_remaining=remaining,
         credits_required=-amount,
     )

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from accounts.keys import KEY_PREFIX
 from accounts.models import User
 from accounts.services import api_key_create, api_key_revoke, user_create
 
@@ -10,24 +11,46 @@ DEMO_KEY_NAME = "demo"
 
 
 class Command(BaseCommand):
-    help = "Creates the demo account (once) and prints its email, password and a fresh API key."
+    help = (
+        "Creates the demo account (once, an ordinary user) and its API key. The key stays the same "
+        "from run to run; --new-key replaces it."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--email", default=DEMO_EMAIL)
         parser.add_argument("--password", default=DEMO_PASSWORD)
+        parser.add_argument("--new-key", action="store_true", help="Revoke the demo API key and print a new one.")
 
     @transaction.atomic
-    def handle(self, *args, email, password, **options):
+    def handle(self, *args, email, password, new_key, **options):
         user = User.objects.filter(email=email).first()
         if user is None:
-            user = user_create(email=email, password=password, full_name="Demo User", is_staff=True, is_superuser=True)
-        # The key's secret is never stored, so each run replaces the demo key with a new one.
-        for old_key in user.api_keys.filter(name=DEMO_KEY_NAME, revoked_at__isnull=True):
-            api_key_revoke(api_key=old_key)
-        _, secret = api_key_create(user=user, name=DEMO_KEY_NAME)
+            user = user_create(email=email, password=password, full_name="Demo User")
+        elif user.is_staff or user.is_superuser:
+            # Its password is published: it must not open the admin (earlier versions made it one).
+            user.is_staff = user.is_superuser = False
+            user.save(update_fields=["is_staff", "is_superuser"])
+
+        keys = list(user.api_keys.filter(name=DEMO_KEY_NAME, revoked_at__isnull=True))
+        if new_key:
+            for old_key in keys:
+                api_key_revoke(api_key=old_key)
+            keys = []
+        if keys:
+            # Only a hash of a key is stored, so its secret cannot be shown again; scripts that
+            # saved it on the first run keep working.
+            key_line = (
+                f"{KEY_PREFIX}_{keys[0].prefix}_… (unchanged: the full key was printed when it was made; "
+                "`python manage.py seed_demo --new-key` replaces it)"
+            )
+        else:
+            _, key_line = api_key_create(user=user, name=DEMO_KEY_NAME)
+            key_line += "  (printed once: save it now)"
         self.stdout.write(
-            "\nDemo account (also an admin at /admin/):\n"
+            "\nDemo account (an ordinary user):\n"
             f"  email:    {email}\n"
             f"  password: {password}\n"
-            f"  API key:  {secret}\n"
+            f"  API key:  {key_line}\n"
+            "\nOperators sign in at /admin/. Create one with your own email and password:\n"
+            "  python manage.py createsuperuser --email you@example.com\n"
         )
