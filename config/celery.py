@@ -4,11 +4,12 @@ With ``REDIS_URL`` set the broker is Redis and workers run the tasks; without it
 make every task run eagerly inside the web process, with the same task code.
 """
 
+import contextlib
 import os
 
 from celery import Celery
 from celery.schedules import crontab
-from celery.signals import task_prerun, worker_init
+from celery.signals import heartbeat_sent, task_prerun, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
@@ -21,6 +22,10 @@ app.conf.beat_schedule = {
     "recover-stuck-generations": {"task": "generation.recover_stuck", "schedule": 60.0},
     "forget-expired-idempotency-keys": {"task": "generation.expire_idempotency_keys", "schedule": crontab(minute=17)},
     "refill-monthly-credits": {"task": "credits.refill_monthly", "schedule": crontab(minute=5)},
+    # Worker liveness and queue depth samples (ops/workers.py, ops/queues.py).
+    "ops-heartbeat": {"task": "ops.heartbeat", "schedule": 30.0},
+    # Webhook retries that are due, and any delivery whose message was lost.
+    "deliver-due-webhooks": {"task": "webhooks.deliver_due", "schedule": 15.0},
 }
 
 
@@ -33,6 +38,17 @@ def _drop_unusable_database_connections(task=None, **kwargs) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@heartbeat_sent.connect
+def _record_worker_heartbeat(sender=None, **kwargs) -> None:
+    """Each heartbeat a worker sends (every few seconds) is written, throttled, where /health and
+    /admin/api/status read worker liveness (ops/workers.py)."""
+    from ops.workers import worker_heartbeat_record
+
+    # A cache hiccup must not stop the worker's heartbeat.
+    with contextlib.suppress(Exception):
+        worker_heartbeat_record(hostname=getattr(getattr(sender, "eventer", None), "hostname", None))
 
 
 @worker_init.connect

@@ -48,6 +48,14 @@ class Generation(models.Model):
         related_name="+",
         help_text="The owner's collection its images go into.",
     )
+    webhook_url = models.URLField(
+        max_length=2048,
+        blank=True,
+        default="",
+        # A database default too, so that statements that insert generations without naming it work.
+        db_default="",
+        help_text="Where image.generated is sent when it completes, signed with the owner's webhook secret.",
+    )
     cost = models.PositiveIntegerField(default=0, help_text="Credits reserved for this generation.")
     provider_request_id = models.CharField(max_length=200, blank=True, db_index=True)
     queue_position = models.PositiveIntegerField(null=True, blank=True)

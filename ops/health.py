@@ -41,11 +41,23 @@ def _check_storage() -> None:
         default_storage.delete(name)
 
 
+def _check_workers() -> None:
+    from ops.workers import workers_status
+
+    workers = workers_status()
+    if workers["status"] == "stopped":
+        age = workers["last_heartbeat_age_seconds"]
+        seen = f"the last one {age:g} s ago" if age is not None else "none recorded yet"
+        raise RuntimeError(f"no worker heartbeat within {settings.ATELIER_HEARTBEAT_STALE_SECONDS} s ({seen})")
+
+
 def health_checks() -> dict[str, Callable[[], None]]:
     checks: dict[str, Callable[[], None]] = {
         "database": _check_database,
         "cache": _check_cache,
         "storage": _check_storage,
+        # Tasks running in the web process have no worker to lose; otherwise one must beat.
+        "workers": _check_workers,
     }
     if settings.REDIS_URL:
         checks["broker"] = _check_broker

@@ -20,6 +20,7 @@ from generation.services.events import (
 from generation.services.lifecycle import generation_complete, generation_fail
 from generation.state import transition
 from ops.errors import ApplicationError, ErrorType, ProviderTransient
+from ops.provider_health import provider_call_recorded
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +81,8 @@ def generation_run(*, generation_id) -> None:
     reporter = generation_reporter(generation_id)
     try:
         provider = providers.get(generation.provider)
-        submission = provider.submit(_job(generation), reporter=reporter)
+        with provider_call_recorded(provider=generation.provider):
+            submission = provider.submit(_job(generation), reporter=reporter)
         _handle(generation=generation, submission=submission, attempt=0)
     except ProviderTransient as exc:
         _retry_or_fail(generation=generation, error=exc)
@@ -102,9 +104,10 @@ def generation_poll(*, generation_id, attempt: int) -> None:
     if generation is None or generation.status != Status.PROCESSING or not generation.provider_request_id:
         return
     try:
-        submission = providers.get(generation.provider).poll(
-            generation.provider_request_id, reporter=generation_reporter(generation_id)
-        )
+        with provider_call_recorded(provider=generation.provider):
+            submission = providers.get(generation.provider).poll(
+                generation.provider_request_id, reporter=generation_reporter(generation_id)
+            )
         _handle(generation=generation, submission=submission, attempt=attempt + 1)
     except ProviderTransient as exc:
         logger.info("Transient error polling %s: %s", generation_id, exc.message)

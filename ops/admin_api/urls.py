@@ -1,0 +1,9 @@
+from django.urls import path
+
+from ops.admin_api.views import MetricsView, StatusView, UsersView
+
+urlpatterns = [
+    path("admin/api/status", StatusView.as_view(), name="admin-api-status"),
+    path("admin/api/users", UsersView.as_view(), name="admin-api-users"),
+    path("admin/api/metrics", MetricsView.as_view(), name="admin-api-metrics"),
+]

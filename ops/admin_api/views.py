@@ -1,0 +1,94 @@
+"""Thin staff-only views over the admin selectors; a signed-in non-staff user gets 403."""
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import IsStaff
+from ops.admin_api.metrics import MAX_DAYS, PERIOD_DAYS, period_range, usage_metrics
+from ops.admin_api.status import admin_status
+from ops.admin_api.users import ROLES, STATUSES, admin_user_figures, admin_user_list, admin_user_row
+from ops.pagination import PageLimitPagination
+
+
+class StaffView(APIView):
+    permission_classes = [IsStaff]
+    ratelimit_group = "admin"
+
+
+class StatusView(StaffView):
+    @extend_schema(summary="System status (seed 004)", responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        return Response({"success": True, **admin_status()})
+
+
+class UserPagination(PageLimitPagination):
+    default_limit = 50
+    max_limit = 200
+
+
+class UserQuerySerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=ROLES, required=False)
+    status = serializers.ChoiceField(choices=STATUSES, required=False)
+    search = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class UsersView(StaffView):
+    results_key = "users"
+
+    @extend_schema(
+        summary="Users with their plan, credits and figures (seed 004)",
+        parameters=[
+            OpenApiParameter("page", int),
+            OpenApiParameter("limit", int),
+            OpenApiParameter("role", str, enum=list(ROLES)),
+            OpenApiParameter("status", str, enum=list(STATUSES)),
+            OpenApiParameter("search", str),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        query = UserQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        paginator = UserPagination()
+        page = paginator.paginate_queryset(admin_user_list(**query.validated_data), request, view=self)
+        figures = admin_user_figures(user_ids=[user.pk for user in page])
+        return paginator.get_paginated_response([admin_user_row(user, figures[user.pk]) for user in page])
+
+
+class MetricsQuerySerializer(serializers.Serializer):
+    period = serializers.ChoiceField(choices=list(PERIOD_DAYS), required=False)
+    start_date = serializers.DateField(required=False)
+    end_date = serializers.DateField(required=False)
+
+    def validate(self, attrs):
+        start, end = period_range(
+            period=attrs.get("period"),
+            start=attrs.get("start_date"),
+            end=attrs.get("end_date"),
+            today=timezone.now().date(),
+        )
+        if end < start:
+            raise serializers.ValidationError({"end_date": ["end_date must not be before start_date."]})
+        if (end - start).days + 1 > MAX_DAYS:
+            raise serializers.ValidationError({"start_date": [f"The range may span at most {MAX_DAYS} days."]})
+        return {"start": start, "end": end}
+
+
+class MetricsView(StaffView):
+    @extend_schema(
+        summary="Usage over a period: totals, daily figures, popular models and styles (seed 004)",
+        parameters=[
+            OpenApiParameter("period", str, enum=list(PERIOD_DAYS)),
+            OpenApiParameter("start_date", OpenApiTypes.DATE),
+            OpenApiParameter("end_date", OpenApiTypes.DATE),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        query = MetricsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response({"success": True, **usage_metrics(**query.validated_data)})

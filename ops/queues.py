@@ -1,0 +1,67 @@
+"""Queue depth and the age of the oldest waiting job, per provider queue, now and sampled."""
+
+from datetime import datetime
+
+from django.db.models import Count, Min
+from django.utils import timezone
+
+from ops.models import QueueSample
+
+
+def _provider_names() -> list[str]:
+    from generation.providers import _REGISTRY
+
+    return sorted(_REGISTRY)
+
+
+def queue_stats(*, now: datetime | None = None) -> list[dict]:
+    """Every provider queue: jobs waiting (database), messages at the broker, oldest wait.
+
+    One grouped query on the (status, provider, queued_at) index, whatever the table's size.
+    """
+    from generation.models import Generation, Status
+    from generation.services.dispatch import provider_queue, queue_waiting
+
+    now = now or timezone.now()
+    waiting = {
+        row["provider"]: row
+        for row in Generation.objects.filter(status=Status.IN_QUEUE)
+        .values("provider")
+        .annotate(depth=Count("id"), oldest=Min("queued_at"))
+    }
+    processing = dict(
+        Generation.objects.filter(status=Status.PROCESSING)
+        .values("provider")
+        .annotate(n=Count("id"))
+        .values_list("provider", "n")
+    )
+    stats = []
+    for name in sorted(set(_provider_names()) | set(waiting) | set(processing)):
+        row = waiting.get(name, {})
+        oldest = row.get("oldest")
+        stats.append(
+            {
+                "queue": provider_queue(name),
+                "provider": name,
+                "depth": row.get("depth", 0),
+                "processing": processing.get(name, 0),
+                "broker_messages": queue_waiting(name),
+                "oldest_job_age_seconds": max(0, round((now - oldest).total_seconds())) if oldest else None,
+            }
+        )
+    return stats
+
+
+def queue_samples_record(*, now: datetime | None = None) -> int:
+    """Writes this minute's depth and oldest wait of every queue (idempotent within the minute)."""
+    now = now or timezone.now()
+    minute = now.replace(second=0, microsecond=0)
+    written = 0
+    for row in queue_stats(now=now):
+        QueueSample.objects.update_or_create(
+            queue=row["queue"],
+            minute=minute,
+            defaults={"depth": row["depth"], "oldest_age_seconds": row["oldest_job_age_seconds"]},
+        )
+        written += 1
+    return written

@@ -1,0 +1,1 @@
+"""Outbound webhooks: signed (Standard Webhooks), delivered by Celery with retries, logged."""

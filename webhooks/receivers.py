@@ -1,0 +1,70 @@
+"""Signal receivers that turn what happens elsewhere into webhook events."""
+
+import logging
+
+from allauth.account.signals import user_signed_up
+from celery.signals import task_failure
+from django.core.signals import got_request_exception
+from django.dispatch import receiver
+from django.utils import timezone
+
+from credits.signals import credits_low
+
+logger = logging.getLogger(__name__)
+
+
+def _emit(event: str, payload: dict) -> None:
+    from webhooks.services import webhook_event_emit_safely
+
+    webhook_event_emit_safely(event=event, payload=payload)
+
+
+@receiver(user_signed_up, dispatch_uid="webhooks.user_registered")
+def user_registered(sender, request=None, user=None, **kwargs) -> None:
+    if user is not None:
+        _emit(
+            "user.registered",
+            {"user_id": user.pk, "user_uuid": str(user.uuid), "username": user.username, "email": user.email},
+        )
+
+
+@receiver(credits_low, dispatch_uid="webhooks.credits_low")
+def credits_running_low(sender, user_id=None, credits_remaining=None, threshold=None, **kwargs) -> None:
+    _emit("credits.low", {"user_id": user_id, "credits_remaining": credits_remaining, "threshold": threshold})
+
+
+def _now() -> str:
+    return timezone.now().isoformat().replace("+00:00", "Z")
+
+
+@receiver(got_request_exception, dispatch_uid="webhooks.request_error")
+def request_error(sender, request=None, **kwargs) -> None:
+    import sys
+
+    exc = sys.exc_info()[1]
+    _emit(
+        "system.error",
+        {
+            "error_type": type(exc).__name__ if exc else "server_error",
+            "message": str(exc)[:500] if exc else "Unhandled error",
+            "timestamp": _now(),
+            "path": getattr(request, "path", ""),
+            "request_id": getattr(request, "request_id", None),
+        },
+    )
+
+
+@task_failure.connect(dispatch_uid="webhooks.task_error")
+def task_error(sender=None, exception=None, **kwargs) -> None:
+    name = getattr(sender, "name", "") or ""
+    if name.startswith("webhooks."):
+        return  # a failing delivery must not announce itself in a loop
+    _emit(
+        "system.error",
+        {
+            "error_type": type(exception).__name__ if exception else "task_failure",
+            "message": str(exception)[:500],
+            "timestamp": _now(),
+            "task": name,
+        },
+    )
