@@ -38,16 +38,25 @@ def _size(model: AIModel, image_size, width: int | None, height: int | None) -> 
     return width or model.default_width, height or model.default_height
 
 
-def generation_spec_build(*, model: AIModel, data: dict) -> GenerationSpec:
-    """Turns validated API input into a spec within the model's limits, or raises ValidationFailed."""
+def generation_spec_build(*, model: AIModel, data: dict, user=None) -> GenerationSpec:
+    """Turns validated API input into a spec within the model's limits, or raises ValidationFailed.
+
+    ``user``: when given, LoRA ids must name that user's LoRAs (else the job checks the owner).
+    """
     errors: dict[str, list[str]] = {}
     prompt = (data.get("prompt") or "").strip()
     if model.kind in (ModelKind.TEXT_TO_IMAGE, ModelKind.INPAINTING) and not prompt:
         errors["prompt"] = ["Prompt is required."]
     errors.update(_input_errors(model, data))
-    if data.get("params", {}).get("loras") and "loras" not in model.supports:
-        # Charged extra and changing the picture, LoRAs are refused rather than quietly dropped.
-        errors["loras"] = [f"{model.id} takes no LoRAs; choose a model that does (e.g. fal-ai/flux-lora)."]
+    loras = None
+    if data.get("params", {}).get("loras"):
+        # Charged extra and changing the picture, LoRAs are refused rather than quietly dropped;
+        # ids of trained LoRAs become what the provider takes, their trigger words join the prompt.
+        from training.generation_loras import loras_resolve
+
+        resolved = loras_resolve(model=model, loras=data["params"]["loras"], prompt=prompt, user=user)
+        errors.update(resolved.errors)
+        loras, prompt = resolved.loras, resolved.prompt
 
     width, height = _size(model, data.get("image_size"), data.get("width"), data.get("height"))
     if not model.min_width <= width <= model.max_width:
@@ -63,6 +72,8 @@ def generation_spec_build(*, model: AIModel, data: dict) -> GenerationSpec:
         raise ValidationFailed(details=errors)
 
     params = {key: value for key, value in data.get("params", {}).items() if value is not None}
+    if loras is not None:
+        params["loras"] = loras
     defaults = setting_values(names=["default_steps", "default_format"])
     if "num_inference_steps" in model.supports and "num_inference_steps" not in params | model.defaults:
         if defaults.get("default_steps") is not None:

@@ -28,7 +28,9 @@ DATASET_PATH = re.compile(r"/api/training/datasets/(?P<id>[0-9a-f-]{36})/?$")
 class StartInputSerializer(serializers.Serializer):
     images_data_url = serializers.CharField(required=False, allow_blank=True, max_length=200_000_000)
     dataset_id = serializers.UUIDField(required=False)
-    trigger_word = serializers.RegexField(r"^[A-Za-z0-9_\-]{1,50}$", error_messages={"invalid": "Use 1 to 50 letters, digits, _ or -."})
+    trigger_word = serializers.RegexField(
+        r"^[A-Za-z0-9_\-]{1,50}$", error_messages={"invalid": "Use 1 to 50 letters, digits, _ or -."}
+    )
     steps = serializers.IntegerField(required=False, min_value=1, max_value=10000)
     create_masks = serializers.BooleanField(required=False, default=True)
     provider = serializers.CharField(required=False, allow_blank=True, max_length=20)
@@ -72,7 +74,9 @@ class UploadView(_Own):
             dataset = services.dataset_create(user=request.user, zip_data=zips[0].read())
         else:
             dataset = services.dataset_create(user=request.user, files=files)
-        return Response({"success": True, "status": "success", **dataset_as_dict(dataset)}, status=status.HTTP_201_CREATED)
+        return Response(
+            {"success": True, "status": "success", **dataset_as_dict(dataset)}, status=status.HTTP_201_CREATED
+        )
 
 
 class DatasetView(_Own):
@@ -148,7 +152,9 @@ class TrainingListView(_Own):
         if wanted and wanted not in Status.values:
             raise ValidationFailed(details={"status": [f"Use one of: {', '.join(Status.values)}."]})
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(selectors.training_list(user=request.user, status=wanted), request, view=self)
+        page = paginator.paginate_queryset(
+            selectors.training_list(user=request.user, status=wanted), request, view=self
+        )
         return paginator.get_paginated_response([training_as_dict(job, brief=True) for job in page])
 
 

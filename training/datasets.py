@@ -88,7 +88,8 @@ def zip_entries(data: bytes, *, limits: Limits) -> tuple[list[Entry], list[str]]
     files = [info for info in infos if not info.is_dir()]
     if len(files) > 2 * limits.max_images + 20:
         raise ValidationFailed(
-            "The zip has too many entries", details={"files": [f"{len(files)} entries; at most {limits.max_images} images."]}
+            "The zip has too many entries",
+            details={"files": [f"{len(files)} entries; at most {limits.max_images} images."]},
         )
     expanded = 0
     for info in files:
@@ -105,7 +106,9 @@ def zip_entries(data: bytes, *, limits: Limits) -> tuple[list[Entry], list[str]]
             )
         expanded += info.file_size
     if expanded > limits.max_total_bytes:
-        raise PayloadTooLarge(details=f"The zip expands to {expanded} bytes; your plan allows {limits.max_total_bytes}.")
+        raise PayloadTooLarge(
+            details=f"The zip expands to {expanded} bytes; your plan allows {limits.max_total_bytes}."
+        )
     entries = []
     for info in files:
         name = _safe_name(info.filename)

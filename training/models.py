@@ -119,6 +119,9 @@ class TrainingEvent(models.Model):
     class Meta:
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return f"{self.type} of {self.job_id}"
+
 
 class LoRA(models.Model):
     """A trained LoRA its owner can name, use in generations and delete."""

@@ -85,9 +85,7 @@ def dataset_as_dict(dataset: TrainingDataset) -> dict:
         "total_size": human_size(dataset.total_size),
         "total_size_bytes": dataset.total_size,
         "warnings": dataset.warnings,
-        "images": [
-            {k: image[k] for k in ("name", "width", "height", "caption")} for image in dataset.manifest
-        ],
+        "images": [{k: image[k] for k in ("name", "width", "height", "caption")} for image in dataset.manifest],
     }
 
 

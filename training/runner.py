@@ -69,7 +69,9 @@ def schedule_poll(*, job_id, delay: float | None = None) -> None:
 
     countdown = settings.ATELIER_TRAINING_POLL_SECONDS if delay is None else delay
     transaction.on_commit(
-        lambda: poll_training.apply_async(args=[str(job_id)], countdown=countdown, queue=settings.ATELIER_TRAINING_QUEUE)
+        lambda: poll_training.apply_async(
+            args=[str(job_id)], countdown=countdown, queue=settings.ATELIER_TRAINING_QUEUE
+        )
     )
 
 
@@ -153,9 +155,7 @@ def _remote_results(*, job: TrainingJob, update: RemoteStatus) -> None:
         training_fail(job_id=job.pk, error=f"Could not download the result: {exc.message}")
         return
     with transaction.atomic():
-        if transition(
-            job_id=job.pk, to=Status.COMPLETED, log="Completed", progress=100, current_step=job.steps
-        ):
+        if transition(job_id=job.pk, to=Status.COMPLETED, log="Completed", progress=100, current_step=job.steps):
             lora_create(job=job, weights=weights, config=config, reference=update.reference)
 
 
@@ -172,7 +172,9 @@ def training_recover_stuck() -> dict:
     for job in TrainingJob.objects.filter(status__in=RUNNING_STATUSES, heartbeat_at__lt=stale):
         remote = training_provider(job.provider).remote and job.provider_request_id
         if remote and job.status == Status.TRAINING:
-            deadline = (job.started_at or job.created_at) + timedelta(seconds=settings.ATELIER_TRAINING_REMOTE_DEADLINE_SECONDS)
+            deadline = (job.started_at or job.created_at) + timedelta(
+                seconds=settings.ATELIER_TRAINING_REMOTE_DEADLINE_SECONDS
+            )
             if now > deadline:
                 counts["failed"] += training_fail(job_id=job.pk, error="The provider did not finish in time")
             else:
@@ -186,14 +188,13 @@ def training_recover_stuck() -> dict:
             )
             continue
         with transaction.atomic():
-            moved = (
-                TrainingJob.objects.filter(pk=job.pk, lease=job.lease, heartbeat_at__lt=stale).exists()
-                and transition(
-                    job_id=job.pk,
-                    to=Status.QUEUED,
-                    holder=job.lease,
-                    log=f"The worker stopped; requeued to resume from step {job.checkpoint_step}",
-                )
+            moved = TrainingJob.objects.filter(
+                pk=job.pk, lease=job.lease, heartbeat_at__lt=stale
+            ).exists() and transition(
+                job_id=job.pk,
+                to=Status.QUEUED,
+                holder=job.lease,
+                log=f"The worker stopped; requeued to resume from step {job.checkpoint_step}",
             )
             if moved:
                 transaction.on_commit(lambda job_id=job.pk: training_dispatch(job_id=job_id))

@@ -9,14 +9,13 @@ from functools import partial
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from credits.models import LedgerEntry
 from credits.selectors import credits_balance, plan_for_user
 from credits.services import credits_debit, credits_grant
 from ops.errors import Conflict, PayloadTooLarge, ValidationFailed
-from training import datasets, selectors
+from training import datasets
 from training.models import TERMINAL_STATUSES, LoRA, Status, TrainingDataset, TrainingJob
 from training.providers import training_provider
 from training.state import transition
@@ -40,7 +39,9 @@ def dataset_create(*, user, files: list | None = None, zip_data: bytes | None = 
     warnings: list[str] = []
     if zip_data is not None:
         if len(zip_data) > limits.max_total_bytes:
-            raise PayloadTooLarge(details=f"The zip is {len(zip_data)} bytes; your plan allows {limits.max_total_bytes}.")
+            raise PayloadTooLarge(
+                details=f"The zip is {len(zip_data)} bytes; your plan allows {limits.max_total_bytes}."
+            )
         entries, warnings = datasets.zip_entries(zip_data, limits=limits)
     else:
         entries = []
@@ -56,14 +57,22 @@ def dataset_create(*, user, files: list | None = None, zip_data: bytes | None = 
                 )
             entries.append(datasets.Entry(name=upload.name or "upload", data=upload.read()))
         if not entries:
-            raise ValidationFailed(details={"files": ["Send image files as files[] (with optional .txt captions) or one zip."]})
+            raise ValidationFailed(
+                details={"files": ["Send image files as files[] (with optional .txt captions) or one zip."]}
+            )
     checked = datasets.dataset_check(entries, limits=limits, warnings=warnings)
     dataset = TrainingDataset(
         user=user,
         image_count=len(checked.images),
         total_size=checked.total_size,
         manifest=[
-            {"name": image.name, "width": image.width, "height": image.height, "sha256": image.sha256, "caption": image.caption}
+            {
+                "name": image.name,
+                "width": image.width,
+                "height": image.height,
+                "sha256": image.sha256,
+                "caption": image.caption,
+            }
             for image in checked.images
         ],
         warnings=checked.warnings,
@@ -99,7 +108,9 @@ def _options(*, data: dict, dataset: TrainingDataset) -> dict:
         raise ProviderUnavailable(f"The {provider} training provider is not configured")
     steps = data.get("steps") or adapter.default_steps
     if not adapter.min_steps <= steps <= adapter.max_steps:
-        raise ValidationFailed(details={"steps": [f"{provider} trains {adapter.min_steps} to {adapter.max_steps} steps."]})
+        raise ValidationFailed(
+            details={"steps": [f"{provider} trains {adapter.min_steps} to {adapter.max_steps} steps."]}
+        )
     return {
         "provider": provider,
         "base_model": data.get("base_model") or adapter.default_base_model,
@@ -198,7 +209,12 @@ def training_fail(*, job_id, error: str, error_type: str = "provider_error", hol
     """Fails the job and refunds its whole hold (nothing was delivered)."""
     with transaction.atomic():
         moved = transition(
-            job_id=job_id, to=Status.FAILED, holder=holder, log=f"Failed: {error}", error=error[:2000], error_type=error_type
+            job_id=job_id,
+            to=Status.FAILED,
+            holder=holder,
+            log=f"Failed: {error}",
+            error=error[:2000],
+            error_type=error_type,
         )
         if moved:
             job = TrainingJob.objects.get(pk=job_id)
@@ -256,21 +272,3 @@ def lora_delete(*, lora: LoRA) -> None:
     lora.delete()
     for stored in files:
         stored.storage.delete(stored.name)
-
-
-def training_heartbeat_touch(*, job_id) -> None:
-    TrainingJob.objects.filter(pk=job_id).update(heartbeat_at=timezone.now(), attempts=F("attempts"))
-
-
-__all__ = [
-    "dataset_create",
-    "lora_create",
-    "lora_delete",
-    "lora_rename",
-    "selectors",
-    "training_cancel",
-    "training_fail",
-    "training_quote",
-    "training_refund",
-    "training_start",
-]

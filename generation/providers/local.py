@@ -11,6 +11,7 @@ from PIL import Image
 
 from generation.providers import local_edit, local_renderer, local_video
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
+from generation.providers.local_renderer import style_adapter
 from ops.errors import ProviderError
 
 
@@ -25,8 +26,9 @@ class LocalProvider(Provider):
         if job.kind != "text-to-image" and job.image is None:
             raise ProviderError(f"A {job.kind} job needs an input image")
         outputs = []
+        adapters = _style_adapters(job)
         for index in range(job.num_images):
-            output = _make(job, seed=_image_seed(job.seed, index))
+            output = _make(job, seed=_image_seed(job.seed, index), adapters=adapters)
             outputs.append(output)
             reporter.step(
                 round((index + 1) * 100 / job.num_images), f"Rendered {output.type} {index + 1} of {job.num_images}"
@@ -40,7 +42,16 @@ def _open(data: bytes) -> Image.Image:
     return image
 
 
-def _make(job: ProviderJob, *, seed: int) -> ProviderOutput:
+def _style_adapters(job: ProviderJob) -> list:
+    """The trained style adapters (local LoRAs) the job names, with their scales."""
+    if not job.params.get("loras"):
+        return []
+    from training.generation_loras import local_adapters
+
+    return local_adapters(generation_id=job.generation_id, loras=job.params["loras"])
+
+
+def _make(job: ProviderJob, *, seed: int, adapters: list = ()) -> ProviderOutput:
     """One output of the job's kind; every kind but text-to-image starts from the input image."""
     if job.kind == "image-to-video":
         num_frames = int(job.params.get("num_frames") or local_video.DEFAULT_FRAMES)
@@ -68,6 +79,8 @@ def _make(job: ProviderJob, *, seed: int) -> ProviderOutput:
         image = local_renderer.render(
             prompt=job.prompt, seed=seed, width=job.width, height=job.height, negative_prompt=job.negative_prompt
         )
+    for params, scale in adapters:
+        image = style_adapter.apply(image, params, scale=scale)
     data = local_renderer.encode(image, fmt=job.output_format)
     return ProviderOutput(data=data, format=job.output_format, width=image.width, height=image.height, seed=seed)
 

@@ -32,7 +32,9 @@ def upload_file(name: str, data: bytes):
 
 
 def image_files(count: int = 6, *, size: int = 256, seed: int = 0) -> list:
-    return [upload_file(f"photo_{i}.png", png(image)) for i, image in enumerate(style_images(count, size=size, seed=seed))]
+    return [
+        upload_file(f"photo_{i}.png", png(image)) for i, image in enumerate(style_images(count, size=size, seed=seed))
+    ]
 
 
 def zip_of(entries: dict[str, bytes]) -> bytes:

@@ -68,6 +68,16 @@ def test_local_training_completes_with_falling_loss_samples_and_files(alice):
     assert b"style adapter" in b"".join(config.streaming_content)
 
 
+def _generated(client, **payload) -> dict:
+    generation = generate_done(client, **payload)
+    if generation["status"] == "in_queue":
+        from generation.services import generation_run
+
+        generation_run(generation_id=generation["id"])
+        generation = client.get(f"/api/generate/{generation['id']}").json()["generation"]
+    return generation
+
+
 def _stats(client, generation) -> np.ndarray:
     image = Image.open(io.BytesIO(b"".join(client.get(generation["images"][0]["url"]).streaming_content)))
     return colour_statistics(image)
@@ -78,9 +88,9 @@ def test_the_trained_lora_moves_generations_toward_the_dataset(alice):
     lora_id = status["lora_id"]
     dataset = np.mean([colour_statistics(image) for image in style_images(6)], axis=0)
     prompt = "a kite over a green hill"
-    plain = generate_done(alice, prompt=prompt, seed=11)
-    styled = generate_done(alice, prompt=prompt, seed=11, loras=[{"path": lora_id, "scale": 1.0}])
-    again = generate_done(alice, prompt=prompt, seed=11)
+    plain = _generated(alice, prompt=prompt, seed=11)
+    styled = _generated(alice, prompt=prompt, seed=11, loras=[{"path": lora_id, "scale": 1.0}])
+    again = _generated(alice, prompt=prompt, seed=11)
     assert styled["status"] == "completed", styled
     before = np.linalg.norm(_stats(alice, plain) - dataset)
     after = np.linalg.norm(_stats(alice, styled) - dataset)

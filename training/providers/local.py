@@ -131,7 +131,9 @@ class LocalTraining(TrainingProvider):
         if not transition(job_id=job.pk, to=Status.UPLOADING, holder=lease, log="Saving the trained adapter"):
             return
         final = trainer.loss()
-        weights = style_adapter.dumps(trainer.params, metadata={"trigger_word": job.trigger_word, "steps": str(job.steps)})
+        weights = style_adapter.dumps(
+            trainer.params, metadata={"trigger_word": job.trigger_word, "steps": str(job.steps)}
+        )
         config = json.dumps(
             {
                 "format": style_adapter.FORMAT,

@@ -14,7 +14,13 @@ from ops.errors import ProviderError, ValidationFailed
 from training.providers.base import RemoteStatus, TrainingProvider
 from training.providers.fal import dataset_url
 
-STATES = {"starting": "queued", "processing": "running", "succeeded": "succeeded", "failed": "failed", "canceled": "cancelled"}
+STATES = {
+    "starting": "queued",
+    "processing": "running",
+    "succeeded": "succeeded",
+    "failed": "failed",
+    "canceled": "cancelled",
+}
 
 
 class ReplicateTraining(TrainingProvider):
@@ -77,7 +83,9 @@ class ReplicateTraining(TrainingProvider):
         state = STATES.get(training.get("status"))
         if state is None:
             raise ProviderError("Replicate returned an answer that could not be read")
-        logs = [f"replicate: {line.strip()[:500]}" for line in (training.get("logs") or "").splitlines() if line.strip()]
+        logs = [
+            f"replicate: {line.strip()[:500]}" for line in (training.get("logs") or "").splitlines() if line.strip()
+        ]
         if state == "failed":
             return RemoteStatus(state=state, logs=logs, error=f"Replicate failed the training: {training.get('error')}")
         if state != "succeeded":
@@ -85,7 +93,9 @@ class ReplicateTraining(TrainingProvider):
         output = training.get("output") or {}
         if not isinstance(output, dict) or not output.get("weights"):
             raise ProviderError("Replicate answered without trained weights")
-        return RemoteStatus(state=state, logs=logs[-20:], weights_url=output["weights"], reference=output.get("version") or "")
+        return RemoteStatus(
+            state=state, logs=logs[-20:], weights_url=output["weights"], reference=output.get("version") or ""
+        )
 
     def cancel(self, *, job) -> bool:
         from generation.providers.replicate import _call, client
