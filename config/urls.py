@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("catalog.urls")),
     path("", include("credits.urls")),
     path("", include("gallery.urls")),
+    path("", include("training.urls")),
     path("", include("generation.urls")),
     path("", include("generation.seed_urls")),
     path("", include("generation.prompt_urls")),
@@ -20,8 +21,6 @@ urlpatterns = [
     path("", include("gallery.web_urls")),
     path("", include("accounts.web_urls")),
     path("", include("generation.webhooks.urls")),
-    path("", include("ops.admin_api.urls")),
-    path("", include("webhooks.urls")),
     # Last: the apps' own routes under /admin/api/ must match before the admin's catch-all.
     path("admin/", admin.site.urls),
 ]

@@ -44,7 +44,6 @@ INSTALLED_APPS = [
     "gallery",
     "generation",
     "training",
-    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -324,6 +323,37 @@ ATELIER_CREDIT_KIND_EXTRAS = {
 }
 ATELIER_CREDIT_LORA_EXTRA = env.int("ATELIER_CREDIT_LORA_EXTRA", default=1)
 ATELIER_LORA_TRAINING_CREDITS = env.int("ATELIER_LORA_TRAINING_CREDITS", default=50)
+# LoRA training (training/): the queue, prices, dataset caps and the local trainer's rhythm.
+ATELIER_TRAINING_QUEUE = "training"
+ATELIER_TRAINING_DEFAULT_PROVIDER = env("ATELIER_TRAINING_DEFAULT_PROVIDER", default="local")
+# Credits = base + per thousand steps (rounded up), per provider; the quote is what is held.
+ATELIER_TRAINING_BASE_CREDITS = {
+    "local": 2,
+    "fal": ATELIER_LORA_TRAINING_CREDITS,
+    "replicate": ATELIER_LORA_TRAINING_CREDITS,
+}
+ATELIER_TRAINING_CREDITS_PER_1000_STEPS = {"local": 5, "fal": 20, "replicate": 20}
+ATELIER_TRAINING_SECONDS_PER_STEP = {"local": 0.01, "fal": 1.2, "replicate": 1.5}
+ATELIER_TRAINING_ALLOWANCE_ENABLED = env.bool("ATELIER_TRAINING_ALLOWANCE_ENABLED", default=True)
+ATELIER_TRAINING_MIN_IMAGES = env.int("ATELIER_TRAINING_MIN_IMAGES", default=3)
+ATELIER_TRAINING_RECOMMENDED_IMAGES = env.int("ATELIER_TRAINING_RECOMMENDED_IMAGES", default=10)
+ATELIER_TRAINING_MAX_IMAGES = env.int("ATELIER_TRAINING_MAX_IMAGES", default=30)
+ATELIER_TRAINING_MAX_IMAGES_BY_PLAN = {"free": 30, "pro": 100, "studio": 300}
+ATELIER_TRAINING_MIN_IMAGE_SIDE = env.int("ATELIER_TRAINING_MIN_IMAGE_SIDE", default=256)
+ATELIER_TRAINING_LOG_LINES = 20
+ATELIER_TRAINING_SAMPLE_ROUNDS = 4
+ATELIER_TRAINING_CHECKPOINT_EVERY = env.int("ATELIER_TRAINING_CHECKPOINT_EVERY", default=50)
+# A running job whose worker wrote nothing for this long is requeued (resumes from its checkpoint).
+ATELIER_TRAINING_STALE_SECONDS = env.int("ATELIER_TRAINING_STALE_SECONDS", default=120)
+ATELIER_TRAINING_MAX_ATTEMPTS = env.int("ATELIER_TRAINING_MAX_ATTEMPTS", default=3)
+ATELIER_TRAINING_POLL_SECONDS = env.float("ATELIER_TRAINING_POLL_SECONDS", default=15.0)
+ATELIER_TRAINING_REMOTE_DEADLINE_SECONDS = env.int("ATELIER_TRAINING_REMOTE_DEADLINE_SECONDS", default=6 * 3600)
+ATELIER_REPLICATE_TRAINER = env(
+    "ATELIER_REPLICATE_TRAINER",
+    default="ostris/flux-dev-lora-trainer:26dce37af90b9d997eeb970d92e47de3064d46c300504ae376c75bef6a9022d2",
+)
+# The Replicate model (owner/name) that receives each trained version.
+ATELIER_REPLICATE_TRAINING_DESTINATION = env("ATELIER_REPLICATE_TRAINING_DESTINATION", default="")
 ATELIER_REFILL_POLICY = env("ATELIER_REFILL_POLICY", default="reset")
 ATELIER_REFILL_BATCH_SIZE = env.int("ATELIER_REFILL_BATCH_SIZE", default=500)
 ATELIER_CREDITS_LOW_THRESHOLD = env.int("ATELIER_CREDITS_LOW_THRESHOLD", default=10)
@@ -399,33 +429,3 @@ ATELIER_URL_FETCH_ALLOWED_HOSTS = env.list("ATELIER_URL_FETCH_ALLOWED_HOSTS", de
 ATELIER_URL_FETCH_CA_BUNDLE = env("ATELIER_URL_FETCH_CA_BUNDLE", default="")
 ATELIER_VIDEO_MAX_FRAMES = env.int("ATELIER_VIDEO_MAX_FRAMES", default=120)
 ATELIER_VIDEO_MAX_FPS = env.int("ATELIER_VIDEO_MAX_FPS", default=30)
-
-# The operator side (ops/admin_api, ops/provider_health.py, webhooks/). Version and build date
-# are shown by /admin/api/status; the environment's name defaults to the settings module's.
-ATELIER_VERSION = env("ATELIER_VERSION", default="1.0.0")
-ATELIER_BUILD_DATE = env("ATELIER_BUILD_DATE", default="")
-ATELIER_ENVIRONMENT = env("ATELIER_ENVIRONMENT", default="")
-# Whole-table figures of /admin/api/status (users, images, storage) are cached this long.
-ATELIER_ADMIN_STATUS_CACHE_SECONDS = env.int("ATELIER_ADMIN_STATUS_CACHE_SECONDS", default=30)
-# Provider health is measured over this window; a provider with at least MIN_CALLS calls and a
-# lower success rate (percent) is shown as degraded.
-ATELIER_PROVIDER_HEALTH_WINDOW_MINUTES = env.int("ATELIER_PROVIDER_HEALTH_WINDOW_MINUTES", default=60)
-ATELIER_PROVIDER_DEGRADED_MIN_CALLS = env.int("ATELIER_PROVIDER_DEGRADED_MIN_CALLS", default=5)
-ATELIER_PROVIDER_DEGRADED_SUCCESS_RATE = env.float("ATELIER_PROVIDER_DEGRADED_SUCCESS_RATE", default=90.0)
-# Workers write a heartbeat at most this often; /health fails when none is newer than STALE.
-ATELIER_HEARTBEAT_WRITE_SECONDS = env.int("ATELIER_HEARTBEAT_WRITE_SECONDS", default=10)
-ATELIER_HEARTBEAT_STALE_SECONDS = env.int("ATELIER_HEARTBEAT_STALE_SECONDS", default=90)
-# Outbound webhooks (Standard Webhooks): the delays before each retry (seconds; the spec's
-# example schedule), the share of random jitter added to each, the longest Retry-After
-# honoured, one attempt's timeout, after how many failed attempts in a row an endpoint is
-# disabled (and staff alerted), and how long a rotated secret's old value still signs.
-ATELIER_WEBHOOK_RETRY_SCHEDULE = env.list(
-    "ATELIER_WEBHOOK_RETRY_SCHEDULE", cast=float, default=[5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
-)
-ATELIER_WEBHOOK_RETRY_JITTER = env.float("ATELIER_WEBHOOK_RETRY_JITTER", default=0.2)
-ATELIER_WEBHOOK_MAX_RETRY_AFTER_SECONDS = env.int("ATELIER_WEBHOOK_MAX_RETRY_AFTER_SECONDS", default=86400)
-ATELIER_WEBHOOK_TIMEOUT_SECONDS = env.float("ATELIER_WEBHOOK_TIMEOUT_SECONDS", default=15.0)
-ATELIER_WEBHOOK_DISABLE_AFTER_FAILURES = env.int("ATELIER_WEBHOOK_DISABLE_AFTER_FAILURES", default=50)
-ATELIER_WEBHOOK_SECRET_ROTATION_HOURS = env.int("ATELIER_WEBHOOK_SECRET_ROTATION_HOURS", default=24)
-# Optional token for Prometheus at /metrics (Authorization: Bearer …); staff sessions always may.
-ATELIER_METRICS_TOKEN = env("ATELIER_METRICS_TOKEN", default="")
