@@ -10,25 +10,8 @@ from django.db import transaction
 from accounts.google import InvalidGoogleToken, google_token_verify
 from accounts.models import User
 from accounts.services import user_create
-from ops.errors import ApplicationError, ErrorType
+from ops.errors import AccountDisabled, ApplicationError, InvalidCredentials
 from ops.throttling import rate_limit_check, rate_limit_hit
-
-
-class InvalidCredentials(ApplicationError):
-    http_status = 401
-    type = ErrorType.AUTHENTICATION_REQUIRED
-    default_message = "Invalid credentials"
-
-    def __init__(self, details=None):
-        # Seed 001's clients read ``message``.
-        super().__init__(details=details, message="Invalid credentials")
-        self.extra["message"] = "Invalid credentials"
-
-
-class AccountDisabled(ApplicationError):
-    http_status = 403
-    type = ErrorType.PERMISSION_DENIED
-    default_message = "This account is disabled"
 
 
 def _ip(request) -> str:

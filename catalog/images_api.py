@@ -5,14 +5,13 @@ errors use the platform's envelope. Any signed-in user reads; only staff write.
 """
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import permissions, serializers, status, viewsets
+from rest_framework import permissions, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from catalog import selectors, services
 from catalog.models import Format, PromptExample, Setting, SettingType, Style
-from ops.errors import NotFound
 
 
 class StaffWritesOnly(permissions.BasePermission):
@@ -66,16 +65,15 @@ class SettingSerializer(serializers.ModelSerializer):
 _DELETED = inline_serializer("Deleted", fields={"status": serializers.CharField()})
 
 
-class _CatalogViewSet(viewsets.GenericViewSet):
-    """Thin CRUD over one catalog selector/service family. Subclasses name their functions."""
+class _CatalogViewSet(viewsets.ModelViewSet):
+    """CRUD over one catalog table: reads from its selector, writes through its services.
+    Subclasses name the service functions."""
 
     permission_classes = [*api_settings.DEFAULT_PERMISSION_CLASSES, StaffWritesOnly]
     pagination_class = None
     filter_backends: list = []
-    noun = "Item"
-
-    def fetch(self, pk: int):
-        raise NotImplementedError
+    # Ids are positive integers of the database's range; anything else is an unknown URL (404).
+    lookup_value_regex = r"[0-9]{1,18}"
 
     def create_item(self, data: dict):
         raise NotImplementedError
@@ -86,39 +84,16 @@ class _CatalogViewSet(viewsets.GenericViewSet):
     def delete_item(self, item) -> None:
         raise NotImplementedError
 
-    def _get(self, pk):
-        item = self.fetch(int(pk)) if pk.isdigit() and len(pk) < 19 else None
-        if item is None:
-            raise NotFound(f"{self.noun} not found")
-        return item
+    def perform_create(self, serializer):
+        serializer.instance = self.create_item(serializer.validated_data)
 
-    def list(self, request):
-        return Response(self.get_serializer(self.get_queryset(), many=True).data)
-
-    def retrieve(self, request, pk=None):
-        return Response(self.get_serializer(self._get(pk)).data)
-
-    def create(self, request):
-        payload = self.get_serializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        item = self.create_item(payload.validated_data)
-        return Response(self.get_serializer(item).data, status=status.HTTP_201_CREATED)
-
-    def _update(self, request, pk, *, partial: bool):
-        item = self._get(pk)
-        payload = self.get_serializer(item, data=request.data, partial=partial)
-        payload.is_valid(raise_exception=True)
-        return Response(self.get_serializer(self.update_item(item, payload.validated_data)).data)
-
-    def update(self, request, pk=None):
-        return self._update(request, pk, partial=False)
-
-    def partial_update(self, request, pk=None):
-        return self._update(request, pk, partial=True)
+    def perform_update(self, serializer):
+        serializer.instance = self.update_item(serializer.instance, serializer.validated_data)
 
     @extend_schema(responses={200: _DELETED})
     def destroy(self, request, pk=None):
-        self.delete_item(self._get(pk))
+        # Seed 002 answers a delete with a body, not 204.
+        self.delete_item(self.get_object())
         return Response({"status": "success"})
 
 
@@ -126,13 +101,9 @@ class StyleViewSet(_CatalogViewSet):
     """Art styles: prompt templates applied on generate with ``art_style``."""
 
     serializer_class = StyleSerializer
-    noun = "Style"
 
     def get_queryset(self):
         return selectors.style_list()
-
-    def fetch(self, pk):
-        return selectors.style_get(style_id=pk)
 
     def create_item(self, data):
         return services.style_create(data=data)
@@ -148,13 +119,9 @@ class FormatViewSet(_CatalogViewSet):
     """Named image sizes, accepted as ``image_size`` on generate."""
 
     serializer_class = FormatSerializer
-    noun = "Format"
 
     def get_queryset(self):
         return selectors.format_list()
-
-    def fetch(self, pk):
-        return selectors.format_get(format_id=pk)
 
     def create_item(self, data):
         return services.format_create(data=data)
@@ -170,18 +137,14 @@ class PromptExampleViewSet(_CatalogViewSet):
     """Example prompts to start from, by category."""
 
     serializer_class = PromptExampleSerializer
-    noun = "Example"
 
     def get_queryset(self):
-        category = self.request.query_params.get("category") if self.request else None
+        category = self.request.query_params.get("category") if self.action == "list" else None
         return selectors.prompt_example_list(category=category)
 
     @extend_schema(parameters=[OpenApiParameter("category", str)])
     def list(self, request):
         return super().list(request)
-
-    def fetch(self, pk):
-        return selectors.prompt_example_get(example_id=pk)
 
     def create_item(self, data):
         return services.prompt_example_create(data=data)
@@ -197,13 +160,9 @@ class SettingViewSet(_CatalogViewSet):
     """Platform settings read at run time (default model, format, steps, prompt enhancement)."""
 
     serializer_class = SettingSerializer
-    noun = "Setting"
 
     def get_queryset(self):
         return selectors.setting_list()
-
-    def fetch(self, pk):
-        return selectors.setting_get(setting_id=pk)
 
     def create_item(self, data):
         return services.setting_create(data=data)

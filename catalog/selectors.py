@@ -67,10 +67,6 @@ def style_list() -> QuerySet[Style]:
     return Style.objects.all()
 
 
-def style_get(*, style_id: int) -> Style | None:
-    return Style.objects.filter(pk=style_id).first()
-
-
 def style_get_by_name(*, name: str) -> Style | None:
     return Style.objects.filter(name__iexact=name.strip()).first()
 
@@ -81,10 +77,6 @@ def style_names() -> list[str]:
 
 def format_list() -> QuerySet[Format]:
     return Format.objects.all()
-
-
-def format_get(*, format_id: int) -> Format | None:
-    return Format.objects.filter(pk=format_id).first()
 
 
 def format_size(*, name: str) -> tuple[int, int] | None:
@@ -107,16 +99,8 @@ def prompt_example_list(*, category: str | None = None) -> QuerySet[PromptExampl
     return queryset
 
 
-def prompt_example_get(*, example_id: int) -> PromptExample | None:
-    return PromptExample.objects.filter(pk=example_id).first()
-
-
 def setting_list() -> QuerySet[Setting]:
     return Setting.objects.all()
-
-
-def setting_get(*, setting_id: int) -> Setting | None:
-    return Setting.objects.filter(pk=setting_id).first()
 
 
 def setting_values(*, names: list[str]) -> dict:

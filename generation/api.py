@@ -7,24 +7,19 @@ from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from credits.selectors import credits_balance
 from gallery.serializers import AssetSerializer
 from generation import selectors, services
 from generation.event_stream import generation_event_stream
-from generation.inputs.uploads import files_as_digests
-from generation.models import TERMINAL_STATUSES, Generation, Status
+from generation.models import Generation, Status
 from generation.renderers import EventStreamRenderer
-from generation.serializers import GenerateInputSerializer, GenerationListQuerySerializer, GenerationSerializer
-from generation.services.lifecycle import generation_model_resolve, generation_quote
+from generation.serializers import (
+    GenerateInputSerializer,
+    GenerationListQuerySerializer,
+    GenerationSerializer,
+    generate_input,
+)
 from ops.errors import NotFound, PayloadTooLarge, ValidationFailed
 from ops.pagination import PageLimitPagination
-from ops.throttling import rate_limit_hit
-
-
-def _model_rate_limit_hit(request, *, model) -> None:
-    """Per-model limits from the catalog (seed 000), counted per user."""
-    if model.rate_limit:
-        rate_limit_hit(request, group=f"model:{model.pk}", rate=model.rate_limit)
 
 
 def _refuse_oversized_body(request) -> None:
@@ -56,7 +51,8 @@ class GenerationViewSet(viewsets.GenericViewSet):
     serializer_class = GenerationSerializer
     pagination_class = PageLimitPagination
     results_key = "generations"
-    ratelimit_groups = {"create": "generation"}
+    # Submissions are counted by generation_submit, whichever route they come by.
+    ratelimit_groups = {"create": None}
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -90,53 +86,26 @@ class GenerationViewSet(viewsets.GenericViewSet):
     def create(self, request):
         _refuse_oversized_body(request)
         key = request.headers.get("Idempotency-Key")
-        if key is None:
-            http_status, body = self._create(request)
-            return Response(body, status=http_status)
-        if not 1 <= len(key) <= 255:
+        if key is not None and not 1 <= len(key) <= 255:
             raise ValidationFailed(details={"Idempotency-Key": ["Use 1 to 255 characters."]})
-        fingerprint = services.request_fingerprint(
-            method="POST", path=request.path, body=files_as_digests(request.data)
-        )
-        http_status, body = services.idempotent_call(
-            user=request.user, key=key, fingerprint=fingerprint, produce=lambda: self._create(request)
-        )
-        return Response(body, status=http_status)
-
-    def _create(self, request) -> tuple[int, dict]:
-        payload = GenerateInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        model = generation_model_resolve(ref=payload.validated_data.get("model"))
-        if payload.validated_data["dry_run"]:
-            quote = generation_quote(user=request.user, data=payload.validated_data, model=model)
-            return status.HTTP_200_OK, {"success": True, "dry_run": True, **quote}
-        _model_rate_limit_hit(request, model=model)
-        created = services.generation_create(user=request.user, data=payload.validated_data, model=model)
-        http_status = status.HTTP_201_CREATED
-        if _waits(request, payload.validated_data):
-            generation = selectors.generation_wait(
-                user=request.user, generation_id=created.pk, timeout=settings.ATELIER_SYNC_TIMEOUT_SECONDS
-            )
-            http_status = status.HTTP_200_OK if generation.status in TERMINAL_STATUSES else status.HTTP_202_ACCEPTED
-        else:
-            # The service keeps ``created`` up to date with what happened on commit.
-            generation = created
-            if generation.status == Status.COMPLETED:
-                generation = self._get_own(created.pk)
-        if generation.status in TERMINAL_STATUSES:
-            remaining = credits_balance(user=request.user)
-        else:
-            # Nothing has been refunded: the balance is the one the debit left.
-            remaining = created.balance_after_debit
+        data = generate_input(request.data)
+        if data["dry_run"]:
+            quote = services.generation_quote(user=request.user, data=data)
+            return Response({"success": True, "dry_run": True, **quote})
+        wait = _waits(request, data)
+        submitted = services.generation_submit(user=request.user, data=data, wait=wait, idempotency_key=key)
+        generation = submitted.generation
         body = {
             "success": True,
             "generation": self.get_serializer(generation).data,
             "credits_used": generation.cost,
-            "credits_remaining": remaining,
+            "credits_remaining": submitted.credits_remaining,
         }
-        if generation.status == Status.COMPLETED:
+        if submitted.completed:
             body["results"] = AssetSerializer(generation.assets.all(), many=True, context={"request": request}).data
-        return http_status, body
+        if not wait:
+            return Response(body, status=status.HTTP_201_CREATED)
+        return Response(body, status=status.HTTP_200_OK if submitted.finished else status.HTTP_202_ACCEPTED)
 
     @extend_schema(parameters=[OpenApiParameter("status", str, enum=Status.values)])
     def list(self, request):

@@ -5,9 +5,7 @@ Thin views over the same services as the canonical API (DESIGN.md §5): seed 000
 """
 
 import base64
-import time
 
-from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -18,12 +16,9 @@ from catalog.models import ModelKind
 from catalog.selectors import model_get, model_list
 from gallery.serializers import AssetSerializer
 from generation import selectors, services
-from generation.models import Generation, Status
-from ops.errors import ApplicationError, ErrorType, NotFound, ProviderError, ProviderUnavailable, ValidationFailed
-
-
-class GPUBusy(ProviderUnavailable):
-    default_message = "GPU resources busy"
+from generation.models import Status
+from generation.serializers import generate_input
+from ops.errors import ApplicationError, GPUBusy, NotFound, ProviderUnavailable
 
 
 class SeedGenerateSerializer(serializers.Serializer):
@@ -54,20 +49,21 @@ class ImageModelsView(APIView):
 class ImageGenerateView(APIView):
     """Seed 000: waits for the image and answers it as base64."""
 
-    ratelimit_group = "generation"
+    ratelimit_group = None  # counted by generation_submit
 
     @extend_schema(request=SeedGenerateSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request):
         payload = SeedGenerateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        started = time.monotonic()
-        model = services.generation_model_resolve(ref=payload.validated_data.get("model"))
-        data = {**payload.validated_data, "num_images": 1, "params": {}}
-        created = services.generation_create(user=request.user, data=data, model=model)
-        generation = selectors.generation_wait(
-            user=request.user, generation_id=created.pk, timeout=settings.ATELIER_SYNC_TIMEOUT_SECONDS
-        )
-        _raise_unless_completed(generation)
+        data = generate_input({**payload.validated_data, "num_images": 1})
+        submitted = services.generation_submit(user=request.user, data=data, wait=True)
+        generation = submitted.generation
+        if not submitted.finished:
+            raise GPUBusy(details="The image is still being generated", requestId=str(generation.pk))
+        if not submitted.completed:
+            failure = services.generation_failure(generation)
+            # Seed 000 says "GPU resources busy" for every kind of unavailability.
+            raise GPUBusy(details=generation.error) if isinstance(failure, ProviderUnavailable) else failure
         asset = generation.assets.all()[0]
         with asset.file.open("rb") as handle:
             image = base64.b64encode(handle.read()).decode()
@@ -76,21 +72,9 @@ class ImageGenerateView(APIView):
                 "requestId": str(generation.pk),
                 "image": image,
                 "model": generation.model_id,
-                "generationTime": round(time.monotonic() - started, 3),
+                "generationTime": round(submitted.elapsed, 3),
             }
         )
-
-
-def _raise_unless_completed(generation: Generation) -> None:
-    if generation.status == Status.COMPLETED:
-        return
-    if generation.status in (Status.PENDING, Status.IN_QUEUE, Status.PROCESSING):
-        raise GPUBusy(details="The image is still being generated", requestId=str(generation.pk))
-    if generation.error_type == ErrorType.PROVIDER_UNAVAILABLE:
-        raise GPUBusy(details=generation.error)
-    if generation.error_type == ErrorType.VALIDATION_ERROR:
-        raise ValidationFailed(generation.error, details=generation.error_details)
-    raise ProviderError(details=generation.error or f"Generation {generation.status}")
 
 
 class ImageCancelView(APIView):

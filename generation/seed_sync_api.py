@@ -1,14 +1,11 @@
 """Synchronous generate routes of seeds 002 and 004, and seed 001's clear-generation-state.
 
-Each is a thin view over the canonical services: the request is validated by the canonical
-serializer, the generation is created (and charged) by ``generation_create``, and the view
-waits for it without holding a transaction, within ``ATELIER_SYNC_TIMEOUT_SECONDS``. A job
-still running at that bound is answered 202 with where to follow it, never dropped.
+Each is a thin view over the one submission path: the request is validated into the canonical
+parameters, ``generation_submit`` creates (and charges) the generation and waits for it without
+holding a transaction, within ``ATELIER_SYNC_TIMEOUT_SECONDS``, and the view shapes the answer.
+A job still running at that bound is answered 202 with where to follow it, never dropped.
 """
 
-import time
-
-from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -16,29 +13,23 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from credits.selectors import credits_balance
 from gallery.selectors import collection_get
 from gallery.serializers import asset_file_url
-from gallery.services import collection_assets_add
-from generation import selectors, services
-from generation.models import TERMINAL_STATUSES, Generation, Status
-from generation.serializers import GenerateInputSerializer
-from ops.errors import ErrorType, NotFound, ProviderError, ProviderUnavailable, ValidationFailed
+from generation import services
+from generation.serializers import GenerateInputSerializer, generate_input
+from ops.errors import NotFound
 
 
-def _generate_and_wait(request, data: dict) -> tuple[Generation, float]:
-    payload = GenerateInputSerializer(data=data)
-    payload.is_valid(raise_exception=True)
-    started = time.monotonic()
-    model = services.generation_model_resolve(ref=payload.validated_data.get("model"))
-    created = services.generation_create(user=request.user, data=payload.validated_data, model=model)
-    generation = selectors.generation_wait(
-        user=request.user, generation_id=created.pk, timeout=settings.ATELIER_SYNC_TIMEOUT_SECONDS
-    )
-    return generation, time.monotonic() - started
+def _submit_and_wait(request, data: dict) -> services.Submitted:
+    """Submits and waits; raises the envelope of a generation that ended without images."""
+    submitted = services.generation_submit(user=request.user, data=generate_input(data), wait=True)
+    if submitted.finished and not submitted.completed:
+        raise services.generation_failure(submitted.generation)
+    return submitted
 
 
-def _still_running(request, generation: Generation) -> Response:
+def _still_running(request, submitted: services.Submitted) -> Response:
+    generation = submitted.generation
     return Response(
         {
             "success": True,
@@ -48,15 +39,6 @@ def _still_running(request, generation: Generation) -> Response:
         },
         status=status.HTTP_202_ACCEPTED,
     )
-
-
-def _raise_for_failure(generation: Generation) -> None:
-    """The envelope of a generation that ended without images (its credits were refunded)."""
-    if generation.error_type == ErrorType.VALIDATION_ERROR:
-        raise ValidationFailed(generation.error, details=generation.error_details)
-    if generation.error_type == ErrorType.PROVIDER_UNAVAILABLE:
-        raise ProviderUnavailable(details=generation.error)
-    raise ProviderError("Image generation error", details=generation.error or f"Generation {generation.status}")
 
 
 class SeedImagesGenerateSerializer(serializers.Serializer):
@@ -75,17 +57,16 @@ class SeedImagesGenerateSerializer(serializers.Serializer):
 class ImagesGenerateView(APIView):
     """Seed 002 ``POST /api/images/generate``: one image, answered with its URL and metadata."""
 
-    ratelimit_group = "generation"
+    ratelimit_group = None  # counted by generation_submit
 
     @extend_schema(request=SeedImagesGenerateSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request):
         # Only seed 002's fields reach the canonical serializer.
         data = {name: request.data[name] for name in SeedImagesGenerateSerializer().fields if name in request.data}
-        generation, _ = _generate_and_wait(request, {**data, "num_images": 1})
-        if generation.status not in TERMINAL_STATUSES:
-            return _still_running(request, generation)
-        if generation.status != Status.COMPLETED:
-            _raise_for_failure(generation)
+        submitted = _submit_and_wait(request, {**data, "num_images": 1})
+        if not submitted.finished:
+            return _still_running(request, submitted)
+        generation = submitted.generation
         asset = generation.assets.all()[0]
         params = generation.params or {}
         return Response(
@@ -114,7 +95,7 @@ class PostGenerateImagesView(APIView):
     """Seed 002 ``POST /api/v1/posts/{post_id}/generate_images``: a post is one of the caller's
     collections; the images are generated into it and their URLs answered."""
 
-    ratelimit_group = "generation"
+    ratelimit_group = None  # counted by generation_submit
 
     @extend_schema(request=PostImagesSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request, post_id):
@@ -123,15 +104,18 @@ class PostGenerateImagesView(APIView):
             raise NotFound("Post not found")
         payload = PostImagesSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        generation, _ = _generate_and_wait(
-            request, {"prompt": payload.validated_data["prompt"], "num_images": payload.validated_data["count"]}
+        # The images join the post as they are made, whether or not this request waits for them.
+        submitted = _submit_and_wait(
+            request,
+            {
+                "prompt": payload.validated_data["prompt"],
+                "num_images": payload.validated_data["count"],
+                "collection": collection.pk,
+            },
         )
-        if generation.status not in TERMINAL_STATUSES:
-            return _still_running(request, generation)
-        if generation.status != Status.COMPLETED:
-            _raise_for_failure(generation)
-        assets = list(generation.assets.all())
-        collection_assets_add(collection=collection, asset_ids=[asset.pk for asset in assets])
+        if not submitted.finished:
+            return _still_running(request, submitted)
+        assets = list(submitted.generation.assets.all())
         return Response({"image_urls": [asset_file_url(asset, request) for asset in assets]})
 
 
@@ -139,16 +123,15 @@ class GenerateImageView(APIView):
     """Seed 004 ``POST /generate/image``: the images with their dimensions, the prompt used,
     the credits spent and left, and how long it took."""
 
-    ratelimit_group = "generation"
+    ratelimit_group = None  # counted by generation_submit
 
     @extend_schema(request=GenerateInputSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request):
         data = {key: value for key, value in request.data.items() if key not in ("sync_mode", "dry_run")}
-        generation, elapsed = _generate_and_wait(request, data)
-        if generation.status not in TERMINAL_STATUSES:
-            return _still_running(request, generation)
-        if generation.status != Status.COMPLETED:
-            _raise_for_failure(generation)
+        submitted = _submit_and_wait(request, data)
+        if not submitted.finished:
+            return _still_running(request, submitted)
+        generation = submitted.generation
         images = [
             {
                 "id": str(asset.pk),
@@ -165,8 +148,8 @@ class GenerateImageView(APIView):
                 "images": images,
                 "prompt": generation.final_prompt or generation.prompt,
                 "credits_used": generation.cost,
-                "credits_remaining": credits_balance(user=request.user),
-                "generation_time": round(elapsed, 3),
+                "credits_remaining": submitted.credits_remaining,
+                "generation_time": round(submitted.elapsed, 3),
             }
         )
 

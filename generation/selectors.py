@@ -1,6 +1,5 @@
 import time
 
-from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 
 from gallery.models import Asset
@@ -24,24 +23,6 @@ def generation_get(*, user, generation_id) -> Generation | None:
     return _with_assets(Generation.objects.filter(user=user, pk=generation_id)).first()
 
 
-def generation_submit_counts(*, user, provider: str | None, day) -> tuple[int, int | None]:
-    """For a new submission, in one query: the user's generations on ``day`` (the daily quota's
-    counter) and, given a provider, the jobs now waiting in its queue (the new job's position)."""
-    waiting = (
-        f"(SELECT COUNT(*) FROM {Generation._meta.db_table} WHERE status = %s AND provider = %s)"  # noqa: S608
-        if provider
-        else "NULL"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT COALESCE((SELECT count FROM {DailyGenerationCount._meta.db_table} "  # noqa: S608
-            f"WHERE user_id = %s AND day = %s), 0), {waiting}",
-            [user.pk, day, *([Status.IN_QUEUE.value, provider] if provider else [])],
-        )
-        today, waiting = cursor.fetchone()
-    return today, waiting
-
-
 def generation_count_on(*, user, day) -> int:
     """The generations the user started on ``day`` (UTC)."""
     return DailyGenerationCount.objects.filter(user=user, day=day).values_list("count", flat=True).first() or 0
@@ -54,10 +35,6 @@ def generation_queue_position(*, generation: Generation) -> int | None:
         return generation.queue_position
     if generation.status != Status.IN_QUEUE or generation.queued_at is None:
         return None
-    # Counted when it was submitted: the answer to the submission needs no second count.
-    known = getattr(generation, "queue_position_at_submit", None)
-    if known is not None:
-        return known
     return Generation.objects.filter(
         Q(queued_at__lt=generation.queued_at) | Q(queued_at=generation.queued_at, pk__lt=generation.pk),
         provider=generation.provider,

@@ -210,47 +210,14 @@ class GenerationSerializer(serializers.ModelSerializer):
     def get_queue_position(self, generation: Generation) -> int | None:
         return generation_queue_position(generation=generation)
 
-    def to_representation(self, generation: Generation) -> dict:
-        """What the declared fields give (a test holds the two equal), without building 26
-        field objects for every answer: this is on the path of every submission and poll."""
-        when = _DATETIME.to_representation
-        return {
-            "id": str(generation.id),
-            "status": generation.status,
-            "model": generation.model_id,
-            "provider": generation.provider,
-            "prompt": generation.prompt,
-            "final_prompt": generation.final_prompt,
-            "negative_prompt": generation.negative_prompt,
-            "width": generation.width,
-            "height": generation.height,
-            "num_images": generation.num_images,
-            "seed": generation.seed,
-            "output_format": generation.output_format,
-            "params": generation.params,
-            "collection": None if generation.collection_id is None else str(generation.collection_id),
-            "credits_used": generation.cost,
-            "queue_position": self.get_queue_position(generation),
-            "progress": generation.progress,
-            "logs": generation.logs,
-            "error": generation.error,
-            "error_type": generation.error_type,
-            "error_details": generation.error_details,
-            "images": self.get_images(generation),
-            "created_at": None if generation.created_at is None else when(generation.created_at),
-            "queued_at": None if generation.queued_at is None else when(generation.queued_at),
-            "started_at": None if generation.started_at is None else when(generation.started_at),
-            "finished_at": None if generation.finished_at is None else when(generation.finished_at),
-        }
-
-    def to_representation_by_fields(self, generation: Generation) -> dict:
-        """The generic, field by field representation ``to_representation`` stands in for."""
-        return super().to_representation(generation)
-
-
-# Unbound: formats like the serializer's own DateTimeFields (settings' format, current zone).
-_DATETIME = serializers.DateTimeField()
-
 
 class GenerationListQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Status.choices, required=False)
+
+
+def generate_input(data) -> dict:
+    """A seed route's request in the canonical parameters, validated as ``POST /api/generate``
+    validates them (400 in the envelope otherwise)."""
+    payload = GenerateInputSerializer(data=data)
+    payload.is_valid(raise_exception=True)
+    return payload.validated_data

@@ -100,3 +100,52 @@ class ProviderTransient(ProviderUnavailable):
     """A failure worth retrying: timeout, 429 or 5xx from the provider."""
 
     default_message = "The provider is busy; please try again"
+
+
+class GPUBusy(ProviderUnavailable):
+    """Seed 000's answer while its GPU side cannot take the request."""
+
+    default_message = "GPU resources busy"
+
+
+class ComfyUIStartFailed(ApplicationError):
+    http_status = 500
+    type = ErrorType.SERVER_ERROR
+    default_message = "ComfyUI could not be started"
+
+
+class UrlRefused(ApplicationError):
+    """A URL we will not fetch, or whose answer we will not use; ``message`` says why."""
+
+    http_status = 400
+    type = ErrorType.INVALID_IMAGE_URL
+    default_message = "The URL was refused"
+
+
+class WebhookRejected(ApplicationError):
+    http_status = 401
+    type = ErrorType.AUTHENTICATION_REQUIRED
+    default_message = "Webhook signature could not be verified"
+
+
+class RateLimited(ApplicationError):
+    http_status = 429
+    type = ErrorType.RATE_LIMITED
+    default_message = "Too many requests, please try again later"
+
+
+class InvalidCredentials(ApplicationError):
+    http_status = 401
+    type = ErrorType.AUTHENTICATION_REQUIRED
+    default_message = "Invalid credentials"
+
+    def __init__(self, details=None):
+        # Seed 001's clients read ``message``.
+        super().__init__(details=details, message="Invalid credentials")
+        self.extra["message"] = "Invalid credentials"
+
+
+class AccountDisabled(ApplicationError):
+    http_status = 403
+    type = ErrorType.PERMISSION_DENIED
+    default_message = "This account is disabled"

@@ -1,7 +1,9 @@
 """Rate limits per endpoint group, counted by django-ratelimit on the shared cache.
 
 A view names its group with ``ratelimit_group`` (default ``general``), or per action / HTTP
-method with ``ratelimit_groups = {"create": "generation"}``. A refused request is a 429 in the
+method with ``ratelimit_groups = {"create": None}`` (None: not counted here). The ``generation`` group and the
+per-model limits are counted by the submission itself (``generation_submit``), whichever route
+it came by. A refused request is a 429 in the
 envelope with ``Retry-After`` (the seconds left in the window).
 """
 
@@ -9,13 +11,7 @@ from django.conf import settings
 from django_ratelimit.core import get_usage
 from rest_framework.throttling import BaseThrottle
 
-from ops.errors import ApplicationError, ErrorType, QuotaExceeded
-
-
-class RateLimited(ApplicationError):
-    http_status = 429
-    type = ErrorType.RATE_LIMITED
-    default_message = "Too many requests, please try again later"
+from ops.errors import QuotaExceeded, RateLimited
 
 
 def client_key(group: str, request) -> str:
@@ -35,6 +31,12 @@ def rate_limit_hit(request, *, group: str, rate: str, key=client_key) -> None:
         )
 
 
+def user_rate_limit_hit(*, user, group: str, rate: str) -> None:
+    """``rate_limit_hit`` for a service, which has a user but no request (the same counters as
+    the requests of that user)."""
+    rate_limit_hit(None, group=group, rate=rate, key=lambda group, request: f"user:{user.pk}")
+
+
 def rate_limit_check(request, *, group: str, rate: str, key=client_key) -> None:
     """Raises RateLimited if the group is already over its rate, without counting."""
     usage = get_usage(request, group=group, key=key, rate=rate, increment=False)
@@ -45,14 +47,17 @@ def rate_limit_check(request, *, group: str, rate: str, key=client_key) -> None:
 
 
 def view_group(request, view) -> str:
+    """The view's group for this request; None: the view counts its requests itself."""
     groups = getattr(view, "ratelimit_groups", {})
-    action = getattr(view, "action", None)
-    return groups.get(action) or groups.get(request.method) or getattr(view, "ratelimit_group", "general")
+    for name in (getattr(view, "action", None), request.method):
+        if name in groups:
+            return groups[name]
+    return getattr(view, "ratelimit_group", "general")
 
 
 def hourly_request_quota_hit(request) -> None:
     """Counts the request against the user's plan quota of requests per hour."""
-    from accounts.quotas import quota_limits
+    from credits.quotas import quota_limits
 
     user = request.user
     if not (settings.ATELIER_QUOTAS_ENABLED and user.is_authenticated):
@@ -70,8 +75,7 @@ def hourly_request_quota_hit(request) -> None:
 class GroupRateThrottle(BaseThrottle):
     def allow_request(self, request, view) -> bool:
         group = view_group(request, view)
-        if group is None:
-            return True
-        rate_limit_hit(request, group=group, rate=settings.ATELIER_RATE_LIMITS[group])
+        if group is not None:
+            rate_limit_hit(request, group=group, rate=settings.ATELIER_RATE_LIMITS[group])
         hourly_request_quota_hit(request)
         return True

@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 
-from ops.errors import ApplicationError, ErrorType
+from ops.errors import UrlRefused
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = "Atelier/1.0 (+image inputs)"
@@ -38,14 +38,6 @@ _EXTRA_BLOCKED = [
 ]
 _METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
-
-
-class UrlRefused(ApplicationError):
-    """A URL we will not fetch, or whose answer we will not use; ``message`` says why."""
-
-    http_status = 400
-    type = ErrorType.INVALID_IMAGE_URL
-    default_message = "The URL was refused"
 
 
 @dataclass(frozen=True)

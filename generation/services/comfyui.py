@@ -7,15 +7,9 @@ from django.conf import settings
 from django.core.cache import cache
 
 from generation import providers
-from ops.errors import ApplicationError, Conflict, ErrorType, ProviderUnavailable
+from ops.errors import ApplicationError, ComfyUIStartFailed, Conflict, ProviderUnavailable
 
 START_LOCK = "comfyui:start"
-
-
-class ComfyUIStartFailed(ApplicationError):
-    http_status = 500
-    type = ErrorType.SERVER_ERROR
-    default_message = "ComfyUI could not be started"
 
 
 def _failed(reason: str, suggestion: str, **details) -> ComfyUIStartFailed:

@@ -1,9 +1,10 @@
-"""Idempotency keys as Stripe defines them.
+"""Idempotency keys as Stripe defines them, for the requests that create a generation.
 
-The first request with a key stores its answer; a retry with the same key and the same body
-gets that answer again (nothing is created or charged twice); the same key with a different
-body is a 409. Concurrent duplicates wait for the first to finish. Keys are forgotten after
-24 hours.
+The first request with a key creates the generation; a retry with the same key and the same
+parameters gets that generation again (nothing is created or charged twice); the same key with
+other parameters is a 409. A concurrent duplicate waits for the first. A request that was
+refused (quota, credits, a bad image) created nothing, so its key stays free for the retry.
+Keys are forgotten after 24 hours.
 """
 
 import hashlib
@@ -17,24 +18,53 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from generation.models import IdempotencyRecord
-from ops.errors import ApplicationError, Conflict, IdempotencyConflict
+from ops.errors import Conflict, IdempotencyConflict
 
 WAIT_FOR_FIRST_SECONDS = 30.0
 WAIT_STEP_SECONDS = 0.05
 
 
-def request_fingerprint(*, method: str, path: str, body) -> str:
-    canonical = json.dumps(body, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(f"{method} {path} {canonical}".encode()).hexdigest()
+def request_fingerprint(*, data: dict) -> str:
+    """A hash of the request's parameters; an uploaded file counts by its content."""
+    canonical = json.dumps(data, sort_keys=True, default=_file_digest, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _expiry_cutoff():
-    return timezone.now() - timedelta(hours=settings.ATELIER_IDEMPOTENCY_TTL_HOURS)
+def _file_digest(value) -> str:
+    if not hasattr(value, "chunks"):
+        return str(value)
+    digest = hashlib.sha256()
+    for chunk in value.chunks():
+        digest.update(chunk)
+    value.seek(0)
+    return f"sha256:{digest.hexdigest()}"
+
+
+def idempotent_create(*, user, key: str, fingerprint: str, create: Callable[[], object]):
+    """The id of the generation made under (user, key): made now by ``create``, or earlier."""
+    record, first = _claim(user=user, key=key, fingerprint=fingerprint)
+    if not first:
+        if record.fingerprint != fingerprint:
+            raise IdempotencyConflict(details="Use a new Idempotency-Key for a different request.")
+        return _generation_of(record)
+    try:
+        generation_id = create()
+    except BaseException:
+        # Nothing was created: the key is free again.
+        record.delete()
+        raise
+    IdempotencyRecord.objects.filter(pk=record.pk).update(generation_id=generation_id)
+    return generation_id
 
 
 def _claim(*, user, key: str, fingerprint: str) -> tuple[IdempotencyRecord, bool]:
-    """Returns (record, True) when this request is the first with the key."""
+    """(record, True) when this request is the first with the key. A claim whose process died
+    before it created anything is abandoned after a while and may be taken again."""
+    now = timezone.now()
     IdempotencyRecord.objects.filter(user=user, key=key, created_at__lt=_expiry_cutoff()).delete()
+    IdempotencyRecord.objects.filter(
+        user=user, key=key, generation=None, created_at__lt=now - timedelta(seconds=2 * WAIT_FOR_FIRST_SECONDS)
+    ).delete()
     try:
         with transaction.atomic():
             return IdempotencyRecord.objects.create(user=user, key=key, fingerprint=fingerprint), True
@@ -42,40 +72,20 @@ def _claim(*, user, key: str, fingerprint: str) -> tuple[IdempotencyRecord, bool
         return IdempotencyRecord.objects.get(user=user, key=key), False
 
 
-def idempotent_call(*, user, key: str, fingerprint: str, produce: Callable[[], tuple[int, dict]]) -> tuple[int, dict]:
-    """Runs ``produce`` once per (user, key) and returns its (status, body), or the stored one."""
-    record, first = _claim(user=user, key=key, fingerprint=fingerprint)
-    if not first:
-        if record.fingerprint != fingerprint:
-            raise IdempotencyConflict(details="Use a new Idempotency-Key for a different request.")
-        return _replay(record)
-
-    try:
-        status, body = produce()
-    except ApplicationError as exc:
-        # A refusal is an answer too (Stripe replays errors): store it as the envelope.
-        from ops.exception_handler import envelope_exception_handler
-
-        response = envelope_exception_handler(exc, {})
-        status, body = response.status_code, response.data
-    except BaseException:
-        # An unexpected failure is not an answer: forget the key so the client may retry.
-        record.delete()
-        raise
-    IdempotencyRecord.objects.filter(pk=record.pk).update(response_status=status, response_body=body)
-    return status, body
-
-
-def _replay(record: IdempotencyRecord) -> tuple[int, dict]:
+def _generation_of(record: IdempotencyRecord):
     deadline = time.monotonic() + WAIT_FOR_FIRST_SECONDS
-    while not record.is_complete:
+    while record.generation_id is None:
         if time.monotonic() > deadline:
             raise Conflict("A request with this Idempotency-Key is still in progress; retry later.")
         time.sleep(WAIT_STEP_SECONDS)
         record = IdempotencyRecord.objects.filter(pk=record.pk).first()
         if record is None:
-            raise Conflict("The first request with this Idempotency-Key failed; retry it.")
-    return record.response_status, record.response_body
+            raise Conflict("The first request with this Idempotency-Key was refused; retry it.")
+    return record.generation_id
+
+
+def _expiry_cutoff():
+    return timezone.now() - timedelta(hours=settings.ATELIER_IDEMPOTENCY_TTL_HOURS)
 
 
 def idempotency_expire() -> int:

@@ -3,16 +3,15 @@
 import dataclasses
 import logging
 import secrets
-from contextlib import nullcontext
 from functools import partial
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.quotas import daily_generations_check, quota_limits
 from catalog.models import AIModel
 from catalog.selectors import model_get, setting_value
+from credits.quotas import daily_generation_quota, daily_generations_refuse
 from credits.selectors import credits_balance, credits_cost
 from credits.services import credits_refund_generation
 from gallery.selectors import collection_get
@@ -23,7 +22,8 @@ from generation.inputs.services import generation_inputs_prepare, generation_inp
 from generation.models import TERMINAL_STATUSES, Generation, Status
 from generation.prompts import prompt_prepare_for_generation
 from generation.providers import ProviderOutput
-from generation.services.dispatch import generation_dispatch, queue_waiting, tasks_run_in_process
+from generation.selectors import generation_count_on
+from generation.services.dispatch import generation_dispatch
 from generation.services.submission import generation_save_charged
 from generation.state import transition
 from generation.validation import generation_spec_build
@@ -70,9 +70,12 @@ def generation_create(*, user, data: dict, model: AIModel | None = None) -> Gene
     spec = generation_spec_build(model=model, data=data)
     providers.get(model.provider)
     collection = _collection_of(user=user, collection_id=data.get("collection"))
-    if model.kind in IMAGE_KINDS:
-        # Before input images are fetched: a user whose day is used up gets the 429 first.
-        daily_generations_check(user=user)
+    daily_quota = daily_generation_quota(user=user)
+    if daily_quota is not None and model.kind in IMAGE_KINDS:
+        # Before input images are fetched, a user whose day is used up gets the 429. (A read:
+        # the save below is what holds the quota exactly.)
+        if generation_count_on(user=user, day=now.date()) >= daily_quota:
+            daily_generations_refuse(limit=daily_quota)
     # Input images are fetched and checked before anything is charged; their size is the output's.
     inputs = generation_inputs_prepare(
         user=user,
@@ -115,21 +118,13 @@ def generation_create(*, user, data: dict, model: AIModel | None = None) -> Gene
         cost=cost,
         collection=collection,
     )
-    daily_quota = quota_limits(user=user)["daily_generations"] if settings.ATELIER_QUOTAS_ENABLED else None
-    # Its queue position: the messages waiting at the broker (O(1)), else a count of queued rows.
-    waiting = queue_waiting(model.provider)
     # Input images are rows and files of their own, saved in the generation's transaction.
-    with transaction.atomic() if inputs.any else nullcontext():
-        saved = generation_save_charged(
-            generation=generation,
-            reason=f"{model.name} × {spec.num_images}",
-            daily_quota=daily_quota,
-            count_queue=waiting is None,
+    with transaction.atomic():
+        generation_save_charged(
+            generation=generation, reason=f"{model.name} × {spec.num_images}", daily_quota=daily_quota
         )
         generation_inputs_store(generation=generation, inputs=inputs)
-        generation.balance_after_debit = saved.balance_after
-        generation.queue_position_at_submit = saved.waiting if waiting is None else waiting
-        transaction.on_commit(partial(_dispatch_created, generation=generation))
+        transaction.on_commit(partial(_dispatch_created, generation_id=generation.pk, provider=generation.provider))
     return generation
 
 
@@ -142,25 +137,17 @@ def _collection_of(*, user, collection_id):
     return collection
 
 
-def _dispatch_created(*, generation: Generation) -> None:
-    """Sends a new generation's run message; a broker that is down fails it with a refund.
-
-    The returned object is kept truthful: refreshed when the message could not be sent, or when
-    tasks run in process and the run has already happened.
-    """
+def _dispatch_created(*, generation_id, provider: str) -> None:
+    """Sends a new generation's run message; a broker that is down fails it with a refund."""
     try:
-        generation_dispatch(generation_id=generation.pk, provider=generation.provider, record=False)
+        generation_dispatch(generation_id=generation_id, provider=provider, record=False)
     except Exception:
-        logger.exception("Could not enqueue generation %s", generation.pk)
+        logger.exception("Could not enqueue generation %s", generation_id)
         generation_fail(
-            generation_id=generation.pk,
+            generation_id=generation_id,
             message="The job queue is unavailable; your credits were refunded.",
             error_type=ErrorType.PROVIDER_UNAVAILABLE,
         )
-        generation.refresh_from_db()
-        return
-    if tasks_run_in_process():
-        generation.refresh_from_db()
 
 
 def generation_enqueue(*, generation_id, provider: str | None = None) -> None:

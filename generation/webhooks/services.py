@@ -21,7 +21,7 @@ from generation.models import TERMINAL_STATUSES, Generation, Status
 from generation.services.dispatch import provider_queue
 from generation.services.lifecycle import generation_complete, generation_fail
 from generation.services.running import generation_reporter
-from generation.webhooks.verification import VERIFIERS, WebhookRejected
+from generation.webhooks.verification import VERIFIERS
 from ops.errors import (
     ApplicationError,
     Conflict,
@@ -30,6 +30,7 @@ from ops.errors import (
     ProviderTransient,
     ProviderUnavailable,
     ValidationFailed,
+    WebhookRejected,
 )
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
-from ops.errors import ApplicationError, ErrorType
+from ops.errors import ApplicationError, WebhookRejected
 
 logger = logging.getLogger(__name__)
 
@@ -25,12 +25,6 @@ REPLICATE_SECRET_CACHE_KEY = "webhooks:replicate:secret"  # noqa: S105 - a cache
 # A signature no cached key verifies makes us re-read the JWKS (fal may have rotated its keys),
 # at most this often.
 FAL_JWKS_REFRESH_SECONDS = 60
-
-
-class WebhookRejected(ApplicationError):
-    http_status = 401
-    type = ErrorType.AUTHENTICATION_REQUIRED
-    default_message = "Webhook signature could not be verified"
 
 
 def _check_timestamp(value: str) -> None:

@@ -4,6 +4,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from catalog.models import AIModel
 from credits.models import LedgerEntry
@@ -120,3 +121,34 @@ def test_concurrent_direct_refunds_of_one_generation_refund_once(alice):
     _run_together([lambda: credits_refund_generation(generation=generation, reason="race")] * 20)
     assert LedgerEntry.objects.filter(generation=generation, kind="refund").count() == 1
     assert balance_of(alice.user) == ledger_sum(alice.user) == start
+
+
+def test_20_concurrent_submits_at_three_below_the_daily_quota_accept_exactly_three(alice, set_balance, settings):
+    from generation.models import DailyGenerationCount
+
+    settings.ATELIER_QUOTAS_ENABLED = True
+    settings.ATELIER_DEFAULT_DAILY_GENERATIONS = 10
+    DailyGenerationCount.objects.create(user=alice.user, day=timezone.now().date(), count=7)
+    set_balance(alice.user, 1000)
+    answers, lock = [], threading.Lock()
+
+    def post():
+        client = Client()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {alice.secret}")
+        response = client.post(
+            "/api/generate", {"model": LOCAL_MODEL, "prompt": "race", "width": 64, "height": 64}, format="json"
+        )
+        with lock:
+            answers.append((response.status_code, response.json()))
+
+    _run_together([post] * 20)
+
+    statuses = sorted(status for status, _ in answers)
+    assert statuses == [201] * 3 + [429] * 17
+    assert all(body["type"] == "quota_exceeded" for status, body in answers if status == 429)
+    cost = AIModel.objects.get(pk=LOCAL_MODEL).credit_cost
+    assert LedgerEntry.objects.filter(user=alice.user, kind="debit").count() == 3
+    assert balance_of(alice.user) == 1000 - 3 * cost
+    assert ledger_sum(alice.user) == balance_of(alice.user)
+    assert DailyGenerationCount.objects.get(user=alice.user).count == 10
+    assert Generation.objects.filter(user=alice.user).count() == 3

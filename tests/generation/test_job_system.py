@@ -123,13 +123,27 @@ class TestIdempotencyKey:
         b = bob.post("/api/generate", {"prompt": "a cat"}, format="json", headers=headers)
         assert a.json()["generation"]["id"] != b.json()["generation"]["id"]
 
-    def test_a_refusal_is_replayed_too(self, alice):
-        headers = {"Idempotency-Key": "bad-1"}
-        first = alice.post("/api/generate", {"prompt": ""}, format="json", headers=headers)
-        again = alice.post("/api/generate", {"prompt": ""}, format="json", headers=headers)
-        assert_envelope(first, 400)
-        assert again.status_code == 400
-        assert again.json()["request_id"] == first.json()["request_id"]
+    def test_a_refused_request_leaves_its_key_free_for_the_retry(self, alice):
+        from credits.models import CreditAccount
+
+        headers = {"Idempotency-Key": "short-1"}
+        balance = CreditAccount.objects.get(user=alice.user).balance
+        CreditAccount.objects.filter(user=alice.user).update(balance=0)
+        refused = alice.post("/api/generate", {"prompt": "a cat"}, format="json", headers=headers)
+        assert_envelope(refused, 402, "insufficient_credits")
+        CreditAccount.objects.filter(user=alice.user).update(balance=balance)
+        retried = alice.post("/api/generate", {"prompt": "a cat"}, format="json", headers=headers)
+        assert retried.status_code == 201
+        again = alice.post("/api/generate", {"prompt": "a cat"}, format="json", headers=headers)
+        assert again.json()["generation"]["id"] == retried.json()["generation"]["id"]
+        assert Generation.objects.count() == 1
+
+    def test_a_replay_shows_the_generation_as_it_is_now(self, alice):
+        headers = {"Idempotency-Key": "order-3"}
+        first = alice.post("/api/generate", {"prompt": "a cat"}, format="json", headers=headers)
+        Generation.objects.filter(pk=first.json()["generation"]["id"]).update(progress=42)
+        again = alice.post("/api/generate", {"prompt": "a cat"}, format="json", headers=headers)
+        assert again.json()["generation"]["progress"] == 42
 
     def test_keys_expire_after_24_hours(self, alice):
         from generation.models import IdempotencyRecord

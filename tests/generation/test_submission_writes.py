@@ -1,5 +1,4 @@
-"""A new generation's writes: the same rows whichever way they are made (one PostgreSQL
-statement, or the ORM), refused whole, and the answer that describes them."""
+"""A new generation's writes: its rows, its charge and its count, all or nothing."""
 
 import pytest
 from django.utils import timezone
@@ -7,10 +6,9 @@ from django.utils import timezone
 from catalog.models import AIModel
 from credits.models import CreditAccount, LedgerEntry
 from generation.models import DailyGenerationCount, Generation, GenerationEvent, Status
-from generation.serializers import GenerationSerializer
 from generation.services import submission
 from ops.errors import InsufficientCredits, QuotaExceeded
-from tests.helpers import assert_envelope, generate, generate_done
+from tests.helpers import assert_envelope, generate
 
 pytestmark = pytest.mark.django_db
 
@@ -53,34 +51,29 @@ def _balance(user) -> int:
     return CreditAccount.objects.get(user=user).balance
 
 
-@pytest.mark.postgres
-def test_the_single_statement_writes_what_the_orm_writes(alice):
+def test_a_save_writes_the_generation_its_event_its_debit_and_the_days_count(alice):
     start = _balance(alice.user)
-    by_orm = _new_generation(alice.user)
-    saved_by_orm = submission._save_with_orm(generation=by_orm, reason="Local × 1", daily_quota=50)
-    by_statement = _new_generation(alice.user)
-    saved_by_statement = submission._save_in_one_statement(generation=by_statement, reason="Local × 1", daily_quota=50)
+    generation = _new_generation(alice.user)
+    assert submission.generation_save_charged(generation=generation, reason="Local × 1", daily_quota=50) == start - 3
+    rows = _rows(generation.pk)
+    assert rows["generation"]["status"] == Status.IN_QUEUE
+    assert rows["events"] == [{"type": "status", "data": {"status": "in_queue"}}]
+    assert rows["entries"] == [
+        {
+            "user_id": alice.user.pk,
+            "kind": "debit",
+            "amount": -3,
+            "balance_after": start - 3,
+            "reason": "Local × 1",
+            "actor_id": None,
+            "period": None,
+        }
+    ]
+    assert DailyGenerationCount.objects.get(user=alice.user).count == 1
 
-    assert saved_by_orm.balance_after == start - 3
-    assert saved_by_statement.balance_after == start - 6
-    orm_rows, statement_rows = _rows(by_orm.pk), _rows(by_statement.pk)
-    # Each entry records the balance it left.
-    assert [entry.pop("balance_after") for entry in orm_rows["entries"]] == [start - 3]
-    assert [entry.pop("balance_after") for entry in statement_rows["entries"]] == [start - 6]
-    assert statement_rows == orm_rows
-    assert orm_rows["events"] == [{"type": "status", "data": {"status": "in_queue"}}]
-    # The first is waiting when the second is saved.
-    assert (saved_by_orm.waiting, saved_by_statement.waiting) == (0, 1)
-    assert DailyGenerationCount.objects.get(user=alice.user).count == 2
 
-
-@pytest.mark.parametrize("writer", ["_save_with_orm", "_save_in_one_statement"])
-def test_a_refusal_writes_nothing(alice, writer):
-    from django.db import connection
-
-    if writer == "_save_in_one_statement" and connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL")
-    save = getattr(submission, writer)
+def test_a_refusal_writes_nothing(alice):
+    save = submission.generation_save_charged
     start = _balance(alice.user)
     with pytest.raises(InsufficientCredits):
         save(generation=_new_generation(alice.user, cost=start + 1), reason="too dear", daily_quota=None)
@@ -106,31 +99,8 @@ def test_the_daily_quota_counts_the_days_generations_through_the_api(alice, bob,
     assert generate(bob, width=64, height=64).status_code == 201
 
 
-def _representations(generation: Generation) -> tuple[dict, dict]:
-    serializer = GenerationSerializer(generation)
-    return serializer.data, serializer.to_representation_by_fields(generation)
-
-
-def test_the_answer_is_what_the_declared_fields_give(alice, settings):
-    done = generate_done(alice, width=64, height=64, seed=5)
-    completed = Generation.objects.get(pk=done["id"])
-    fast, by_fields = _representations(completed)
-    assert fast == by_fields
-    assert list(fast) == GenerationSerializer.Meta.fields
-    assert fast["images"] and fast["finished_at"].endswith("Z")
-
-    queued = Generation.objects.get(pk=generate(alice, width=64, height=64, sync_mode=False).json()["generation"]["id"])
-    Generation.objects.filter(pk=queued.pk).update(
-        status=Status.FAILED, error="refused", error_type="provider_error", error_details={"field": "prompt"}
-    )
-    queued.refresh_from_db()
-    fast, by_fields = _representations(queued)
-    assert fast == by_fields
-    assert fast["error_details"] == {"field": "prompt"}
-
-
 @pytest.mark.redis
-def test_the_submit_answer_counts_the_messages_waiting_at_the_broker(alice, broker):
+def test_the_submit_answer_gives_the_place_in_the_queue(alice, broker):
     answers = [generate(alice, width=64, height=64).json()["generation"] for _ in range(3)]
     assert [answer["queue_position"] for answer in answers] == [0, 1, 2]
     # Asked again later, the position counts the generations queued before it.

@@ -4,7 +4,8 @@ charge nothing."""
 
 import pytest
 
-from generation.inputs.url_fetch import UrlRefused, fetch_public_url
+from generation.inputs.url_fetch import fetch_public_url
+from ops.errors import UrlRefused
 from tests.helpers import assert_envelope, credits_remaining
 
 pytestmark = pytest.mark.django_db

@@ -9,15 +9,8 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from credits.selectors import plan_for_user
 from ops.errors import QuotaExceeded
-
-
-def _plan(user):
-    try:
-        from credits.selectors import plan_for_user
-    except ImportError:
-        return None
-    return plan_for_user(user=user)
 
 
 def quota_limits(*, user) -> dict[str, int]:
@@ -26,7 +19,7 @@ def quota_limits(*, user) -> dict[str, int]:
     cached = getattr(user, "_atelier_quota_limits", None)
     if cached is not None:
         return cached
-    plan = _plan(user)
+    plan = plan_for_user(user=user)
     daily = getattr(plan, "daily_generation_quota", None) or settings.ATELIER_DEFAULT_DAILY_GENERATIONS
     hourly = getattr(plan, "hourly_request_quota", None) or settings.ATELIER_DEFAULT_HOURLY_REQUESTS
     user._atelier_quota_limits = {"daily_generations": daily, "hourly_requests": hourly}
@@ -37,19 +30,11 @@ def _next_utc_midnight(now: datetime) -> datetime:
     return datetime.combine(now.date() + timedelta(days=1), time.min, tzinfo=now.tzinfo)
 
 
-def daily_generations_check(*, user) -> None:
-    """Raises QuotaExceeded when the user has used today's generations (today's counter).
-
-    The submission itself checks the quota again as it writes (generation.services.submission).
-    """
+def daily_generation_quota(*, user) -> int | None:
+    """Generations the user may start today; None when quotas are off."""
     if not settings.ATELIER_QUOTAS_ENABLED:
-        return
-    from generation.selectors import generation_count_on
-
-    limit = quota_limits(user=user)["daily_generations"]
-    used = generation_count_on(user=user, day=timezone.now().date())
-    if used >= limit:
-        daily_generations_refuse(limit=limit)
+        return None
+    return quota_limits(user=user)["daily_generations"]
 
 
 def daily_generations_refuse(*, limit: int) -> None:

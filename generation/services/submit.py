@@ -1,0 +1,81 @@
+"""The one way a generation is asked for.
+
+``POST /api/generate`` and every seed route that makes images validate their request into the
+canonical parameters (``GenerateInputSerializer``), call ``generation_submit`` and shape its
+answer: the routes differ only in their request and response shapes. This function owns what
+they must all do alike: the model, the per-model and group rate limits, the quota and the
+charge (``generation_create``), the collection, the ``Idempotency-Key``, the wait, and what a
+job that failed means for the answer (``generation_failure``).
+"""
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from credits.selectors import credits_balance
+from generation.models import TERMINAL_STATUSES, Generation, Status
+from generation.selectors import generation_get, generation_wait
+from generation.services.idempotency import idempotent_create, request_fingerprint
+from generation.services.lifecycle import generation_create, generation_model_resolve
+from ops.errors import ApplicationError, ErrorType, ProviderError, ProviderUnavailable, ValidationFailed
+from ops.throttling import user_rate_limit_hit
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A submitted generation as the answer should show it."""
+
+    generation: Generation
+    credits_remaining: int
+    # Seconds from the call to the answer.
+    elapsed: float
+
+    @property
+    def finished(self) -> bool:
+        return self.generation.status in TERMINAL_STATUSES
+
+    @property
+    def completed(self) -> bool:
+        return self.generation.status == Status.COMPLETED
+
+
+def generation_submit(*, user, data: dict, wait: bool, idempotency_key: str | None = None) -> Submitted:
+    """Creates (and charges) the generation the canonical ``data`` asks for; with ``wait``, waits
+    for it to end within ``ATELIER_SYNC_TIMEOUT_SECONDS``, holding no transaction."""
+    started = time.monotonic()
+    model = generation_model_resolve(ref=data.get("model"))
+
+    def create():
+        # Only new work counts towards the rate limits; a replayed key is not new work.
+        user_rate_limit_hit(user=user, group="generation", rate=settings.ATELIER_RATE_LIMITS["generation"])
+        if model.rate_limit:
+            user_rate_limit_hit(user=user, group=f"model:{model.pk}", rate=model.rate_limit)
+        return generation_create(user=user, data=data, model=model).pk
+
+    if idempotency_key is None:
+        generation_id = create()
+    else:
+        generation_id = idempotent_create(
+            user=user, key=idempotency_key, fingerprint=request_fingerprint(data=data), create=create
+        )
+    if wait:
+        generation = generation_wait(
+            user=user, generation_id=generation_id, timeout=settings.ATELIER_SYNC_TIMEOUT_SECONDS
+        )
+    else:
+        generation = generation_get(user=user, generation_id=generation_id)
+    return Submitted(
+        generation=generation, credits_remaining=credits_balance(user=user), elapsed=time.monotonic() - started
+    )
+
+
+def generation_failure(generation: Generation) -> ApplicationError:
+    """The error that tells a waiting client why its generation ended without images (its
+    credits were refunded): the provider's refusal of the input is the client's 400, a busy or
+    unreachable provider a 503, anything else the provider's failure, a 502."""
+    if generation.error_type == ErrorType.VALIDATION_ERROR:
+        return ValidationFailed(generation.error, details=generation.error_details)
+    if generation.error_type == ErrorType.PROVIDER_UNAVAILABLE:
+        return ProviderUnavailable(details=generation.error)
+    return ProviderError("Image generation error", details=generation.error or f"Generation {generation.status}")
