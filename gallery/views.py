@@ -15,11 +15,13 @@ from rest_framework.exceptions import ValidationError
 
 from gallery.filters import AssetFilter
 from gallery.models import Asset
-from gallery.selectors import asset_filter_choices, asset_get, asset_keyset_page, asset_list
+from gallery.selectors import asset_filter_choices, asset_get, asset_keyset_page, asset_list, collection_list
 from gallery.serializers import asset_share_url
 from gallery.services import asset_delete, asset_update
+from generation.labels import human_label, model_name
 
 LIBRARY_PAGE_SIZE = 24
+LANDING_IMAGES = 6
 DOWNLOAD_FORMATS = ("png", "jpeg", "webp")
 MAX_BULK_DELETE = 500
 
@@ -35,12 +37,29 @@ def _is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def _public_showcase() -> list[Asset]:
+    """A few of the newest shared images (public and not NSFW: exactly what share links show)."""
+    return list(
+        Asset.objects.filter(is_public=True, is_nsfw=False, type=Asset.Type.IMAGE)
+        .exclude(short_key="")
+        .order_by("-created_at", "-id")[:LANDING_IMAGES]
+    )
+
+
+@require_GET
+def landing(request):
+    """``/`` for visitors: what Atelier is, how to join, and what others have shared."""
+    return render(request, "landing.html", {"showcase": _public_showcase()})
+
+
 @require_GET
 @login_required
 def library(request):
     filters = AssetFilter(data=request.GET, queryset=asset_list(owner=request.user))
     sort = "oldest" if request.GET.get("sort") == "oldest" else "newest"
-    queryset = filters.qs.order_by(*(("created_at", "id") if sort == "oldest" else ("-created_at", "-id")))
+    queryset = filters.qs.select_related("collection").order_by(
+        *(("created_at", "id") if sort == "oldest" else ("-created_at", "-id"))
+    )
     cursor = request.GET.get("cursor") or None
     error = None
     try:
@@ -57,14 +76,18 @@ def library(request):
     if _is_htmx(request) and cursor:
         # The next page of an infinite scroll: only the tiles and the next sentinel.
         return render(request, "gallery/_library_tiles.html", context)
+    collections = list(collection_list(owner=request.user))
     context.update(
         filters=filters,
         form_errors=filters.errors,
         error=error,
         sort=sort,
         choices=asset_filter_choices(owner=request.user),
+        collections=collections,
+        current_collection=next((c for c in collections if str(c.pk) == request.GET.get("collection")), None),
         is_filtered=any(
-            request.GET.get(name) for name in ("type", "model", "style", "favorites", "date_from", "date_to")
+            request.GET.get(name)
+            for name in ("type", "model", "style", "favorites", "date_from", "date_to", "collection")
         ),
     )
     return render(request, "gallery/library.html", context)
@@ -118,18 +141,20 @@ def _reuse_url(asset: Asset) -> str:
 def _parameters(asset: Asset) -> list[tuple[str, object]]:
     generation = asset.generation
     rows = [
-        ("Model", asset.model),
+        ("Model", model_name(asset.model)),
         ("Size", f"{asset.width} × {asset.height}"),
         ("Format", asset.format.upper()),
         ("Seed", asset.seed),
-        ("Style", _style_of(asset)),
+        ("Style", human_label(_style_of(asset))),
         ("Duration", f"{asset.duration:.1f} s" if asset.duration else None),
     ]
     if generation is not None:
         rows.append(("Negative prompt", generation.negative_prompt))
         for name, label in (("num_inference_steps", "Steps"), ("guidance_scale", "Guidance"), ("strength", "Strength")):
             rows.append((label, generation.params.get(name)))
-        rows.append(("Credits", generation.cost))
+        cost = generation.cost
+        images = f" for {generation.num_images} images" if generation.num_images > 1 else ""
+        rows.append(("Cost", f"{cost} credit{'' if cost == 1 else 's'}{images}"))
     rows.append(("Created", asset.created_at))
     return [(label, value) for label, value in rows if value not in (None, "")]
 

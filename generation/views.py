@@ -3,13 +3,16 @@
 generate, not two."""
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
+from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 
-from catalog.models import ModelKind
+from catalog.models import ModelKind, Provider
 from catalog.selectors import format_list, model_is_available, model_list, style_list
-from credits.selectors import credits_cost
+from credits.selectors import credits_price_per_image
 from gallery.selectors import asset_list
+from gallery.views import landing
+from generation.labels import human_label
 from generation.models import TERMINAL_STATUSES
 from generation.selectors import generation_list
 
@@ -37,11 +40,21 @@ PREFILL_FIELDS = (
 )
 
 
+# Provider names short enough for a menu heading.
+PROVIDER_LABELS = {Provider.LOCAL: "Local", **{p: p.label for p in Provider if p != Provider.LOCAL}}
+
+
 def _model_spec(model) -> dict:
     """What the page's script needs to adapt the form to a model."""
+    price = credits_price_per_image(model=model)
     return {
+        "name": model.name,
         "kind": model.kind,
-        "cost": credits_cost(model=model, num_images=1),
+        "kind_label": ModelKind(model.kind).label,
+        "provider_label": PROVIDER_LABELS.get(model.provider, model.provider),
+        # What one image is charged (the extras of its kind included), and LoRAs' extra.
+        "cost": price,
+        "lora_extra": credits_price_per_image(model=model, params={"loras": [{}]}) - price,
         "available": model_is_available(model=model),
         "min_width": model.min_width,
         "max_width": model.max_width,
@@ -61,16 +74,31 @@ def _model_spec(model) -> dict:
 
 
 def _model_groups(models) -> list[dict]:
+    """The picker's groups: one per kind and provider, the usable ones first (in kind order),
+    then the groups whose provider is not configured here, which the page folds away."""
     groups = []
-    for kind, label in ModelKind.choices:
-        members = [m for m in models if m.kind == kind]
-        if members:
-            groups.append({"label": label, "models": members})
-    return groups
+    for kind, kind_label in ModelKind.choices:
+        for provider in dict.fromkeys(m.provider for m in models if m.kind == kind):
+            members = [m for m in models if m.kind == kind and m.provider == provider]
+            available = [m for m in members if m.spec["available"]]
+            groups.append(
+                {
+                    "label": f"{kind_label} · {PROVIDER_LABELS.get(provider, provider)}",
+                    "models": available + [m for m in members if not m.spec["available"]],
+                    "available": bool(available),
+                }
+            )
+    return [g for g in groups if g["available"]] + [g for g in groups if not g["available"]]
 
 
-@login_required
 def studio(request):
+    # Visitors see what Atelier is and how to join; the studio is for signed-in users.
+    if not request.user.is_authenticated:
+        return landing(request)
+    return _studio(request)
+
+
+def _studio(request):
     models = model_list()
     specs = {model.pk: _model_spec(model) for model in models}
     for model in models:
@@ -82,13 +110,17 @@ def studio(request):
         selected = next((m.pk for m in models if m.spec["available"]), models[0].pk if models else "")
     formats = list(format_list())
     for size in formats:
-        size.label = size.name.replace("_", " ").capitalize()
+        size.label = human_label(size.name)
+    styles = list(style_list())
+    for style in styles:
+        style.label = human_label(style.name)
     context = {
         "model_groups": _model_groups(models),
         "model_specs": specs,
         "selected_model": selected,
         "formats": formats,
-        "styles": style_list(),
+        "styles": styles,
+        "unavailable_count": sum(1 for m in models if not m.spec["available"]),
         "prefill": prefill,
         "custom_size": bool(prefill.get("width") and prefill.get("height")),
         "image_counts": range(1, 5),
@@ -100,3 +132,7 @@ def studio(request):
         ],
     }
     return render(request, "generation/studio.html", context)
+
+
+def favicon(request):
+    return HttpResponsePermanentRedirect(static("favicon.ico"))

@@ -86,13 +86,25 @@ function adaptToModel() {
 
   const info = document.getElementById("model-info");
   info.replaceChildren();
-  const badge = document.createElement("span");
-  badge.className = spec.available ? "badge badge-ok" : "badge badge-off";
-  badge.textContent = spec.available ? "available" : "unavailable";
-  const kind = document.createElement("span");
-  kind.className = "badge";
-  kind.textContent = spec.kind.replaceAll("-", " ");
-  info.append(badge, kind, document.createTextNode(spec.description || ""));
+  const badges = document.createElement("div");
+  badges.className = "badges";
+  for (const [text, className] of [
+    [spec.available ? "Available" : "Not configured here", spec.available ? "badge badge-ok" : "badge badge-off"],
+    [spec.kind_label, "badge"],
+    [spec.provider_label, "badge"],
+  ]) {
+    const badge = document.createElement("span");
+    badge.className = className;
+    badge.textContent = text;
+    badges.append(badge);
+  }
+  info.append(badges);
+  if (spec.description) {
+    const description = document.createElement("p");
+    description.className = "model-description";
+    description.textContent = spec.description;
+    info.append(description);
+  }
   showCustomSize();
   updateCost();
 }
@@ -109,8 +121,13 @@ function updateCost() {
     element.textContent = "—";
     return;
   }
-  const total = spec.cost * images;
-  element.textContent = `${total} credit${total === 1 ? "" : "s"}`;
+  const withLoras = spec.supports.includes("loras") && $("lora_path").value.trim() !== "";
+  const total = (spec.cost + (withLoras ? spec.lora_extra : 0)) * images;
+  element.textContent = credits(total);
+}
+
+function credits(count) {
+  return `${count} credit${count === 1 ? "" : "s"}`;
 }
 
 function numberOrNull(value) {
@@ -158,14 +175,103 @@ function clientErrors(payload) {
   return Object.keys(details).length ? { error: "Check the form", details } : null;
 }
 
+// Where each field the API may name is shown: an error goes beside its input.
+const FIELD_INPUTS = {
+  prompt: "prompt",
+  negative_prompt: "negative_prompt",
+  model: "model",
+  image: "image",
+  image_url: "image",
+  mask: "mask",
+  mask_url: "mask",
+  image_size: "image_size",
+  width: "width",
+  height: "height",
+  num_images: "num_images",
+  format: "format",
+  output_format: "format",
+  art_style: "art_style",
+  seed: "seed",
+  num_inference_steps: "num_inference_steps",
+  guidance_scale: "guidance_scale",
+  strength: "strength",
+  loras: "lora_path",
+};
+
+function clearFieldErrors() {
+  for (const list of form.querySelectorAll(".errorlist[data-field-error]")) list.remove();
+  for (const input of form.querySelectorAll("[aria-invalid=true]")) {
+    input.removeAttribute("aria-invalid");
+    input.removeAttribute("aria-errormessage");
+  }
+}
+
+function messagesOf(value) {
+  if (value == null) return [];
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.flatMap(messagesOf);
+  if (typeof value === "object") return Object.values(value).flatMap(messagesOf);
+  return [String(value)];
+}
+
+// Puts each of the envelope's field errors under its input; answers what had no place.
+function showFieldErrors(details) {
+  if (!details || typeof details !== "object" || Array.isArray(details)) return { rest: details, placed: 0 };
+  const rest = {};
+  let first = null;
+  let placed = 0;
+  for (const [field, value] of Object.entries(details)) {
+    const input = FIELD_INPUTS[field] && $(FIELD_INPUTS[field]);
+    const container = input && !input.disabled && input.closest(".field");
+    if (!container || container.closest("[hidden]")) {
+      rest[field] = value;
+      continue;
+    }
+    const list = document.createElement("ul");
+    list.className = "errorlist";
+    list.dataset.fieldError = field;
+    list.id = `error-${input.name}`;
+    for (const message of messagesOf(value)) {
+      const item = document.createElement("li");
+      item.textContent = message;
+      list.append(item);
+    }
+    const anchor = container.querySelector(".input-group") || input;
+    anchor.after(list);
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-errormessage", list.id);
+    first = first || input;
+    placed += 1;
+  }
+  if (first) {
+    // Open the advanced section if that is where the first error is, then bring it into view.
+    const details = first.closest("details");
+    if (details) details.open = true;
+    first.scrollIntoView({ block: "center", behavior: "smooth" });
+    first.focus({ preventScroll: true });
+  }
+  return { rest: Object.keys(rest).length ? rest : null, placed };
+}
+
+function showSubmitError(envelope) {
+  const errorBox = document.getElementById("form-error");
+  const { rest, placed } = showFieldErrors(envelope.details);
+  showError(errorBox, {
+    ...envelope,
+    error: placed && !rest ? `${envelope.error || "Check the form"}: see the highlighted fields.` : envelope.error,
+    details: rest,
+  });
+}
+
 async function submit(event) {
   event.preventDefault();
   const errorBox = document.getElementById("form-error");
   showError(errorBox, null);
+  clearFieldErrors();
   const payload = buildPayload();
   const problem = clientErrors(payload);
   if (problem) {
-    showError(errorBox, problem);
+    showSubmitError(problem);
     return;
   }
   const files = ["image", "mask"].map((name) => $(name)).filter((input) => !input.disabled && input.files.length);
@@ -198,7 +304,7 @@ async function submit(event) {
     const response = await fetch("/api/generate", { method: "POST", body, headers, credentials: "same-origin" });
     const answer = await readEnvelope(response);
     if (!response.ok || answer.success === false) {
-      showError(errorBox, answer);
+      showSubmitError(answer);
       return;
     }
     setBalance(answer.credits_remaining);
@@ -218,6 +324,7 @@ function part(card, role) {
 function setProgress(card, percent) {
   const value = Math.max(0, Math.min(100, Math.round(percent)));
   const bar = part(card, "progress");
+  bar.dataset.started = "1";
   if (Number(bar.getAttribute("aria-valuenow")) === value) return;
   bar.setAttribute("aria-valuenow", String(value));
   // Every value shown, in order: what a watcher of the bar saw.
@@ -231,8 +338,24 @@ function setStatus(card, status) {
   element.dataset.status = status;
   element.textContent = STATUS_LABELS[status] || status;
   card.dataset.status = status;
-  if (status !== "in_queue") part(card, "queue").textContent = "";
+  if (status !== "in_queue" && status !== "pending") part(card, "queue").textContent = "";
   if (TERMINAL.has(status)) part(card, "cancel").hidden = true;
+}
+
+function setQueuePosition(card, position) {
+  if (position == null || !["in_queue", "pending"].includes(card.dataset.status)) return;
+  card.dataset.queuePosition = String(position);
+  part(card, "queue").textContent =
+    position === 0 ? "Next up" : `${position} job${position === 1 ? "" : "s"} ahead of yours`;
+}
+
+// The newest job is where the user looks: bring its card into view unless it already is.
+function keepInView(card) {
+  const box = card.getBoundingClientRect();
+  const header = document.querySelector(".site-header")?.getBoundingClientRect().bottom || 0;
+  if (box.top < header || box.top > window.innerHeight - 80) {
+    card.scrollIntoView({ block: "start", behavior: "smooth" });
+  }
 }
 
 function addLog(card, line) {
@@ -255,6 +378,8 @@ function renderResults(card, images) {
   for (const image of images) {
     const tile = document.createElement("div");
     tile.className = "tile";
+    // Shown in its own shape: the width and height the API reports, never a square crop.
+    if (image.width && image.height) tile.style.setProperty("--ratio", `${image.width} / ${image.height}`);
     const link = document.createElement("a");
     link.href = `/asset/${image.id}`;
     link.setAttribute("aria-label", "Open this result");
@@ -309,7 +434,12 @@ function follow(generation) {
   card.dataset.generation = generation.id;
   part(card, "prompt").textContent = generation.prompt;
   setStatus(card, generation.status);
-  document.getElementById("jobs").prepend(card);
+  // The position the answer gave; the event stream replays the progress from the start.
+  setQueuePosition(card, generation.queue_position);
+  const jobs = document.getElementById("jobs");
+  jobs.prepend(card);
+  jobs.scrollTop = 0;
+  requestAnimationFrame(() => keepInView(card));
 
   part(card, "cancel").addEventListener("click", async () => {
     const response = await fetch(`/api/generate/${generation.id}`, {
@@ -330,10 +460,7 @@ function follow(generation) {
   });
   stream.addEventListener("progress", (event) => setProgress(card, JSON.parse(event.data).progress));
   stream.addEventListener("log", (event) => addLog(card, JSON.parse(event.data)));
-  stream.addEventListener("queue_position", (event) => {
-    const position = JSON.parse(event.data).queue_position;
-    part(card, "queue").textContent = position === 0 ? "· next up" : `· ${position} ahead of you`;
-  });
+  stream.addEventListener("queue_position", (event) => setQueuePosition(card, JSON.parse(event.data).queue_position));
   // The stream ends after the last status; the browser then reconnects on its own. Ask for the
   // job's state once instead, and stop following it when it is over.
   stream.addEventListener("error", async () => {
@@ -362,7 +489,57 @@ for (const name of ["image", "mask"]) {
   });
 }
 
+// "Enhance prompt": POST /api/prompts/enhance writes a richer prompt (an LLM when one is
+// configured, an offline composer otherwise); the old text can be had back with Ctrl+Z.
+document.getElementById("enhance-prompt").addEventListener("click", async (event) => {
+  const button = event.currentTarget;
+  const prompt = $("prompt");
+  const status = document.getElementById("enhance-status");
+  clearFieldErrors();
+  if (!prompt.value.trim()) {
+    showFieldErrors({ prompt: ["Write a few words first; enhancing adds detail to them."] });
+    return;
+  }
+  button.disabled = true;
+  status.hidden = false;
+  status.textContent = "Enhancing…";
+  try {
+    const response = await fetch("/api/prompts/enhance", {
+      method: "POST",
+      headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      credentials: "same-origin",
+      body: JSON.stringify({ prompt: prompt.value.trim() }),
+    });
+    const answer = await readEnvelope(response);
+    if (!response.ok || answer.success === false) {
+      status.hidden = true;
+      showFieldErrors({ prompt: [answer.error || "The prompt could not be enhanced."] });
+      return;
+    }
+    prompt.focus();
+    prompt.select();
+    // execCommand keeps the change in the textarea's undo history; assignment is the fallback.
+    if (!document.execCommand("insertText", false, answer.enhancement.prompt)) prompt.value = answer.enhancement.prompt;
+    status.textContent =
+      answer.enhancement.enhanced_by === "offline"
+        ? "Prompt enhanced (offline composer). Press Ctrl+Z to undo."
+        : "Prompt enhanced. Press Ctrl+Z to undo.";
+  } catch {
+    status.textContent = "Could not reach the server. Check your connection and try again.";
+  } finally {
+    button.disabled = false;
+  }
+});
+
+const showUnavailable = document.getElementById("show-unavailable");
+if (showUnavailable) {
+  showUnavailable.addEventListener("change", () => {
+    for (const group of $("model").querySelectorAll("optgroup[data-unavailable]")) group.hidden = !showUnavailable.checked;
+  });
+}
+
 $("model").addEventListener("change", adaptToModel);
+$("lora_path").addEventListener("input", updateCost);
 $("image_size").addEventListener("change", showCustomSize);
 $("num_images").addEventListener("change", updateCost);
 document.getElementById("random-seed").addEventListener("click", () => {
@@ -372,5 +549,8 @@ form.addEventListener("submit", submit);
 $("prompt").addEventListener("keydown", (event) => {
   if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
 });
+// A model chosen by the query string stays visible even when its provider is not configured.
+const chosenGroup = $("model").selectedOptions[0]?.closest("optgroup[data-unavailable]");
+if (chosenGroup) chosenGroup.hidden = false;
 adaptToModel();
 for (const generation of JSON.parse(document.getElementById("running-jobs").textContent).reverse()) follow(generation);

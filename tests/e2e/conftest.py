@@ -82,7 +82,7 @@ def new_page(browser):
     contexts = []
 
     def open_page():
-        context = browser.new_context(viewport={"width": 1280, "height": 860}, accept_downloads=True)
+        context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
         context.set_default_timeout(20_000)
         contexts.append(context)
         page = context.new_page()

@@ -133,3 +133,48 @@ def test_unknown_filter_values_are_reported_not_a_500(alice, alices_image):
     html = response.content.decode()
     assert "Some filters were ignored" in html
     assert f"/asset/{alices_image.pk}" in html
+
+
+def test_library_and_asset_pages_use_human_words(alice):
+    generation = generate_done(alice, prompt="a banner", image_size="landscape_16_9", art_style="3d-render")
+    asset = Asset.objects.get(pk=generation["images"][0]["id"])
+    web = signed_in(alice.user)
+    library = web.get("/library").content.decode()
+    # Filter menus and tiles name the model and style, not their ids.
+    assert '<option value="local/procedural" >Local procedural renderer</option>' in library
+    assert ">3D render</option>" in library
+    assert ">local/procedural<" not in library and "3d-render<" not in library
+    page = web.get(f"/asset/{asset.pk}").content.decode()
+    assert "<dd>Local procedural renderer</dd>" in page and "<dd>3D render</dd>" in page
+    assert "<dd>1 credit</dd>" in page
+    # Its true shape: the tile carries the picture's ratio (16:9), the picture is not cropped square.
+    assert f'data-asset="{asset.pk}" style="--ratio: {asset.width} / {asset.height}"' in library
+    assert abs(asset.width / asset.height - 16 / 9) < 0.01
+
+
+def test_each_tile_has_its_own_labelled_checkbox_for_the_selection(alice):
+    assets = [make_asset(alice.user, prompt=f"tile {n}") for n in range(2)]
+    html = signed_in(alice.user).get("/library").content.decode()
+    for asset in assets:
+        assert re.search(
+            rf'<label class="select"[^>]*><span class="visually-hidden">Select this image: tile \d</span>'
+            rf'<input type="checkbox" name="ids" value="{asset.pk}" form="bulk-delete">',
+            html,
+        )
+
+
+def test_library_lists_filters_by_and_files_into_collections(alice, bob):
+    kept, other = make_asset(alice.user, prompt="kept"), make_asset(alice.user, prompt="other")
+    created = alice.post("/api/collections", {"name": "Lighthouses"}, format="json").json()["collection"]
+    alice.post(f"/api/collections/{created['id']}/assets", {"asset_ids": [str(kept.pk)]}, format="json")
+    web = signed_in(alice.user)
+    html = web.get("/library").content.decode()
+    assert f'<option value="{created["id"]}" >Lighthouses (1)</option>' in html
+    assert 'id="collect-form" data-collections-url="/api/collections"' in html
+    assert "kept</span>" in html and "· Lighthouses" in html
+    filtered = web.get("/library", {"collection": created["id"]}).content.decode()
+    assert "<h1>Lighthouses</h1>" in filtered
+    assert f"/asset/{kept.pk}" in filtered and f"/asset/{other.pk}" not in filtered
+    # Bob neither sees Alice's collection nor anything through its id.
+    bobs = signed_in(bob.user).get("/library", {"collection": created["id"]}).content.decode()
+    assert "Lighthouses" not in bobs and "Nothing matches these filters" in bobs

@@ -16,18 +16,25 @@ def _specs(response) -> dict:
     return json.loads(html[start : html.index("</script>", start)])
 
 
-def test_studio_needs_a_signed_in_user(anon):
+def test_visitors_get_the_landing_page_instead_of_the_studio(anon):
     response = anon.get("/", HTTP_ACCEPT="text/html")
-    assert response.status_code == 302
-    assert response["Location"].startswith("/accounts/login/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'href="/accounts/signup/"' in html and "Create a free account" in html
+    assert 'id="studio-form"' not in html
 
 
 def test_studio_lists_models_by_kind_with_cost_and_availability(alice):
     response = signed_in(alice.user).get("/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert '<optgroup label="Text to image">' in html
-    assert '<optgroup label="Inpainting">' in html
+    # Grouped by kind and provider; groups with a usable model first, the rest folded away.
+    groups = re.findall(r'<optgroup label="([^"]+)"( data-unavailable hidden)?', html)
+    assert groups[0] == ("Text to image · Local", "")
+    assert ("Inpainting · Local", "") in groups
+    assert ("Text to image · fal.ai (not configured)", " data-unavailable hidden") in groups
+    first_folded = next(i for i, (_, folded) in enumerate(groups) if folded)
+    assert all(folded for _, folded in groups[first_folded:])
     specs = _specs(response)
     local = specs[LOCAL_MODEL]
     assert local["available"] is True
@@ -78,3 +85,14 @@ def test_studio_follows_jobs_still_running_after_a_reload(alice):
     listed = json.loads(html[html.index(">", start) + 1 : html.index("</script>", start)])
     assert [job["id"] for job in listed] == [str(running.pk)]
     assert done["id"] not in html[start:]
+
+
+def test_studio_uses_human_words_for_sizes_styles_and_prices(alice):
+    html = signed_in(alice.user).get("/").content.decode()
+    for label in ("Square HD · 1024×1024", "Landscape 16:9 · ", ">Digital art<", ">3D render<", ">Pixel art<"):
+        assert label in html, label
+    for raw in ("Square hd", "Landscape 16 9", ">Digital-art<", ">3d-render<", "credits)"):
+        assert raw not in html, raw
+    assert "Local procedural renderer · 1 credit<" in html
+    assert "Local image-to-video (pan and zoom) · 3 credits<" in html
+    assert 'id="enhance-prompt"' in html

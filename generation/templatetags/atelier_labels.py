@@ -1,0 +1,8 @@
+from django import template
+
+from generation.labels import human_label, model_name
+
+register = template.Library()
+
+register.filter("label", human_label)
+register.filter("model_name", model_name)
