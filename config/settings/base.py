@@ -204,7 +204,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["ops.throttling.GroupRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        # The browsable API; on the site's pages (share links) a 404 is the styled error page.
+        "ops.renderers.PageErrorsBrowsableAPIRenderer",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
