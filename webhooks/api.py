@@ -1,10 +1,14 @@
-"""``/admin/api/webhooks``: staff manage endpoints, see deliveries, redeliver, test, rotate."""
+"""``/admin/api/webhooks``: staff manage endpoints, see deliveries, redeliver, test, rotate; and
+each user's own signing secret for per-request ``webhook_url``s (``/api/user/webhook-secret``)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from accounts.permissions import IsActiveUser
 from ops.admin_api.views import StaffView
 from ops.errors import NotFound
 from ops.pagination import PageLimitPagination
@@ -191,3 +195,34 @@ def _delivery_data(delivery_id) -> dict:
     # Read back after the on-commit send: in process, the first attempt has already happened.
     delivery = WebhookDelivery.objects.select_related("message").prefetch_related("attempt_log").get(pk=delivery_id)
     return DeliverySerializer(delivery).data
+
+
+class UserSecretView(APIView):
+    """``GET /api/user/webhook-secret``: the secret that signs the caller's ``webhook_url``s."""
+
+    permission_classes = [IsActiveUser]
+    ratelimit_group = "general"
+
+    @extend_schema(summary="Your webhook signing secret", responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        holder = services.user_webhook_secret(user=request.user)
+        return Response({"success": True, "webhook_secret": _secret_data(holder)})
+
+
+class UserSecretRotateView(UserSecretView):
+    @extend_schema(
+        summary="Rotate your webhook signing secret (the old one signs too for 24 h)",
+        request=None,
+        responses=OpenApiTypes.OBJECT,
+    )
+    def post(self, request):
+        holder = services.user_webhook_secret_rotate(user=request.user)
+        return Response({"success": True, "webhook_secret": _secret_data(holder)})
+
+
+def _secret_data(holder) -> dict:
+    return {
+        "secret": holder.secret,
+        "previous_secret_expires_at": holder.previous_secret_expires_at,
+        "rotated_at": holder.rotated_at,
+    }
