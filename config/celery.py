@@ -22,6 +22,8 @@ app.conf.beat_schedule = {
     "recover-stuck-generations": {"task": "generation.recover_stuck", "schedule": 60.0},
     "forget-expired-idempotency-keys": {"task": "generation.expire_idempotency_keys", "schedule": crontab(minute=17)},
     "refill-monthly-credits": {"task": "credits.refill_monthly", "schedule": crontab(minute=5)},
+    # Requeues (or fails with a refund) trainings whose worker died, re-polls remote ones.
+    "recover-stuck-trainings": {"task": "training.recover_stuck", "schedule": 60.0},
     # Worker liveness and queue depth samples (ops/workers.py, ops/queues.py).
     "ops-heartbeat": {"task": "ops.heartbeat", "schedule": 30.0},
     # Webhook retries that are due, and any delivery whose message was lost.
