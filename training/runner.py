@@ -98,8 +98,8 @@ def training_remote_apply(*, job: TrainingJob, update: RemoteStatus) -> bool:
     job.refresh_from_db()
     if job.status not in RUNNING_STATUSES:
         return True
+    _remote_progress(job=job, update=update)
     if update.state in ("queued", "running"):
-        _remote_progress(job=job, update=update)
         return False
     if update.state == "failed":
         training_fail(job_id=job.pk, error=update.error or f"{job.provider} reported a failure")

@@ -203,6 +203,10 @@ class FakeFal(LoopbackFake):
     def _result(self, job: Job) -> dict:
         if job.failure == "run_error":
             return {"detail": [{"loc": ["body", "prompt"], "msg": "prompt is too long", "type": "value_error"}]}
+        if job.endpoint == "fal-ai/flux-lora-fast-training":
+            from tests.fakes.fal_training import training_result
+
+            return training_result(self, job)
         seed = job.arguments.get("seed", 0)
         if job.endpoint.startswith("fal-ai/stable-video"):
             if self._video is None:

@@ -1,0 +1,236 @@
+"""fal and Replicate trainings against fakes speaking their protocols, driven by their SDKs.
+
+The training's messages are held at the broker; the test runs the worker's steps itself (the
+submit, then one short poll at a time), as a worker would, so no worker ever waits on a provider.
+"""
+
+import time
+
+import pytest
+
+from tests.generation.conftest import fal_configured
+from tests.helpers import assert_envelope, credits_remaining
+from tests.training.factories import image_files, start, upload
+from training.tasks import poll_training, run_training
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fal(settings, held_tasks):
+    fake = fal_configured(settings)
+    settings.ATELIER_TRAINING_ALLOWANCE_ENABLED = False
+    return fake
+
+
+@pytest.fixture
+def replicate(settings, held_tasks):
+    from tests.fakes.replicate import TOKEN
+    from tests.fakes.replicate_training import DESTINATION, FakeReplicateTraining
+
+    fake = FakeReplicateTraining().start()
+    settings.REPLICATE_API_TOKEN = TOKEN
+    settings.REPLICATE_BASE_URL = fake.url
+    settings.ATELIER_REPLICATE_TRAINING_DESTINATION = DESTINATION
+    settings.ATELIER_TRAINING_ALLOWANCE_ENABLED = False
+    settings.PUBLIC_BASE_URL = ""
+    yield fake
+    fake.stop()
+
+
+def _submitted(client, provider: str, **body) -> str:
+    response = start(client, upload(client, image_files(3)), provider=provider, steps=200, **body)
+    assert response.status_code == 201, response.content
+    job_id = response.json()["training_id"]
+    run_training(job_id)
+    return job_id
+
+
+def _status(client, job_id) -> dict:
+    return client.get(f"/api/training/status/{job_id}").json()
+
+
+def _follow(client, job_id, timeout: float = 10.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        poll_training(job_id)
+        status = _status(client, job_id)
+        if status["status"] in ("completed", "failed", "cancelled"):
+            return status
+        time.sleep(0.03)
+    raise AssertionError("the training did not end")
+
+
+def _download(client, url: str) -> bytes:
+    response = client.get(url)
+    assert response.status_code == 200, response.content
+    return b"".join(response.streaming_content)
+
+
+def test_fal_training_completes_through_the_queue_and_its_files_are_ours(alice, fal):
+    job_id = _submitted(alice, "fal")
+    [submit] = fal.submits()
+    assert submit.path == "/fal-ai/flux-lora-fast-training"
+    assert submit.body["trigger_word"] == "filmlook" and submit.body["steps"] == 200
+    assert submit.body["images_data_url"].startswith("data:application/zip;base64,")
+    assert _status(alice, job_id)["status"] == "training"
+    status = _follow(alice, job_id)
+    assert status["status"] == "completed", status
+    assert any(line.startswith("fal: step 4/4") for line in status["logs"])
+    weights = _download(alice, status["model_url"])
+    from safetensors.numpy import load
+
+    assert load(weights)
+    assert b"filmlook" in _download(alice, status["config_url"])
+    [lora] = alice.get("/api/loras").json()["loras"]
+    assert lora["provider"] == "fal"
+
+
+def test_a_fal_lora_goes_to_fals_lora_model_as_fals_url(alice, fal):
+    job_id = _submitted(alice, "fal")
+    lora_id = _follow(alice, job_id)["lora_id"]
+    from training.models import LoRA
+
+    reference = LoRA.objects.get(pk=lora_id).provider_reference
+    assert reference.startswith(fal.url)
+    response = alice.post(
+        "/api/generate",
+        {"model": "fal-ai/flux-lora", "prompt": "a portrait", "loras": [{"path": lora_id, "scale": 0.7}]},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    from generation.models import Generation
+
+    generation = Generation.objects.get(pk=response.json()["generation"]["id"])
+    assert generation.params["loras"] == [{"path": reference, "scale": 0.7}]
+    assert generation.prompt.startswith("filmlook ")
+
+
+def test_a_local_lora_on_a_fal_model_is_a_400(alice, fal):
+    status = _status(alice, start(alice, upload(alice, image_files(3)), steps=20).json()["training_id"])
+    run_training(status["training_id"])
+    lora_id = _status(alice, status["training_id"])["lora_id"]
+    response = alice.post(
+        "/api/generate",
+        {"model": "fal-ai/flux-lora", "prompt": "a portrait", "loras": [{"path": lora_id}]},
+        format="json",
+    )
+    assert "local renderer" in assert_envelope(response, 400)["details"]["loras"][0]
+
+
+def test_a_fal_failure_fails_the_training_and_refunds_everything(alice, fal):
+    before = credits_remaining(alice)
+    fal.fail_next("run_error")
+    job_id = _submitted(alice, "fal")
+    status = _follow(alice, job_id)
+    assert status["status"] == "failed"
+    assert "fal failed the training" in status["error"]
+    assert credits_remaining(alice) == before
+
+
+def test_a_fal_submit_refused_fails_with_a_refund(alice, fal):
+    before = credits_remaining(alice)
+    fal.fail_next("401")
+    job_id = _submitted(alice, "fal")
+    status = _status(alice, job_id)
+    assert status["status"] == "failed" and "credentials" in status["error"]
+    assert credits_remaining(alice) == before
+
+
+def test_cancelling_a_fal_training_cancels_it_at_fal_and_refunds(alice, fal):
+    fal.queue_seconds = 30
+    before = credits_remaining(alice)
+    job_id = _submitted(alice, "fal")
+    response = alice.delete(f"/api/training/{job_id}")
+    assert response.status_code == 200, response.content
+    assert fal.calls("PUT", "/cancel")
+    assert credits_remaining(alice) == before
+    poll_training(job_id)
+    assert _status(alice, job_id)["status"] == "cancelled"
+
+
+def test_a_signed_fal_webhook_completes_the_training_and_a_forged_one_is_refused(alice, fal):
+    fal.run_seconds = 0.0
+    job_id = _submitted(alice, "fal")
+    job = fal.only_job()
+    time.sleep(0.1)
+    fal.advance(job, 5)
+    body = fal.webhook_body(job)
+    url = f"/api/training/webhooks/fal/{job_id}"
+    forged = alice.post(
+        url, body, content_type="application/json", **_headers(fal.sign(body=b"other", request_id=job.id))
+    )
+    assert forged.status_code == 401
+    assert _status(alice, job_id)["status"] == "training"
+    response = alice.post(
+        url, body, content_type="application/json", **_headers(fal.sign(body=body, request_id=job.id))
+    )
+    assert response.status_code == 200, response.content
+    assert _status(alice, job_id)["status"] == "completed"
+    again = alice.post(url, body, content_type="application/json", **_headers(fal.sign(body=body, request_id=job.id)))
+    assert again.status_code == 200
+    assert len(alice.get("/api/loras").json()["loras"]) == 1
+
+
+def _headers(headers: dict) -> dict:
+    return {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()}
+
+
+def test_replicate_training_goes_to_the_destination_and_completes(alice, replicate):
+    job_id = _submitted(alice, "replicate")
+    [create] = replicate.calls("POST", "/trainings")
+    assert create.path.startswith("/v1/models/ostris/flux-dev-lora-trainer/versions/")
+    assert create.body["destination"] == "atelier-test/loras"
+    assert create.body["input"]["trigger_word"] == "filmlook"
+    status = _follow(alice, job_id)
+    assert status["status"] == "completed", (status["error"], status["logs"])
+    assert any("4/4" in line for line in status["logs"])
+    assert _download(alice, status["model_url"])
+    from training.models import LoRA
+
+    assert LoRA.objects.get(pk=status["lora_id"]).provider_reference.startswith("atelier-test/loras:")
+
+
+def test_a_replicate_failure_refunds(alice, replicate):
+    before = credits_remaining(alice)
+    replicate.fail_next("failed")
+    status = _follow(alice, _submitted(alice, "replicate"))
+    assert status["status"] == "failed" and "loss became NaN" in status["error"]
+    assert credits_remaining(alice) == before
+
+
+def test_cancelling_a_replicate_training_cancels_it_there(alice, replicate):
+    replicate.start_seconds = 30
+    before = credits_remaining(alice)
+    job_id = _submitted(alice, "replicate")
+    assert alice.delete(f"/api/training/{job_id}").status_code == 200
+    assert replicate.calls("POST", "/cancel")
+    assert credits_remaining(alice) == before
+
+
+def test_a_verified_replicate_webhook_completes_the_training(alice, replicate, settings):
+    from tests.fakes.replicate import SECRET
+
+    settings.REPLICATE_WEBHOOK_SIGNING_SECRET = SECRET
+    replicate.run_seconds = 0.0
+    job_id = _submitted(alice, "replicate")
+    time.sleep(0.1)
+    training = next(iter(replicate.trainings.values()))
+    import json
+
+    body = json.dumps(replicate.training_json(training)).encode()
+    url = f"/api/training/webhooks/replicate/{job_id}"
+    bad = alice.post(url, body, content_type="application/json", **_headers(replicate.sign(body=b"x", webhook_id="m1")))
+    assert bad.status_code == 401
+    good = alice.post(
+        url, body, content_type="application/json", **_headers(replicate.sign(body=body, webhook_id="m2"))
+    )
+    assert good.status_code == 200, good.content
+    assert _status(alice, job_id)["status"] == "completed"
+
+
+def test_replicate_without_a_destination_is_unavailable(alice, settings):
+    settings.REPLICATE_API_TOKEN = "r8_x"
+    settings.ATELIER_REPLICATE_TRAINING_DESTINATION = ""
+    response = start(alice, upload(alice, image_files(3)), provider="replicate")
+    assert_envelope(response, 503)
