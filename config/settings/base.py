@@ -22,7 +22,8 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin with Atelier's header, dashboard and section names (ops/admin_site.py).
+    "ops.admin_site.AtelierAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -53,15 +53,15 @@ def usage_metrics(*, start: date, end: date) -> dict:
         .annotate(net=Sum("amount"))
         .values_list("day", "net")
     )
-    users_by_day = dict(
-        generations.annotate(day=TruncDate("created_at", tzinfo=UTC))
+    people_by_day = {
+        _day(day): (users, count)
+        for day, users, count in generations.annotate(day=TruncDate("created_at", tzinfo=UTC))
         .values("day")
-        .annotate(n=Count("user_id", distinct=True))
-        .values_list("day", "n")
-    )
+        .annotate(n=Count("user_id", distinct=True), g=Count("id"))
+        .values_list("day", "n", "g")
+    }
     images_by_day = {_day(k): v for k, v in images_by_day.items()}
     credits_by_day = {_day(k): -(v or 0) for k, v in credits_by_day.items()}
-    users_by_day = {_day(k): v for k, v in users_by_day.items()}
 
     daily = []
     day = start
@@ -71,7 +71,8 @@ def usage_metrics(*, start: date, end: date) -> dict:
                 "date": day.isoformat(),
                 "images": images_by_day.get(day, 0),
                 "credits": credits_by_day.get(day, 0),
-                "users": users_by_day.get(day, 0),
+                "users": people_by_day.get(day, (0, 0))[0],
+                "generations": people_by_day.get(day, (0, 0))[1],
             }
         )
         day += timedelta(days=1)

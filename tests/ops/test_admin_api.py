@@ -186,6 +186,7 @@ def test_metrics_totals_daily_stats_and_popular_models_match_the_data(staff, ali
         "images": 3,
         "credits": first + second,
         "users": 2,
+        "generations": 2,
     }
     assert all(day["images"] == 0 for day in body["daily_stats"][:-1])
     assert body["popular_models"] == [{"model": "local/procedural", "usage": 100.0, "images": 3}]

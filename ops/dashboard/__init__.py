@@ -1,0 +1,1 @@
+"""The admin dashboard: server-rendered SVG charts of usage, providers and queues."""
