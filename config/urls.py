@@ -21,6 +21,8 @@ urlpatterns = [
     path("", include("gallery.web_urls")),
     path("", include("accounts.web_urls")),
     path("", include("generation.webhooks.urls")),
+    path("", include("ops.admin_api.urls")),
+    path("", include("webhooks.urls")),
     # Last: the apps' own routes under /admin/api/ must match before the admin's catch-all.
     path("admin/", admin.site.urls),
 ]

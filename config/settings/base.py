@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "gallery",
     "generation",
     "training",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -431,3 +432,33 @@ ATELIER_URL_FETCH_ALLOWED_HOSTS = env.list("ATELIER_URL_FETCH_ALLOWED_HOSTS", de
 ATELIER_URL_FETCH_CA_BUNDLE = env("ATELIER_URL_FETCH_CA_BUNDLE", default="")
 ATELIER_VIDEO_MAX_FRAMES = env.int("ATELIER_VIDEO_MAX_FRAMES", default=120)
 ATELIER_VIDEO_MAX_FPS = env.int("ATELIER_VIDEO_MAX_FPS", default=30)
+
+# The operator side (ops/admin_api, ops/provider_health.py, webhooks/). Version and build date
+# are shown by /admin/api/status; the environment's name defaults to the settings module's.
+ATELIER_VERSION = env("ATELIER_VERSION", default="1.0.0")
+ATELIER_BUILD_DATE = env("ATELIER_BUILD_DATE", default="")
+ATELIER_ENVIRONMENT = env("ATELIER_ENVIRONMENT", default="")
+# Whole-table figures of /admin/api/status (users, images, storage) are cached this long.
+ATELIER_ADMIN_STATUS_CACHE_SECONDS = env.int("ATELIER_ADMIN_STATUS_CACHE_SECONDS", default=30)
+# Provider health is measured over this window; a provider with at least MIN_CALLS calls and a
+# lower success rate (percent) is shown as degraded.
+ATELIER_PROVIDER_HEALTH_WINDOW_MINUTES = env.int("ATELIER_PROVIDER_HEALTH_WINDOW_MINUTES", default=60)
+ATELIER_PROVIDER_DEGRADED_MIN_CALLS = env.int("ATELIER_PROVIDER_DEGRADED_MIN_CALLS", default=5)
+ATELIER_PROVIDER_DEGRADED_SUCCESS_RATE = env.float("ATELIER_PROVIDER_DEGRADED_SUCCESS_RATE", default=90.0)
+# Workers write a heartbeat at most this often; /health fails when none is newer than STALE.
+ATELIER_HEARTBEAT_WRITE_SECONDS = env.int("ATELIER_HEARTBEAT_WRITE_SECONDS", default=10)
+ATELIER_HEARTBEAT_STALE_SECONDS = env.int("ATELIER_HEARTBEAT_STALE_SECONDS", default=90)
+# Outbound webhooks (Standard Webhooks): the delays before each retry (seconds; the spec's
+# example schedule), the share of random jitter added to each, the longest Retry-After
+# honoured, one attempt's timeout, after how many failed attempts in a row an endpoint is
+# disabled (and staff alerted), and how long a rotated secret's old value still signs.
+ATELIER_WEBHOOK_RETRY_SCHEDULE = env.list(
+    "ATELIER_WEBHOOK_RETRY_SCHEDULE", cast=float, default=[5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
+)
+ATELIER_WEBHOOK_RETRY_JITTER = env.float("ATELIER_WEBHOOK_RETRY_JITTER", default=0.2)
+ATELIER_WEBHOOK_MAX_RETRY_AFTER_SECONDS = env.int("ATELIER_WEBHOOK_MAX_RETRY_AFTER_SECONDS", default=86400)
+ATELIER_WEBHOOK_TIMEOUT_SECONDS = env.float("ATELIER_WEBHOOK_TIMEOUT_SECONDS", default=15.0)
+ATELIER_WEBHOOK_DISABLE_AFTER_FAILURES = env.int("ATELIER_WEBHOOK_DISABLE_AFTER_FAILURES", default=50)
+ATELIER_WEBHOOK_SECRET_ROTATION_HOURS = env.int("ATELIER_WEBHOOK_SECRET_ROTATION_HOURS", default=24)
+# Optional token for Prometheus at /metrics (Authorization: Bearer …); staff sessions always may.
+ATELIER_METRICS_TOKEN = env("ATELIER_METRICS_TOKEN", default="")
