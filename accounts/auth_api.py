@@ -1,7 +1,5 @@
 from django.conf import settings
-from django.contrib.auth import login, logout
-from django.shortcuts import redirect
-from django.views.decorators.http import require_GET
+from django.contrib.auth import login
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -9,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import login as login_service
+from accounts.authentication import SessionAuthentication
 from ops.errors import ValidationFailed
 
 
@@ -26,6 +25,18 @@ class LoginInputSerializer(serializers.Serializer):
         raise ValidationFailed(details="Send {email, password}, {username, password} or {credential}.")
 
 
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
+
+
+def _check_csrf_of_browsers(request) -> None:
+    """Browsers must send the CSRF token: session clients, and any form post (another site's form
+    could otherwise sign a visitor into an account of its choosing). A JSON post without cookies
+    cannot come from another site's page (it would need a CORS preflight) and needs no token."""
+    is_form = (request.content_type or "").startswith(_FORM_TYPES)
+    if is_form or settings.SESSION_COOKIE_NAME in request.COOKIES:
+        SessionAuthentication().enforce_csrf(request)
+
+
 class LoginView(APIView):
     """JSON sign-in (seeds 001 and 004): starts a session."""
 
@@ -40,6 +51,7 @@ class LoginView(APIView):
         ),
     )
     def post(self, request):
+        _check_csrf_of_browsers(request)
         payload = LoginInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
@@ -57,9 +69,3 @@ class LoginView(APIView):
             raise
         login(request, user, backend="django.contrib.auth.backends.AllowAllUsersModelBackend")
         return Response({"success": True, "redirect_url": settings.LOGIN_REDIRECT_URL})
-
-
-@require_GET
-def logout_view(request):
-    logout(request)
-    return redirect(settings.LOGOUT_REDIRECT_URL)

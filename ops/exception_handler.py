@@ -2,14 +2,16 @@
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
 from ops.envelope import error_body
-from ops.errors import ApplicationError, ErrorType
+from ops.errors import ApplicationError, ErrorType, PayloadTooLarge, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +38,22 @@ def _drf_error(exc: drf.APIException) -> tuple[str, ErrorType, object]:
     return str(exc.detail), ErrorType.SERVER_ERROR if exc.status_code >= 500 else ErrorType.VALIDATION_ERROR, None
 
 
+def suspicious_request_error(exc: SuspiciousOperation) -> ApplicationError:
+    """Django's refusals of hostile requests (too many fields or files, a body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE, a malformed multipart body) as the client's error they are."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return PayloadTooLarge(details=f"A body other than files may hold at most {limit} bytes.")
+    if isinstance(exc, TooManyFieldsSent):
+        return ValidationFailed("Too many form fields", details=f"At most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}.")
+    if isinstance(exc, TooManyFilesSent):
+        return ValidationFailed("Too many files", details=f"At most {settings.DATA_UPLOAD_MAX_NUMBER_FILES}.")
+    return ValidationFailed("Bad request", details="The request was refused as malformed.")
+
+
 def envelope_exception_handler(exc, context):
+    if isinstance(exc, SuspiciousOperation):
+        exc = suspicious_request_error(exc)
     if isinstance(exc, ApplicationError):
         body = error_body(error=exc.message, type=exc.type, status=exc.http_status, details=exc.details, **exc.extra)
         headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None

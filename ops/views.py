@@ -1,5 +1,6 @@
 from datetime import UTC, datetime
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.shortcuts import render
 from drf_spectacular.types import OpenApiTypes
@@ -11,6 +12,7 @@ from rest_framework.views import APIView
 from ops.envelope import error_body
 from ops.errors import ErrorType
 from ops.health import run_health_checks
+from ops.middleware import wants_json
 
 
 class HealthView(APIView):
@@ -31,13 +33,8 @@ class HealthView(APIView):
         return Response(body, status=200 if healthy else 503)
 
 
-def _wants_json(request) -> bool:
-    accept = request.headers.get("Accept", "")
-    return "text/html" not in accept or request.path.startswith(("/api/", "/admin/api/", "/auth/"))
-
-
 def _error_response(request, *, status: int, message: str, error_type: ErrorType, template: str):
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse(error_body(error=message, type=error_type, status=status), status=status)
     return render(request, template, {"status": status, "message": message}, status=status)
 
@@ -59,6 +56,14 @@ def permission_denied(request, exception=None):
 
 
 def bad_request(request, exception=None):
+    if isinstance(exception, RequestDataTooBig):
+        return _error_response(
+            request,
+            status=413,
+            message="Request body too large",
+            error_type=ErrorType.PAYLOAD_TOO_LARGE,
+            template="error.html",
+        )
     return _error_response(
         request, status=400, message="Bad request", error_type=ErrorType.VALIDATION_ERROR, template="error.html"
     )

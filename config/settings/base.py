@@ -50,13 +50,17 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "ops.middleware.RequestIDMiddleware",
+    # Outside everything else, so that every error an API client gets is in the envelope.
+    "ops.middleware.APIErrorEnvelopeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "ops.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.InactiveUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -84,6 +88,7 @@ TEMPLATES = [
 def database_settings(config: dict) -> dict:
     """What every settings module applies to the database ``DATABASE_URL`` names."""
     config["ATOMIC_REQUESTS"] = False
+    # Persistent connections (seconds) pay off in production's long-lived workers; dev.py sets 0.
     config["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     if config["ENGINE"].endswith("postgresql") and env.bool("DB_PREPARED_STATEMENTS", default=True):
         # Server-side parameter binding lets psycopg prepare the statements a connection runs
@@ -116,6 +121,19 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 # Sessions end after 24 hours without activity (seed 001) and are renewed on every use.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=24 * 3600)
 SESSION_SAVE_EVERY_REQUEST = True
+
+# The Content-Security-Policy of every HTML page (ops.middleware): scripts and styles from this
+# server only (inline style attributes allowed), images and videos also as data:/blob: URLs
+# (upload previews) and, with S3 storage, from the bucket's pre-signed https URLs.
+_CSP_MEDIA = "'self' data: blob:" + (" https:" if env("STORAGE", default="local") == "s3" else "")
+ATELIER_CONTENT_SECURITY_POLICY = env(
+    "ATELIER_CONTENT_SECURITY_POLICY",
+    default=(
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        f"img-src {_CSP_MEDIA}; media-src {_CSP_MEDIA}; font-src 'self' data:; connect-src 'self'; "
+        "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+    ),
+)
 
 # django-allauth: email + password accounts, Google as a social provider.
 ACCOUNT_LOGIN_METHODS = {"email"}
@@ -209,8 +227,15 @@ REST_FRAMEWORK = {
         # The browsable API; on the site's pages (share links) a 404 is the styled error page.
         "ops.renderers.PageErrorsBrowsableAPIRenderer",
     ],
+    # JSON bodies must be objects (ops/parsers.py); forms and multipart as DRF parses them.
+    "DEFAULT_PARSER_CLASSES": [
+        "ops.parsers.JSONObjectParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's AutoSchema, plus the error envelope on every operation (ops/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "ops.schema.AutoSchema",
     "EXCEPTION_HANDLER": "ops.exception_handler.envelope_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

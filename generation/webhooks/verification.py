@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from ops.errors import ApplicationError, WebhookRejected
+from ops.numbers import parse_int
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +29,10 @@ FAL_JWKS_REFRESH_SECONDS = 60
 
 
 def _check_timestamp(value: str) -> None:
-    try:
-        timestamp = int(value)
-    except (TypeError, ValueError) as exc:
-        raise WebhookRejected("Webhook timestamp is not a number") from exc
+    # Seconds since the epoch in ASCII digits; hundreds of digits would overflow the float below.
+    timestamp = parse_int(value)
+    if timestamp is None:
+        raise WebhookRejected("Webhook timestamp is not a number")
     if abs(time.time() - timestamp) > settings.ATELIER_WEBHOOK_TOLERANCE_SECONDS:
         raise WebhookRejected("Webhook timestamp is outside the allowed tolerance")
 

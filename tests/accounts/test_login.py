@@ -79,7 +79,7 @@ def test_a_deactivated_users_session_is_refused_with_403(carol):
 def test_logout_ends_the_session_and_redirects_to_login(carol):
     browser = BrowserClient()
     _login(browser, {"email": "carol@example.com", "password": PASSWORD})
-    response = browser.get("/auth/logout")
+    response = browser.post("/auth/logout")
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/"
     assert_envelope(browser.get("/api/auth/me"), 401)
