@@ -339,6 +339,12 @@ function setStatus(card, status) {
   element.textContent = STATUS_LABELS[status] || status;
   card.dataset.status = status;
   if (status !== "in_queue" && status !== "pending") part(card, "queue").textContent = "";
+  const percent = part(card, "percent");
+  if (["in_queue", "pending"].includes(status) && !part(card, "progress").dataset.started) {
+    percent.textContent = "Waiting for a free worker…";
+  } else if (percent.textContent.startsWith("Waiting")) {
+    percent.textContent = `${part(card, "progress").getAttribute("aria-valuenow")}%`;
+  }
   if (TERMINAL.has(status)) part(card, "cancel").hidden = true;
 }
 

@@ -51,7 +51,7 @@ def test_sign_up_generate_find_favourite_download_share_and_create_a_key(live_se
     assert history == sorted(history) and history[-1] == 100
     assert any(0 < value < 100 for value in history), history  # it advanced, not jumped
     assert "Rendered image 2 of 2" in job.locator("[data-role=log]").inner_text()
-    page.wait_for_function("document.querySelector('.studio .results img').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('.studio .results img').naturalWidth > 0")
     assert int(page.locator("#credits-balance").inner_text()) == before - 2
     screenshot(page, "studio")
 
@@ -59,19 +59,19 @@ def test_sign_up_generate_find_favourite_download_share_and_create_a_key(live_se
     page.get_by_role("link", name="Library").click()
     tiles = page.locator(".asset-grid .tile")
     assert tiles.count() == 2
-    page.wait_for_function("[...document.querySelectorAll('.tile img')].every(i => i.complete && i.naturalWidth)")
+    page.wait_for_function("() => [...document.querySelectorAll('.tile img')].every(i => i.complete && i.naturalWidth)")
     first = tiles.first
     first.get_by_role("button", name="Add to favourites").click()
     first.get_by_role("button", name="Remove from favourites").wait_for()
     screenshot(page, "library")
     page.get_by_label("Favourites only").check()
-    page.wait_for_function("document.querySelectorAll('.asset-grid .tile').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('.asset-grid .tile').length === 1")
     assert "favorites=true" in page.url
 
     # Its page: favourite shown, download as WebP, make it public.
     page.locator(".asset-grid .tile a").first.click()
     page.wait_for_url(re.compile(r".*/asset/[0-9a-f-]{36}$"))
-    page.wait_for_function("document.querySelector('.asset-media img').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('.asset-media img').naturalWidth > 0")
     assert page.get_by_role("button", name="Remove from favourites").is_visible()
     assert "a lighthouse on a cliff at sunset" in page.locator(".prompt-text").inner_text()
     with page.expect_download() as download_info:
@@ -93,7 +93,7 @@ def test_sign_up_generate_find_favourite_download_share_and_create_a_key(live_se
     # Anyone with the link sees the image, without signing in.
     stranger = new_page()
     stranger.goto(share_url)
-    stranger.wait_for_function("document.querySelector('figure.share img').naturalWidth > 0")
+    stranger.wait_for_function("() => document.querySelector('figure.share img').naturalWidth > 0")
     assert "a lighthouse on a cliff at sunset" in stranger.locator("figcaption").inner_text()
     screenshot(stranger, "share")
 
