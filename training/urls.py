@@ -1,8 +1,9 @@
 from django.urls import path
 
-from training import api, webhooks
+from training import api, web, webhooks
 
 urlpatterns = [
+    path("training", web.training_page, name="training"),
     path("api/training/upload", api.UploadView.as_view(), name="training-upload"),
     path("api/training/start", api.StartView.as_view(), name="training-start"),
     path("api/training/status/<uuid:pk>", api.StatusView.as_view(), name="training-status"),
