@@ -43,7 +43,7 @@ Status = WebhookDelivery.Status
 CLAIM_LEASE = timedelta(seconds=120)
 
 
-def _valid_url(url: str) -> str:
+def endpoint_url_validate(url: str) -> str:
     try:
         url_check(url)
     except UrlRefused as exc:
@@ -60,7 +60,7 @@ def _valid_events(events: list[str]) -> list[str]:
     return sorted(set(events))
 
 
-def _valid_secret(secret: str | None) -> str:
+def endpoint_secret_or_new(secret: str | None) -> str:
     if not secret:
         return secret_new()
     problem = secret_problem(secret)
@@ -73,9 +73,9 @@ def endpoint_create(
     *, url: str, events: list[str], secret: str | None = None, description: str = "", created_by=None
 ) -> WebhookEndpoint:
     return WebhookEndpoint.objects.create(
-        url=_valid_url(url),
+        url=endpoint_url_validate(url),
         events=_valid_events(events),
-        secret=_valid_secret(secret),
+        secret=endpoint_secret_or_new(secret),
         description=description,
         created_by=created_by,
     )
@@ -90,7 +90,7 @@ def endpoint_update(
     is_active: bool | None = None,
 ) -> WebhookEndpoint:
     if url is not None:
-        endpoint.url = _valid_url(url)
+        endpoint.url = endpoint_url_validate(url)
     if events is not None:
         endpoint.events = _valid_events(events)
     if description is not None:
@@ -112,7 +112,7 @@ def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
 def _rotate(holder, *, secret: str | None, now: datetime) -> None:
     holder.previous_secret = holder.secret
     holder.previous_secret_expires_at = now + timedelta(hours=settings.ATELIER_WEBHOOK_SECRET_ROTATION_HOURS)
-    holder.secret = _valid_secret(secret)
+    holder.secret = endpoint_secret_or_new(secret)
 
 
 def endpoint_rotate_secret(*, endpoint: WebhookEndpoint, secret: str | None = None) -> WebhookEndpoint:
