@@ -68,9 +68,18 @@ def reference_images() -> np.ndarray:
 class Trainer:
     """One training run; ``state()`` and ``Trainer(..., state=…)`` are its checkpoints."""
 
-    def __init__(self, *, images: list[Image.Image], seed: int, learning_rate: float, state: dict | None = None):
+    def __init__(
+        self,
+        *,
+        images: list[Image.Image],
+        seed: int,
+        learning_rate: float,
+        total_steps: int | None = None,
+        state: bytes | None = None,
+    ):
         self.seed = int(seed)
         self.learning_rate = float(learning_rate)
+        self.total_steps = total_steps
         target = np.stack([image_pixels(image) for image in images])
         self.source_images = reference_images()
         self.source = self.source_images.reshape(-1, 3)
@@ -153,15 +162,23 @@ class Trainer:
         self._adam(grads)
         return loss + TEXTURE_WEIGHT * texture
 
+    def _rate(self) -> float:
+        """The learning rate of this step: cosine decay to a tenth over the run, when its length is known."""
+        if not self.total_steps:
+            return self.learning_rate
+        progress = min(1.0, self.step_count / self.total_steps)
+        return self.learning_rate * (0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * progress)))
+
     def _adam(self, grads: dict[str, np.ndarray]) -> None:
         beta1, beta2 = ADAM_BETAS
+        rate = self._rate()
         for name, grad in grads.items():
             m, v = self.moments[name]
             m[...] = beta1 * m + (1 - beta1) * grad
             v[...] = beta2 * v + (1 - beta2) * grad**2
             m_hat = m / (1 - beta1**self.step_count)
             v_hat = v / (1 - beta2**self.step_count)
-            self.params[name] = self.params[name] - self.learning_rate * m_hat / (np.sqrt(v_hat) + 1e-8)
+            self.params[name] = self.params[name] - rate * m_hat / (np.sqrt(v_hat) + 1e-8)
         # Tone curves stay monotone and inside [0, 1]; the detail gain within 0.25x..4x.
         self.params["tone_curve"] = np.maximum.accumulate(np.clip(self.params["tone_curve"], 0.0, 1.0), axis=1)
         self.params["log_detail_gain"] = np.clip(self.params["log_detail_gain"], -1.4, 1.4)

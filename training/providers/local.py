@@ -45,7 +45,9 @@ class LocalTraining(TrainingProvider):
     def train(self, *, job: TrainingJob, lease: str) -> None:
         images = archive_images(job.dataset.archive.read())
         state = job.checkpoint.read() if job.checkpoint else None
-        trainer = Trainer(images=images, seed=job.seed, learning_rate=job.learning_rate, state=state)
+        trainer = Trainer(
+            images=images, seed=job.seed, learning_rate=job.learning_rate, total_steps=job.steps, state=state
+        )
         start = trainer.step_count
         note = f"resuming from the checkpoint at step {start}" if start else "starting at step 0"
         if not transition(
