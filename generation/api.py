@@ -17,6 +17,7 @@ from generation.serializers import (
     GenerationListQuerySerializer,
     GenerationSerializer,
     generate_input,
+    idempotency_key_of,
 )
 from ops.errors import NotFound, PayloadTooLarge, ValidationFailed
 from ops.pagination import PageLimitPagination
@@ -85,9 +86,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
     )
     def create(self, request):
         _refuse_oversized_body(request)
-        key = request.headers.get("Idempotency-Key")
-        if key is not None and not 1 <= len(key) <= 255:
-            raise ValidationFailed(details={"Idempotency-Key": ["Use 1 to 255 characters."]})
+        key = idempotency_key_of(request)
         data = generate_input(request.data)
         if data["dry_run"]:
             quote = services.generation_quote(user=request.user, data=data)
@@ -97,7 +96,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
         generation = submitted.generation
         body = {
             "success": True,
-            "generation": self.get_serializer(generation).data,
+            "generation": self.get_serializer(generation, context=self._answer_context(submitted)).data,
             "credits_used": generation.cost,
             "credits_remaining": submitted.credits_remaining,
         }
@@ -106,6 +105,9 @@ class GenerationViewSet(viewsets.GenericViewSet):
         if not wait:
             return Response(body, status=status.HTTP_201_CREATED)
         return Response(body, status=status.HTTP_200_OK if submitted.finished else status.HTTP_202_ACCEPTED)
+
+    def _answer_context(self, submitted: services.Submitted) -> dict:
+        return {**self.get_serializer_context(), "queue_position": submitted.queue_position}
 
     @extend_schema(parameters=[OpenApiParameter("status", str, enum=Status.values)])
     def list(self, request):

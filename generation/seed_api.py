@@ -17,7 +17,7 @@ from catalog.selectors import model_get, model_list
 from gallery.serializers import AssetSerializer
 from generation import selectors, services
 from generation.models import Status
-from generation.serializers import generate_input
+from generation.serializers import generate_input, idempotency_key_of
 from ops.errors import ApplicationError, GPUBusy, NotFound, ProviderUnavailable
 
 
@@ -56,7 +56,9 @@ class ImageGenerateView(APIView):
         payload = SeedGenerateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = generate_input({**payload.validated_data, "num_images": 1})
-        submitted = services.generation_submit(user=request.user, data=data, wait=True)
+        submitted = services.generation_submit(
+            user=request.user, data=data, wait=True, idempotency_key=idempotency_key_of(request)
+        )
         generation = submitted.generation
         if not submitted.finished:
             raise GPUBusy(details="The image is still being generated", requestId=str(generation.pk))

@@ -16,13 +16,15 @@ from rest_framework.views import APIView
 from gallery.selectors import collection_get
 from gallery.serializers import asset_file_url
 from generation import services
-from generation.serializers import GenerateInputSerializer, generate_input
+from generation.serializers import GenerateInputSerializer, generate_input, idempotency_key_of
 from ops.errors import NotFound
 
 
 def _submit_and_wait(request, data: dict) -> services.Submitted:
     """Submits and waits; raises the envelope of a generation that ended without images."""
-    submitted = services.generation_submit(user=request.user, data=generate_input(data), wait=True)
+    submitted = services.generation_submit(
+        user=request.user, data=generate_input(data), wait=True, idempotency_key=idempotency_key_of(request)
+    )
     if submitted.finished and not submitted.completed:
         raise services.generation_failure(submitted.generation)
     return submitted

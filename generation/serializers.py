@@ -6,6 +6,7 @@ from rest_framework import serializers
 from gallery.serializers import AssetSerializer
 from generation.models import Generation, Status
 from generation.selectors import generation_queue_position
+from ops.errors import ValidationFailed
 from ops.serializer_fields import ShallowCopiedFieldsMixin
 
 
@@ -208,7 +209,9 @@ class GenerationSerializer(serializers.ModelSerializer):
         return AssetSerializer(generation.assets.all(), many=True, context=self.context).data
 
     def get_queue_position(self, generation: Generation) -> int | None:
-        return generation_queue_position(generation=generation)
+        # A submission's answer may know it already, from the broker (``Submitted.queue_position``).
+        known = self.context.get("queue_position")
+        return known if known is not None else generation_queue_position(generation=generation)
 
 
 class GenerationListQuerySerializer(serializers.Serializer):
@@ -221,3 +224,11 @@ def generate_input(data) -> dict:
     payload = GenerateInputSerializer(data=data)
     payload.is_valid(raise_exception=True)
     return payload.validated_data
+
+
+def idempotency_key_of(request) -> str | None:
+    """The request's ``Idempotency-Key`` header (1 to 255 characters), or None."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= 255:
+        raise ValidationFailed(details={"Idempotency-Key": ["Use 1 to 255 characters."]})
+    return key

@@ -23,7 +23,8 @@ from generation.models import DailyGenerationCount, Generation, GenerationEvent,
 def generation_save_charged(*, generation: Generation, reason: str, daily_quota: int | None) -> int:
     """Saves the new (unsaved) generation with its status event, debit and day count; the
     balance the debit left. ``daily_quota`` None: no quota, the day is still counted."""
-    with transaction.atomic():
+    # No savepoint of its own: a refusal rolls back the caller's whole transaction anyway.
+    with transaction.atomic(savepoint=False):
         _count_in_quota(user_id=generation.user_id, day=generation.queued_at.date(), quota=daily_quota)
         generation.save(force_insert=True)
         GenerationEvent.objects.create(
@@ -34,11 +35,13 @@ def generation_save_charged(*, generation: Generation, reason: str, daily_quota:
 
 
 def _count_in_quota(*, user_id: int, day, quota: int | None) -> None:
-    # The day's row is made once (a concurrent maker of the same row is ignored), then counted
-    # up only while there is room.
-    DailyGenerationCount.objects.bulk_create([DailyGenerationCount(user_id=user_id, day=day)], ignore_conflicts=True)
     counter = DailyGenerationCount.objects.filter(user_id=user_id, day=day)
     if quota is not None:
         counter = counter.filter(count__lt=quota)
+    if counter.update(count=F("count") + 1):
+        return
+    # The day's first generation (or the quota is used up): the day's row is made once, a
+    # concurrent maker of the same row being ignored, and counted as above.
+    DailyGenerationCount.objects.bulk_create([DailyGenerationCount(user_id=user_id, day=day)], ignore_conflicts=True)
     if not counter.update(count=F("count") + 1):
         daily_generations_refuse(limit=quota)

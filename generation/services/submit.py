@@ -16,6 +16,7 @@ from django.conf import settings
 from credits.selectors import credits_balance
 from generation.models import TERMINAL_STATUSES, Generation, Status
 from generation.selectors import generation_get, generation_wait
+from generation.services.dispatch import queue_waiting
 from generation.services.idempotency import idempotent_create, request_fingerprint
 from generation.services.lifecycle import generation_create, generation_model_resolve
 from ops.errors import ApplicationError, ErrorType, ProviderError, ProviderUnavailable, ValidationFailed
@@ -28,6 +29,9 @@ class Submitted:
 
     generation: Generation
     credits_remaining: int
+    # Jobs ahead of it in its provider's queue when it was queued, as the broker counts them
+    # (None: not asked, or the broker cannot say; reads count the queued generations instead).
+    queue_position: int | None
     # Seconds from the call to the answer.
     elapsed: float
 
@@ -46,11 +50,17 @@ def generation_submit(*, user, data: dict, wait: bool, idempotency_key: str | No
     started = time.monotonic()
     model = generation_model_resolve(ref=data.get("model"))
 
+    waiting = None
+
     def create():
+        nonlocal waiting
         # Only new work counts towards the rate limits; a replayed key is not new work.
         user_rate_limit_hit(user=user, group="generation", rate=settings.ATELIER_RATE_LIMITS["generation"])
         if model.rate_limit:
             user_rate_limit_hit(user=user, group=f"model:{model.pk}", rate=model.rate_limit)
+        if not wait:
+            # Asked before its message is sent: the messages waiting then are the jobs ahead of it.
+            waiting = queue_waiting(model.provider)
         return generation_create(user=user, data=data, model=model).pk
 
     if idempotency_key is None:
@@ -66,7 +76,10 @@ def generation_submit(*, user, data: dict, wait: bool, idempotency_key: str | No
     else:
         generation = generation_get(user=user, generation_id=generation_id)
     return Submitted(
-        generation=generation, credits_remaining=credits_balance(user=user), elapsed=time.monotonic() - started
+        generation=generation,
+        credits_remaining=credits_balance(user=user),
+        queue_position=waiting if generation.status == Status.IN_QUEUE else None,
+        elapsed=time.monotonic() - started,
     )
 
 

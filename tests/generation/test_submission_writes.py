@@ -1,6 +1,7 @@
 """A new generation's writes: its rows, its charge and its count, all or nothing."""
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import AIModel
@@ -73,7 +74,11 @@ def test_a_save_writes_the_generation_its_event_its_debit_and_the_days_count(ali
 
 
 def test_a_refusal_writes_nothing(alice):
-    save = submission.generation_save_charged
+    def save(**kwargs):
+        # As generation_create calls it: in its own transaction, which a refusal rolls back.
+        with transaction.atomic():
+            submission.generation_save_charged(**kwargs)
+
     start = _balance(alice.user)
     with pytest.raises(InsufficientCredits):
         save(generation=_new_generation(alice.user, cost=start + 1), reason="too dear", daily_quota=None)
