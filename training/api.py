@@ -7,7 +7,7 @@ import re
 from django.conf import settings
 from django.http import FileResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -60,7 +60,11 @@ class UploadView(_Own):
 
     ratelimit_group = "training"
 
-    @extend_schema(request={"multipart/form-data": OpenApiTypes.OBJECT}, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="training_upload",
+        request={"multipart/form-data": OpenApiTypes.OBJECT},
+        responses={201: OpenApiTypes.OBJECT},
+    )
     def post(self, request):
         plan_limit = services.dataset_limits(user=request.user).max_total_bytes
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -80,6 +84,7 @@ class UploadView(_Own):
 
 
 class DatasetView(_Own):
+    @extend_schema(operation_id="training_dataset_download", responses={(200, "application/zip"): OpenApiTypes.BINARY})
     def get(self, request, pk):
         dataset = selectors.dataset_get(user=request.user, dataset_id=pk)
         if dataset is None:
@@ -90,7 +95,14 @@ class DatasetView(_Own):
 class StartView(_Own):
     ratelimit_group = "training"
 
-    @extend_schema(request=StartInputSerializer, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="training_start",
+        request=StartInputSerializer,
+        responses={
+            201: OpenApiTypes.OBJECT,
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="dry_run: the quote"),
+        },
+    )
     def post(self, request):
         payload = StartInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -139,6 +151,7 @@ class StartView(_Own):
 
 
 class StatusView(_Own):
+    @extend_schema(operation_id="training_status", responses={200: OpenApiTypes.OBJECT})
     def get(self, request, pk):
         return Response({"success": True, **training_as_dict(self.own_job(pk))})
 
@@ -147,6 +160,15 @@ class TrainingListView(_Own):
     pagination_class = PageLimitPagination
     results_key = "trainings"
 
+    @extend_schema(
+        operation_id="training_list",
+        parameters=[
+            OpenApiParameter("status", str, enum=Status.values),
+            OpenApiParameter("page", int),
+            OpenApiParameter("limit", int),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request):
         wanted = request.query_params.get("status") or None
         if wanted and wanted not in Status.values:
@@ -159,10 +181,15 @@ class TrainingListView(_Own):
 
 
 class TrainingDetailView(_Own):
+    @extend_schema(operation_id="training_retrieve", responses={200: OpenApiTypes.OBJECT})
     def get(self, request, pk):
         return Response({"success": True, "training": training_as_dict(self.own_job(pk))})
 
-    @extend_schema(summary="Cancel a training; the unused part of its hold is refunded")
+    @extend_schema(
+        operation_id="training_cancel",
+        summary="Cancel a training; the unused part of its hold is refunded",
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def delete(self, request, pk):
         job = services.training_cancel(job=self.own_job(pk))
         return Response(
@@ -179,6 +206,7 @@ class TrainingDetailView(_Own):
 class TrainingFileView(_Own):
     """The owner's files of a job: the weights, the config, the samples."""
 
+    @extend_schema(operation_id="training_file", responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request, pk, name):
         job = self.own_job(pk)
         lora = getattr(job, "lora", None)
@@ -204,6 +232,12 @@ class TrainingEventsView(_Own):
     def get_renderers(self):
         return [JSONRenderer(), EventStreamRenderer()]
 
+    @extend_schema(
+        operation_id="training_events",
+        summary="Live events (text/event-stream) until the training ends",
+        parameters=[OpenApiParameter("Last-Event-ID", int, OpenApiParameter.HEADER)],
+        responses={(200, "text/event-stream"): OpenApiTypes.STR},
+    )
     def get(self, request, pk):
         job = self.own_job(pk)
         last_event_id = request.headers.get("Last-Event-ID", "0")
@@ -225,6 +259,11 @@ class LoraListView(_Own):
     pagination_class = PageLimitPagination
     results_key = "loras"
 
+    @extend_schema(
+        operation_id="lora_list",
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("limit", int)],
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request):
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.lora_list(user=request.user), request, view=self)
@@ -232,10 +271,11 @@ class LoraListView(_Own):
 
 
 class LoraDetailView(_Own):
+    @extend_schema(operation_id="lora_retrieve", responses={200: OpenApiTypes.OBJECT})
     def get(self, request, pk):
         return Response({"success": True, "lora": lora_as_dict(self.own_lora(pk))})
 
-    @extend_schema(request=LoraRenameSerializer)
+    @extend_schema(operation_id="lora_rename", request=LoraRenameSerializer, responses={200: OpenApiTypes.OBJECT})
     def patch(self, request, pk):
         lora = self.own_lora(pk)
         payload = LoraRenameSerializer(data=request.data)
@@ -243,6 +283,7 @@ class LoraDetailView(_Own):
         lora = services.lora_rename(lora=lora, name=payload.validated_data["name"])
         return Response({"success": True, "lora": lora_as_dict(lora)})
 
+    @extend_schema(operation_id="lora_delete", responses={200: OpenApiTypes.OBJECT})
     def delete(self, request, pk):
         services.lora_delete(lora=self.own_lora(pk))
         return Response({"success": True, "message": "LoRA deleted"})

@@ -44,7 +44,12 @@ class TrainingWebhookView(APIView):
     permission_classes = [AllowAny]
     throttle_classes: list = []
 
-    @extend_schema(summary="Provider callback about a training (signature verified)", request=OpenApiTypes.OBJECT)
+    @extend_schema(
+        operation_id="training_webhook",
+        summary="Provider callback about a training (signature verified)",
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def post(self, request, provider: str, job_id):
         outcome = training_webhook_receive(provider=provider, job_id=job_id, headers=request.headers, body=request.body)
         return Response({"success": True, "status": outcome})
