@@ -179,3 +179,18 @@ def test_a_job_whose_worker_keeps_dying_fails_with_a_full_refund(alice, monkeypa
     assert credits_remaining(alice) == before
     _recover()
     assert credits_remaining(alice) == before
+
+
+def test_starts_are_rate_limited_but_quotes_are_not(alice, settings):
+    settings.RATELIMIT_ENABLE = True
+    settings.ATELIER_RATE_LIMITS = {**settings.ATELIER_RATE_LIMITS, "training": "2/h", "general": "100/m"}
+    dataset = upload(alice, image_files(3))
+    for _ in range(4):
+        assert start(alice, dataset, dry_run=True).status_code == 200
+    assert start(alice, dataset, steps=10).status_code == 201
+    assert start(alice, dataset, steps=10).status_code == 201
+    before = credits_remaining(alice)
+    refused = start(alice, dataset, steps=10)
+    assert_envelope(refused, 429, "rate_limited")
+    assert refused["Retry-After"]
+    assert credits_remaining(alice) == before
