@@ -184,16 +184,20 @@ def training_recover_stuck() -> dict:
             continue
         if job.attempts >= settings.ATELIER_TRAINING_MAX_ATTEMPTS:
             counts["failed"] += training_fail(
-                job_id=job.pk, error="The worker stopped too many times", error_type="server_error", holder=job.lease
+                job_id=job.pk,
+                error="The worker stopped too many times",
+                error_type="server_error",
+                holder=job.lease,
+                only_if={"heartbeat_at__lt": stale},
             )
             continue
         with transaction.atomic():
-            moved = TrainingJob.objects.filter(
-                pk=job.pk, lease=job.lease, heartbeat_at__lt=stale
-            ).exists() and transition(
+            # Still silent and still that worker's: a worker that wrote meanwhile keeps its job.
+            moved = transition(
                 job_id=job.pk,
                 to=Status.QUEUED,
                 holder=job.lease,
+                only_if={"heartbeat_at__lt": stale},
                 log=f"The worker stopped; requeued to resume from step {job.checkpoint_step}",
             )
             if moved:

@@ -14,9 +14,9 @@ from django.utils import timezone
 from credits.models import LedgerEntry
 from credits.selectors import credits_balance, plan_for_user
 from credits.services import credits_debit, credits_grant
-from ops.errors import Conflict, PayloadTooLarge, ValidationFailed
+from ops.errors import Conflict, PayloadTooLarge, ProviderUnavailable, QuotaExceeded, ValidationFailed
 from training import datasets
-from training.models import TERMINAL_STATUSES, LoRA, Status, TrainingDataset, TrainingJob
+from training.models import TERMINAL_STATUSES, LoRA, Status, TrainingDataset, TrainingEvent, TrainingJob
 from training.providers import training_provider
 from training.state import transition
 
@@ -103,8 +103,6 @@ def _options(*, data: dict, dataset: TrainingDataset) -> dict:
             details={"provider": [f"Unknown training provider '{provider}'. Use one of: local, fal, replicate."]}
         ) from None
     if not adapter.is_configured():
-        from ops.errors import ProviderUnavailable
-
         raise ProviderUnavailable(f"The {provider} training provider is not configured")
     steps = data.get("steps") or adapter.default_steps
     if not adapter.min_steps <= steps <= adapter.max_steps:
@@ -148,8 +146,6 @@ def _allowance_check(*, user, provider: str) -> None:
     month_start = timezone.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     used = TrainingJob.objects.filter(user=user, created_at__gte=month_start).exclude(provider="local").count()
     if used >= plan.training_allowance:
-        from ops.errors import QuotaExceeded
-
         raise QuotaExceeded(
             f"Your {plan.name} plan includes {plan.training_allowance} provider trainings a month",
             details="Train with the local provider, or upgrade your plan.",
@@ -172,8 +168,6 @@ def training_start(*, user, data: dict, dataset: TrainingDataset) -> TrainingJob
             **options,
         )
         credits_debit(user=user, amount=job.cost, reason=f"LoRA training hold {job.pk}")
-        from training.models import TrainingEvent
-
         TrainingEvent.objects.create(job=job, type=TrainingEvent.Type.STATUS, data={"status": Status.QUEUED})
         transaction.on_commit(partial(training_dispatch, job_id=job.pk))
     return job
@@ -205,13 +199,16 @@ def unused_credits(job: TrainingJob) -> int:
     return job.cost - used
 
 
-def training_fail(*, job_id, error: str, error_type: str = "provider_error", holder: str | None = None) -> bool:
+def training_fail(
+    *, job_id, error: str, error_type: str = "provider_error", holder: str | None = None, only_if: dict | None = None
+) -> bool:
     """Fails the job and refunds its whole hold (nothing was delivered)."""
     with transaction.atomic():
         moved = transition(
             job_id=job_id,
             to=Status.FAILED,
             holder=holder,
+            only_if=only_if,
             log=f"Failed: {error}",
             error=error[:2000],
             error_type=error_type,

@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from generation.json_append import JSONAppend
-from training.models import Status, TrainingEvent, TrainingJob
+from training.models import RUNNING_STATUSES, Status, TrainingEvent, TrainingJob
 
 ALLOWED_FROM: dict[str, frozenset[str]] = {
     # Back to queued: the recovery pass requeues a job whose worker died (it resumes from its
@@ -36,9 +36,11 @@ def log_line(message: str) -> dict:
     return {"at": timezone.now().isoformat(), "message": message}
 
 
-def transition(*, job_id, to: str, holder: str | None = None, log: str | None = None, **fields) -> bool:
-    """Moves the job to ``to`` if its status allows it (and the lease ``holder`` still holds it);
-    True when it moved. ``fields`` are written by the same UPDATE."""
+def transition(
+    *, job_id, to: str, holder: str | None = None, only_if: dict | None = None, log: str | None = None, **fields
+) -> bool:
+    """Moves the job to ``to`` if its status allows it (and the lease ``holder`` still holds it,
+    and the row matches ``only_if``); True when it moved. ``fields`` are written by the same UPDATE."""
     if to not in ALLOWED_FROM:
         raise IllegalTransition(f"No transition leads to {to!r}")
     now = timezone.now()
@@ -57,6 +59,8 @@ def transition(*, job_id, to: str, holder: str | None = None, log: str | None = 
     query = TrainingJob.objects.filter(pk=job_id, status__in=ALLOWED_FROM[to])
     if holder is not None:
         query = query.filter(lease=holder)
+    if only_if:
+        query = query.filter(**only_if)
     with transaction.atomic(savepoint=False):
         updated = query.update(status=to, **fields)
         if updated:
@@ -99,7 +103,7 @@ def record(*, job_id, lease: str, log: str | None = None, event: dict | None = N
         line = log_line(log)
         fields["logs"] = JSONAppend("logs", line)
     with transaction.atomic(savepoint=False):
-        updated = TrainingJob.objects.filter(pk=job_id, lease=lease, status__in=RUNNING).update(**fields)
+        updated = TrainingJob.objects.filter(pk=job_id, lease=lease, status__in=RUNNING_STATUSES).update(**fields)
         if updated:
             events = []
             if line is not None:
@@ -108,6 +112,3 @@ def record(*, job_id, lease: str, log: str | None = None, event: dict | None = N
                 events.append(TrainingEvent(job_id=job_id, type=event.pop("type"), data=event))
             TrainingEvent.objects.bulk_create(events)
     return bool(updated)
-
-
-RUNNING = (Status.PREPROCESSING, Status.TRAINING, Status.UPLOADING)
