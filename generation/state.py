@@ -2,13 +2,17 @@
 
 Every transition is a compare-and-swap UPDATE (``WHERE status IN allowed_from``), so two
 workers, a cancel and a webhook racing on one generation cannot both win. The winner records
-a status event for the generation's live feed in the same transaction.
+a status event for the generation's live feed in the same transaction, announced to the
+streams that follow it when that transaction commits.
 """
+
+import logging
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from generation.events_bus import generation_events_publish
 from generation.json_append import JSONAppend
 from generation.models import Generation, GenerationEvent, Status
 
@@ -20,6 +24,9 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     Status.FAILED: frozenset({Status.PENDING, Status.IN_QUEUE, Status.PROCESSING}),
     Status.CANCELLED: frozenset({Status.PENDING, Status.IN_QUEUE, Status.PROCESSING}),
 }
+
+
+logger = logging.getLogger(__name__)
 
 
 class IllegalTransition(Exception):
@@ -62,4 +69,18 @@ def transition(*, generation_id, to: str, log: str | None = None, **fields) -> b
             if line is not None:
                 events.insert(0, GenerationEvent(generation_id=generation_id, type=GenerationEvent.Type.LOG, data=line))
             GenerationEvent.objects.bulk_create(events)
+            # Leaving the queue (processing, or failed/cancelled while queued) moves the jobs behind.
+            leaves_queue = to in (Status.PROCESSING, Status.FAILED, Status.CANCELLED)
+            generation_events_publish(generation_id=generation_id, events=events, leaves_queue=leaves_queue)
+    if updated:
+        _log_transition(generation_id=generation_id, to=to, fields=fields)
     return bool(updated)
+
+
+def _log_transition(*, generation_id, to: str, fields: dict) -> None:
+    """One line per move, for operators. The request id in the line is that of the request the
+    generation was created by: task messages carry it (config/celery.py)."""
+    if to == Status.FAILED:
+        logger.warning("Generation %s failed (%s): %s", generation_id, fields.get("error_type"), fields.get("error"))
+    else:
+        logger.info("Generation %s is %s", generation_id, to)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from generation.api import GenerationViewSet
+from generation.event_views import GenerationEventsView
 
 urlpatterns = [
     path("api/generate", GenerationViewSet.as_view({"get": "list", "post": "create"}), name="generation-list"),
@@ -9,5 +10,6 @@ urlpatterns = [
         GenerationViewSet.as_view({"get": "retrieve", "delete": "destroy"}),
         name="generation-detail",
     ),
-    path("api/generate/<uuid:pk>/events", GenerationViewSet.as_view({"get": "events"}), name="generation-events"),
+    # Its own view: under ASGI the stream is an async iterator that holds no thread.
+    path("api/generate/<uuid:pk>/events", GenerationEventsView.as_view(), name="generation-events"),
 ]

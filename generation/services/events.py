@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
+from generation.events_bus import generation_events_publish, generation_queue_position_publish
 from generation.json_append import JSONAppend
 from generation.models import Generation, GenerationEvent, Status
 
@@ -13,9 +14,10 @@ def generation_record_progress(*, generation_id, percent: int) -> None:
             progress=percent, updated_at=timezone.now()
         )
         if updated:
-            GenerationEvent.objects.create(
+            event = GenerationEvent.objects.create(
                 generation_id=generation_id, type=GenerationEvent.Type.PROGRESS, data={"progress": percent}
             )
+            generation_events_publish(generation_id=generation_id, events=[event])
 
 
 def generation_record_step(*, generation_id, percent: int, message: str) -> None:
@@ -27,7 +29,7 @@ def generation_record_step(*, generation_id, percent: int, message: str) -> None
             progress=percent, logs=JSONAppend("logs", line), updated_at=now
         )
         if updated:
-            GenerationEvent.objects.bulk_create(
+            events = GenerationEvent.objects.bulk_create(
                 [
                     GenerationEvent(
                         generation_id=generation_id, type=GenerationEvent.Type.PROGRESS, data={"progress": percent}
@@ -35,13 +37,18 @@ def generation_record_step(*, generation_id, percent: int, message: str) -> None
                     GenerationEvent(generation_id=generation_id, type=GenerationEvent.Type.LOG, data=line),
                 ]
             )
+            generation_events_publish(generation_id=generation_id, events=events)
 
 
 def generation_record_queue_position(*, generation_id, position: int | None) -> None:
     """Where a hosted provider holds the job in its own queue (fal's queue_position); None once it runs."""
-    Generation.objects.filter(pk=generation_id, status=Status.PROCESSING).exclude(queue_position=position).update(
-        queue_position=position, updated_at=timezone.now()
+    updated = (
+        Generation.objects.filter(pk=generation_id, status=Status.PROCESSING)
+        .exclude(queue_position=position)
+        .update(queue_position=position, updated_at=timezone.now())
     )
+    if updated:
+        generation_queue_position_publish(generation_id=generation_id, position=position)
 
 
 def generation_record_log(*, generation_id, message: str) -> None:
@@ -49,4 +56,5 @@ def generation_record_log(*, generation_id, message: str) -> None:
     line = {"at": now.isoformat(), "message": message}
     with transaction.atomic(savepoint=False):
         Generation.objects.filter(pk=generation_id).update(logs=JSONAppend("logs", line), updated_at=now)
-        GenerationEvent.objects.create(generation_id=generation_id, type=GenerationEvent.Type.LOG, data=line)
+        event = GenerationEvent.objects.create(generation_id=generation_id, type=GenerationEvent.Type.LOG, data=line)
+        generation_events_publish(generation_id=generation_id, events=[event])

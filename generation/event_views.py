@@ -1,0 +1,59 @@
+"""``GET /api/generate/{id}/events``: a generation's live events as server-sent events.
+
+The view checks who asks and which generation, then hands the stream to the server: an async
+iterator under ASGI (``gunicorn config.asgi -k uvicorn_worker.UvicornWorker``), where a
+thousand open streams wait on one event loop, and a plain one under WSGI and the development
+server, where each stream holds a thread.
+"""
+
+from django.core.handlers.asgi import ASGIRequest
+from django.db import connections
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.renderers import JSONRenderer
+from rest_framework.views import APIView
+
+from generation import selectors
+from generation.event_stream import generation_event_stream, generation_event_stream_async
+from generation.renderers import EventStreamRenderer
+from ops.errors import NotFound, ValidationFailed
+
+
+def _release_database_connections() -> None:
+    """Under ASGI this view runs in a thread of its own request, which stays idle (with its
+    database connection) for as long as the stream lasts: close the connection now, so a
+    thousand streams do not hold a thousand connections. The stream reads through the event
+    loop's shared thread pool instead."""
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+class GenerationEventsView(APIView):
+    # A browser's EventSource asks for text/event-stream; without a renderer for it, content
+    # negotiation would refuse the stream with a 406.
+    renderer_classes = [JSONRenderer, EventStreamRenderer]
+
+    @extend_schema(
+        summary="Live events (text/event-stream) until the generation ends",
+        parameters=[OpenApiParameter("Last-Event-ID", int, OpenApiParameter.HEADER)],
+        responses={(200, "text/event-stream"): OpenApiTypes.STR},
+    )
+    def get(self, request, pk):
+        generation = selectors.generation_get(user=request.user, generation_id=pk)
+        if generation is None:
+            raise NotFound("Generation not found")
+        last_event_id = request.headers.get("Last-Event-ID", "0")
+        if not last_event_id.isdigit():
+            raise ValidationFailed(details={"Last-Event-ID": ["Must be an event id."]})
+        options = {"generation_id": generation.pk, "last_event_id": int(last_event_id)}
+        if isinstance(request._request, ASGIRequest):
+            _release_database_connections()
+            stream = generation_event_stream_async(**options)
+        else:
+            stream = generation_event_stream(**options)
+        response = StreamingHttpResponse(stream, content_type="text/event-stream")
+        response["Cache-Control"] = "no-cache"
+        response["X-Accel-Buffering"] = "no"
+        return response
