@@ -11,6 +11,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 from credits.selectors import credits_balance
@@ -20,7 +21,7 @@ from ops.pagination import PageLimitPagination
 from ops.throttling import rate_limit_hit
 from training import datasets, selectors, services
 from training.event_stream import training_event_stream
-from training.models import Status
+from training.models import Status, TrainingDataset
 from training.presenters import dataset_as_dict, lora_as_dict, training_as_dict, training_estimate_text
 
 DATASET_PATH = re.compile(r"/api/training/datasets/(?P<id>[0-9a-f-]{36})/?$")
@@ -86,6 +87,23 @@ class DatasetView(_Own):
     @extend_schema(operation_id="training_dataset_download", responses={(200, "application/zip"): OpenApiTypes.BINARY})
     def get(self, request, pk):
         dataset = selectors.dataset_get(user=request.user, dataset_id=pk)
+        if dataset is None:
+            raise NotFound("Dataset not found")
+        return FileResponse(dataset.archive.open("rb"), content_type="application/zip", filename=f"{pk}.zip")
+
+
+class DatasetPublicView(APIView):
+    """The dataset zip for a training provider, behind a signed, expiring link (no account)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(operation_id="training_dataset_public", responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    def get(self, request, pk):
+        valid = datasets.dataset_public_token_valid(
+            dataset_id=pk, timestamp=request.query_params.get("t", ""), signature=request.query_params.get("s", "")
+        )
+        dataset = TrainingDataset.objects.filter(pk=pk).first() if valid else None
         if dataset is None:
             raise NotFound("Dataset not found")
         return FileResponse(dataset.archive.open("rb"), content_type="application/zip", filename=f"{pk}.zip")

@@ -246,3 +246,25 @@ def human_size(size: int) -> str:
             return f"{size:.0f}{unit}" if unit == "B" else f"{size:.1f}{unit}"
         size /= 1024
     return f"{size}B"
+
+
+def dataset_public_path(dataset) -> str:
+    """A link a provider can fetch the zip from without an account: signed, valid for a day."""
+    from django.core.signing import TimestampSigner
+    from django.urls import reverse
+
+    token = TimestampSigner(salt="training-dataset").sign(str(dataset.pk)).rsplit(":", 2)
+    path = reverse("training-dataset-public", kwargs={"pk": dataset.pk})
+    return f"{path}?t={token[1]}&s={token[2]}"
+
+
+def dataset_public_token_valid(*, dataset_id, timestamp: str, signature: str) -> bool:
+    from django.core.signing import BadSignature, TimestampSigner
+
+    try:
+        TimestampSigner(salt="training-dataset").unsign(
+            f"{dataset_id}:{timestamp}:{signature}", max_age=settings.ATELIER_TRAINING_DATASET_LINK_SECONDS
+        )
+    except BadSignature:
+        return False
+    return True

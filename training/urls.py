@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/training/start", api.StartView.as_view(), name="training-start"),
     path("api/training/status/<uuid:pk>", api.StatusView.as_view(), name="training-status"),
     path("api/training/datasets/<uuid:pk>", api.DatasetView.as_view(), name="training-dataset"),
+    path("api/training/datasets/<uuid:pk>/public", api.DatasetPublicView.as_view(), name="training-dataset-public"),
     path("api/training", api.TrainingListView.as_view(), name="training-list"),
     path("api/training/<uuid:pk>", api.TrainingDetailView.as_view(), name="training-detail"),
     path("api/training/<uuid:pk>/events", api.TrainingEventsView.as_view(), name="training-events"),

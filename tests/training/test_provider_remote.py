@@ -234,3 +234,19 @@ def test_replicate_without_a_destination_is_unavailable(alice, settings):
     settings.ATELIER_REPLICATE_TRAINING_DESTINATION = ""
     response = start(alice, upload(alice, image_files(3)), provider="replicate")
     assert_envelope(response, 503)
+
+
+def test_a_large_dataset_goes_to_fal_as_a_signed_expiring_link(alice, anon, fal, settings):
+    settings.PUBLIC_BASE_URL = "http://testserver"
+    settings.ATELIER_TRAINING_INLINE_MAX_BYTES = 0
+    job_id = _submitted(alice, "fal")
+    [submit] = fal.submits()
+    assert submit.query["fal_webhook"] == [f"http://testserver/api/training/webhooks/fal/{job_id}"]
+    link = submit.body["images_data_url"]
+    assert link.startswith("http://testserver/api/training/datasets/")
+    path = link.removeprefix("http://testserver")
+    response = anon.get(path)
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    assert anon.get(path[:-3] + "xyz").status_code == 404
+    settings.ATELIER_TRAINING_DATASET_LINK_SECONDS = -1
+    assert anon.get(path).status_code == 404

@@ -19,9 +19,14 @@ APP = "fal-ai/flux-lora-fast-training"
 
 
 def dataset_url(job) -> str:
-    """The zip as fal reads it: inline as a data: URL (fal accepts them for file inputs)."""
-    data = job.dataset.archive.read()
-    return "data:application/zip;base64," + base64.b64encode(data).decode()
+    """The zip as the provider reads it: a signed link to our copy when the deployment has a public
+    address and the zip is large, else inline as a data: URL (both providers accept them)."""
+    dataset = job.dataset
+    if settings.PUBLIC_BASE_URL and dataset.archive.size > settings.ATELIER_TRAINING_INLINE_MAX_BYTES:
+        from training.datasets import dataset_public_path
+
+        return settings.PUBLIC_BASE_URL.rstrip("/") + dataset_public_path(dataset)
+    return "data:application/zip;base64," + base64.b64encode(dataset.archive.read()).decode()
 
 
 class FalTraining(TrainingProvider):
