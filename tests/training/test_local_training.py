@@ -109,3 +109,31 @@ def test_start_without_enough_credits_is_a_402_and_holds_nothing(alice):
     assert_envelope(response, 402, "insufficient_credits")
     assert credits_remaining(alice) == 1
     assert alice.get("/api/training").json()["trainings"] == []
+
+
+def test_scale_zero_leaves_the_render_untouched(alice):
+    lora_id = _trained(alice, steps=20)["lora_id"]
+    plain = _generated(alice, prompt="a red barn", seed=3)
+    zero = _generated(alice, prompt="a red barn filmlook", seed=3, loras=[{"path": lora_id, "scale": 0}])
+    half = _generated(alice, prompt="a red barn filmlook", seed=3, loras=[{"path": lora_id, "scale": 0.5}])
+    full = _generated(alice, prompt="a red barn filmlook", seed=3, loras=[{"path": lora_id, "scale": 1}])
+    untouched = _generated(alice, prompt="a red barn filmlook", seed=3)
+    assert pixels(alice, zero["images"][0]["url"]) == pixels(alice, untouched["images"][0]["url"])
+    assert pixels(alice, half["images"][0]["url"]) != pixels(alice, full["images"][0]["url"])
+    assert plain["final_prompt"] == "a red barn"
+
+
+def test_with_the_requesting_user_a_lora_of_someone_else_is_refused_at_validation(alice, bob):
+    from catalog.models import AIModel
+    from generation.validation import generation_spec_build
+    from ops.errors import ValidationFailed
+
+    lora_id = _trained(alice, steps=20)["lora_id"]
+    model = AIModel.objects.get(pk="local/procedural")
+    data = {"prompt": "a kite", "params": {"loras": [{"path": lora_id, "scale": 1.0}]}}
+    with pytest.raises(ValidationFailed) as refused:
+        generation_spec_build(model=model, data=data, user=bob.user)
+    assert "no LoRA of yours" in refused.value.details["loras"][0]
+    spec = generation_spec_build(model=model, data=data, user=alice.user)
+    assert spec.prompt == "filmlook a kite"
+    assert spec.params["loras"] == [{"path": lora_id, "scale": 1.0}]
