@@ -70,6 +70,17 @@ def test_first_ten_minutes(live_server, new_page, screenshot, settings, bob, job
     assert all(not o.startswith(("FLUX", "DALL")) for o in listed)  # hosted providers have no keys here
     page.get_by_label("Also list").check()
     assert model.evaluate("s => [...s.querySelectorAll('optgroup')].every(g => !g.hidden)")
+    # Every name fits the closed picker: none is cut off.
+    cut = model.evaluate(
+        """s => {
+          const ctx = document.createElement("canvas").getContext("2d");
+          const style = getComputedStyle(s);
+          ctx.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+          const room = s.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;
+          return [...s.options].filter(o => ctx.measureText(o.text).width > room).map(o => o.text);
+        }"""
+    )
+    assert cut == []
     page.get_by_label("Also list").uncheck()
     assert page.locator("#cost").inner_text() == "1 credit"
     size_labels = page.get_by_label("Size", exact=True).evaluate("s => [...s.options].map(o => o.text)")

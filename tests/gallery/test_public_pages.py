@@ -104,3 +104,10 @@ def test_password_reset_does_not_promise_an_email_while_mail_goes_to_the_console
     html = response.content.decode()
     assert "no reset link will arrive" in html
     assert not re.search(r"link to reset its password is on its way", html)
+
+
+def test_a_shared_image_invites_visitors_to_make_their_own(anon, alice):
+    asset = make_asset(alice.user, prompt="shared", flags={"is_public": True})
+    html = anon.get(f"/s/{asset.short_key}", HTTP_ACCEPT="text/html").content.decode()
+    assert "Made with Atelier." in html and 'href="/accounts/signup/"' in html
+    assert "Made with Atelier." not in signed_in(alice.user).get(f"/s/{asset.short_key}").content.decode()

@@ -178,3 +178,10 @@ def test_library_lists_filters_by_and_files_into_collections(alice, bob):
     # Bob neither sees Alice's collection nor anything through its id.
     bobs = signed_in(bob.user).get("/library", {"collection": created["id"]}).content.decode()
     assert "Lighthouses" not in bobs and "Nothing matches these filters" in bobs
+
+
+def test_account_usage_names_models_in_words(alice):
+    generate_done(alice, prompt="a kite", num_images=2)
+    html = signed_in(alice.user).get("/account").content.decode()
+    assert '<span class="badge">Local procedural renderer · 2 images</span>' in html
+    assert ">local/procedural · " not in html
