@@ -176,7 +176,9 @@ def training_recover_stuck() -> dict:
                 seconds=settings.ATELIER_TRAINING_REMOTE_DEADLINE_SECONDS
             )
             if now > deadline:
-                counts["failed"] += training_fail(job_id=job.pk, error="The provider did not finish in time")
+                if training_fail(job_id=job.pk, error="The provider did not finish in time"):
+                    counts["failed"] += 1
+                    _cancel_upstream(job)
             else:
                 TrainingJob.objects.filter(pk=job.pk).update(heartbeat_at=now)
                 schedule_poll(job_id=job.pk, delay=0)
@@ -208,3 +210,11 @@ def training_recover_stuck() -> dict:
         training_dispatch(job_id=job.pk)
         counts["redispatched"] += 1
     return counts
+
+
+def _cancel_upstream(job: TrainingJob) -> None:
+    """Asks the provider to stop a run we gave up on, so it stops costing; best effort."""
+    try:
+        training_provider(job.provider).cancel(job=job)
+    except ApplicationError as exc:
+        logger.warning("Could not cancel training %s at %s: %s", job.pk, job.provider, exc.message)

@@ -194,3 +194,14 @@ def test_starts_are_rate_limited_but_quotes_are_not(alice, settings):
     assert_envelope(refused, 429, "rate_limited")
     assert refused["Retry-After"]
     assert credits_remaining(alice) == before
+
+
+def test_a_queued_job_whose_message_was_lost_is_sent_again(alice, held_tasks, settings):
+    from config.celery import app
+
+    started = _queued(alice, steps=20)
+    assert alice.get(f"/api/training/status/{started['training_id']}").json()["status"] == "queued"
+    app.conf.task_always_eager = True
+    settings.ATELIER_TRAINING_STALE_SECONDS = 0
+    assert _recover()["redispatched"] == 1
+    assert alice.get(f"/api/training/status/{started['training_id']}").json()["status"] == "completed"

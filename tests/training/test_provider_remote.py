@@ -250,3 +250,23 @@ def test_a_large_dataset_goes_to_fal_as_a_signed_expiring_link(alice, anon, fal,
     assert anon.get(path[:-3] + "xyz").status_code == 404
     settings.ATELIER_TRAINING_DATASET_LINK_SECONDS = -1
     assert anon.get(path).status_code == 404
+
+
+def test_a_remote_training_nobody_polls_is_polled_again_then_given_up_with_a_refund(alice, fal, settings):
+    from django.test import TestCase
+
+    from training.tasks import recover_stuck_trainings
+
+    fal.queue_seconds = 30
+    before = credits_remaining(alice)
+    job_id = _submitted(alice, "fal")
+    settings.ATELIER_TRAINING_STALE_SECONDS = 0
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert recover_stuck_trainings()["polled"] == 1
+    settings.ATELIER_TRAINING_REMOTE_DEADLINE_SECONDS = 0
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert recover_stuck_trainings()["failed"] == 1
+    status = _status(alice, job_id)
+    assert status["status"] == "failed" and "did not finish in time" in status["error"]
+    assert fal.calls("PUT", "/cancel")
+    assert credits_remaining(alice) == before
