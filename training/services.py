@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import secrets
 from functools import partial
@@ -14,11 +15,13 @@ from django.utils import timezone
 from credits.models import LedgerEntry
 from credits.selectors import credits_balance, plan_for_user
 from credits.services import credits_debit, credits_grant
-from ops.errors import Conflict, PayloadTooLarge, ProviderUnavailable, QuotaExceeded, ValidationFailed
+from ops.errors import ApplicationError, Conflict, PayloadTooLarge, ProviderUnavailable, QuotaExceeded, ValidationFailed
 from training import datasets
 from training.models import TERMINAL_STATUSES, LoRA, Status, TrainingDataset, TrainingEvent, TrainingJob
 from training.providers import training_provider
 from training.state import transition
+
+logger = logging.getLogger(__name__)
 
 
 def dataset_limits(*, user) -> datasets.Limits:
@@ -233,7 +236,11 @@ def training_cancel(*, job: TrainingJob) -> TrainingJob:
         amount = unused_credits(job)
         training_refund(job_id=job.pk, amount=amount, reason=f"LoRA training cancelled {job.pk} (unused part)")
     if request_id:
-        training_provider(job.provider).cancel(job=job)
+        # Best effort, after the commit: the job is cancelled and refunded whatever the provider says.
+        try:
+            training_provider(job.provider).cancel(job=job)
+        except ApplicationError as exc:
+            logger.warning("Could not cancel training %s at %s: %s", job.pk, job.provider, exc.message)
     job.refresh_from_db()
     return job
 

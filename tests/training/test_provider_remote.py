@@ -270,3 +270,14 @@ def test_a_remote_training_nobody_polls_is_polled_again_then_given_up_with_a_ref
     assert status["status"] == "failed" and "did not finish in time" in status["error"]
     assert fal.calls("PUT", "/cancel")
     assert credits_remaining(alice) == before
+
+
+def test_cancel_still_cancels_and_refunds_when_the_provider_cannot_be_reached(alice, replicate):
+    replicate.start_seconds = 30
+    before = credits_remaining(alice)
+    job_id = _submitted(alice, "replicate")
+    replicate.stop()
+    response = alice.delete(f"/api/training/{job_id}")
+    assert response.status_code == 200, response.content
+    assert _status(alice, job_id)["status"] == "cancelled"
+    assert credits_remaining(alice) == before
