@@ -110,3 +110,21 @@ def test_cancel_during_a_real_run_stops_the_worker_and_refunds_the_unused_part(a
     job = TrainingJob.objects.get(pk=job_id)
     assert job.status == "cancelled" and job.current_step == step
     assert not hasattr(job, "lora") or job.lora is None
+
+
+def test_a_live_stream_follows_a_worker_from_queued_to_completed(alice, worker):
+    from tests.helpers import sse_frames
+
+    worker()
+    job_id = start(alice, upload(alice, image_files(4)), steps=1500).json()["training_id"]
+    response = alice.get(f"/api/training/{job_id}/events", HTTP_ACCEPT="text/event-stream")
+    frames = sse_frames(b"".join(response.streaming_content).decode())
+    statuses = [f["data"]["status"] for f in frames if f["event"] == "status"]
+    assert statuses == ["queued", "preprocessing", "training", "uploading", "completed"]
+    steps = [f["data"]["current_step"] for f in frames if f["event"] == "progress"]
+    assert steps == sorted(steps) and steps[-1] == 1500 and len(steps) >= 10
+    losses = [f["data"]["loss"] for f in frames if f["event"] == "progress"]
+    assert losses[-1] < losses[0] / 10
+    status = alice.get(f"/api/training/status/{job_id}").json()
+    weights = alice.get(status["model_url"])
+    assert weights.status_code == 200 and b"".join(weights.streaming_content)
