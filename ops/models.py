@@ -56,3 +56,45 @@ class QueueSample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.queue} {self.minute:%Y-%m-%d %H:%M}: {self.depth}"
+
+
+class UsageUserDay(models.Model):
+    """One user's usage on one settled (UTC) day: what /admin/api/metrics sums instead of
+    scanning every generation of the period. Days still open are computed live."""
+
+    day = models.DateField()
+    user_id = models.BigIntegerField()
+    generations = models.PositiveIntegerField(default=0)
+    images = models.PositiveIntegerField(default=0)
+    credits = models.IntegerField(default=0, help_text="Charged less refunded.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "user_id"], name="usage_user_day_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} user {self.user_id}: {self.generations}"
+
+
+class UsageModelDay(models.Model):
+    """Images of one settled day by model and style."""
+
+    day = models.DateField()
+    model = models.CharField(max_length=200)
+    style = models.CharField(max_length=100)
+    images = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "model", "style"], name="usage_model_day_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.model} {self.style}: {self.images}"
+
+
+class UsageDay(models.Model):
+    """A settled day whose rollups (UsageUserDay, UsageModelDay) are stored."""
+
+    day = models.DateField(unique=True)
+    computed_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return str(self.day)

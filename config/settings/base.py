@@ -468,6 +468,8 @@ ATELIER_BUILD_DATE = env("ATELIER_BUILD_DATE", default="")
 ATELIER_ENVIRONMENT = env("ATELIER_ENVIRONMENT", default="")
 # Whole-table figures of /admin/api/status (users, images, storage) are cached this long.
 ATELIER_ADMIN_STATUS_CACHE_SECONDS = env.int("ATELIER_ADMIN_STATUS_CACHE_SECONDS", default=30)
+# /admin/api/metrics stores a day's rollup this long after the day ended; until then it is live.
+ATELIER_METRICS_SETTLE_HOURS = env.int("ATELIER_METRICS_SETTLE_HOURS", default=6)
 # Provider health is measured over this window; a provider with at least MIN_CALLS calls and a
 # lower success rate (percent) is shown as degraded.
 ATELIER_PROVIDER_HEALTH_WINDOW_MINUTES = env.int("ATELIER_PROVIDER_HEALTH_WINDOW_MINUTES", default=60)

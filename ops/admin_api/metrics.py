@@ -1,10 +1,10 @@
-"""``GET /admin/api/metrics``: usage over a period, from grouped queries (one row per day)."""
+"""``GET /admin/api/metrics``: usage over a period, read from daily rollups (ops/admin_api/rollup.py)."""
 
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Sum
-from django.db.models.functions import TruncDate
+
+from ops.admin_api.rollup import usage_for
 
 PERIOD_DAYS = {"day": 1, "week": 7, "month": 30, "quarter": 90, "year": 365}
 MAX_DAYS = 366
@@ -19,94 +19,59 @@ def period_range(*, period: str | None, start: date | None, end: date | None, to
     return start, end
 
 
-def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    return datetime.combine(start, time.min, tzinfo=UTC), datetime.combine(
-        end + timedelta(days=1), time.min, tzinfo=UTC
-    )
-
-
-def _day(value) -> date:
-    return value if isinstance(value, date) and not isinstance(value, datetime) else date.fromisoformat(str(value)[:10])
+def _percent(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 1) if whole else 0.0
 
 
 def usage_metrics(*, start: date, end: date) -> dict:
-    from credits.models import LedgerEntry
-    from gallery.models import Asset
-    from generation.models import Generation
-
-    since, until = _bounds(start, end)
-    assets = Asset.objects.filter(created_at__gte=since, created_at__lt=until)
-    generations = Generation.objects.filter(created_at__gte=since, created_at__lt=until)
-    charges = LedgerEntry.objects.filter(
-        created_at__gte=since, created_at__lt=until, kind__in=[LedgerEntry.Kind.DEBIT, LedgerEntry.Kind.REFUND]
-    )
-
-    images_by_day = dict(
-        assets.annotate(day=TruncDate("created_at", tzinfo=UTC))
-        .values("day")
-        .annotate(n=Count("id"))
-        .values_list("day", "n")
-    )
-    credits_by_day = dict(
-        charges.annotate(day=TruncDate("created_at", tzinfo=UTC))
-        .values("day")
-        .annotate(net=Sum("amount"))
-        .values_list("day", "net")
-    )
-    people_by_day = {
-        _day(day): (users, count)
-        for day, users, count in generations.annotate(day=TruncDate("created_at", tzinfo=UTC))
-        .values("day")
-        .annotate(n=Count("user_id", distinct=True), g=Count("id"))
-        .values_list("day", "n", "g")
-    }
-    images_by_day = {_day(k): v for k, v in images_by_day.items()}
-    credits_by_day = {_day(k): -(v or 0) for k, v in credits_by_day.items()}
+    usage = usage_for(start=start, end=end)
+    per_day: dict[date, list[int]] = {}
+    active: set[int] = set()
+    for (day, user_id), (generations, images, credits) in usage.users.items():
+        row = per_day.setdefault(day, [0, 0, 0, 0])  # generations, images, credits, users
+        row[0] += generations
+        row[1] += images
+        row[2] += credits
+        if generations:
+            row[3] += 1
+            active.add(user_id)
+    models: dict[str, int] = {}
+    styles: dict[str, int] = {}
+    for (_day, model, style), images in usage.models.items():
+        models[model] = models.get(model, 0) + images
+        if style:
+            styles[style] = styles.get(style, 0) + images
 
     daily = []
     day = start
     while day <= end:
+        generations, images, credits, users = per_day.get(day, [0, 0, 0, 0])
         daily.append(
-            {
-                "date": day.isoformat(),
-                "images": images_by_day.get(day, 0),
-                "credits": credits_by_day.get(day, 0),
-                "users": people_by_day.get(day, (0, 0))[0],
-                "generations": people_by_day.get(day, (0, 0))[1],
-            }
+            {"date": day.isoformat(), "images": images, "credits": credits, "users": users, "generations": generations}
         )
         day += timedelta(days=1)
 
-    images_total = sum(images_by_day.values())
-    models = list(assets.values("model").annotate(images=Count("id")).order_by("-images", "model")[:TOP])
-    styles = list(
-        assets.exclude(style="").values("style").annotate(images=Count("id")).order_by("-images", "style")[:TOP]
-    )
-    styled_total = assets.exclude(style="").count() if styles else 0
+    images_total = sum(row["images"] for row in daily)
+    styled_total = sum(styles.values())
+    since = datetime.combine(start, time.min, tzinfo=UTC)
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
+    top_models = sorted(models.items(), key=lambda item: (-item[1], item[0]))[:TOP]
+    top_styles = sorted(styles.items(), key=lambda item: (-item[1], item[0]))[:TOP]
     return {
         "period": {"start": start.isoformat(), "end": end.isoformat(), "days": (end - start).days + 1},
         "totals": {
             "images_generated": images_total,
-            "credits_consumed": sum(credits_by_day.values()),
-            "active_users": generations.values("user_id").distinct().count(),
+            "credits_consumed": sum(row["credits"] for row in daily),
+            "active_users": len(active),
             "new_registrations": get_user_model().objects.filter(date_joined__gte=since, date_joined__lt=until).count(),
-            "generations": generations.count(),
+            "generations": sum(row["generations"] for row in daily),
         },
         "daily_stats": daily,
         "popular_models": [
-            {
-                "model": row["model"],
-                "usage": round(100.0 * row["images"] / images_total, 1) if images_total else 0.0,
-                "images": row["images"],
-            }
-            for row in models
+            {"model": model, "usage": _percent(images, images_total), "images": images} for model, images in top_models
         ],
         "popular_styles": [
-            {
-                "style": row["style"],
-                "percentage": round(100.0 * row["images"] / styled_total, 1) if styled_total else 0.0,
-                "images": row["images"],
-            }
-            for row in styles
+            {"style": style, "percentage": _percent(images, styled_total), "images": images}
+            for style, images in top_styles
         ],
     }

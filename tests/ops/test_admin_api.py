@@ -225,3 +225,31 @@ def test_metrics_default_period_is_the_last_30_days(staff):
 )
 def test_metrics_bad_query_is_400_in_the_envelope(staff, query):
     assert_envelope(staff.get(f"/admin/api/metrics?{query}"), 400, "validation_error")
+
+
+def test_metrics_of_past_days_come_from_stored_rollups_and_today_is_live(staff, alice, bob):
+    from credits.models import LedgerEntry
+    from gallery.models import Asset
+    from generation.models import Generation
+    from ops.models import UsageDay
+
+    old_cost = generated(alice, num_images=2, art_style="modern")
+    ten_days_ago = timezone.now() - timedelta(days=10)
+    moved = Generation.objects.filter(user=alice.user)
+    Asset.objects.filter(generation__in=moved).update(created_at=ten_days_ago)
+    LedgerEntry.objects.filter(generation__in=moved).update(created_at=ten_days_ago)
+    moved.update(created_at=ten_days_ago)
+
+    today_cost = generated(bob, num_images=1)
+    body = staff.get("/admin/api/metrics?period=month").json()
+    by_date = {row["date"]: row for row in body["daily_stats"]}
+    then = by_date[str(ten_days_ago.date())]
+    assert (then["generations"], then["images"], then["credits"], then["users"]) == (1, 2, old_cost, 1)
+    now = by_date[str(timezone.now().date())]
+    assert (now["generations"], now["images"], now["credits"], now["users"]) == (1, 1, today_cost, 1)
+    assert body["totals"]["active_users"] == 2
+    assert body["popular_styles"] == [{"style": "modern", "percentage": 100.0, "images": 2}]
+    # Settled days were stored once; asking again reads them back with the same figures.
+    assert UsageDay.objects.filter(day=ten_days_ago.date()).exists()
+    assert not UsageDay.objects.filter(day=timezone.now().date()).exists()
+    assert staff.get("/admin/api/metrics?period=month").json()["daily_stats"] == body["daily_stats"]

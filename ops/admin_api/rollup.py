@@ -1,0 +1,143 @@
+"""Daily rollups of usage, so that /admin/api/metrics reads one row per user-day and per
+model-day instead of every generation of the period.
+
+A day is rolled up once it is settled: ``ATELIER_METRICS_SETTLE_HOURS`` after it ended (a job
+created late in the day may finish after midnight; refunds count on the day they happen).
+Days not yet settled (today, yesterday for a few hours) are computed live from the rows, which
+the (created_at) indexes keep to that day's rows. Days are keyed by the generation's creation.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from ops.models import UsageDay, UsageModelDay, UsageUserDay
+
+
+@dataclass
+class Usage:
+    """Per user-day and per model-day figures of a set of days."""
+
+    users: dict[tuple[date, int], list[int]] = field(default_factory=dict)  # [generations, images, credits]
+    models: dict[tuple[date, str, str], int] = field(default_factory=dict)
+
+    def user_row(self, day: date, user_id: int) -> list[int]:
+        return self.users.setdefault((day, user_id), [0, 0, 0])
+
+
+def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    return (
+        datetime.combine(start, time.min, tzinfo=UTC),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC),
+    )
+
+
+def _day(value) -> date:
+    return value if isinstance(value, date) and not isinstance(value, datetime) else date.fromisoformat(str(value)[:10])
+
+
+def usage_compute(*, start: date, end: date) -> Usage:
+    """The figures of [start, end] from the rows themselves: three grouped queries."""
+    from credits.models import LedgerEntry
+    from gallery.models import Asset
+    from generation.models import Generation
+
+    since, until = _bounds(start, end)
+    usage = Usage()
+    day = TruncDate("created_at", tzinfo=UTC)
+    for d, user_id, n in (
+        Generation.objects.filter(created_at__gte=since, created_at__lt=until)
+        .annotate(d=day)
+        .values("d", "user_id")
+        .annotate(n=Count("id"))
+        .values_list("d", "user_id", "n")
+    ):
+        usage.user_row(_day(d), user_id)[0] += n
+    for d, owner_id, model, style, n in (
+        Asset.objects.filter(generation__created_at__gte=since, generation__created_at__lt=until)
+        .annotate(d=TruncDate("generation__created_at", tzinfo=UTC))
+        .values("d", "owner_id", "model", "style")
+        .annotate(n=Count("id"))
+        .values_list("d", "owner_id", "model", "style", "n")
+    ):
+        d = _day(d)
+        usage.user_row(d, owner_id)[1] += n
+        usage.models[(d, model, style)] = usage.models.get((d, model, style), 0) + n
+    for d, user_id, net in (
+        LedgerEntry.objects.filter(
+            created_at__gte=since, created_at__lt=until, kind__in=[LedgerEntry.Kind.DEBIT, LedgerEntry.Kind.REFUND]
+        )
+        .annotate(d=day)
+        .values("d", "user_id")
+        .annotate(net=Sum("amount"))
+        .values_list("d", "user_id", "net")
+    ):
+        usage.user_row(_day(d), user_id)[2] += -(net or 0)
+    return usage
+
+
+def _settled_until(now: datetime) -> date:
+    """The last day whose rollup may be stored."""
+    return (now - timedelta(hours=settings.ATELIER_METRICS_SETTLE_HOURS)).date() - timedelta(days=1)
+
+
+def _store(*, start: date, end: date, usage: Usage) -> None:
+    with transaction.atomic():
+        UsageUserDay.objects.bulk_create(
+            [
+                UsageUserDay(day=d, user_id=u, generations=row[0], images=row[1], credits=row[2])
+                for (d, u), row in usage.users.items()
+            ],
+            ignore_conflicts=True,
+            batch_size=2000,
+        )
+        UsageModelDay.objects.bulk_create(
+            [UsageModelDay(day=d, model=m, style=s, images=n) for (d, m, s), n in usage.models.items()],
+            ignore_conflicts=True,
+            batch_size=2000,
+        )
+        days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+        UsageDay.objects.bulk_create([UsageDay(day=d) for d in days], ignore_conflicts=True)
+
+
+def _runs(days: list[date]) -> list[tuple[date, date]]:
+    """Consecutive days grouped into ranges, so each range is one set of queries."""
+    runs: list[tuple[date, date]] = []
+    for d in sorted(days):
+        if runs and runs[-1][1] + timedelta(days=1) == d:
+            runs[-1] = (runs[-1][0], d)
+        else:
+            runs.append((d, d))
+    return runs
+
+
+def usage_for(*, start: date, end: date, now: datetime | None = None) -> Usage:
+    """The figures of [start, end]: stored rollups of settled days (made now if missing), the
+    open days computed live."""
+    now = now or timezone.now()
+    last_settled = min(end, _settled_until(now))
+    usage = Usage()
+    if start <= last_settled:
+        stored = set(UsageDay.objects.filter(day__gte=start, day__lte=last_settled).values_list("day", flat=True))
+        wanted = [start + timedelta(days=i) for i in range((last_settled - start).days + 1)]
+        for first, last in _runs([d for d in wanted if d not in stored]):
+            _store(start=first, end=last, usage=usage_compute(start=first, end=last))
+        for d, u, g, i, c in UsageUserDay.objects.filter(day__gte=start, day__lte=last_settled).values_list(
+            "day", "user_id", "generations", "images", "credits"
+        ):
+            usage.users[(d, u)] = [g, i, c]
+        for d, m, s, n in UsageModelDay.objects.filter(day__gte=start, day__lte=last_settled).values_list(
+            "day", "model", "style", "images"
+        ):
+            usage.models[(d, m, s)] = n
+    open_start = max(start, last_settled + timedelta(days=1))
+    if open_start <= end:
+        live = usage_compute(start=open_start, end=end)
+        usage.users.update(live.users)
+        usage.models.update(live.models)
+    return usage
