@@ -25,3 +25,4 @@ CELERY_IMPORTS = ["bench.tasks"]
 # Plain HTTP on loopback.
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+SECURE_SSL_REDIRECT = False

@@ -162,44 +162,37 @@ class GenerateInputSerializer(ShallowCopiedFieldsMixin, serializers.Serializer):
         return attrs
 
 
-class GenerationSerializer(serializers.ModelSerializer):
-    model = serializers.CharField(source="model_id")
-    images = serializers.SerializerMethodField()
-    credits_used = serializers.IntegerField(source="cost")
-    collection = serializers.UUIDField(source="collection_id", read_only=True, allow_null=True)
-    queue_position = serializers.SerializerMethodField()
+class GenerationSerializer(ShallowCopiedFieldsMixin, serializers.Serializer):
+    """A generation as every answer shows it. Fields declared one by one (not a ModelSerializer,
+    which rebuilds its fields from the model for every answer): this is on the path of every
+    submission and poll."""
 
-    class Meta:
-        model = Generation
-        fields = [
-            "id",
-            "status",
-            "model",
-            "provider",
-            "prompt",
-            "final_prompt",
-            "negative_prompt",
-            "width",
-            "height",
-            "num_images",
-            "seed",
-            "output_format",
-            "params",
-            "collection",
-            "credits_used",
-            "queue_position",
-            "progress",
-            "logs",
-            "error",
-            "error_type",
-            "error_details",
-            "images",
-            "created_at",
-            "queued_at",
-            "started_at",
-            "finished_at",
-        ]
-        read_only_fields = fields
+    id = serializers.UUIDField(read_only=True)
+    status = serializers.ChoiceField(choices=Status.choices, read_only=True)
+    model = serializers.CharField(source="model_id", read_only=True)
+    provider = serializers.CharField(read_only=True)
+    prompt = serializers.CharField(read_only=True)
+    final_prompt = serializers.CharField(read_only=True, help_text="The prompt sent to the provider.")
+    negative_prompt = serializers.CharField(read_only=True)
+    width = serializers.IntegerField(read_only=True)
+    height = serializers.IntegerField(read_only=True)
+    num_images = serializers.IntegerField(read_only=True)
+    seed = serializers.IntegerField(read_only=True, allow_null=True)
+    output_format = serializers.CharField(read_only=True)
+    params = serializers.JSONField(read_only=True, help_text="Other model parameters, as sent.")
+    collection = serializers.UUIDField(source="collection_id", read_only=True, allow_null=True)
+    credits_used = serializers.IntegerField(source="cost", read_only=True)
+    queue_position = serializers.SerializerMethodField()
+    progress = serializers.IntegerField(read_only=True)
+    logs = serializers.JSONField(read_only=True)
+    error = serializers.CharField(read_only=True)
+    error_type = serializers.CharField(read_only=True)
+    error_details = serializers.JSONField(read_only=True, allow_null=True)
+    images = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField(read_only=True)
+    queued_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    started_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     @extend_schema_field(AssetSerializer(many=True))
     def get_images(self, generation: Generation) -> list:

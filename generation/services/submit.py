@@ -15,7 +15,7 @@ from django.conf import settings
 
 from credits.selectors import credits_balance
 from generation.models import TERMINAL_STATUSES, Generation, Status
-from generation.selectors import generation_get, generation_wait
+from generation.selectors import generation_get, generation_status, generation_wait
 from generation.services.dispatch import queue_waiting
 from generation.services.idempotency import idempotent_create, request_fingerprint
 from generation.services.lifecycle import generation_create, generation_model_resolve
@@ -50,10 +50,10 @@ def generation_submit(*, user, data: dict, wait: bool, idempotency_key: str | No
     started = time.monotonic()
     model = generation_model_resolve(ref=data.get("model"))
 
-    waiting = None
+    waiting = created = None
 
     def create():
-        nonlocal waiting
+        nonlocal waiting, created
         # Only new work counts towards the rate limits; a replayed key is not new work.
         user_rate_limit_hit(user=user, group="generation", rate=settings.ATELIER_RATE_LIMITS["generation"])
         if model.rate_limit:
@@ -61,7 +61,8 @@ def generation_submit(*, user, data: dict, wait: bool, idempotency_key: str | No
         if not wait:
             # Asked before its message is sent: the messages waiting then are the jobs ahead of it.
             waiting = queue_waiting(model.provider)
-        return generation_create(user=user, data=data, model=model).pk
+        created = generation_create(user=user, data=data, model=model)
+        return created.pk
 
     if idempotency_key is None:
         generation_id = create()
@@ -73,6 +74,10 @@ def generation_submit(*, user, data: dict, wait: bool, idempotency_key: str | No
         generation = generation_wait(
             user=user, generation_id=generation_id, timeout=settings.ATELIER_SYNC_TIMEOUT_SECONDS
         )
+    elif created is not None and generation_status(generation_id=generation_id) == created.status:
+        # Not moved on since it was saved (the usual case): shown as saved, without reading it
+        # back whole.
+        generation = created
     else:
         generation = generation_get(user=user, generation_id=generation_id)
     return Submitted(
