@@ -69,6 +69,18 @@ def endpoint_secret_or_new(secret: str | None) -> str:
     return secret
 
 
+def webhook_url_accepted(*, url: str | None) -> str:
+    """A generation's ``webhook_url``, checked when it is asked for (400 ``webhook_url`` if the
+    guard refuses it; checked again at each delivery); "" when none is given."""
+    if not url:
+        return ""
+    try:
+        url_check(url)
+    except UrlRefused as exc:
+        raise ValidationFailed("The webhook_url was refused", details={"webhook_url": [exc.message]}) from exc
+    return url
+
+
 def endpoint_create(
     *, url: str, events: list[str], secret: str | None = None, description: str = "", created_by=None
 ) -> WebhookEndpoint:
