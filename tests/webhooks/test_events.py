@@ -82,3 +82,36 @@ def test_the_account_page_shows_the_users_secret_and_rotates_it(alice):
 
 def test_the_user_secret_needs_a_signed_in_user(anon):
     assert_envelope(anon.get("/api/user/webhook-secret"), 401)
+
+
+def test_an_unhandled_error_sends_system_error(staff, receiver, rf):
+    from django.core.signals import got_request_exception
+
+    webhook = create_endpoint(staff, receiver.url(), events=["system.error"])
+    request = rf.get("/somewhere")
+    try:
+        raise RuntimeError("disk full")
+    except RuntimeError:
+        # What Django's request handler does with an exception no view handled.
+        got_request_exception.send(sender=None, request=request)
+    run_due_deliveries()
+    data = receiver.received[0].verified(webhook["secret"])["data"]
+    assert (data["error_type"], data["message"], data["path"]) == ("RuntimeError", "disk full", "/somewhere")
+    assert data["timestamp"].endswith("Z")
+
+
+def test_a_failed_task_sends_system_error_but_a_failed_delivery_does_not(staff, receiver):
+    from celery.signals import task_failure
+
+    from webhooks.tasks import deliver_webhook
+
+    webhook = create_endpoint(staff, receiver.url(), events=["system.error"])
+
+    class Task:
+        name = "credits.refill_monthly"
+
+    task_failure.send(sender=Task(), exception=ValueError("boom"))
+    task_failure.send(sender=deliver_webhook, exception=ValueError("loop"))
+    run_due_deliveries()
+    [request] = receiver.received
+    assert request.verified(webhook["secret"])["data"]["task"] == "credits.refill_monthly"
