@@ -5,9 +5,10 @@ colour matrix and bias, three tone curves and a detail gain), not diffusion weig
 source is the renderer's own output over a fixed set of reference prompts; the target is the
 user's images. The loss is a sliced Wasserstein distance between the two colour distributions
 (the three channel axes plus random directions in RGB, matched quantile by quantile) plus the
-squared log-ratio of their fine-detail energy. Adam updates the parameters from analytic
-gradients; every step is deterministic from the job's seed and the step number, so a run
-resumed from a checkpoint continues exactly where it stopped.
+squared log-ratio of their fine-detail energy that the bounded detail gain cannot close. Adam
+updates the colour parameters from analytic gradients, with a cosine-decayed learning rate; the
+detail gain follows each step in closed form. Every step is deterministic from the job's seed
+and the step number, so a run resumed from a checkpoint continues exactly where it stopped.
 """
 
 from __future__ import annotations
@@ -35,7 +36,10 @@ WORK_SIZE = 64
 BATCH = 4096
 RANDOM_DIRECTIONS = 8
 TEXTURE_WEIGHT = 0.05
-ADAM_BETAS = (0.9, 0.999)
+# Steps between refits of the detail gain (a closed form, but it renders the references).
+DETAIL_EVERY = 5
+# A light first moment: the colour loss is re-sampled each step, and heavier momentum overshoots.
+ADAM_BETAS = (0.5, 0.999)
 
 
 def image_pixels(image: Image.Image, *, size: int = WORK_SIZE) -> np.ndarray:
@@ -140,27 +144,31 @@ class Trainer:
             "tone_curve": grad_curve,
         }
 
-    def _texture_loss(self, params) -> tuple[float, float]:
-        # The detail energy of the colour-adapted references, times the gain, against the
-        # dataset's. The colour part is held fixed here (recomputed each call), so only the gain
-        # gets this gradient.
+    def _fit_detail_gain(self) -> None:
+        # The gain that gives the adapted references the dataset's detail energy, within 0.25x..4x.
+        # It has a closed form given the colour part, so it follows each colour step exactly
+        # instead of chasing it by gradient (which oscillates when the colour part moves).
+        adapted = adapter.colour_apply(self.source_images, self.params)
+        wanted = np.log(self.target_detail) - np.log(detail_energy(adapted))
+        self.params["log_detail_gain"] = np.clip(np.array([wanted]), -1.4, 1.4)
+
+    def _texture_loss(self, params) -> float:
+        """What the detail gain cannot reach inside its bounds: the squared log-ratio left over."""
         adapted = adapter.colour_apply(self.source_images, params)
-        log_ratio = float(params["log_detail_gain"][0] + np.log(detail_energy(adapted)) - np.log(self.target_detail))
-        return log_ratio**2, 2.0 * log_ratio
+        gain = float(params["log_detail_gain"][0])
+        return float(gain + np.log(detail_energy(adapted)) - np.log(self.target_detail)) ** 2
 
     def step(self) -> float:
-        """One Adam step on a fresh batch; returns the batch loss."""
+        """One Adam step on a fresh batch; returns the batch's colour loss."""
         self.step_count += 1
         rng = np.random.default_rng([self.seed, self.step_count])
         source = self.source[rng.integers(0, len(self.source), size=BATCH)]
         target = self.target[rng.integers(0, len(self.target), size=BATCH)]
         loss, grads = self._colour_loss(source, target, self._directions(rng), self.params, want_grad=True)
-        if self.step_count % 10 == 1:
-            self._texture_cache = self._texture_loss(self.params)
-        texture, texture_grad = self._texture_cache
-        grads["log_detail_gain"] = np.array([TEXTURE_WEIGHT * texture_grad])
         self._adam(grads)
-        return loss + TEXTURE_WEIGHT * texture
+        if self.step_count % DETAIL_EVERY == 1 or self.step_count == self.total_steps:
+            self._fit_detail_gain()
+        return loss
 
     def _rate(self) -> float:
         """The learning rate of this step: cosine decay to a tenth over the run, when its length is known."""
@@ -179,16 +187,15 @@ class Trainer:
             m_hat = m / (1 - beta1**self.step_count)
             v_hat = v / (1 - beta2**self.step_count)
             self.params[name] = self.params[name] - rate * m_hat / (np.sqrt(v_hat) + 1e-8)
-        # Tone curves stay monotone and inside [0, 1]; the detail gain within 0.25x..4x.
+        # Tone curves stay monotone and inside [0, 1].
         self.params["tone_curve"] = np.maximum.accumulate(np.clip(self.params["tone_curve"], 0.0, 1.0), axis=1)
-        self.params["log_detail_gain"] = np.clip(self.params["log_detail_gain"], -1.4, 1.4)
 
     def loss(self) -> float:
         """The loss on fixed pixels and directions, comparable from step to step."""
         colour, _ = self._colour_loss(
             self.eval_source, self.eval_target, self.eval_directions, self.params, want_grad=False
         )
-        return colour + TEXTURE_WEIGHT * self._texture_loss(self.params)[0]
+        return colour + TEXTURE_WEIGHT * self._texture_loss(self.params)
 
     def state(self) -> bytes:
         arrays = {f"param.{k}": v for k, v in self.params.items()}
