@@ -103,9 +103,10 @@
     stream.addEventListener("sample", (event) => {
       const data = JSON.parse(event.data);
       const figure = document.createElement("figure");
-      figure.className = "tile";
-      figure.innerHTML = `<figcaption class="small">step ${data.step} · seed ${data.seed}</figcaption>`;
+      figure.style.margin = "0";
+      figure.innerHTML = `<figcaption class="small muted">step ${data.step} · seed ${data.seed}</figcaption>`;
       const img = document.createElement("img");
+      img.style.cssText = "width: 100%; height: auto; border-radius: 6px";
       img.src = `/api/training/${jobId}/files/sample-${$("samples").children.length}.png`;
       img.alt = `Sample at step ${data.step}, seed ${data.seed}`;
       figure.prepend(img);
