@@ -146,6 +146,7 @@ def _parameters(asset: Asset) -> list[tuple[str, object]]:
         ("Format", asset.format.upper()),
         ("Seed", asset.seed),
         ("Style", human_label(_style_of(asset))),
+        ("Collection", asset.collection.name if asset.collection_id else None),
         ("Duration", f"{asset.duration:.1f} s" if asset.duration else None),
     ]
     if generation is not None:

@@ -96,6 +96,16 @@ def test_first_ten_minutes(live_server, new_page, screenshot, settings, bob, job
     assert "Describe the image you want." in prompt_field.locator(".errorlist").inner_text()
     assert page.locator("#id_prompt").get_attribute("aria-invalid") == "true"
 
+    # The server's refusals go beside their fields too.
+    page.get_by_label("Prompt", exact=True).fill("a lighthouse")
+    page.get_by_label("Size", exact=True).select_option("custom")
+    page.get_by_label("Width (px)").fill("99999")
+    page.get_by_role("button", name="Generate").click()
+    width_field = page.locator(".field", has=page.locator("#id_width"))
+    assert "less than or equal to" in width_field.locator(".errorlist").inner_text()
+    assert "see the highlighted fields" in page.locator("#form-error").inner_text()
+    assert page.locator("article.job").count() == 0
+
     # Enhance prompt rewrites it through the API (offline composer here).
     page.get_by_label("Prompt", exact=True).fill("a lighthouse")
     page.get_by_role("button", name="Enhance prompt").click()
@@ -155,7 +165,7 @@ def test_first_ten_minutes(live_server, new_page, screenshot, settings, bob, job
     page.wait_for_url(re.compile(r".*/asset/[0-9a-f-]{36}$"))
     page.wait_for_function("() => document.querySelector('.asset-media img').naturalWidth > 0")
     params = page.locator("dl.params").inner_text()
-    assert "Local procedural renderer" in params and "2 credits for 2 images" in params
+    assert "Local procedural renderer" in params and "2 credits for 2 images" in params and "Lighthouses" in params
     _assert_human_words(page)
     with page.expect_download() as download_info:
         page.get_by_role("link", name="PNG").click()
