@@ -5,8 +5,8 @@ import logging
 from datetime import date, datetime
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from credits.models import CreditAccount, LedgerEntry, Plan
@@ -46,18 +46,14 @@ def credits_account_open(*, user) -> CreditAccount:
 def _update_balance(*, user_id: int, amount: int) -> int | None:
     """Adds ``amount`` (negative takes) unless the balance would drop below zero.
 
-    One statement, so concurrent moves serialise on the row and each sees the other's result:
-    the new balance, or None when the balance does not cover it (or there is no account).
+    A conditional UPDATE, so concurrent moves serialise on the row and each sees the other's
+    result; the new balance is read back under the row lock the UPDATE took (call it inside a
+    transaction). None when the balance does not cover it (or there is no account).
     """
-    table = CreditAccount._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET balance = balance + %s, updated_at = %s "  # noqa: S608 - table name from the model
-            "WHERE user_id = %s AND balance + %s >= 0 RETURNING balance",
-            [amount, connection.ops.adapt_datetimefield_value(timezone.now()), user_id, amount],
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
+    account = CreditAccount.objects.filter(user_id=user_id)
+    if not account.filter(balance__gte=-amount).update(balance=F("balance") + amount, updated_at=timezone.now()):
+        return None
+    return account.values_list("balance", flat=True).get()
 
 
 def credits_announce_if_low(*, user_id: int, before: int, after: int) -> None:
