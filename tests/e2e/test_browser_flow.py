@@ -96,6 +96,11 @@ def test_sign_up_generate_find_favourite_download_share_and_create_a_key(live_se
     stranger.wait_for_function("() => document.querySelector('figure.share img').naturalWidth > 0")
     assert "a lighthouse on a cliff at sunset" in stranger.locator("figcaption").inner_text()
     screenshot(stranger, "share")
+    # The landing page shows visitors what people share.
+    stranger.goto(f"{base}/")
+    stranger.wait_for_function("() => document.querySelector('.showcase img').naturalWidth > 0")
+    assert "a lighthouse on a cliff at sunset" in stranger.locator(".showcase").inner_text()
+    screenshot(stranger, "landing")
 
     # An API key: shown once, and it works.
     page.get_by_role("link", name="Account").click()

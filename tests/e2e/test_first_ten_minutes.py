@@ -53,7 +53,6 @@ def test_first_ten_minutes(live_server, new_page, screenshot, settings, bob, job
     # A visitor's "/" says what Atelier is and how to join.
     page.goto(f"{base}/")
     assert page.get_by_role("heading", level=1).inner_text().startswith("Describe a picture")
-    screenshot(page, "landing")
     page.get_by_role("link", name="Create a free account").click()
     page.get_by_label("Email").fill("frank@example.com")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
