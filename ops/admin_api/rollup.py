@@ -12,8 +12,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import CharField, Count, Q, Sum, Value
+from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from ops.models import UsageDay, UsageModelDay, UsageUserDay
@@ -42,32 +43,32 @@ def _day(value) -> date:
 
 
 def usage_compute(*, start: date, end: date) -> Usage:
-    """The figures of [start, end] from the rows themselves: three grouped queries."""
+    """The figures of [start, end] from the rows themselves: one grouped query over the
+    generations (the BRIN index on created_at narrows it to those days) and one over the ledger.
+
+    Images are those the completed generations made (a user deleting one later does not unmake
+    it); the model and style are the generation's, as its images carry them.
+    """
     from credits.models import LedgerEntry
-    from gallery.models import Asset
-    from generation.models import Generation
+    from generation.models import Generation, Status
 
     since, until = _bounds(start, end)
     usage = Usage()
     day = TruncDate("created_at", tzinfo=UTC)
-    for d, user_id, n in (
+    rows = (
         Generation.objects.filter(created_at__gte=since, created_at__lt=until)
-        .annotate(d=day)
-        .values("d", "user_id")
-        .annotate(n=Count("id"))
-        .values_list("d", "user_id", "n")
-    ):
-        usage.user_row(_day(d), user_id)[0] += n
-    for d, owner_id, model, style, n in (
-        Asset.objects.filter(generation__created_at__gte=since, generation__created_at__lt=until)
-        .annotate(d=TruncDate("generation__created_at", tzinfo=UTC))
-        .values("d", "owner_id", "model", "style")
-        .annotate(n=Count("id"))
-        .values_list("d", "owner_id", "model", "style", "n")
-    ):
-        d = _day(d)
-        usage.user_row(d, owner_id)[1] += n
-        usage.models[(d, model, style)] = usage.models.get((d, model, style), 0) + n
+        .annotate(d=day, style=Coalesce(KT("params__art_style"), Value(""), output_field=CharField()))
+        .values("d", "user_id", "model_id", "style")
+        .annotate(n=Count("id"), images=Sum("num_images", filter=Q(status=Status.COMPLETED)))
+        .values_list("d", "user_id", "model_id", "style", "n", "images")
+    )
+    for d, user_id, model, style, n, images in rows:
+        d, images = _day(d), images or 0
+        row = usage.user_row(d, user_id)
+        row[0] += n
+        row[1] += images
+        if images:
+            usage.models[(d, model, style or "")] = usage.models.get((d, model, style or ""), 0) + images
     for d, user_id, net in (
         LedgerEntry.objects.filter(
             created_at__gte=since, created_at__lt=until, kind__in=[LedgerEntry.Kind.DEBIT, LedgerEntry.Kind.REFUND]
