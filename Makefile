@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PORT ?= 8000
 
 .PHONY: run test lint worker install screenshots
 
@@ -14,13 +15,16 @@ $(STAMP): requirements/base.txt requirements/dev.txt
 
 install: $(STAMP)
 
+# Web, worker and beat as one command (Procfile); without REDIS_URL they share a broker and a
+# cache in files under var/.
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile -p $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/pytest
@@ -29,5 +33,6 @@ test: lint
 screenshots: $(STAMP)
 	ATELIER_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/e2e
 
+# A worker alone, on every queue config/celery.py declares.
 worker: $(STAMP)
-	$(BIN)/celery -A config worker -l info -Q default,generation.local,generation.fal,generation.openai,generation.replicate,generation.huggingface,generation.comfyui,training
+	$(BIN)/celery -A config worker -l info -Q "$$($(BIN)/python -m config.queues)"

@@ -1,9 +1,10 @@
+from collections.abc import Callable
+
 from django.db.models import QuerySet
 
 from catalog.models import AIModel, Format, PromptExample, Setting, Style, WorkflowTemplate
 from catalog.presets import SIZE_PRESETS
 from catalog.settings_registry import InvalidSettingValue, parse_setting_value
-from generation import providers
 from ops.process_cache import ProcessCache
 
 # Active models by id and alias, and the settings' raw rows: read on every generation request.
@@ -55,12 +56,23 @@ def model_list(*, kind: str | None = None, provider: str | None = None, availabl
         queryset = queryset.filter(provider=provider)
     models = list(queryset)
     if available is not None:
-        models = [m for m in models if providers.is_available(m.provider) == available]
+        models = [m for m in models if _provider_available(m.provider) == available]
     return models
 
 
 def model_is_available(*, model: AIModel) -> bool:
-    return providers.is_available(model.provider)
+    return _provider_available(model.provider)
+
+
+# Whether a provider can be used now (its key is configured) is the generation app's knowledge:
+# it hands the catalog its check when it starts (generation/apps.py), so that the catalog never
+# imports the providers. Until then no provider is available.
+_provider_available: Callable[[str], bool] = lambda name: False  # noqa: E731
+
+
+def provider_availability_check_set(check: Callable[[str], bool]) -> None:
+    global _provider_available
+    _provider_available = check
 
 
 def style_list() -> QuerySet[Style]:

@@ -1,21 +1,35 @@
 """The Celery application.
 
-With ``REDIS_URL`` set the broker is Redis and workers run the tasks; without it the settings
-make every task run eagerly inside the web process, with the same task code.
+The broker is Redis when ``REDIS_URL`` is set, else kombu's filesystem transport (the embedded
+run: ``make run`` starts web, worker and beat over the folders under ``var/broker``). Either
+way tasks run in a worker, never inside the request.
 """
 
 import contextlib
 import os
+from pathlib import Path
 
 from celery import Celery
 from celery.schedules import crontab
-from celery.signals import heartbeat_sent, task_prerun, worker_init
+from celery.signals import before_task_publish, heartbeat_sent, task_postrun, task_prerun, worker_init
+from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
 app = Celery("atelier")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# The queues, declared once: workers consume them all (`python -m config.queues` prints the
+# list for `celery worker -Q`). One queue per provider, so that a slow provider never holds up
+# another: generation tasks are sent to their provider's queue (generation/services/dispatch.py
+# names it); the others follow the routes, else go to the default queue.
+PROVIDERS = ("local", "fal", "openai", "replicate", "huggingface", "comfyui")
+app.conf.task_default_queue = "default"
+app.conf.task_queues = [
+    Queue(name) for name in ("default", *(f"generation.{provider}" for provider in PROVIDERS), "training")
+]
+app.conf.task_routes = {"training.*": {"queue": "training"}}
 
 # Periodic work, kept in code so every deployment runs the same schedule (`celery beat`).
 app.conf.beat_schedule = {
@@ -30,16 +44,56 @@ app.conf.beat_schedule = {
     "deliver-due-webhooks": {"task": "webhooks.deliver_due", "schedule": 15.0},
 }
 
+# The header that carries the id of the request a task message was sent from (ops/logging.py).
+REQUEST_ID_HEADER = "request_id"
+
+
+def worker_queues() -> list[str]:
+    return [queue.name for queue in app.conf.task_queues]
+
+
+@before_task_publish.connect
+def _carry_request_id(headers=None, **kwargs) -> None:
+    """Every message carries the id of the request (or task) that sent it, so that the worker's
+    log lines about a generation join the request that created it."""
+    from ops.request_context import get_request_id
+
+    if headers is not None:
+        headers.setdefault(REQUEST_ID_HEADER, get_request_id())
+
 
 @task_prerun.connect
-def _drop_unusable_database_connections(task=None, **kwargs) -> None:
+def _task_prerun(task=None, **kwargs) -> None:
     """What Django does at the start of every request, at the start of every task: drop a
-    connection that broke (the database restarted) or outlived CONN_MAX_AGE."""
-    if task is not None and task.request.is_eager:
-        return  # running inside the caller's request and transaction
+    connection that broke (the database restarted) or outlived CONN_MAX_AGE. And the log lines
+    of the task carry the request id its message brought."""
+    from ops.request_context import set_request_id
+
+    if task is None or task.request.is_eager:
+        return  # running inside the caller's request, transaction and request id
     from django.db import close_old_connections
 
     close_old_connections()
+    set_request_id(task.request.get(REQUEST_ID_HEADER) or "-")
+
+
+@task_postrun.connect
+def _task_postrun(task=None, **kwargs) -> None:
+    from ops.request_context import set_request_id
+
+    if task is not None and not task.request.is_eager:
+        set_request_id("-")
+
+
+@app.on_after_configure.connect
+def _make_broker_folders(sender=None, source=None, **kwargs) -> None:
+    """kombu's filesystem transport needs its folders to exist, in the web process (which sends
+    the first message) as in the worker."""
+    if (source.broker_url or "").startswith("filesystem://"):
+        options = source.broker_transport_options or {}
+        for key in ("data_folder_in", "data_folder_out", "control_folder"):
+            if options.get(key):
+                Path(options[key]).mkdir(parents=True, exist_ok=True)
 
 
 @heartbeat_sent.connect
@@ -65,4 +119,3 @@ def _warm_providers(**kwargs) -> None:
     from generation.providers import providers_warm
 
     providers_warm()
-

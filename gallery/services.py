@@ -74,10 +74,11 @@ def asset_create(
 
 
 def _enqueue_thumbnail(*, asset_id) -> None:
-    from gallery.tasks import asset_thumbnail_create
+    from celery import current_app
 
     try:
-        asset_thumbnail_create.delay(str(asset_id))
+        # By name: the tasks module calls these services, not the other way round.
+        current_app.signature("gallery.asset_thumbnail_create", args=[str(asset_id)]).delay()
     except Exception:
         # A broker outage must not fail the request that stored the asset; the
         # `gallery_rebuild_thumbnails` command makes whatever is missing.

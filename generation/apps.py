@@ -8,6 +8,10 @@ class GenerationConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete
 
+        from catalog.selectors import provider_availability_check_set
+        from generation.providers import is_available
+
+        provider_availability_check_set(is_available)
         from generation.models import GenerationInput
         from generation.services.inputs_cleanup import generation_input_file_forget
 

@@ -18,6 +18,15 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _celery_tasks_loaded():
+    """Services send tasks by name; eager mode runs them from the app's registry, so every app's
+    tasks module is loaded first, as a worker loads them when it starts."""
+    from config.celery import app
+
+    app.loader.import_default_modules()
+
+
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

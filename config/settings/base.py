@@ -1,8 +1,8 @@
 """Settings shared by every environment.
 
 Everything is read from the environment through one ``environ.Env``; every value has a safe
-default so that the embedded run (SQLite, tasks in process, local storage, the ``local``
-provider) needs no ``.env`` file. Production secrets have no default (see production.py).
+default so that the embedded run (SQLite, a broker and a cache in files, local storage, the
+``local`` provider) needs no ``.env`` file. Production secrets have no default (see production.py).
 """
 
 from pathlib import Path
@@ -183,21 +183,31 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-# Redis, when configured, is the cache and the Celery broker. Without it the cache is local
-# memory and tasks run in the web process.
+# Redis, when configured, is the cache and the Celery broker. Without it (the embedded run) the
+# broker is kombu's filesystem transport and the cache is Django's file cache, both in folders
+# under VAR_DIR that the web, worker and beat processes of `make run` share.
 REDIS_URL = env("REDIS_URL", default="")
+VAR_DIR = Path(env("ATELIER_VAR_DIR", default=str(BASE_DIR / "var")))
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CELERY_BROKER_URL = REDIS_URL
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "atelier"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": VAR_DIR / "cache"}
+    }
+    CELERY_BROKER_URL = "filesystem://"
+    # One folder for the messages, written by every sender and read by every worker; the
+    # folders are made by config/celery.py. A worker looks for new messages every 0.1 s.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(VAR_DIR / "broker" / "messages"),
+        "data_folder_out": str(VAR_DIR / "broker" / "messages"),
+        "control_folder": str(VAR_DIR / "broker" / "control"),
+        "polling_interval": 0.1,
+    }
+    # Remote control (`celery inspect`) needs a broadcasting broker; the embedded run needs none.
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 
-CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
-# Kombu's Redis transport, building its command client once per channel (ops/redis_broker.py).
-# Plain redis:// only: a rediss:// URL keeps kombu's own choice of transport and TLS checks.
-CELERY_BROKER_TRANSPORT = "ops.redis_broker:Transport" if REDIS_URL.startswith("redis://") else None
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
-CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_SERIALIZER = "json"

@@ -1,6 +1,7 @@
 """Test settings: the same code as production, on SQLite unless DATABASE_URL names another.
 
-Tasks run eagerly here; tests that exercise real workers configure the broker themselves.
+Tasks run eagerly here, where a worker is not what a test checks; tests that exercise real
+workers switch eager mode off and start one.
 """
 
 from .base import *  # noqa: F403
@@ -13,7 +14,12 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 # test database can be dropped at the end.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 CELERY_DB_REUSE_MAX = None
-CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
+if not REDIS_URL:
+    # Each test process keeps its own cache and broker (tests/generation/test_embedded_worker.py
+    # runs a worker on the embedded run's filesystem broker in folders of its own).
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "atelier"}}
+    CELERY_BROKER_URL = "memory://localhost/"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
 LOGGING_CONFIG = None
 
 # Static files come from the apps' folders; no collectstatic before a test run.

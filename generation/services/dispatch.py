@@ -1,10 +1,13 @@
-"""Sending task messages: one queue per provider, with that provider's time limits."""
+"""Sending task messages: one queue per provider, with that provider's time limits.
+
+Tasks are sent by name (the services never import the tasks module that calls them).
+"""
 
 import functools
 import random
-import time
 
 import redis
+from celery import current_app
 from django.conf import settings
 from django.utils import timezone
 
@@ -25,24 +28,16 @@ def backoff_seconds(attempt: int, *, base: float, cap: float) -> float:
     return random.uniform(0, min(cap, base * 2**attempt))
 
 
-def tasks_run_in_process() -> bool:
-    """True without a broker: a task "sent" runs at once, in the sender's process."""
-    from config.celery import app
-
-    return bool(app.conf.task_always_eager)
-
-
 def queue_waiting(provider: str) -> int | None:
     """How many messages wait at the broker in ``provider``'s queue: one Redis ``LLEN``.
 
-    None when that cannot be asked (tasks run in process, a broker other than Redis, Redis
-    unreachable); the caller then counts queued generations in the database instead. Messages
-    a worker has already reserved (one per worker process) are no longer in the list.
+    None when that cannot be asked (a broker other than Redis, such as the embedded run's
+    filesystem one, or Redis unreachable); the caller then counts queued generations in the
+    database instead. Messages a worker has already reserved (one per worker process) are no
+    longer in the list.
     """
-    from config.celery import app
-
-    url = app.conf.broker_url or ""
-    if app.conf.task_always_eager or not url.startswith(("redis://", "rediss://")):
+    url = current_app.conf.broker_url or ""
+    if not url.startswith(("redis://", "rediss://")):
         return None
     try:
         return _broker_client(url).llen(provider_queue(provider))
@@ -55,27 +50,21 @@ def _broker_client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url)
 
 
-def _send(task, *, countdown: float | None, **options) -> None:
-    if task.app.conf.task_always_eager and countdown:
-        # Tasks run in this process (no broker): a countdown must really wait, or a poll
-        # loop would hammer the provider.
-        time.sleep(countdown)
-    task.apply_async(countdown=countdown, **options)
+def _send(name: str, *, args: list, countdown: float | None = None, **options) -> None:
+    current_app.signature(name, args=args).apply_async(countdown=countdown, **options)
 
 
 def generation_dispatch(
     *, generation_id, countdown: float | None = None, provider: str | None = None, record: bool = True
 ) -> None:
     """Sends the run message. ``record=False`` when the caller already set ``dispatched_at``."""
-    from generation.tasks import run_generation
-
     if provider is None:
         provider = Generation.objects.values_list("provider", flat=True).get(pk=generation_id)
     limits = provider_time_limits(provider)
     if record:
         Generation.objects.filter(pk=generation_id).update(dispatched_at=timezone.now())
     _send(
-        run_generation,
+        "generation.run",
         args=[str(generation_id)],
         queue=provider_queue(provider),
         countdown=countdown,
@@ -85,12 +74,10 @@ def generation_dispatch(
 
 
 def generation_schedule_poll(*, generation_id, provider: str, attempt: int, at_least: float = 0.0) -> None:
-    from generation.tasks import poll_generation
-
     delay = min(
         settings.ATELIER_POLL_INTERVAL_MAX_SECONDS,
         settings.ATELIER_POLL_INTERVAL_SECONDS * 1.5**attempt,
     )
     delay = max(delay, at_least)
     Generation.objects.filter(pk=generation_id).update(next_poll_at=timezone.now() + timezone.timedelta(seconds=delay))
-    _send(poll_generation, args=[str(generation_id), attempt], queue=provider_queue(provider), countdown=delay)
+    _send("generation.poll", args=[str(generation_id), attempt], queue=provider_queue(provider), countdown=delay)

@@ -1,9 +1,9 @@
 """Finds generations that nothing is working on any more and moves them on.
 
 Run periodically by Celery beat. Nothing stays non-terminal for ever:
-- ``pending`` long after creation: the process died between commit and enqueue → enqueue.
-- ``in_queue`` whose message was sent long ago: the message was lost → send it again (the
-  claim is a compare-and-swap, so a duplicate message is harmless).
+- ``in_queue`` whose message was sent long ago: the message was lost, or the process died
+  between the commit and the send → send it again (the claim is a compare-and-swap, so a
+  duplicate message is harmless). Generations are created straight into ``in_queue``.
 - ``processing`` inline past the provider's hard time limit: its worker died → re-queue, or
   fail with a refund once the attempts are used up.
 - ``processing`` at a hosted provider past the upstream deadline → cancel upstream, fail, refund.
@@ -18,7 +18,7 @@ from django.utils import timezone
 from generation.models import Generation, Status
 from generation.services.dispatch import generation_dispatch, provider_time_limits
 from generation.services.events import generation_record_log
-from generation.services.lifecycle import generation_cancel_upstream, generation_enqueue, generation_fail
+from generation.services.lifecycle import generation_cancel_upstream, generation_fail
 from generation.state import transition
 from ops.errors import ErrorType
 
@@ -27,14 +27,8 @@ logger = logging.getLogger(__name__)
 
 def generation_recover_stuck(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
-    counts = {"enqueued": 0, "redispatched": 0, "requeued": 0, "failed": 0}
+    counts = {"redispatched": 0, "requeued": 0, "failed": 0}
     grace = timedelta(seconds=settings.ATELIER_RECOVERY_GRACE_SECONDS)
-
-    for generation_id in Generation.objects.filter(status=Status.PENDING, created_at__lt=now - grace).values_list(
-        "pk", flat=True
-    ):
-        generation_enqueue(generation_id=generation_id)
-        counts["enqueued"] += 1
 
     redispatch_before = now - timedelta(seconds=settings.ATELIER_REDISPATCH_AFTER_SECONDS)
     for generation_id in Generation.objects.filter(

@@ -139,3 +139,13 @@ def wait_until(predicate, timeout: float = 60.0, interval: float = 0.05):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+@pytest.fixture
+def filesystem_broker(tmp_path):
+    """Tasks sent as real messages to the embedded run's filesystem broker (tests/worker.py);
+    ``filesystem_broker.start_worker(queues=...)`` starts a real worker on them."""
+    from tests.worker import FilesystemBroker
+
+    with FilesystemBroker(tmp_path / "broker") as broker:
+        yield broker

@@ -163,13 +163,15 @@ class TestRecovery:
         Generation.objects.get(pk=generation_id).assets.all().delete()
         return Generation.objects.get(pk=generation_id)
 
-    def test_a_pending_job_whose_enqueue_was_lost_is_enqueued_and_runs(self, alice):
-        stuck = self._stuck(alice, status=Status.PENDING)
-        counts = generation_recover_stuck(now=timezone.now() + timedelta(minutes=5))
-        assert counts["enqueued"] == 1
+    def test_a_queued_job_whose_message_was_lost_is_sent_again_and_runs(self, alice, settings):
+        sent = timezone.now() - timedelta(seconds=settings.ATELIER_REDISPATCH_AFTER_SECONDS + 1)
+        stuck = self._stuck(alice, status=Status.IN_QUEUE, dispatched_at=sent)
+        counts = generation_recover_stuck()
+        assert counts["redispatched"] == 1
         stuck.refresh_from_db()
         assert stuck.status == Status.COMPLETED
         assert stuck.assets.count() == 1
+        assert _refunds(stuck.pk) == 0
 
     def test_a_processing_job_whose_worker_died_is_requeued_and_completes(self, alice):
         stuck = self._stuck(alice, status=Status.PROCESSING, attempts=1, started_at=timezone.now())
@@ -202,7 +204,7 @@ class TestRecovery:
 
     def test_a_recent_job_is_left_alone(self, alice):
         stuck = self._stuck(alice, status=Status.PROCESSING, started_at=timezone.now())
-        assert generation_recover_stuck() == {"enqueued": 0, "redispatched": 0, "requeued": 0, "failed": 0}
+        assert generation_recover_stuck() == {"redispatched": 0, "requeued": 0, "failed": 0}
         stuck.refresh_from_db()
         assert stuck.status == Status.PROCESSING
 
