@@ -1,5 +1,7 @@
 """Thin staff-only views over the admin selectors; a signed-in non-staff user gets 403."""
 
+from datetime import date, timedelta
+
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -59,17 +61,23 @@ class UsersView(StaffView):
         return paginator.get_paginated_response([admin_user_row(user, figures[user.pk]) for user in page])
 
 
+# No usage can predate the platform; the bound also keeps date arithmetic far from its limits.
+EARLIEST = date(2000, 1, 1)
+
+
 class MetricsQuerySerializer(serializers.Serializer):
     period = serializers.ChoiceField(choices=list(PERIOD_DAYS), required=False)
     start_date = serializers.DateField(required=False)
     end_date = serializers.DateField(required=False)
 
     def validate(self, attrs):
+        today = timezone.now().date()
+        for name in ("start_date", "end_date"):
+            value = attrs.get(name)
+            if value is not None and not EARLIEST <= value <= today + timedelta(days=366):
+                raise serializers.ValidationError({name: [f"{name} must be between {EARLIEST} and next year."]})
         start, end = period_range(
-            period=attrs.get("period"),
-            start=attrs.get("start_date"),
-            end=attrs.get("end_date"),
-            today=timezone.now().date(),
+            period=attrs.get("period"), start=attrs.get("start_date"), end=attrs.get("end_date"), today=today
         )
         if end < start:
             raise serializers.ValidationError({"end_date": ["end_date must not be before start_date."]})

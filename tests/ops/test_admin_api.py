@@ -221,6 +221,9 @@ def test_metrics_default_period_is_the_last_30_days(staff):
         "start_date=2025-13-01",
         "start_date=2025-06-18&end_date=2025-06-01",
         "start_date=2020-01-01&end_date=2025-01-01",
+        "end_date=0001-01-01",
+        "start_date=9999-12-31",
+        "start_date=1999-12-31&period=day",
     ],
 )
 def test_metrics_bad_query_is_400_in_the_envelope(staff, query):
