@@ -145,3 +145,16 @@ def test_start_refuses_bad_options(alice):
     ):
         response = alice.post("/api/training/start", {"dataset_id": dataset["dataset_id"], **body}, format="json")
         assert field in assert_envelope(response, 400)["details"]
+
+
+def test_a_zip_with_more_entries_than_a_dataset_can_hold_is_refused_unopened(alice, settings):
+    settings.ATELIER_TRAINING_MAX_IMAGES_BY_PLAN = {"free": 5}
+    entries = {f"{i}.txt": b"x" for i in range(40)}
+    body = assert_envelope(_post(alice, [upload_file("d.zip", zip_of(entries))]), 400)
+    assert "too many entries" in body["error"]
+
+
+def test_one_zip_or_files_not_both(alice):
+    files = [*image_files(3), upload_file("d.zip", zip_of({"a.png": png(style_images(1)[0])}))]
+    body = assert_envelope(_post(alice, files), 400)
+    assert "not both" in body["details"]["files"][0]
