@@ -197,11 +197,13 @@ def _delivery_data(delivery_id) -> dict:
     return DeliverySerializer(delivery).data
 
 
-class UserSecretView(APIView):
-    """``GET /api/user/webhook-secret``: the secret that signs the caller's ``webhook_url``s."""
-
+class _OwnSecretView(APIView):
     permission_classes = [IsActiveUser]
     ratelimit_group = "general"
+
+
+class UserSecretView(_OwnSecretView):
+    """The secret that signs the caller's ``webhook_url`` deliveries."""
 
     @extend_schema(summary="Your webhook signing secret", responses=OpenApiTypes.OBJECT)
     def get(self, request):
@@ -209,7 +211,7 @@ class UserSecretView(APIView):
         return Response({"success": True, "webhook_secret": _secret_data(holder)})
 
 
-class UserSecretRotateView(UserSecretView):
+class UserSecretRotateView(_OwnSecretView):
     @extend_schema(
         summary="Rotate your webhook signing secret (the old one signs too for 24 h)",
         request=None,
