@@ -81,3 +81,8 @@ def generation_schedule_poll(*, generation_id, provider: str, attempt: int, at_l
     delay = max(delay, at_least)
     Generation.objects.filter(pk=generation_id).update(next_poll_at=timezone.now() + timezone.timedelta(seconds=delay))
     _send("generation.poll", args=[str(generation_id), attempt], queue=provider_queue(provider), countdown=delay)
+
+
+def provider_webhook_dispatch(*, generation_id, provider: str, payload: dict) -> None:
+    """Hands a verified provider webhook to a worker of the provider's queue."""
+    _send("generation.apply_provider_webhook", args=[str(generation_id), payload], queue=provider_queue(provider))

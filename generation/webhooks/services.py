@@ -18,7 +18,7 @@ from django.core.cache import cache
 
 from generation import providers
 from generation.models import TERMINAL_STATUSES, Generation, Status
-from generation.services.dispatch import provider_queue
+from generation.services.dispatch import provider_webhook_dispatch
 from generation.services.lifecycle import generation_complete, generation_fail
 from generation.services.running import generation_reporter
 from generation.webhooks.verification import VERIFIERS
@@ -72,7 +72,7 @@ def provider_webhook_receive(*, provider: str, generation_id, headers, body: byt
     if generation.status in TERMINAL_STATUSES:
         return "ignored"
     try:
-        _dispatch(provider=provider, generation_id=generation.pk, payload=payload)
+        provider_webhook_dispatch(provider=provider, generation_id=generation.pk, payload=payload)
     except Exception as exc:
         # Forget the delivery so that the provider's retry is accepted.
         cache.delete(seen)
@@ -95,12 +95,6 @@ def _stored_id(provider: str, request_ref: str) -> str:
 
         return request_id_of(request_ref)
     return request_ref
-
-
-def _dispatch(*, provider: str, generation_id, payload: dict) -> None:
-    from generation.tasks import apply_provider_webhook
-
-    apply_provider_webhook.apply_async(args=[str(generation_id), payload], queue=provider_queue(provider))
 
 
 def provider_webhook_apply(*, generation_id, payload: dict) -> None:
