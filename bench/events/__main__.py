@@ -1,0 +1,285 @@
+"""N concurrent watchers of running jobs on one web process: pushed events (ASGI) against the
+polling stream they replaced (WSGI threads), in the same run.
+
+    .venv/bin/python -m bench.events [--watchers 100,500,1000] [--rate 40] [--seconds 8]
+
+For each N and each design it starts one web process, opens N event streams of N running jobs
+(one each, 50 connecting at a time), then measures:
+- database queries per second while nothing happens (the bench database's committed and rolled
+  back transactions in ``pg_stat_database``; every query of the web process is one),
+- the web process's RSS (gunicorn master and worker) with the N streams open,
+- delivery latency: the bench writes progress through ``generation_record_progress`` at
+  ``--rate`` per second for ``--seconds`` seconds, each to one job, and stamps the moment its
+  transaction commits; a watcher stamps the moment the frame arrives (both on this machine's
+  monotonic clock). p50/p99 over the delivered frames, and how many were delivered.
+
+Pushed: ``gunicorn config.asgi -k uvicorn_worker.UvicornWorker -w 1``. Polling: the old stream
+(``bench/events/polling.py``) under ``gunicorn config.wsgi -k gthread -w 1 --threads T``; T is
+at most ``--poll-threads`` (48) because each thread holds a database connection and PostgreSQL
+allows 100 by default: streams past T wait for a thread and receive nothing. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import sys
+import threading
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
+
+# Its own database and Redis index, so that it runs beside the other benchmarks.
+os.environ.setdefault("BENCH_DB_NAME", "atelier_e_bench")
+os.environ.setdefault("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6")
+
+from bench import harness  # noqa: E402
+
+CONNECT_BATCH = 50
+
+
+def _web_args(design: str, port: int, threads: int) -> list[str]:
+    args = [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}", "--log-level", "warning"]
+    if design == "pushed":
+        return [*args, "config.asgi", "-k", "uvicorn_worker.UvicornWorker"]
+    return [*args, "config.wsgi", "-k", "gthread", "--threads", str(threads), "--keep-alive", "30"]
+
+
+class Watchers:
+    """N event streams read by one asyncio loop in a thread of the bench process."""
+
+    def __init__(self, port: int, key: str, paths: dict[str, str]):
+        self.port, self.key, self.paths = port, key, paths
+        self.received: dict[tuple[str, int], float] = {}
+        self.ready: set[str] = set()
+        self.failed = 0
+        self.loop = asyncio.new_event_loop()
+        self.tasks: list[asyncio.Task] = []
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def connect_all(self, batch_timeout: float = 20.0) -> None:
+        ids = list(self.paths)
+        for start in range(0, len(ids), CONNECT_BATCH):
+            batch = ids[start : start + CONNECT_BATCH]
+            for generation_id in batch:
+                asyncio.run_coroutine_threadsafe(self._spawn(generation_id), self.loop).result(10)
+            deadline = time.monotonic() + batch_timeout
+            while time.monotonic() < deadline and len(self.ready) + self.failed < start + len(batch):
+                time.sleep(0.01)
+            if len(self.ready) + self.failed < start + len(batch):
+                # A polling server whose threads are all taken: the rest would wait the same.
+                for generation_id in ids[start + CONNECT_BATCH :]:
+                    asyncio.run_coroutine_threadsafe(self._spawn(generation_id), self.loop).result(10)
+                return
+
+    async def _spawn(self, generation_id: str) -> None:
+        self.tasks.append(asyncio.ensure_future(self._watch(generation_id)))
+
+    async def _watch(self, generation_id: str) -> None:
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            writer.write(
+                f"GET {self.paths[generation_id]} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+                f"Authorization: Bearer {self.key}\r\n\r\n".encode()
+            )
+            await writer.drain()
+            head = await reader.readuntil(b"\r\n\r\n")
+            if b" 200 " not in head.split(b"\r\n", 1)[0]:
+                raise RuntimeError(head.split(b"\r\n", 1)[0].decode())
+            chunked = b"transfer-encoding: chunked" in head.lower()
+            buffer = b""
+            while True:
+                if chunked:
+                    size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                    if size == 0:
+                        return
+                    data = (await reader.readexactly(size + 2))[:-2]
+                else:
+                    data = await reader.read(65536)
+                    if not data:
+                        return
+                arrived = time.monotonic()
+                self.ready.add(generation_id)
+                buffer += data
+                while b"\n\n" in buffer:
+                    block, buffer = buffer.split(b"\n\n", 1)
+                    for line in block.split(b"\n"):
+                        if line.startswith(b"data: "):
+                            payload = json.loads(line[6:])
+                            if "progress" in payload:
+                                self.received[(generation_id, payload["progress"])] = arrived
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - counted and reported
+            self.failed += 1
+            if self.failed <= 3:
+                print(f"    watcher failed: {exc!r}", file=sys.stderr)
+
+    def close(self) -> None:
+        async def cancel():
+            for task in self.tasks:
+                task.cancel()
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(cancel(), self.loop).result(30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+def _transactions() -> int:
+    import psycopg
+
+    with psycopg.connect(f"{harness.PG_SERVER_URL}/postgres", autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s", [harness.DB_NAME]
+        ).fetchone()
+    return int(row[0])
+
+
+def _idle_queries_per_second(seconds: float) -> float:
+    # Backends report their counts at most once a second: settle, then count over a long window.
+    time.sleep(2.0)
+    before = _transactions()
+    time.sleep(seconds)
+    return (_transactions() - before) / seconds
+
+
+def _web_rss_mb(web: harness.Process) -> float:
+    return harness.rss_mb(web.pid) + sum(harness.rss_mb(pid) for pid in harness.children(web.pid))
+
+
+def _write_progress(jobs: list[str], *, rate: float, seconds: float) -> dict[tuple[str, int], float]:
+    """Progress of one job at a time, ``rate`` a second; the moment each one commits."""
+    from django.db import transaction
+
+    from generation.services.events import generation_record_progress
+
+    committed: dict[tuple[str, int], float] = {}
+    count = int(rate * seconds)
+    start = time.monotonic()
+    for index in range(count):
+        generation_id = jobs[index % len(jobs)]
+        percent = 1 + index // len(jobs)
+        with transaction.atomic():
+            # Registered first, so it runs first once the commit is done (then the publish).
+            transaction.on_commit(lambda key=(generation_id, percent): committed.__setitem__(key, time.monotonic()))
+            generation_record_progress(generation_id=generation_id, percent=percent)
+        pause = start + (index + 1) / rate - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+    return committed
+
+
+def _run(design: str, watchers: int, jobs: list[str], env: dict, key: str, options) -> dict:
+    port = harness.free_port()
+    threads = min(watchers, options.poll_threads)
+    web_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.events.settings"}
+    if design == "pushed":
+        web_env["DB_CONN_MAX_AGE"] = "0"
+    ids = jobs[:watchers]
+    with harness.running((f"web-{design}", _web_args(design, port, threads), web_env)) as (web,):
+        harness.wait_http(web, port, "/bench/bare", key)
+        if design == "pushed":
+            paths = {g: f"/api/generate/{g}/events" for g in ids}
+        else:
+            paths = {g: f"/bench/poll-events/{g}" for g in ids}
+        clients = Watchers(port, key, paths)
+        try:
+            began = time.monotonic()
+            clients.connect_all()
+            connect_seconds = time.monotonic() - began
+            idle_qps = _idle_queries_per_second(options.idle_seconds)
+            rss = _web_rss_mb(web)
+            committed = _write_progress(ids, rate=options.rate, seconds=options.seconds)
+            deadline = time.monotonic() + options.drain_seconds
+            while time.monotonic() < deadline and len(set(committed) & set(clients.received)) < len(committed):
+                time.sleep(0.05)
+            latencies = [
+                (clients.received[k] - at) * 1000 for k, at in committed.items() if k in clients.received
+            ]
+            return {
+                "design": design,
+                "watchers": watchers,
+                "streaming": len(clients.ready),
+                "failed": clients.failed,
+                "connect_s": connect_seconds,
+                "idle_qps": idle_qps,
+                "rss_mb": rss,
+                "delivered": len(latencies),
+                "sent": len(committed),
+                "p50": harness.percentile(latencies, 50),
+                "p99": harness.percentile(latencies, 99),
+                "threads": threads if design == "polling" else None,
+            }
+        finally:
+            clients.close()
+
+
+def _jobs(count: int) -> list[str]:
+    from accounts.models import User
+    from generation.models import Generation, Status
+
+    user = User.objects.get(email=harness.BENCH_EMAIL)
+    created = Generation.objects.bulk_create(
+        Generation(
+            user=user, model_id="local/procedural", provider="local", status=Status.PROCESSING, width=64, height=64
+        )
+        for _ in range(count)
+    )
+    return [str(g.pk) for g in created]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--watchers", default="100,500,1000", help="comma-separated N")
+    parser.add_argument("--designs", default="pushed,polling")
+    parser.add_argument("--rate", type=float, default=40.0, help="progress writes per second")
+    parser.add_argument("--seconds", type=float, default=8.0, help="how long progress is written")
+    parser.add_argument("--idle-seconds", type=float, default=8.0)
+    parser.add_argument("--drain-seconds", type=float, default=5.0)
+    parser.add_argument("--poll-threads", type=int, default=48)
+    options = parser.parse_args()
+    counts = [int(n) for n in options.watchers.split(",")]
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4 * max(counts) + 256)), hard))
+
+    print(harness.machine_line())
+    results = []
+    with harness.bench_environment() as (env, key):
+        jobs = _jobs(max(counts))
+        for watchers in counts:
+            for design in options.designs.split(","):
+                result = _run(design, watchers, jobs, env, key, options)
+                results.append(result)
+                print(_line(result), flush=True)
+    print()
+    print("| N | design | streaming | idle DB queries/s | web RSS MB | delivered | p50 ms | p99 ms |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in results:
+        design = r["design"] if r["threads"] is None else f"polling ({r['threads']} threads)"
+        print(
+            f"| {r['watchers']} | {design} | {r['streaming']} | {r['idle_qps']:.1f} | {r['rss_mb']:.0f} | "
+            f"{r['delivered']}/{r['sent']} | {r['p50']:.1f} | {r['p99']:.1f} |"
+        )
+    pushed = [r for r in results if r["design"] == "pushed" and r["watchers"] == max(counts)]
+    if pushed:
+        goal = pushed[0]["p99"] <= 100 and pushed[0]["idle_qps"] < 1 and pushed[0]["delivered"] == pushed[0]["sent"]
+        print(f"\ngoal ({max(counts)} watchers, p99 <= 100 ms, idle queries ~ 0): {'met' if goal else 'MISSED'}")
+
+
+def _line(r: dict) -> str:
+    return (
+        f"N={r['watchers']:5d} {r['design']:8s} streaming {r['streaming']:5d} (failed {r['failed']}) "
+        f"connected in {r['connect_s']:.1f} s, idle {r['idle_qps']:.1f} queries/s, RSS {r['rss_mb']:.0f} MB, "
+        f"delivered {r['delivered']}/{r['sent']}, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
