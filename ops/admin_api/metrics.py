@@ -24,20 +24,11 @@ def _percent(part: int, whole: int) -> float:
 
 
 def usage_metrics(*, start: date, end: date) -> dict:
-    usage = usage_for(start=start, end=end)
-    per_day: dict[date, list[int]] = {}
-    active: set[int] = set()
-    for (day, user_id), (generations, images, credits) in usage.users.items():
-        row = per_day.setdefault(day, [0, 0, 0, 0])  # generations, images, credits, users
-        row[0] += generations
-        row[1] += images
-        row[2] += credits
-        if generations:
-            row[3] += 1
-            active.add(user_id)
+    summary = usage_for(start=start, end=end)
+    per_day = summary.days
     models: dict[str, int] = {}
     styles: dict[str, int] = {}
-    for (_day, model, style), images in usage.models.items():
+    for (model, style), images in summary.models.items():
         models[model] = models.get(model, 0) + images
         if style:
             styles[style] = styles.get(style, 0) + images
@@ -62,7 +53,7 @@ def usage_metrics(*, start: date, end: date) -> dict:
         "totals": {
             "images_generated": images_total,
             "credits_consumed": sum(row["credits"] for row in daily),
-            "active_users": len(active),
+            "active_users": len(summary.active),
             "new_registrations": get_user_model().objects.filter(date_joined__gte=since, date_joined__lt=until).count(),
             "generations": sum(row["generations"] for row in daily),
         },

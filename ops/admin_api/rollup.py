@@ -117,28 +117,57 @@ def _runs(days: list[date]) -> list[tuple[date, date]]:
     return runs
 
 
-def usage_for(*, start: date, end: date, now: datetime | None = None) -> Usage:
-    """The figures of [start, end]: stored rollups of settled days (made now if missing), the
-    open days computed live."""
+@dataclass
+class Summary:
+    """A period's figures: per day [generations, images, credits, users], the users active in
+    it, and images by (model, style)."""
+
+    days: dict[date, list[int]] = field(default_factory=dict)
+    active: set[int] = field(default_factory=set)
+    models: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def add(self, usage: Usage) -> None:
+        for (day, user_id), (generations, images, credits) in usage.users.items():
+            row = self.days.setdefault(day, [0, 0, 0, 0])
+            row[0] += generations
+            row[1] += images
+            row[2] += credits
+            if generations:
+                row[3] += 1
+                self.active.add(user_id)
+        for (_day, model, style), images in usage.models.items():
+            self.models[(model, style)] = self.models.get((model, style), 0) + images
+
+
+def usage_for(*, start: date, end: date, now: datetime | None = None) -> Summary:
+    """The figures of [start, end]: stored rollups of settled days (made now if missing), summed
+    in the database, and the open days computed live."""
     now = now or timezone.now()
     last_settled = min(end, _settled_until(now))
-    usage = Usage()
+    summary = Summary()
     if start <= last_settled:
         stored = set(UsageDay.objects.filter(day__gte=start, day__lte=last_settled).values_list("day", flat=True))
         wanted = [start + timedelta(days=i) for i in range((last_settled - start).days + 1)]
         for first, last in _runs([d for d in wanted if d not in stored]):
             _store(start=first, end=last, usage=usage_compute(start=first, end=last))
-        for d, u, g, i, c in UsageUserDay.objects.filter(day__gte=start, day__lte=last_settled).values_list(
-            "day", "user_id", "generations", "images", "credits"
+        users = UsageUserDay.objects.filter(day__gte=start, day__lte=last_settled)
+        for day, generations, images, credits, active in (
+            users.values("day")
+            .annotate(
+                g=Sum("generations"), i=Sum("images"), c=Sum("credits"), u=Count("id", filter=Q(generations__gt=0))
+            )
+            .values_list("day", "g", "i", "c", "u")
         ):
-            usage.users[(d, u)] = [g, i, c]
-        for d, m, s, n in UsageModelDay.objects.filter(day__gte=start, day__lte=last_settled).values_list(
-            "day", "model", "style", "images"
+            summary.days[day] = [generations or 0, images or 0, credits or 0, active]
+        summary.active.update(users.filter(generations__gt=0).values_list("user_id", flat=True).distinct())
+        for model, style, images in (
+            UsageModelDay.objects.filter(day__gte=start, day__lte=last_settled)
+            .values("model", "style")
+            .annotate(n=Sum("images"))
+            .values_list("model", "style", "n")
         ):
-            usage.models[(d, m, s)] = n
+            summary.models[(model, style)] = images or 0
     open_start = max(start, last_settled + timedelta(days=1))
     if open_start <= end:
-        live = usage_compute(start=open_start, end=end)
-        usage.users.update(live.users)
-        usage.models.update(live.models)
-    return usage
+        summary.add(usage_compute(start=open_start, end=end))
+    return summary
