@@ -258,6 +258,19 @@ def lora_create(*, job: TrainingJob, weights: bytes, config: bytes, reference: s
     lora.weights.save(f"{job.pk}/model_{job.pk.hex[:12]}.safetensors", ContentFile(weights), save=False)
     lora.config.save(f"{job.pk}/config_{job.pk.hex[:12]}.json", ContentFile(config), save=False)
     lora.save()
+    # Seed 004's training.completed for operators' endpoints, sent once the completion commits.
+    from webhooks.services import webhook_event_emit_safely
+
+    webhook_event_emit_safely(
+        event="training.completed",
+        payload={
+            "user_id": job.user_id,
+            "training_id": str(job.pk),
+            "model_url": f"/api/training/{job.pk}/files/model.safetensors",
+            "lora_id": str(lora.pk),
+            "provider": job.provider,
+        },
+    )
     return lora
 
 
