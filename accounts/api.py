@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -7,6 +7,7 @@ from accounts.models import APIKey, User
 from accounts.selectors import api_key_list
 from accounts.services import api_key_create, api_key_revoke
 from ops.errors import NotFound
+from ops.schema import envelope, message_envelope
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -22,9 +23,11 @@ class UserSerializer(serializers.ModelSerializer):
 class MeView(APIView):
     serializer_class = UserSerializer
 
+    @extend_schema(responses=envelope("UserResponse", "user", UserSerializer))
     def get(self, request):
         return Response({"success": True, "user": UserSerializer(request.user).data})
 
+    @extend_schema(request=UserSerializer, responses=envelope("UserResponse", "user", UserSerializer))
     def patch(self, request):
         serializer = UserSerializer(request.user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -43,14 +46,27 @@ class APIKeyCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
 
 
+class APIKeyWithSecretSerializer(APIKeySerializer):
+    """A new key, with its secret: shown in this answer only."""
+
+    secret = serializers.CharField()
+
+    class Meta(APIKeySerializer.Meta):
+        fields = [*APIKeySerializer.Meta.fields, "secret"]
+        read_only_fields = fields
+
+
 class APIKeyListView(APIView):
     serializer_class = APIKeySerializer
 
+    @extend_schema(responses=envelope("APIKeyList", "keys", APIKeySerializer, many=True))
     def get(self, request):
         keys = api_key_list(user=request.user)
         return Response({"success": True, "keys": APIKeySerializer(keys, many=True).data})
 
-    @extend_schema(request=APIKeyCreateSerializer, responses={201: APIKeySerializer})
+    @extend_schema(
+        request=APIKeyCreateSerializer, responses={201: envelope("APIKeyCreated", "key", APIKeyWithSecretSerializer)}
+    )
     def post(self, request):
         payload = APIKeyCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -60,7 +76,7 @@ class APIKeyListView(APIView):
 
 
 class APIKeyDetailView(APIView):
-    @extend_schema(responses={200: OpenApiResponse(description="The key is revoked")})
+    @extend_schema(responses={200: message_envelope("APIKeyRevoked")})
     def delete(self, request, key_id):
         api_key = api_key_list(user=request.user).filter(pk=key_id).first()
         if api_key is None:

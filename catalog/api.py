@@ -6,6 +6,7 @@ from catalog.models import AIModel, ModelKind, Provider
 from catalog.selectors import model_get, model_is_available, model_list
 from credits.selectors import credits_price_per_image
 from ops.errors import NotFound
+from ops.schema import envelope
 
 
 class AIModelSerializer(serializers.ModelSerializer):
@@ -71,7 +72,8 @@ class AIModelViewSet(viewsets.GenericViewSet):
             OpenApiParameter("kind", str, enum=ModelKind.values),
             OpenApiParameter("provider", str, enum=Provider.values),
             OpenApiParameter("available", bool),
-        ]
+        ],
+        responses=envelope("AIModelList", "models", AIModelSerializer, many=True),
     )
     def list(self, request):
         query = ModelListQuery(data=request.query_params)
@@ -79,7 +81,10 @@ class AIModelViewSet(viewsets.GenericViewSet):
         models = model_list(**query.validated_data)
         return Response({"success": True, "models": self.get_serializer(models, many=True).data})
 
-    @extend_schema(parameters=[OpenApiParameter("id", str, OpenApiParameter.PATH, description="id or alias")])
+    @extend_schema(
+        parameters=[OpenApiParameter("id", str, OpenApiParameter.PATH, description="id or alias")],
+        responses=envelope("AIModelResponse", "model", AIModelSerializer),
+    )
     def retrieve(self, request, pk=None):
         model = model_get(ref=pk)
         if model is None:

@@ -6,20 +6,25 @@ from rest_framework.views import APIView
 from credits.models import LedgerEntry
 from credits.selectors import credits_summary, ledger_list
 from ops.pagination import PageLimitPagination
+from ops.schema import envelope
 
 
 class CreditsView(APIView):
     @extend_schema(
-        responses=inline_serializer(
-            "Credits",
-            {
-                "remaining": serializers.IntegerField(),
-                "total": serializers.IntegerField(),
-                "used": serializers.IntegerField(help_text="Spent this month (debits less refunds)."),
-                "last_refill": serializers.DateTimeField(allow_null=True),
-                "next_refill": serializers.DateTimeField(),
-                "plan": serializers.CharField(),
-            },
+        responses=envelope(
+            "CreditsResponse",
+            "credits",
+            inline_serializer(
+                "Credits",
+                {
+                    "remaining": serializers.IntegerField(),
+                    "total": serializers.IntegerField(),
+                    "used": serializers.IntegerField(help_text="Spent this month (debits less refunds)."),
+                    "last_refill": serializers.DateTimeField(allow_null=True),
+                    "next_refill": serializers.DateTimeField(),
+                    "plan": serializers.CharField(),
+                },
+            ),
         )
     )
     def get(self, request):
@@ -27,7 +32,7 @@ class CreditsView(APIView):
 
 
 class LedgerEntrySerializer(serializers.ModelSerializer):
-    generation_id = serializers.UUIDField(read_only=True)
+    generation_id = serializers.UUIDField(read_only=True, allow_null=True)
 
     class Meta:
         model = LedgerEntry

@@ -6,6 +6,7 @@ adds the error envelope to every operation, for the statuses it can answer and a
 so a client generated from ``/api/schema/`` reads errors and answers as they come.
 """
 
+from drf_spectacular.drainage import set_override
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
@@ -29,16 +30,26 @@ class ErrorSerializer(serializers.Serializer):
         ref_name = "Error"
 
 
+_ENVELOPES: dict[str, serializers.Serializer] = {}
+
+
 def envelope(name: str, key: str | None = None, serializer=None, *, many: bool = False, **fields):
     """``{"success": true, key: serializer}`` (a list of them with ``many``) plus ``fields``,
-    as a named component for ``extend_schema(responses=…)``."""
+    as a named component for ``extend_schema(responses=…)``. One name, one component: views
+    that answer alike share it."""
+    if name in _ENVELOPES:
+        return _ENVELOPES[name]
     declared = {"success": serializers.BooleanField(help_text="Always true")}
     if key is not None:
         if isinstance(serializer, type):
             serializer = serializer(many=many)
         declared[key] = serializer
     declared.update(fields)
-    return inline_serializer(name, declared)
+    serializer = inline_serializer(name, declared)
+    # An envelope is one object, also where the view is a list (spectacular would make it an array).
+    set_override(serializer, "many", False)
+    _ENVELOPES[name] = serializer
+    return serializer
 
 
 def message_envelope(name: str):

@@ -17,16 +17,26 @@ from gallery.selectors import asset_get, asset_list
 from gallery.serializers import AssetSerializer, AssetUpdateSerializer
 from gallery.services import asset_delete, asset_download, asset_update
 from ops.errors import NotFound
+from ops.schema import envelope, message_envelope
 
 PRIVATE_CACHE = "private, max-age=3600"
 _ID = OpenApiParameter("pk", str, OpenApiParameter.PATH)
-_LIST_PARAMS = [
-    OpenApiParameter("page", int, description="Page number (page mode)"),
-    OpenApiParameter("limit", int, description="Items per page, 1–100"),
+LIST_PARAMS = [
+    OpenApiParameter(
+        "page",
+        {"type": "integer", "minimum": 1, "maximum": AssetPagination.max_page},
+        description="Page number (page mode)",
+    ),
+    OpenApiParameter(
+        "limit", {"type": "integer", "minimum": 1, "maximum": AssetPagination.max_limit}, description="Items per page"
+    ),
     OpenApiParameter("cursor", str, description="Opaque cursor; empty for the first page (cursor mode)"),
 ]
 _FORMAT = OpenApiParameter("format", str, enum=["png", "jpeg", "webp"], description="Convert to this format")
-_BINARY = {(200, "application/octet-stream"): OpenApiTypes.BINARY}
+# Files are served with their own type: the images and videos we store, or bytes of another kind.
+_MEDIA_TYPES = ("image/png", "image/jpeg", "image/webp", "video/mp4", "application/octet-stream")
+_BINARY = {(200, media_type): OpenApiTypes.BINARY for media_type in _MEDIA_TYPES}
+_WEBP = {(200, "image/webp"): OpenApiTypes.BINARY}
 
 
 class _FormatIsAnImageFormat(DefaultContentNegotiation):
@@ -45,8 +55,10 @@ class _FormatIsAnImageFormat(DefaultContentNegotiation):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="My images and videos", parameters=_LIST_PARAMS),
-    favorites=extend_schema(summary="My favourite images and videos", parameters=_LIST_PARAMS),
+    list=extend_schema(summary="My images and videos", parameters=LIST_PARAMS),
+    favorites=extend_schema(
+        summary="My favourite images and videos", parameters=LIST_PARAMS, responses=AssetSerializer(many=True)
+    ),
 )
 class GalleryViewSet(viewsets.GenericViewSet):
     """The caller's images and videos: filters, two paginations, flags, files and downloads."""
@@ -81,11 +93,16 @@ class GalleryViewSet(viewsets.GenericViewSet):
     def favorites(self, request):
         return self._page(self.get_queryset().filter(is_favorited=True))
 
-    @extend_schema(summary="One asset", parameters=[_ID])
+    @extend_schema(summary="One asset", parameters=[_ID], responses=envelope("AssetResponse", "image", AssetSerializer))
     def retrieve(self, request, pk=None):
         return Response({"success": True, "image": self.get_serializer(self.get_object()).data})
 
-    @extend_schema(summary="Favourite, publish or file an asset", request=AssetUpdateSerializer, parameters=[_ID])
+    @extend_schema(
+        summary="Favourite, publish or file an asset",
+        request=AssetUpdateSerializer,
+        parameters=[_ID],
+        responses=envelope("AssetResponse", "image", AssetSerializer),
+    )
     def partial_update(self, request, pk=None):
         asset = self.get_object()
         data = AssetUpdateSerializer(data=request.data)
@@ -93,7 +110,9 @@ class GalleryViewSet(viewsets.GenericViewSet):
         asset = asset_update(asset=asset, data=data.validated_data)
         return Response({"success": True, "image": self.get_serializer(asset).data})
 
-    @extend_schema(summary="Delete an asset and its files", parameters=[_ID], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        summary="Delete an asset and its files", parameters=[_ID], responses={200: message_envelope("DeleteResult")}
+    )
     def destroy(self, request, pk=None):
         asset_delete(asset=self.get_object())
         return Response({"success": True, "message": self.deleted_message})
@@ -107,7 +126,7 @@ class GalleryViewSet(viewsets.GenericViewSet):
             return serve_file_ranged(request, storage=asset.file.storage, name=asset.file.name, cache=PRIVATE_CACHE)
         return serve_file(storage=asset.file.storage, name=asset.file.name)
 
-    @extend_schema(summary="The asset's WebP thumbnail", parameters=[_ID], responses=_BINARY)
+    @extend_schema(summary="The asset's WebP thumbnail", parameters=[_ID], responses=_WEBP)
     @action(detail=True, methods=["get"])
     def thumbnail(self, request, pk=None):
         asset = self.get_object()

@@ -1,9 +1,9 @@
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from gallery.api.assets import LIST_PARAMS as ASSET_LIST_PARAMS
 from gallery.filters import AssetFilter
 from gallery.models import Collection
 from gallery.pagination import AssetPagination
@@ -18,17 +18,27 @@ from gallery.services import (
 )
 from ops.errors import NotFound
 from ops.pagination import PageLimitPagination
+from ops.schema import envelope, message_envelope
 
 _ID = OpenApiParameter("pk", str, OpenApiParameter.PATH)
+_COLLECTION = envelope("CollectionResponse", "collection", CollectionSerializer)
 
 
 class CollectionViewSet(viewsets.GenericViewSet):
     """The caller's collections (boards) and the assets filed in them."""
 
     serializer_class = CollectionSerializer
-    pagination_class = PageLimitPagination
     ratelimit_group = "gallery"
-    results_key = "collections"
+
+    # A collection's assets are paginated as the gallery's are; read per action, so that the
+    # schema describes each list as it is served.
+    @property
+    def pagination_class(self):
+        return AssetPagination if getattr(self, "action", None) == "assets" else PageLimitPagination
+
+    @property
+    def results_key(self) -> str:
+        return "images" if getattr(self, "action", None) == "assets" else "collections"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -50,18 +60,18 @@ class CollectionViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(summary="Create a collection")
+    @extend_schema(summary="Create a collection", responses={201: _COLLECTION})
     def create(self, request):
         data = CollectionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         collection = collection_create(owner=request.user, **data.validated_data)
         return self._one(collection, status.HTTP_201_CREATED)
 
-    @extend_schema(summary="One collection", parameters=[_ID])
+    @extend_schema(summary="One collection", parameters=[_ID], responses=_COLLECTION)
     def retrieve(self, request, pk=None):
         return self._one(self.get_object())
 
-    @extend_schema(summary="Rename or describe a collection", parameters=[_ID])
+    @extend_schema(summary="Rename or describe a collection", parameters=[_ID], responses=_COLLECTION)
     def partial_update(self, request, pk=None):
         collection = self.get_object()
         data = CollectionSerializer(collection, data=request.data, partial=True)
@@ -69,24 +79,38 @@ class CollectionViewSet(viewsets.GenericViewSet):
         return self._one(collection_update(collection=collection, data=data.validated_data))
 
     @extend_schema(
-        summary="Delete a collection (its assets stay)", parameters=[_ID], responses={200: OpenApiTypes.OBJECT}
+        summary="Delete a collection (its assets stay)",
+        parameters=[_ID],
+        responses={200: message_envelope("DeleteResult")},
     )
     def destroy(self, request, pk=None):
         collection_delete(collection=self.get_object())
         return Response({"success": True, "message": "Collection deleted successfully"})
 
     @extend_schema(
-        summary="A collection's assets; POST adds, DELETE removes",
+        methods=["GET"],
+        summary="A collection's assets",
+        parameters=[_ID, *ASSET_LIST_PARAMS],
+        responses={200: AssetSerializer(many=True)},
+    )
+    @extend_schema(
+        methods=["POST", "DELETE"],
+        summary="File assets in the collection (POST) or take them out (DELETE)",
         parameters=[_ID],
         request=CollectionAssetsSerializer,
-        responses={200: AssetSerializer(many=True)},
+        responses={
+            200: envelope(
+                "CollectionAssetsChanged",
+                "collection",
+                CollectionSerializer,
+                changed=serializers.IntegerField(help_text="How many assets were added or removed"),
+            )
+        },
     )
     @action(detail=True, methods=["get", "post", "delete"])
     def assets(self, request, pk=None):
         collection = self.get_object()
         if request.method == "GET":
-            self.pagination_class = AssetPagination
-            self.results_key = "images"
             queryset = asset_list(owner=request.user).filter(collection=collection)
             queryset = AssetFilter(request.query_params, queryset=queryset, request=request)
             if not queryset.is_valid():
