@@ -253,3 +253,24 @@ def test_the_wsgi_stream_is_pushed_too(alice):
 def test_bob_gets_a_404_for_alices_stream_under_wsgi(alice, bob):
     generation = _queued(alice.user)
     assert_envelope(bob.get(f"/api/generate/{generation.pk}/events"), 404, "not_found")
+
+
+def test_a_client_that_goes_away_leaves_no_subscription_behind(server, alice):
+    import socket
+
+    host, port = server.removeprefix("http://").split(":")
+    sockets = []
+    for generation in [_queued(alice.user) for _ in range(3)]:
+        sock = socket.create_connection((host, int(port)), timeout=10)
+        sock.sendall(
+            f"GET /api/generate/{generation.pk}/events HTTP/1.1\r\nHost: {host}\r\n"
+            f"Authorization: Bearer {alice.secret}\r\n\r\n".encode()
+        )
+        received = b""
+        while b"retry:" not in received:
+            received += sock.recv(4096)
+        sockets.append(sock)
+    wait_until(lambda: pubsub.subscriber_count() == 3, timeout=10)
+    for sock in sockets:
+        sock.close()
+    wait_until(lambda: pubsub.subscriber_count() == 0, timeout=10)
