@@ -23,10 +23,6 @@ def generation_get(*, user, generation_id) -> Generation | None:
     return _with_assets(Generation.objects.filter(user=user, pk=generation_id)).first()
 
 
-def generation_status(*, generation_id) -> str | None:
-    return Generation.objects.filter(pk=generation_id).values_list("status", flat=True).first()
-
-
 def generation_count_on(*, user, day) -> int:
     """The generations the user started on ``day`` (UTC)."""
     return DailyGenerationCount.objects.filter(user=user, day=day).values_list("count", flat=True).first() or 0

@@ -3,6 +3,7 @@
 import dataclasses
 import logging
 import secrets
+from dataclasses import dataclass
 from functools import partial
 
 from django.conf import settings
@@ -59,7 +60,14 @@ def generation_quote(*, user, data: dict, model: AIModel | None = None) -> dict:
     }
 
 
-def generation_create(*, user, data: dict, model: AIModel | None = None) -> Generation:
+@dataclass(frozen=True)
+class Created:
+    generation: Generation
+    # The balance its debit left.
+    balance_after: int
+
+
+def generation_create(*, user, data: dict, model: AIModel | None = None) -> Created:
     """Validates, reserves the credits and saves the generation in one transaction.
 
     The run is enqueued only once that transaction has committed, so a worker never sees a
@@ -120,12 +128,12 @@ def generation_create(*, user, data: dict, model: AIModel | None = None) -> Gene
     )
     # Input images are rows and files of their own, saved in the generation's transaction.
     with transaction.atomic():
-        generation_save_charged(
+        balance_after = generation_save_charged(
             generation=generation, reason=f"{model.name} × {spec.num_images}", daily_quota=daily_quota
         )
         generation_inputs_store(generation=generation, inputs=inputs)
         transaction.on_commit(partial(_dispatch_created, generation_id=generation.pk, provider=generation.provider))
-    return generation
+    return Created(generation=generation, balance_after=balance_after)
 
 
 def _collection_of(*, user, collection_id):

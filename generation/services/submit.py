@@ -15,7 +15,7 @@ from django.conf import settings
 
 from credits.selectors import credits_balance
 from generation.models import TERMINAL_STATUSES, Generation, Status
-from generation.selectors import generation_get, generation_status, generation_wait
+from generation.selectors import generation_get, generation_wait
 from generation.services.dispatch import queue_waiting
 from generation.services.idempotency import idempotent_create, request_fingerprint
 from generation.services.lifecycle import generation_create, generation_model_resolve
@@ -62,7 +62,7 @@ def generation_submit(*, user, data: dict, wait: bool, idempotency_key: str | No
             # Asked before its message is sent: the messages waiting then are the jobs ahead of it.
             waiting = queue_waiting(model.provider)
         created = generation_create(user=user, data=data, model=model)
-        return created.pk
+        return created.generation.pk
 
     if idempotency_key is None:
         generation_id = create()
@@ -70,20 +70,25 @@ def generation_submit(*, user, data: dict, wait: bool, idempotency_key: str | No
         generation_id = idempotent_create(
             user=user, key=idempotency_key, fingerprint=request_fingerprint(data=data), create=create
         )
+    if created is not None and not wait:
+        # A new job answered at once: as it was saved, with the balance its debit left (a
+        # worker may have taken it meanwhile; the client follows it from here).
+        return Submitted(
+            generation=created.generation,
+            credits_remaining=created.balance_after,
+            queue_position=waiting,
+            elapsed=time.monotonic() - started,
+        )
     if wait:
         generation = generation_wait(
             user=user, generation_id=generation_id, timeout=settings.ATELIER_SYNC_TIMEOUT_SECONDS
         )
-    elif created is not None and generation_status(generation_id=generation_id) == created.status:
-        # Not moved on since it was saved (the usual case): shown as saved, without reading it
-        # back whole.
-        generation = created
     else:
         generation = generation_get(user=user, generation_id=generation_id)
     return Submitted(
         generation=generation,
         credits_remaining=credits_balance(user=user),
-        queue_position=waiting if generation.status == Status.IN_QUEUE else None,
+        queue_position=None,
         elapsed=time.monotonic() - started,
     )
 
