@@ -65,12 +65,12 @@ def _submit(*, job: TrainingJob, lease: str, provider) -> None:
 
 
 def schedule_poll(*, job_id, delay: float | None = None) -> None:
-    from training.tasks import poll_training
+    from celery import current_app
 
     countdown = settings.ATELIER_TRAINING_POLL_SECONDS if delay is None else delay
     transaction.on_commit(
-        lambda: poll_training.apply_async(
-            args=[str(job_id)], countdown=countdown, queue=settings.ATELIER_TRAINING_QUEUE
+        lambda: current_app.signature("training.poll", args=[str(job_id)]).apply_async(
+            countdown=countdown, queue=settings.ATELIER_TRAINING_QUEUE
         )
     )
 

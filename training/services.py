@@ -177,9 +177,10 @@ def training_start(*, user, data: dict, dataset: TrainingDataset) -> TrainingJob
 
 
 def training_dispatch(*, job_id) -> None:
-    from training.tasks import run_training
+    """Sends the job to the training queue (by task name, as every service does)."""
+    from celery import current_app
 
-    run_training.apply_async(args=[str(job_id)], queue=settings.ATELIER_TRAINING_QUEUE)
+    current_app.signature("training.run", args=[str(job_id)]).apply_async(queue=settings.ATELIER_TRAINING_QUEUE)
 
 
 def training_refund(*, job_id, amount: int, reason: str) -> int:
