@@ -2,25 +2,75 @@
 statistics. Seed 004 answers with bare objects; these add ``success`` beside its keys."""
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from credits.selectors import usage_stats, user_profile
-from credits.services import user_preferences_update
+from credits.services import PREFERRED_FORMATS, user_preferences_update
+from ops.schema import envelope
+
+
+class PreferencesSerializer(serializers.Serializer):
+    default_style = serializers.CharField(max_length=100, required=False)
+    preferred_format = serializers.ChoiceField(choices=PREFERRED_FORMATS, required=False)
+    email_notifications = serializers.BooleanField(required=False)
+
+
+class SubscriptionSerializer(serializers.Serializer):
+    plan = serializers.CharField()
+    credits_remaining = serializers.IntegerField()
+    credits_allocated = serializers.IntegerField()
+    credits_used_this_month = serializers.IntegerField()
+    next_reset = serializers.DateTimeField()
+    is_active = serializers.BooleanField()
+
+
+_PROFILE = envelope(
+    "Profile",
+    id=serializers.UUIDField(),
+    username=serializers.CharField(),
+    email=serializers.EmailField(),
+    full_name=serializers.CharField(),
+    role=serializers.ChoiceField(choices=["admin", "user"]),
+    created_at=serializers.DateTimeField(),
+    subscription=SubscriptionSerializer(),
+    preferences=PreferencesSerializer(),
+)
+
+
+class UsageDaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    images = serializers.IntegerField()
+    credits = serializers.IntegerField()
+
+
+_USAGE = envelope(
+    "Usage",
+    period=serializers.CharField(help_text="day, week or month, with its dates"),
+    start=serializers.DateField(),
+    end=serializers.DateField(),
+    total_images=serializers.IntegerField(),
+    total_generations=serializers.IntegerField(),
+    credits_used=serializers.IntegerField(),
+    credits_allocated=serializers.IntegerField(),
+    usage_by_model=serializers.DictField(child=serializers.IntegerField(), help_text="Images per model id"),
+    usage_by_style=serializers.DictField(child=serializers.IntegerField(), help_text="Images per art style"),
+    daily_usage=UsageDaySerializer(many=True),
+)
 
 
 class ProfileView(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=_PROFILE)
     def get(self, request):
         return Response({"success": True, **user_profile(user=request.user)})
 
     @extend_schema(
         summary="Update preferences (default_style, preferred_format, email_notifications)",
-        request=OpenApiTypes.OBJECT,
-        responses=OpenApiTypes.OBJECT,
+        description="Send the preference keys themselves, or as the profile shows them: `{\"preferences\": {…}}`.",
+        request=PreferencesSerializer,
+        responses=_PROFILE,
     )
     def patch(self, request):
         # {"preferences": {...}} as the profile shows them, or the preference keys themselves.
@@ -45,10 +95,10 @@ class UsageView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("period", str, enum=["day", "week", "month"]),
-            OpenApiParameter("year", int),
-            OpenApiParameter("month", int),
+            OpenApiParameter("year", {"type": "integer", "minimum": 2000, "maximum": 2100}),
+            OpenApiParameter("month", {"type": "integer", "minimum": 1, "maximum": 12}),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=_USAGE,
     )
     def get(self, request):
         query = UsageQuerySerializer(data=request.query_params)

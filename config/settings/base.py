@@ -125,7 +125,9 @@ SESSION_SAVE_EVERY_REQUEST = True
 # The Content-Security-Policy of every HTML page (ops.middleware): scripts and styles from this
 # server only (inline style attributes allowed), images and videos also as data:/blob: URLs
 # (upload previews) and, with S3 storage, from the bucket's pre-signed https URLs.
-_CSP_MEDIA = "'self' data: blob:" + (" https:" if env("STORAGE", default="local") == "s3" else "")
+_CSP_MEDIA = "'self' data: blob:"
+if env("STORAGE", default="local") == "s3":
+    _CSP_MEDIA = f"{_CSP_MEDIA} https: {'/'.join(env('AWS_S3_ENDPOINT_URL', default='').split('/')[:3])}".rstrip()
 ATELIER_CONTENT_SECURITY_POLICY = env(
     "ATELIER_CONTENT_SECURITY_POLICY",
     default=(

@@ -1,6 +1,5 @@
 """Seed 001's legacy ``POST /api/delete-image``: delete one of the caller's images by its URL."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -9,6 +8,7 @@ from rest_framework.views import APIView
 from gallery.selectors import asset_find_by_url
 from gallery.services import asset_delete
 from ops.errors import NotFound
+from ops.schema import envelope
 
 
 class DeleteImageSerializer(serializers.Serializer):
@@ -18,7 +18,7 @@ class DeleteImageSerializer(serializers.Serializer):
 class DeleteImageByUrlView(APIView):
     ratelimit_group = "gallery"
 
-    @extend_schema(request=DeleteImageSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=DeleteImageSerializer, responses=envelope("Done"))
     def post(self, request):
         payload = DeleteImageSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
