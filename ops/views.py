@@ -3,8 +3,8 @@ from datetime import UTC, datetime
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.shortcuts import render
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,12 +15,32 @@ from ops.health import run_health_checks
 from ops.middleware import wants_json
 
 
+class HealthCheckSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ok", "error"])
+    error = serializers.CharField(required=False, help_text="Why the check failed")
+    duration_ms = serializers.FloatField()
+
+
+_HEALTH = inline_serializer(
+    "Health",
+    {
+        "status": serializers.ChoiceField(choices=["ok", "error"]),
+        "message": serializers.CharField(),
+        "timestamp": serializers.DateTimeField(),
+        "checks": serializers.DictField(child=HealthCheckSerializer(), help_text="By name: database, cache, …"),
+    },
+)
+
+
 class HealthView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     ratelimit_group = None  # load balancers poll it
 
-    @extend_schema(summary="Health of the database, cache, broker and storage", responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        summary="Health of the database, cache, broker, storage and workers",
+        responses={200: _HEALTH, 503: OpenApiResponse(_HEALTH, description="A check failed; the same report")},
+    )
     def get(self, request):
         checks = run_health_checks()
         healthy = all(c["status"] == "ok" for c in checks.values())
