@@ -258,7 +258,7 @@ function showSubmitError(envelope) {
   const { rest, placed } = showFieldErrors(envelope.details);
   showError(errorBox, {
     ...envelope,
-    error: placed && !rest ? `${envelope.error || "Check the form"}: see the highlighted fields.` : envelope.error,
+    error: placed && !rest ? `Check the highlighted field${placed === 1 ? "" : "s"}.` : envelope.error,
     details: rest,
   });
 }

@@ -102,7 +102,7 @@ def test_first_ten_minutes(live_server, new_page, screenshot, settings, bob, job
     page.get_by_role("button", name="Generate").click()
     width_field = page.locator(".field", has=page.locator("#id_width"))
     assert "less than or equal to" in width_field.locator(".errorlist").inner_text()
-    assert "see the highlighted fields" in page.locator("#form-error").inner_text()
+    assert page.locator("#form-error").inner_text() == "Check the highlighted field."
     assert page.locator("article.job").count() == 0
 
     # Enhance prompt rewrites it through the API (offline composer here).
