@@ -40,6 +40,8 @@ app.conf.beat_schedule = {
     "recover-stuck-trainings": {"task": "training.recover_stuck", "schedule": 60.0},
     # Worker liveness and queue depth samples (ops/workers.py, ops/queues.py).
     "ops-heartbeat": {"task": "ops.heartbeat", "schedule": 30.0},
+    # The admin metrics' daily rollups, stored before anyone asks (ops/admin_api/rollup.py).
+    "rollup-usage": {"task": "ops.rollup_usage", "schedule": crontab(minute=40)},
     # Webhook retries that are due, and any delivery whose message was lost.
     "deliver-due-webhooks": {"task": "webhooks.deliver_due", "schedule": 15.0},
 }

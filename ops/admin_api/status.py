@@ -48,12 +48,13 @@ def environment_name() -> str:
     )
 
 
-def _database_figures() -> dict:
-    """Counts and storage: whole-table aggregates, kept in the cache for a short while."""
+def _database_figures(*, refresh: bool = False) -> dict:
+    """Counts and storage: whole-table aggregates, kept in the cache for a short while (the
+    ``ops.heartbeat`` task refreshes them, so requests seldom pay for the scan)."""
     from gallery.models import Asset
 
     key = "ops:admin-status:database"
-    figures = cache.get(key)
+    figures = None if refresh else cache.get(key)
     if figures is None:
         assets = Asset.objects.aggregate(n=Count("id"), size=Sum("file_size"))
         figures = {

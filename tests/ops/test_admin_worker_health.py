@@ -62,3 +62,23 @@ def test_the_beat_task_records_a_heartbeat_and_queue_samples(anon, with_broker):
     assert written == QueueSample.objects.count() > 0
     assert QueueSample.objects.filter(queue="generation.local", depth=0).exists()
     assert anon.get("/health").status_code == 200
+
+
+def test_the_rollup_task_stores_the_settled_days(staff, alice):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from generation.models import Generation
+    from ops.models import UsageDay, UsageUserDay
+    from ops.tasks import rollup_usage
+    from tests.helpers import generate
+
+    assert generate(alice).status_code == 201
+    Generation.objects.update(created_at=timezone.now() - timedelta(days=3))
+    rollup_usage()
+    day = (timezone.now() - timedelta(days=3)).date()
+    assert UsageDay.objects.filter(day=day).exists()
+    assert UsageUserDay.objects.get(day=day, user_id=alice.user.pk).generations == 1
+    by_date = {row["date"]: row for row in staff.get("/admin/api/metrics?period=week").json()["daily_stats"]}
+    assert by_date[str(day)]["generations"] == 1
