@@ -54,10 +54,17 @@ class AIModelSerializer(serializers.ModelSerializer):
         return credits_price_per_image(model=model, params={"loras": [{}]}) - credits_price_per_image(model=model)
 
 
+class QueryBooleanField(serializers.BooleanField):
+    """true or false when given ("null" is refused, as the schema's boolean says). DRF reads a
+    boolean missing from a query string as false; here it is not given."""
+
+    default_empty_html = serializers.empty
+
+
 class ModelListQuery(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ModelKind.choices, required=False)
     provider = serializers.ChoiceField(choices=Provider.choices, required=False)
-    available = serializers.BooleanField(required=False, allow_null=True, default=None)
+    available = QueryBooleanField(required=False)
 
 
 class AIModelViewSet(viewsets.GenericViewSet):

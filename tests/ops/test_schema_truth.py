@@ -1,0 +1,100 @@
+"""The OpenAPI schema describes what is served: each answer below, success or error, validates
+against the schema /api/schema/ publishes for its operation and status."""
+
+import copy
+
+import jsonschema
+import pytest
+
+from tests.helpers import assert_envelope, generate_done
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def openapi(anon) -> dict:
+    response = anon.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def _json_schema(node, components: dict):
+    """OpenAPI 3.0's dialect as JSON Schema: references inlined, ``nullable`` as a null type, and
+    ``oneOf`` read as ``anyOf`` (formats are not checked here, so "" is both a URI and blank)."""
+    if isinstance(node, list):
+        return [_json_schema(item, components) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        return _json_schema(copy.deepcopy(components[node["$ref"].rsplit("/", 1)[-1]]), components)
+    out = {
+        ("anyOf" if key == "oneOf" else key): _json_schema(value, components)
+        for key, value in node.items()
+        if key not in ("nullable", "readOnly")
+    }
+    if node.get("nullable"):
+        out = {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+def assert_served_as_documented(openapi: dict, method: str, path: str, response) -> None:
+    responses = openapi["paths"][path][method.lower()]["responses"]
+    documented = responses.get(str(response.status_code)) or responses.get("default")
+    assert documented, f"{method} {path} answered {response.status_code}, which the schema does not document"
+    schema = documented["content"]["application/json"]["schema"]
+    jsonschema.validate(response.json(), _json_schema(schema, openapi["components"]["schemas"]))
+
+
+def test_the_named_endpoints_answer_as_the_schema_says(openapi, alice):
+    generate_done(alice, width=64, height=64)
+    collection = alice.post("/api/collections", {"name": "boards"}, format="json")
+    assert collection.status_code == 201
+    assert_served_as_documented(openapi, "POST", "/api/collections", collection)
+    key = alice.post("/api/auth/keys", {"name": "laptop"}, format="json")
+    assert_served_as_documented(openapi, "POST", "/api/auth/keys", key)
+    for path in ("/api/auth/keys", "/api/auth/me", "/api/credits", "/api/credits/ledger", "/api/models"):
+        response = alice.get(path)
+        assert response.status_code == 200
+        assert response.json()["success"] is True
+        assert_served_as_documented(openapi, "GET", path, response)
+    favorites = alice.get("/api/gallery/favorites/list")
+    assert_served_as_documented(openapi, "GET", "/api/gallery/favorites/list", favorites)
+    assert_served_as_documented(openapi, "GET", "/api/gallery/favorites/list", alice.get(
+        "/api/gallery/favorites/list", {"cursor": ""}))
+    assert_served_as_documented(openapi, "GET", "/api/user/profile", alice.get("/api/user/profile"))
+    assert_served_as_documented(openapi, "GET", "/api/user/usage", alice.get("/api/user/usage"))
+    assert_served_as_documented(openapi, "GET", "/health", alice.get("/health"))
+
+
+def test_lists_are_documented_as_lists_in_their_envelope(openapi):
+    components = openapi["components"]["schemas"]
+    favorites = openapi["paths"]["/api/gallery/favorites/list"]["get"]["responses"]["200"]
+    body = _json_schema(favorites["content"]["application/json"]["schema"], components)
+    assert body["properties"]["images"]["type"] == "array"
+    models = openapi["paths"]["/api/models"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert _json_schema(models, components)["properties"]["models"]["type"] == "array"
+
+
+def test_errors_are_documented_as_the_envelope_with_its_types(openapi, alice):
+    error = openapi["components"]["schemas"]["Error"]
+    assert set(error["required"]) == {"success", "error", "details", "type", "code", "request_id", "timestamp"}
+    assert "insufficient_credits" in openapi["components"]["schemas"]["ErrorTypeEnum"]["enum"]
+    responses = openapi["paths"]["/api/gallery/{id}"]["get"]["responses"]
+    assert {"400", "401", "403", "404", "429", "default"} <= set(responses)
+    missing = alice.get("/api/gallery/00000000-0000-0000-0000-000000000000")
+    assert_served_as_documented(openapi, "GET", "/api/gallery/{id}", missing)
+    refused = alice.post("/api/collections", {"name": ""}, format="json")
+    assert_served_as_documented(openapi, "POST", "/api/collections", refused)
+
+
+def test_query_parameters_are_as_strict_as_the_code(openapi, alice):
+    parameters = {p["name"]: p["schema"] for p in openapi["paths"]["/api/credits/ledger"]["get"]["parameters"]}
+    assert parameters["limit"] == {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}
+    assert_envelope(alice.get("/api/credits/ledger", {"limit": 101}), 400, "validation_error")
+    assert alice.get("/api/credits/ledger", {"limit": 100}).status_code == 200
+    models = {p["name"]: p["schema"] for p in openapi["paths"]["/api/models"]["get"]["parameters"]}
+    assert models["available"] == {"type": "boolean"}
+    assert_envelope(alice.get("/api/models", {"available": "null"}), 400, "validation_error")
+    available = alice.get("/api/models", {"available": "true"}).json()["models"]
+    assert all(model["available"] for model in available)
+    assert len(alice.get("/api/models").json()["models"]) > len(available)
