@@ -61,7 +61,8 @@ def test_admin_model_list_shows_the_charged_price(staff):
     assert rows["local/procedural"] == "1"
 
 
-def test_studio_quotes_the_charged_price(alice):
+def test_studio_quotes_the_charged_price(alice, settings):
+    settings.ATELIER_CREDIT_LORA_EXTRA = 2
     html = signed_in(alice.user).get("/").content.decode()
     start = html.index('<script id="model-specs" type="application/json">') + len(
         '<script id="model-specs" type="application/json">'
@@ -69,6 +70,9 @@ def test_studio_quotes_the_charged_price(alice):
     specs = json.loads(html[start : html.index("</script>", start)])
     for model, price in PRICED.items():
         assert specs[model]["cost"] == price
+    # The page adds this per image when LoRA weights are given to a model that takes them.
+    loras = [spec for spec in specs.values() if "loras" in spec["supports"]]
+    assert loras and all(spec["lora_extra"] == 2 for spec in loras)
 
 
 def test_insufficient_credits_names_the_price_in_plain_words(alice):
