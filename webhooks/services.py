@@ -15,6 +15,7 @@ import uuid
 from datetime import datetime, timedelta
 from functools import partial
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
@@ -170,11 +171,11 @@ def _message_create(*, event: str, data: dict) -> WebhookMessage:
 
 
 def _enqueue(delivery_ids: list, *, countdown: float | None = None) -> None:
-    from webhooks.tasks import deliver_webhook
-
+    # By name, from Celery's registry: services never import the tasks modules that call them.
+    deliver = current_app.tasks["webhooks.deliver"]
     for delivery_id in delivery_ids:
         try:
-            deliver_webhook.apply_async(args=[str(delivery_id)], countdown=countdown)
+            deliver.apply_async(args=[str(delivery_id)], countdown=countdown)
         except Exception:
             # The sweep (webhooks.deliver_due) sends it later: the delivery row is pending.
             logger.warning("Could not enqueue webhook delivery %s", delivery_id, exc_info=True)
