@@ -13,6 +13,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from generation.json_append import JSONAppend
+from ops import pubsub
+from training.event_stream import training_channel
 from training.models import RUNNING_STATUSES, Status, TrainingEvent, TrainingJob
 
 ALLOWED_FROM: dict[str, frozenset[str]] = {
@@ -72,7 +74,13 @@ def transition(
             if line is not None:
                 events.insert(0, TrainingEvent(job_id=job_id, type=TrainingEvent.Type.LOG, data=line))
             TrainingEvent.objects.bulk_create(events)
+            _announce(job_id)
     return bool(updated)
+
+
+def _announce(job_id) -> None:
+    """Tells the job's open event streams that it has new events, once they are committed."""
+    pubsub.publish_on_commit(channel=training_channel(job_id), message={"new": True})
 
 
 def claim(*, job_id) -> str | None:
@@ -110,5 +118,7 @@ def record(*, job_id, lease: str, log: str | None = None, event: dict | None = N
                 events.append(TrainingEvent(job_id=job_id, type=TrainingEvent.Type.LOG, data=line))
             if event is not None:
                 events.append(TrainingEvent(job_id=job_id, type=event.pop("type"), data=event))
-            TrainingEvent.objects.bulk_create(events)
+            if events:
+                TrainingEvent.objects.bulk_create(events)
+                _announce(job_id)
     return bool(updated)
