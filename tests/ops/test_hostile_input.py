@@ -111,3 +111,30 @@ def _upload(name: str):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, b"\x89PNG\r\n\x1a\n", content_type="image/png")
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/json"])
+def test_too_many_fields_on_a_plain_django_page_is_a_400(anon, accept):
+    browser = DjangoClient(enforce_csrf_checks=True)
+    browser.get("/accounts/login/")
+    # The CSRF check reads the token from the form: the whole form is parsed there, in middleware.
+    body = f"csrfmiddlewaretoken={browser.cookies['csrftoken'].value}&{MANY_FIELDS}"
+    response = browser.post(
+        "/accounts/login/", body, content_type="application/x-www-form-urlencoded", HTTP_ACCEPT=accept
+    )
+    assert response.status_code == 400
+    if accept == "application/json":
+        assert_envelope(response, 400)
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/json"])
+def test_an_oversized_form_on_a_plain_django_page_is_a_413(anon, accept):
+    browser = DjangoClient(enforce_csrf_checks=True)
+    browser.get("/accounts/login/")
+    body = f"csrfmiddlewaretoken={browser.cookies['csrftoken'].value}&password=" + "x" * 2_700_000
+    response = browser.post(
+        "/accounts/login/", body, content_type="application/x-www-form-urlencoded", HTTP_ACCEPT=accept
+    )
+    assert response.status_code == 413
+    if accept == "application/json":
+        assert_envelope(response, 413, "payload_too_large")
