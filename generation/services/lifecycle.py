@@ -48,7 +48,7 @@ def generation_quote(*, user, data: dict, model: AIModel | None = None) -> dict:
     Validates like a real request, but charges nothing and creates nothing.
     """
     model = model or generation_model_resolve(ref=data.get("model"))
-    spec = generation_spec_build(model=model, data=data)
+    spec = generation_spec_build(model=model, data=data, user=user)
     cost = credits_cost(model=model, num_images=spec.num_images, params=spec.params)
     remaining = credits_balance(user=user)
     return {
@@ -75,7 +75,7 @@ def generation_create(*, user, data: dict, model: AIModel | None = None) -> Crea
     """
     model = model or generation_model_resolve(ref=data.get("model"))
     now = timezone.now()
-    spec = generation_spec_build(model=model, data=data)
+    spec = generation_spec_build(model=model, data=data, user=user)
     providers.get(model.provider)
     collection = _collection_of(user=user, collection_id=data.get("collection"))
     daily_quota = daily_generation_quota(user=user)
@@ -147,21 +147,6 @@ def _collection_of(*, user, collection_id):
 
 def _dispatch_created(*, generation_id, provider: str) -> None:
     """Sends a new generation's run message; a broker that is down fails it with a refund."""
-    try:
-        generation_dispatch(generation_id=generation_id, provider=provider, record=False)
-    except Exception:
-        logger.exception("Could not enqueue generation %s", generation_id)
-        generation_fail(
-            generation_id=generation_id,
-            message="The job queue is unavailable; your credits were refunded.",
-            error_type=ErrorType.PROVIDER_UNAVAILABLE,
-        )
-
-
-def generation_enqueue(*, generation_id, provider: str | None = None) -> None:
-    """pending → in_queue, then the task message. A broker that is down fails it with a refund."""
-    if not transition(generation_id=generation_id, to=Status.IN_QUEUE, dispatched_at=timezone.now()):
-        return
     try:
         generation_dispatch(generation_id=generation_id, provider=provider, record=False)
     except Exception:
