@@ -49,8 +49,7 @@ class _Feed:
         self.done = False
 
     def catch_up(self) -> list[str]:
-        """Reads what the stream has not sent yet from the database (it runs in a thread)."""
-        close_old_connections()
+        """Reads what the stream has not sent yet from the database."""
         generation = self._generation()
         if generation is None:
             self.done = True
@@ -68,7 +67,6 @@ class _Feed:
         return frames + self._position_frames(generation_queue_position(generation=generation))
 
     def read_position(self) -> list[str]:
-        close_old_connections()
         self.position_stale = False
         self.position_read_at = time.monotonic()
         generation = self._generation()
@@ -153,8 +151,8 @@ async def generation_event_stream_async(*, generation_id, last_event_id: int = 0
     feed = _Feed(generation_id=generation_id, last_event_id=last_event_id)
     # Database reads run on the loop's shared thread pool, whose few threads keep their
     # connections, instead of one thread (and connection) per stream.
-    catch_up = sync_to_async(feed.catch_up, thread_sensitive=False)
-    read_position = sync_to_async(feed.read_position, thread_sensitive=False)
+    catch_up = sync_to_async(_in_pool(feed.catch_up), thread_sensitive=False)
+    read_position = sync_to_async(_in_pool(feed.read_position), thread_sensitive=False)
     deadline = time.monotonic() + settings.ATELIER_EVENT_STREAM_MAX_SECONDS
     with pubsub.subscribe(generation_channel(generation_id), QUEUE_CHANNEL) as subscription:
         yield "retry: 2000\n\n"
@@ -174,6 +172,21 @@ async def generation_event_stream_async(*, generation_id, last_event_id: int = 0
             if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
                 last_beat = time.monotonic()
                 yield ": keep-alive\n\n"
+
+
+def _in_pool(read):
+    """A read on a pool thread, where no request cycle manages the connection: as Django does
+    around a request, drop one that broke or outlived CONN_MAX_AGE before and after (with
+    CONN_MAX_AGE=0, as under ASGI, the read opens and closes its own)."""
+
+    def run():
+        close_old_connections()
+        try:
+            return read()
+        finally:
+            close_old_connections()
+
+    return run
 
 
 def _follow_queue(feed: _Feed, subscription: pubsub.Subscription) -> None:

@@ -143,8 +143,9 @@ def _transactions() -> int:
 
 
 def _idle_queries_per_second(seconds: float) -> float:
-    # Backends report their counts at most once a second: settle, then count over a long window.
-    time.sleep(2.0)
+    # A backend reports its counts at most once a second while busy and 10 s after it went idle:
+    # let the streams' opening reads be reported first, then count over a long window.
+    time.sleep(11.0)
     before = _transactions()
     time.sleep(seconds)
     return (_transactions() - before) / seconds
