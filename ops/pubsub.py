@@ -28,6 +28,7 @@ import queue
 import socket
 import tempfile
 import threading
+import time
 from collections import defaultdict
 from functools import partial
 from urllib.parse import urlsplit
@@ -149,17 +150,23 @@ class _RedisListener(threading.Thread):
         self.ready = threading.Event()
 
     def run(self) -> None:
-        first = True
+        started = time.monotonic()
         while True:
+            pubsub = None
             try:
-                client = redis.Redis.from_url(self.url, health_check_interval=30, socket_keepalive=True)
+                # Named after the process, so that an operator can tell it in CLIENT LIST.
+                name = f"atelier-events-{os.getpid()}"
+                client = redis.Redis.from_url(
+                    self.url, health_check_interval=30, socket_keepalive=True, client_name=name
+                )
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
                 pubsub.psubscribe(f"{self.prefix}*")
                 pubsub.get_message(timeout=1.0)  # the subscription's confirmation
-                self.ready.set()
-                if not first:
+                # Subscribers that did not wait for this (a reconnection, or a first connection
+                # slower than they wait) may have missed messages: they read the database again.
+                if self.ready.is_set() or time.monotonic() - started > _LISTENER_READY_TIMEOUT:
                     self.hub.deliver(None, RESYNC)
-                first = False
+                self.ready.set()
                 for item in pubsub.listen():
                     if item["type"] == "pmessage":
                         channel = item["channel"].decode()[len(self.prefix) :]
@@ -167,6 +174,10 @@ class _RedisListener(threading.Thread):
             except Exception:  # noqa: BLE001 - the listener must outlive any Redis failure
                 logger.warning("Live events: lost the Redis subscription; reconnecting", exc_info=True)
                 threading.Event().wait(1.0)
+            finally:
+                if pubsub is not None:
+                    with contextlib.suppress(Exception):
+                        pubsub.close()
 
 
 class _LocalSockets:

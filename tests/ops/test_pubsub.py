@@ -90,3 +90,19 @@ def test_channels_of_another_redis_database_are_not_heard(settings):
         other = pubsub.channel_prefix("redis://127.0.0.1:6379/99") + "shared-name"
         redis.Redis.from_url(os.environ["REDIS_URL"]).publish(other, '{"other": 1}')
         assert subscription.get_blocking(0.3) is None
+
+
+@pytest.mark.redis
+def test_after_the_listener_loses_redis_every_subscriber_is_told_to_read_the_database_again(settings):
+    import redis
+
+    settings.REDIS_URL = os.environ["REDIS_URL"]
+    admin = redis.Redis.from_url(os.environ["REDIS_URL"])
+    with pubsub.subscribe("one") as first, pubsub.subscribe("two") as second:
+        [listener] = [c for c in admin.client_list() if c["name"] == f"atelier-events-{os.getpid()}"]
+        admin.client_kill_filter(_id=listener["id"])
+        assert first.get_blocking(10) == pubsub.RESYNC
+        assert second.get_blocking(1) == pubsub.RESYNC
+        # And it listens again.
+        pubsub.publish(channel="one", message={"after": True})
+        assert first.get_blocking(10) == {"after": True}
