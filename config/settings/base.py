@@ -269,7 +269,6 @@ SPECTACULAR_SETTINGS = {
 # Providers: one key and one base-URL override each. A provider without its key is listed as
 # unavailable; the offline ``local`` provider always works.
 FAL_KEY = env("FAL_KEY", default="")
-FAL_BASE_URL = env("FAL_BASE_URL", default="")
 OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env("OPENAI_BASE_URL", default="")
 REPLICATE_API_TOKEN = env("REPLICATE_API_TOKEN", default="")
@@ -429,21 +428,18 @@ COMFYUI_START_COMMAND = env.json("COMFYUI_START_COMMAND", default=[])
 ATELIER_COMFYUI_START_WAIT_SECONDS = env.float("ATELIER_COMFYUI_START_WAIT_SECONDS", default=60.0)
 
 # Hosted queued providers, fal and Replicate (FAL_KEY, REPLICATE_API_TOKEN above).
-# fal-client reads its hosts from the environment when it is first imported, so the queue-host
-# override (FAL_QUEUE_RUN_HOST, else the host of FAL_BASE_URL; always HTTPS) is exported there
-# before the SDK loads. Webhooks are asked for only when
+# fal-client reads its hosts itself from the environment (FAL_RUN_HOST, FAL_QUEUE_RUN_HOST;
+# always HTTPS) when it is first imported. Webhooks are asked for only when
 # PUBLIC_BASE_URL (this server's address as the providers reach it) is set; without it jobs are
 # followed by polling alone. fal signs webhooks with ED25519 keys published as a JWKS (cached
 # for ATELIER_FAL_JWKS_CACHE_SECONDS); Replicate signs with the account's Standard-Webhooks
 # secret (GET /v1/webhooks/default/secret). Signed timestamps older or newer than the tolerance
 # are refused. Provider outputs are downloaded into our storage, each at most
-# ATELIER_PROVIDER_DOWNLOAD_MAX_BYTES. The SDKs' own retries are capped: the job system retries
-# 429 and 5xx with its own backoff without holding a worker.
-FAL_QUEUE_RUN_HOST = env("FAL_QUEUE_RUN_HOST", default="")
+# ATELIER_PROVIDER_DOWNLOAD_MAX_BYTES. What is still failing after an SDK's own retries (fal-client
+# retries 429 and timeouts itself) is retried by the job system with its own backoff.
 FAL_WEBHOOK_JWKS_URL = env("FAL_WEBHOOK_JWKS_URL", default="https://rest.alpha.fal.ai/.well-known/jwks.json")
 REPLICATE_WEBHOOK_SIGNING_SECRET = env("REPLICATE_WEBHOOK_SIGNING_SECRET", default="")
 ATELIER_FAL_TIMEOUT_SECONDS = env.float("ATELIER_FAL_TIMEOUT_SECONDS", default=30.0)
-ATELIER_FAL_SDK_MAX_ATTEMPTS = env.int("ATELIER_FAL_SDK_MAX_ATTEMPTS", default=2)
 ATELIER_FAL_JWKS_CACHE_SECONDS = env.int("ATELIER_FAL_JWKS_CACHE_SECONDS", default=24 * 3600)
 ATELIER_REPLICATE_TIMEOUT_SECONDS = env.float("ATELIER_REPLICATE_TIMEOUT_SECONDS", default=30.0)
 ATELIER_WEBHOOK_TOLERANCE_SECONDS = env.int("ATELIER_WEBHOOK_TOLERANCE_SECONDS", default=300)

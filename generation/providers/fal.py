@@ -6,18 +6,19 @@ The job's reference kept on the generation is the ``response_url`` fal answered 
 says to use the URLs it returns rather than to build them, and it carries the app path that
 status, result and cancel need.
 
-fal-client reads its hosts from ``FAL_RUN_HOST``/``FAL_QUEUE_RUN_HOST`` when it is first
-imported and always speaks HTTPS; the settings' override is exported before that import. Its
-own retries (429, timeouts, connection errors, up to ten with pauses of up to 30 s) would hold
-the worker, so they are capped by ATELIER_FAL_SDK_MAX_ATTEMPTS and the job system retries
-with its own backoff instead.
+fal-client is driven through its public surface only. It reads its hosts from the
+environment (``FAL_RUN_HOST``, ``FAL_QUEUE_RUN_HOST``) when it is first imported and always
+speaks HTTPS; the tests point it at their fake that way. Status, result and cancel go through
+the handle the SDK builds for a request (``SyncClient.get_handle``), on the host the SDK is
+configured for, so our key never follows a URL an answer names. The SDK retries what it
+deems transient itself (429, 408, 409, timeouts, connection errors, with backoff); what is
+still failing after that comes back here as ProviderTransient and the job system retries it.
 
 Input images we hold are sent as data URIs: the SDK's upload host cannot be redirected, and
 fal accepts data URIs wherever it takes a file URL.
 """
 
 import logging
-import os
 import re
 from urllib.parse import urlsplit
 
@@ -38,47 +39,19 @@ LOG_CURSOR_SECONDS = 24 * 3600
 _PROGRESS = (re.compile(r"(\d+)\s*/\s*(\d+)"), re.compile(r"(\d{1,3})\s*%"))
 
 
-def queue_host() -> str:
-    """The queue host override: FAL_QUEUE_RUN_HOST, else the host of FAL_BASE_URL (always HTTPS)."""
-    return settings.FAL_QUEUE_RUN_HOST or urlsplit(settings.FAL_BASE_URL).netloc
-
-
-def _sdk():
-    """The fal_client module, loaded with our hosts and with its retries capped."""
-    host = queue_host()
-    if host:
-        os.environ.setdefault("FAL_QUEUE_RUN_HOST", host)
-        os.environ.setdefault("FAL_RUN_HOST", host)
-    import fal_client
-    import fal_client.client
-
-    expected = f"https://{host}/" if host else None
-    if expected and fal_client.client.QUEUE_URL_FORMAT != expected:
-        raise ProviderError("FAL_QUEUE_RUN_HOST changed after the fal SDK was loaded; restart the process")
-    fal_client.client.MAX_ATTEMPTS = max(1, settings.ATELIER_FAL_SDK_MAX_ATTEMPTS)
-    return fal_client
-
-
 def _client():
     """One SDK client (and its connection pool) per configuration, shared by the worker's threads."""
-    fal_client = _sdk()
+    import fal_client
+
     key, timeout = settings.FAL_KEY, settings.ATELIER_FAL_TIMEOUT_SECONDS
     return shared_client("fal", (key, timeout), lambda: fal_client.SyncClient(key=key, default_timeout=timeout))
 
 
 def _handle(request_ref: str):
-    """The SDK's handle for a job, from the response_url fal gave at submit."""
-    from fal_client.client import SyncRequestHandle
-
-    url = request_ref.rstrip("/")
-    client = _client()
-    return SyncRequestHandle(
-        request_id=url.rsplit("/", 1)[-1],
-        response_url=url,
-        status_url=f"{url}/status",
-        cancel_url=f"{url}/cancel",
-        client=client._client,
-    )
+    """The SDK's handle for a job, from the reference kept at submit: its ``response_url``,
+    ``https://<queue host>/<app>/requests/<id>``, whose app path status, result and cancel need."""
+    application = urlsplit(request_ref).path.strip("/").partition("/requests/")[0]
+    return _client().get_handle(application, request_id_of(request_ref))
 
 
 def request_id_of(request_ref: str) -> str:
@@ -90,9 +63,7 @@ class FalProvider(Provider):
     capabilities = frozenset({"text-to-image", "image-to-image", "inpainting", "image-to-video", "upscale"})
 
     def warm(self) -> None:
-        client = _client()
-        # The SDK builds its HTTP client (and reads the TLS trust store) on first use.
-        getattr(client, "_client", None)
+        _client()
         download_client()
 
     def is_configured(self) -> bool:
@@ -108,15 +79,14 @@ class FalProvider(Provider):
         handle = _call(lambda: client.submit(job.upstream_model, arguments, webhook_url=webhook))
         if not isinstance(handle.request_id, str) or not handle.request_id or "/" in handle.request_id:
             raise ProviderError("fal returned an answer that could not be read")
-        reference = handle.response_url
-        if not isinstance(reference, str) or not reference.startswith(_sdk().client.QUEUE_URL_FORMAT):
-            # Our key only ever goes to the queue host we are configured for.
-            reference = _call(lambda: client.get_handle(job.upstream_model, handle.request_id).response_url)
+        # The SDK's own handle for the request, on the queue host it is configured for (the URLs
+        # the answer names are not followed: our key only ever goes to that host).
+        reference = _call(lambda: client.get_handle(job.upstream_model, handle.request_id).response_url)
         reporter.log(f"Queued on fal as request {handle.request_id}" + (" (webhook requested)" if webhook else ""))
         return Submission(request_id=reference, poll_after=poll_after())
 
     def poll(self, request_id: str, *, reporter: Reporter) -> Submission:
-        from fal_client.client import Completed, InProgress, Queued
+        from fal_client import Completed, InProgress, Queued
 
         handle = _handle(request_id)
         status = _call(lambda: handle.status(with_logs=True))
@@ -157,10 +127,11 @@ class FalProvider(Provider):
         )
 
     def cancel(self, request_id: str) -> bool:
-        sdk = _sdk()
+        from fal_client import FalClientHTTPError
+
         try:
             _handle(request_id).cancel()
-        except sdk.client.FalClientHTTPError as exc:
+        except FalClientHTTPError as exc:
             # 400 ALREADY_COMPLETED / 404 NOT_FOUND: nothing left to stop upstream.
             logger.info("fal did not cancel %s (HTTP %s)", request_id_of(request_id), exc.status_code)
             return False
@@ -170,11 +141,11 @@ class FalProvider(Provider):
 def _call(function):
     """Runs one SDK call, turning what can go wrong into our errors."""
     import httpx
+    from fal_client import FalClientHTTPError
 
-    sdk = _sdk()
     try:
         return function()
-    except sdk.client.FalClientHTTPError as exc:
+    except FalClientHTTPError as exc:
         raise _mapped(exc) from exc
     except httpx.TimeoutException as exc:
         raise ProviderTransient("fal did not answer in time") from exc

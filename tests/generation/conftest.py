@@ -39,7 +39,6 @@ def fal_configured(settings, *, public_base_url: str = ""):
     fake = shared_fake()
     fake.reset()
     settings.FAL_KEY = KEY
-    settings.FAL_QUEUE_RUN_HOST = fake.host
     settings.FAL_WEBHOOK_JWKS_URL = fake.jwks_url
     settings.PUBLIC_BASE_URL = public_base_url
     fast_follow(settings)
@@ -148,4 +147,14 @@ def filesystem_broker(tmp_path):
     from tests.worker import FilesystemBroker
 
     with FilesystemBroker(tmp_path / "broker") as broker:
+        yield broker
+
+
+@pytest.fixture
+def memory_broker(tmp_path):
+    """As ``filesystem_broker``, on kombu's in-process memory transport: for messages sent from
+    other threads of the test process, such as a live server's (tests/worker.py says why)."""
+    from tests.worker import FilesystemBroker
+
+    with FilesystemBroker(tmp_path / "broker", transport="memory") as broker:
         yield broker

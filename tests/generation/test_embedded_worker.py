@@ -87,11 +87,11 @@ def test_a_job_cancelled_while_queued_is_refunded_and_never_runs(alice, filesyst
     assert _status(cancelled) == Status.CANCELLED
     assert credits_remaining(alice) == before
 
-    filesystem_broker.start_worker(queues=QUEUES)
-    wait_until(lambda: filesystem_broker.finished == ["generation.run"], timeout=30)
-    # A job sent after the worker took the cancelled one, to see that the worker does run jobs.
+    # A job sent after it, to see that the worker does run jobs once it has passed the first.
     later = generate(alice, width=64, height=64).json()["generation"]["id"]
+    filesystem_broker.start_worker(queues=QUEUES)
     wait_until(lambda: _status(later) == Status.COMPLETED, timeout=60)
+    assert filesystem_broker.finished[0] == "generation.run"
 
     assert local_calls == [later]
     assert _status(cancelled) == Status.CANCELLED

@@ -199,8 +199,10 @@ def test_rate_limits_and_server_errors_are_retried_then_succeed(alice, fal, kind
     assert len(fal.submits()) == 2
 
 
-@pytest.mark.parametrize("kind", ["429", "500"])
-def test_rate_limits_and_server_errors_that_last_fail_as_unavailable_and_refund(alice, fal, kind):
+# A lasting 429 is fal-client's own to retry (up to ten times, with its backoff) before the job
+# system sees it; server errors come back at once and the job system's attempts run out.
+@pytest.mark.parametrize("kind", ["500"])
+def test_server_errors_that_last_fail_as_unavailable_and_refund(alice, fal, kind):
     fal.fail_next(kind, times=20)
     before = credits_remaining(alice)
 

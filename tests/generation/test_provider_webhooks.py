@@ -66,6 +66,18 @@ def _post(client, provider: str, generation_id, body: bytes, headers: dict):
     )
 
 
+def _done_by_a_worker(client, broker, *, provider: str, **payload) -> dict:
+    """Submits a generation that a real worker follows (its polls wait their countdown), and
+    returns it as GET shows it once it has ended."""
+    response = generate(client, **payload)
+    assert response.status_code == 201, response.content
+    generation_id = response.json()["generation"]["id"]
+    broker.start_worker(queues=["default", f"generation.{provider}"])
+    terminal = ("completed", "failed", "cancelled")
+    wait_until(lambda: Generation.objects.get(pk=generation_id).status in terminal, timeout=30)
+    return client.get(f"/api/generate/{generation_id}").json()["generation"]
+
+
 def _deliveries_for(fake, generation_id) -> list:
     """This job's webhook deliveries; a late one of an earlier test's job may land in the list."""
     return [delivery for delivery in fake.deliveries if str(generation_id) in delivery.url]
@@ -244,12 +256,14 @@ class TestReplicateSignatures:
 class TestDeliveredByTheFakes:
     """The fakes call our live server, as the providers would."""
 
-    def test_fal_webhook_first_completes_once_without_a_status_poll(self, alice, fal, live_server, settings):
+    def test_fal_webhook_first_completes_once_without_a_status_poll(
+        self, alice, fal, live_server, settings, memory_broker
+    ):
         settings.PUBLIC_BASE_URL = live_server.url
         # With a webhook requested, the first poll comes well after the job's webhook.
         settings.ATELIER_WEBHOOK_POLL_FALLBACK_SECONDS = 1.5
 
-        generation = generate_done(alice, model="fal-ai/flux/dev")
+        generation = _done_by_a_worker(alice, memory_broker, provider="fal", model="fal-ai/flux/dev")
 
         assert generation["status"] == "completed", generation
         [delivery] = _deliveries_for(fal, generation["id"])
@@ -276,12 +290,16 @@ class TestDeliveredByTheFakes:
             "debit"
         ]
 
-    def test_replicate_webhooks_report_start_and_completion(self, alice, replicate, live_server, settings):
+    def test_replicate_webhooks_report_start_and_completion(
+        self, alice, replicate, live_server, settings, memory_broker
+    ):
         settings.PUBLIC_BASE_URL = live_server.url
         settings.ATELIER_WEBHOOK_POLL_FALLBACK_SECONDS = 1.5
         replicate.start_seconds = 0.1
 
-        generation = generate_done(alice, model="replicate/black-forest-labs/flux-schnell")
+        generation = _done_by_a_worker(
+            alice, memory_broker, provider="replicate", model="replicate/black-forest-labs/flux-schnell"
+        )
 
         assert generation["status"] == "completed", generation
         wait_until(lambda: len(_deliveries_for(replicate, generation["id"])) == 2, timeout=20)
@@ -291,12 +309,12 @@ class TestDeliveredByTheFakes:
         assert Asset.objects.filter(generation_id=generation["id"]).count() == 1
 
 
-@pytest.mark.django_db
-def test_polls_complete_the_job_when_the_webhook_never_arrives(alice, fal, settings):
+@pytest.mark.django_db(transaction=True)
+def test_polls_complete_the_job_when_the_webhook_never_arrives(alice, fal, settings, memory_broker):
     settings.ATELIER_WEBHOOK_POLL_FALLBACK_SECONDS = 0.3
     fal.run_seconds = 0.5
 
-    generation = generate_done(alice, model="fal-ai/flux/dev")
+    generation = _done_by_a_worker(alice, memory_broker, provider="fal", model="fal-ai/flux/dev")
 
     assert generation["status"] == "completed", generation
     [submit] = fal.submits()
