@@ -1,7 +1,7 @@
 """N concurrent watchers of running jobs on one web process: pushed events (ASGI) against the
 polling stream they replaced (WSGI threads), in the same run.
 
-    .venv/bin/python -m bench.events [--watchers 100,500,1000] [--rate 40] [--seconds 8]
+    .venv/bin/python -m bench.events [--watchers 100,500,1000] [--rate 40] [--seconds 8] [--plain-requests]
 
 For each N and each design it starts one web process, opens N event streams of N running jobs
 (one each, 50 connecting at a time), then measures:
@@ -222,6 +222,35 @@ def _run(design: str, watchers: int, jobs: list[str], env: dict, key: str, optio
             clients.close()
 
 
+def _plain_requests(env: dict, key: str) -> None:
+    """What serving on ASGI costs an ordinary (sync) API request: the median of sequential
+    requests on one keep-alive connection, on the same two servers as the streams."""
+    import http.client
+    import statistics
+
+    def median_ms(port: int, path: str, count: int = 300) -> float:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        timings = []
+        for _ in range(count):
+            began = time.perf_counter()
+            connection.request("GET", path, headers={"Authorization": f"Bearer {key}"})
+            connection.getresponse().read()
+            timings.append((time.perf_counter() - began) * 1000)
+        connection.close()
+        return statistics.median(timings[count // 5 :])
+
+    print("\nplain requests, median of sequential requests (ms):")
+    print("| server | GET /bench/bare | GET /api/generate?limit=5 |")
+    print("| --- | ---: | ---: |")
+    for design, label in (("polling", "WSGI gthread"), ("pushed", "ASGI uvicorn")):
+        port = harness.free_port()
+        web_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.events.settings"}
+        with harness.running((f"web-{design}", _web_args(design, port, 4), web_env)) as (web,):
+            harness.wait_http(web, port, "/bench/bare", key)
+            bare, listed = median_ms(port, "/bench/bare"), median_ms(port, "/api/generate?limit=5")
+            print(f"| {label} | {bare:.2f} | {listed:.2f} |", flush=True)
+
+
 def _jobs(count: int) -> list[str]:
     from accounts.models import User
     from generation.models import Generation, Status
@@ -245,6 +274,7 @@ def main() -> None:
     parser.add_argument("--idle-seconds", type=float, default=8.0)
     parser.add_argument("--drain-seconds", type=float, default=5.0)
     parser.add_argument("--poll-threads", type=int, default=48)
+    parser.add_argument("--plain-requests", action="store_true", help="also time ordinary requests on both servers")
     options = parser.parse_args()
     counts = [int(n) for n in options.watchers.split(",")]
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -259,6 +289,8 @@ def main() -> None:
                 result = _run(design, watchers, jobs, env, key, options)
                 results.append(result)
                 print(_line(result), flush=True)
+        if options.plain_requests:
+            _plain_requests(env, key)
     print()
     print("| N | design | streaming | idle DB queries/s | web RSS MB | delivered | p50 ms | p99 ms |")
     print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
