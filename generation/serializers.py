@@ -115,6 +115,7 @@ class GenerateInputSerializer(ShallowCopiedFieldsMixin, serializers.Serializer):
     image = serializers.FileField(required=False, help_text="Reference image (PNG, JPEG, WebP, GIF, BMP; ≤ 10 MB).")
     mask = serializers.FileField(required=False, help_text="Inpainting mask: white = repaint, black = keep.")
     image_url = serializers.CharField(required=False, allow_blank=True, max_length=2048)
+    webhook_url = serializers.CharField(required=False, allow_blank=True, max_length=2048)
     mask_url = serializers.CharField(required=False, allow_blank=True, max_length=2048)
     num_frames = serializers.IntegerField(required=False, min_value=2, max_value=1000, help_text="Video frames.")
     fps = serializers.IntegerField(required=False, min_value=1, max_value=120, help_text="Video frames per second.")

@@ -29,6 +29,7 @@ from generation.services.submission import generation_save_charged
 from generation.state import transition
 from generation.validation import generation_spec_build
 from ops.errors import Conflict, ErrorType, ValidationFailed
+from webhooks.services import webhook_generation_completed, webhook_url_accepted
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +126,7 @@ def generation_create(*, user, data: dict, model: AIModel | None = None) -> Crea
         params={**spec.params, **prepared.params},
         cost=cost,
         collection=collection,
+        webhook_url=webhook_url_accepted(url=data.get("webhook_url")),
     )
     # Input images are rows and files of their own, saved in the generation's transaction.
     with transaction.atomic():
@@ -208,6 +210,7 @@ def generation_complete(*, generation: Generation, outputs: list[ProviderOutput]
         for asset in stored:
             asset.file.storage.delete(asset.file.name)
         return False
+    webhook_generation_completed(generation=generation)
     return True
 
 
