@@ -41,7 +41,7 @@ class FilesystemBroker:
         self.app = Celery("atelier-tests", set_as_current=False)
         self.app.config_from_object("django.conf:settings", namespace="CELERY")
         self.app.conf.update(
-            broker_url="filesystem://" if self.transport == "filesystem" else f"memory://{self.folder.name}/",
+            broker_url="filesystem://localhost/" if self.transport == "filesystem" else f"memory://{self.folder.name}/",
             broker_transport_options={
                 "data_folder_in": str(messages),
                 "data_folder_out": str(messages),

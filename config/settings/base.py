@@ -197,7 +197,7 @@ else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": VAR_DIR / "cache"}
     }
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "filesystem://localhost/"  # the host names nothing; kombu wants one
     # One folder for the messages, written by every sender and read by every worker; the
     # folders are made by config/celery.py. A worker looks for new messages every 0.1 s.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -212,12 +212,10 @@ else:
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -448,15 +446,14 @@ ATELIER_PROVIDER_DOWNLOAD_TIMEOUT_SECONDS = env.float("ATELIER_PROVIDER_DOWNLOAD
 # While a provider is to call our webhook, its jobs are polled at most this often (the fallback).
 ATELIER_WEBHOOK_POLL_FALLBACK_SECONDS = env.float("ATELIER_WEBHOOK_POLL_FALLBACK_SECONDS", default=5.0)
 
-# Generation inputs (image inputs issue): uploads are capped per kind (seed 001: 10 MB images,
-# 50 MB videos) and must decode within the pixel budget (Pillow's decompression-bomb guard at
+# Generation inputs (image inputs issue): image uploads are capped (seed 001: 10 MB; no input
+# takes a video) and must decode within the pixel budget (Pillow's decompression-bomb guard at
 # this limit). Image URLs are fetched by the one guarded fetcher: public addresses only, each
 # redirect checked again, size-capped while streaming, with a connect and a total time limit.
 # Hosts in the allow-list (``host`` or ``host:port``) may resolve to private addresses: the
 # test fakes, or a self-hosted ComfyUI on the local network. Video outputs of the local
 # provider stay within the frame and fps caps.
 ATELIER_UPLOAD_MAX_IMAGE_BYTES = env.int("ATELIER_UPLOAD_MAX_IMAGE_BYTES", default=10 * 1024 * 1024)
-ATELIER_UPLOAD_MAX_VIDEO_BYTES = env.int("ATELIER_UPLOAD_MAX_VIDEO_BYTES", default=50 * 1024 * 1024)
 ATELIER_UPLOAD_MAX_PIXELS = env.int("ATELIER_UPLOAD_MAX_PIXELS", default=50_000_000)
 # Room for the form fields beside the image and the mask: a POST /api/generate body larger than
 # both files at their limit plus this is refused (413) before it is read.

@@ -129,3 +129,13 @@ def test_a_job_failed_after_its_attempts_logs_the_failure(alice, filesystem_brok
     )
     assert failure.request_id == "req-embedded-failing"
     assert Generation.objects.get(pk=generation_id).attempts == settings.ATELIER_MAX_ATTEMPTS
+
+
+def test_on_the_filesystem_broker_queue_positions_are_counted_in_the_database(alice, filesystem_broker):
+    from generation.services.dispatch import queue_waiting
+
+    # Only Redis can say how many messages wait (LLEN); the folder is not asked.
+    assert queue_waiting("local") is None
+    answers = [generate(alice, width=64, height=64).json()["generation"] for _ in range(2)]
+    assert [answer["queue_position"] for answer in answers] == [0, 1]
+    assert filesystem_broker.waiting() == 2
