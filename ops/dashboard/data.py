@@ -109,4 +109,25 @@ def dashboard_context() -> dict:
             ),
         },
     ]
-    return {"dashboard": {"totals": usage["totals"], "charts": charts, "workers": workers_status(), "days": DAYS}}
+    return {
+        "dashboard": {
+            "totals": usage["totals"],
+            "charts": charts,
+            "workers": workers_status(),
+            "days": DAYS,
+            "webhooks": _webhooks_summary(),
+        }
+    }
+
+
+def _webhooks_summary() -> dict:
+    from webhooks.models import WebhookDelivery, WebhookEndpoint
+
+    return {
+        "endpoints": WebhookEndpoint.objects.count(),
+        "disabled": WebhookEndpoint.objects.filter(is_active=False).count(),
+        "pending": WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).count(),
+        "failed_today": WebhookDelivery.objects.filter(
+            status=WebhookDelivery.Status.FAILED, finished_at__date=timezone.now().date()
+        ).count(),
+    }

@@ -38,3 +38,11 @@ def test_a_user_who_is_not_staff_is_sent_to_the_admin_login(alice):
     page = signed_in(alice.user).get("/admin/")
     assert page.status_code == 302
     assert "/admin/login/" in page["Location"]
+
+
+def test_the_dashboard_counts_webhook_endpoints_and_deliveries(staff):
+    from webhooks.models import WebhookEndpoint
+
+    WebhookEndpoint.objects.create(url="https://hooks.example.com/a", secret="whsec_x", is_active=False)
+    html = signed_in(staff.user).get("/admin/").content.decode()
+    assert "1 endpoint" in html and "(1 disabled)" in html
