@@ -29,6 +29,7 @@ def channel_prefix(redis_url: str) -> str:
     db = (urlsplit(redis_url).path or "/0").strip("/") or "0"
     return f"atelier:{db}:events:"
 
+
 class RedisListener(threading.Thread):
     """One pattern subscription per process; reconnects and asks for a resync when it drops."""
 
