@@ -1,17 +1,12 @@
 from django.conf import settings
-from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
-from rest_framework.decorators import action
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from gallery.serializers import AssetSerializer
 from generation import selectors, services
-from generation.event_stream import generation_event_stream
 from generation.models import Generation, Status
-from generation.renderers import EventStreamRenderer
 from generation.serializers import (
     GenerateInputSerializer,
     GenerationListQuerySerializer,
@@ -19,7 +14,7 @@ from generation.serializers import (
     generate_input,
     idempotency_key_of,
 )
-from ops.errors import NotFound, PayloadTooLarge, ValidationFailed
+from ops.errors import NotFound, PayloadTooLarge
 from ops.pagination import PageLimitPagination
 
 
@@ -47,7 +42,8 @@ def _waits(request, data: dict) -> bool:
 
 
 class GenerationViewSet(viewsets.GenericViewSet):
-    """Create generations, follow them (JSON or server-sent events), list them and cancel them."""
+    """Create generations, follow them, list them and cancel them. (Their live events have their
+    own view, ``generation.event_views``.)"""
 
     serializer_class = GenerationSerializer
     pagination_class = PageLimitPagination
@@ -61,13 +57,6 @@ class GenerationViewSet(viewsets.GenericViewSet):
         query = GenerationListQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         return selectors.generation_list(user=self.request.user, status=query.validated_data.get("status"))
-
-    def get_renderers(self):
-        # A browser's EventSource asks for text/event-stream; without a renderer for it, content
-        # negotiation would refuse the stream with a 406.
-        if self.action == "events":
-            return [JSONRenderer(), EventStreamRenderer()]
-        return super().get_renderers()
 
     def _get_own(self, pk) -> Generation:
         generation = selectors.generation_get(user=self.request.user, generation_id=pk)
@@ -121,22 +110,3 @@ class GenerationViewSet(viewsets.GenericViewSet):
     def destroy(self, request, pk=None):
         services.generation_cancel(generation=self._get_own(pk))
         return Response({"success": True, "message": "Generation cancelled successfully"})
-
-    @extend_schema(
-        summary="Live events (text/event-stream) until the generation ends",
-        parameters=[OpenApiParameter("Last-Event-ID", int, OpenApiParameter.HEADER)],
-        responses={(200, "text/event-stream"): OpenApiTypes.STR},
-    )
-    @action(detail=True, methods=["get"])
-    def events(self, request, pk=None):
-        generation = self._get_own(pk)
-        last_event_id = request.headers.get("Last-Event-ID", "0")
-        if not last_event_id.isdigit():
-            raise ValidationFailed(details={"Last-Event-ID": ["Must be an event id."]})
-        response = StreamingHttpResponse(
-            generation_event_stream(generation_id=generation.pk, last_event_id=int(last_event_id)),
-            content_type="text/event-stream",
-        )
-        response["Cache-Control"] = "no-cache"
-        response["X-Accel-Buffering"] = "no"
-        return response
