@@ -34,10 +34,11 @@ _STATUS_ERRORS = {
     406: ("Not acceptable", ErrorType.NOT_ACCEPTABLE),
     413: ("Request body too large", ErrorType.PAYLOAD_TOO_LARGE),
     415: ("Unsupported media type", ErrorType.UNSUPPORTED_MEDIA_TYPE),
+    416: ("Range not satisfiable", ErrorType.VALIDATION_ERROR),
     429: ("Too many requests, please try again later", ErrorType.RATE_LIMITED),
 }
-# Headers of an error answer that a client needs to act on it.
-_KEPT_HEADERS = ("Retry-After", "Allow", "WWW-Authenticate")
+# Headers of an error answer that a client needs to act on it (a 416 gives the file's size).
+_KEPT_HEADERS = ("Retry-After", "Allow", "WWW-Authenticate", "Content-Range")
 
 
 class APIErrorEnvelopeMiddleware:
