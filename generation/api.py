@@ -1,7 +1,6 @@
 from django.conf import settings
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status, viewsets
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
 
 from gallery.serializers import AssetSerializer
@@ -15,7 +14,27 @@ from generation.serializers import (
     idempotency_key_of,
 )
 from ops.errors import NotFound, PayloadTooLarge
+from ops.numbers import parse_int
 from ops.pagination import PageLimitPagination
+from ops.schema import envelope, message_envelope
+
+_ANSWER = envelope(
+    "GenerationAnswer",
+    "generation",
+    GenerationSerializer,
+    credits_used=serializers.IntegerField(),
+    credits_remaining=serializers.IntegerField(),
+    results=AssetSerializer(many=True, required=False, help_text="Present when the generation finished in time"),
+)
+_QUOTE = envelope(
+    "GenerationQuote",
+    dry_run=serializers.BooleanField(),
+    model=serializers.CharField(),
+    num_images=serializers.IntegerField(),
+    cost=serializers.IntegerField(),
+    credits_remaining=serializers.IntegerField(),
+    sufficient=serializers.BooleanField(),
+)
 
 
 def _refuse_oversized_body(request) -> None:
@@ -25,10 +44,7 @@ def _refuse_oversized_body(request) -> None:
     written to a temporary file first.
     """
     limit = 2 * settings.ATELIER_UPLOAD_MAX_IMAGE_BYTES + settings.ATELIER_UPLOAD_MAX_FORM_OVERHEAD_BYTES
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
+    length = parse_int(request.META.get("CONTENT_LENGTH")) or 0
     if length > limit:
         raise PayloadTooLarge(details=f"The request body is {length} bytes; the most accepted is {limit}.")
 
@@ -68,9 +84,13 @@ class GenerationViewSet(viewsets.GenericViewSet):
         request=GenerateInputSerializer,
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
         responses={
-            201: GenerationSerializer,
-            200: OpenApiResponse(GenerationSerializer, description="sync_mode: finished within the bound"),
-            202: OpenApiResponse(GenerationSerializer, description="sync_mode: still running at the bound"),
+            201: _ANSWER,
+            200: PolymorphicProxySerializer(
+                "GenerationFinishedOrQuote",
+                serializers=[_ANSWER, _QUOTE],
+                resource_type_field_name=None,
+            ),
+            202: OpenApiResponse(_ANSWER, description="sync_mode: still running at the bound"),
         },
     )
     def create(self, request):
@@ -103,10 +123,13 @@ class GenerationViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
+    @extend_schema(responses=envelope("GenerationResponse", "generation", GenerationSerializer))
     def retrieve(self, request, pk=None):
         return Response({"success": True, "generation": self.get_serializer(self._get_own(pk)).data})
 
-    @extend_schema(summary="Cancel a queued or running generation", responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        summary="Cancel a queued or running generation", responses={200: message_envelope("GenerationCancelled")}
+    )
     def destroy(self, request, pk=None):
         services.generation_cancel(generation=self._get_own(pk))
         return Response({"success": True, "message": "Generation cancelled successfully"})

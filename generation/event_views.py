@@ -18,6 +18,7 @@ from generation import selectors
 from generation.event_stream import generation_event_stream, generation_event_stream_async
 from generation.renderers import EventStreamRenderer
 from ops.errors import NotFound, ValidationFailed
+from ops.numbers import parse_int
 
 
 def _release_database_connections() -> None:
@@ -37,17 +38,21 @@ class GenerationEventsView(APIView):
 
     @extend_schema(
         summary="Live events (text/event-stream) until the generation ends",
-        parameters=[OpenApiParameter("Last-Event-ID", int, OpenApiParameter.HEADER)],
-        responses={(200, "text/event-stream"): OpenApiTypes.STR},
+        parameters=[
+            OpenApiParameter("Last-Event-ID", {"type": "integer", "minimum": 0}, OpenApiParameter.HEADER)
+        ],
+        # Each event's data is a JSON object (status, progress, log, queue, done).
+        responses={(200, "text/event-stream"): OpenApiTypes.OBJECT},
     )
     def get(self, request, pk):
         generation = selectors.generation_get(user=request.user, generation_id=pk)
         if generation is None:
             raise NotFound("Generation not found")
-        last_event_id = request.headers.get("Last-Event-ID", "0")
-        if not last_event_id.isdigit():
+        # Parsed as every number from a request is (ops.numbers): "²" passes isdigit(), not int().
+        last_event_id = parse_int(request.headers.get("Last-Event-ID", "0"))
+        if last_event_id is None:
             raise ValidationFailed(details={"Last-Event-ID": ["Must be an event id."]})
-        options = {"generation_id": generation.pk, "last_event_id": int(last_event_id)}
+        options = {"generation_id": generation.pk, "last_event_id": last_event_id}
         if isinstance(request._request, ASGIRequest):
             _release_database_connections()
             stream = generation_event_stream_async(**options)

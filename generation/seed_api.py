@@ -6,8 +6,7 @@ Thin views over the same services as the canonical API (DESIGN.md §5): seed 000
 
 import base64
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,6 +18,12 @@ from generation import selectors, services
 from generation.models import Status
 from generation.serializers import generate_input, idempotency_key_of
 from ops.errors import ApplicationError, GPUBusy, NotFound, ProviderUnavailable
+from ops.schema import ErrorSerializer
+
+_SEED_MODEL = inline_serializer(
+    "SeedImageModel",
+    {"id": serializers.CharField(), "name": serializers.CharField(), "description": serializers.CharField()},
+)
 
 
 class SeedGenerateSerializer(serializers.Serializer):
@@ -33,7 +38,11 @@ class SeedCancelSerializer(serializers.Serializer):
 
 
 class ImageModelsView(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        responses=inline_serializer(
+            "SeedImageModels", {"models": serializers.DictField(child=_SEED_MODEL, help_text="By short name")}
+        )
+    )
     def get(self, request):
         models = {
             (model.aliases[0] if model.aliases else model.id): {
@@ -51,7 +60,21 @@ class ImageGenerateView(APIView):
 
     ratelimit_group = None  # counted by generation_submit
 
-    @extend_schema(request=SeedGenerateSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        request=SeedGenerateSerializer,
+        responses={
+            200: inline_serializer(
+                "SeedImage",
+                {
+                    "requestId": serializers.UUIDField(),
+                    "image": serializers.CharField(help_text="The image, base64"),
+                    "model": serializers.CharField(),
+                    "generationTime": serializers.FloatField(help_text="Seconds"),
+                },
+            ),
+            503: OpenApiResponse(ErrorSerializer, description="GPU resources busy: not finished in time (requestId)"),
+        },
+    )
     def post(self, request):
         payload = SeedGenerateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -80,7 +103,10 @@ class ImageGenerateView(APIView):
 
 
 class ImageCancelView(APIView):
-    @extend_schema(request=SeedCancelSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        request=SeedCancelSerializer,
+        responses=inline_serializer("SeedCancelled", {"message": serializers.CharField()}),
+    )
     def post(self, request):
         payload = SeedCancelSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -97,7 +123,12 @@ class ImageCancelView(APIView):
 class ModelInfoView(APIView):
     """Seed 001: a model's name and its what_is / use_cases / tips."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        responses=inline_serializer(
+            "SeedModelInfo",
+            {"name": serializers.CharField(), "info": serializers.JSONField(help_text="what_is, use_cases, tips")},
+        )
+    )
     def get(self, request, model_id: str):
         model = model_get(ref=model_id)
         if model is None:
@@ -108,7 +139,17 @@ class ModelInfoView(APIView):
 class GenerationStatusView(APIView):
     """Seed 001: ``pending`` until done, then the results."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        responses=inline_serializer(
+            "SeedGenerationStatus",
+            {
+                "status": serializers.ChoiceField(choices=["pending", "completed", "failed", "cancelled"]),
+                "results": AssetSerializer(many=True, required=False, help_text="Once completed"),
+                "error": serializers.CharField(required=False, help_text="Once failed or cancelled"),
+                "progress": serializers.IntegerField(required=False, help_text="While pending"),
+            },
+        )
+    )
     def get(self, request, request_id):
         generation = selectors.generation_get(user=request.user, generation_id=request_id)
         if generation is None:

@@ -7,8 +7,7 @@ A job still running at that bound is answered 202 with where to follow it, never
 """
 
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,6 +17,17 @@ from gallery.serializers import asset_file_url
 from generation import services
 from generation.serializers import GenerateInputSerializer, generate_input, idempotency_key_of
 from ops.errors import NotFound
+from ops.schema import envelope
+
+_STILL_RUNNING = OpenApiResponse(
+    envelope(
+        "StillRunning",
+        status=serializers.CharField(),
+        generation_id=serializers.UUIDField(),
+        status_url=serializers.URLField(help_text="GET it to follow the generation"),
+    ),
+    description="Still running when the wait ended: follow status_url",
+)
 
 
 def _submit_and_wait(request, data: dict) -> services.Submitted:
@@ -61,7 +71,31 @@ class ImagesGenerateView(APIView):
 
     ratelimit_group = None  # counted by generation_submit
 
-    @extend_schema(request=SeedImagesGenerateSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        request=SeedImagesGenerateSerializer,
+        responses={
+            200: inline_serializer(
+                "SeedImagesGenerated",
+                {
+                    "status": serializers.CharField(help_text="success"),
+                    "image_url": serializers.URLField(),
+                    "metadata": inline_serializer(
+                        "SeedImageMetadata",
+                        {
+                            "prompt": serializers.CharField(),
+                            "negative_prompt": serializers.CharField(),
+                            "width": serializers.IntegerField(),
+                            "height": serializers.IntegerField(),
+                            "steps": serializers.IntegerField(allow_null=True),
+                            "cfg_scale": serializers.FloatField(allow_null=True),
+                            "seed": serializers.IntegerField(allow_null=True),
+                        },
+                    ),
+                },
+            ),
+            202: _STILL_RUNNING,
+        },
+    )
     def post(self, request):
         # Only seed 002's fields reach the canonical serializer.
         data = {name: request.data[name] for name in SeedImagesGenerateSerializer().fields if name in request.data}
@@ -99,7 +133,13 @@ class PostGenerateImagesView(APIView):
 
     ratelimit_group = None  # counted by generation_submit
 
-    @extend_schema(request=PostImagesSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        request=PostImagesSerializer,
+        responses={
+            200: inline_serializer("PostImages", {"image_urls": serializers.ListField(child=serializers.URLField())}),
+            202: _STILL_RUNNING,
+        },
+    )
     def post(self, request, post_id):
         collection = collection_get(owner=request.user, collection_id=post_id)
         if collection is None:
@@ -127,7 +167,32 @@ class GenerateImageView(APIView):
 
     ratelimit_group = None  # counted by generation_submit
 
-    @extend_schema(request=GenerateInputSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        request=GenerateInputSerializer,
+        responses={
+            200: envelope(
+                "GeneratedImages",
+                images=inline_serializer(
+                    "GeneratedImage",
+                    {
+                        "id": serializers.UUIDField(),
+                        "image_url": serializers.URLField(),
+                        "filename": serializers.CharField(),
+                        "format": serializers.CharField(),
+                        "dimensions": inline_serializer(
+                            "Dimensions", {"width": serializers.IntegerField(), "height": serializers.IntegerField()}
+                        ),
+                    },
+                    many=True,
+                ),
+                prompt=serializers.CharField(),
+                credits_used=serializers.IntegerField(),
+                credits_remaining=serializers.IntegerField(),
+                generation_time=serializers.FloatField(help_text="Seconds"),
+            ),
+            202: _STILL_RUNNING,
+        },
+    )
     def post(self, request):
         data = {key: value for key, value in request.data.items() if key not in ("sync_mode", "dry_run")}
         submitted = _submit_and_wait(request, data)
@@ -160,7 +225,14 @@ class ClearGenerationStateView(APIView):
     """Seed 001 ``POST /api/clear-generation-state``: stops the caller's unfinished
     generations (each cancelled and refunded), so a client stuck on one can start afresh."""
 
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        request=None,
+        responses=envelope(
+            "GenerationStateCleared",
+            message=serializers.CharField(),
+            cancelled=serializers.IntegerField(help_text="How many unfinished generations were cancelled"),
+        ),
+    )
     def post(self, request):
         cleared = services.generation_cancel_unfinished(user=request.user)
         return Response({"success": True, "message": "Generation state cleared successfully", "cancelled": cleared})

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client as DjangoClient
 from django.test import override_settings
 
-from tests.helpers import assert_envelope
+from tests.helpers import assert_envelope, generate
 
 pytestmark = pytest.mark.django_db
 
@@ -138,3 +138,17 @@ def test_an_oversized_form_on_a_plain_django_page_is_a_413(anon, accept):
     assert response.status_code == 413
     if accept == "application/json":
         assert_envelope(response, 413, "payload_too_large")
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "-1", "1e3", "9" * 40, " 1"])
+def test_a_last_event_id_that_is_not_plain_digits_is_a_400(alice, value):
+    generation_id = generate(alice, width=64, height=64).json()["generation"]["id"]
+    response = alice.get(f"/api/generate/{generation_id}/events", HTTP_LAST_EVENT_ID=value)
+    assert_envelope(response, 400, "validation_error")
+
+
+def test_a_plain_last_event_id_resumes_the_stream(alice):
+    generation_id = generate(alice, width=64, height=64).json()["generation"]["id"]
+    response = alice.get(f"/api/generate/{generation_id}/events", HTTP_LAST_EVENT_ID="0")
+    assert response.status_code == 200
+    assert b"event:" in b"".join(response.streaming_content)
