@@ -2,7 +2,7 @@
 
 import logging
 
-from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
+from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission, Workflow
 from generation.providers.comfyui import ComfyUIProvider
 from generation.providers.fal import FalProvider
 from generation.providers.huggingface import HuggingFaceProvider
@@ -64,6 +64,7 @@ __all__ = [
     "Provider",
     "providers_warm",
     "ProviderJob",
+    "Workflow",
     "ProviderOutput",
     "Reporter",
     "Submission",

@@ -5,6 +5,17 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class Workflow:
+    """A ComfyUI workflow template as plain data: its API-format graph, and each slot's node
+    input (slot name → (node id, input name)) with the type the slot's value is given as."""
+
+    name: str
+    graph: dict
+    slots: dict
+    slot_types: dict
+
+
+@dataclass(frozen=True)
 class ProviderJob:
     """What a provider needs to know about one generation, independent of Django models."""
 
@@ -25,6 +36,16 @@ class ProviderJob:
     # same size as the image; white = repaint). None when the model's kind takes none.
     image: bytes | None = None
     mask: bytes | None = None
+    # The model's default upstream parameters from the catalog; the request's own params override them.
+    defaults: dict = field(default_factory=dict)
+    # What only some providers use, resolved by the job system for those that ask (Provider.needs):
+    # the ComfyUI workflow template, and the trained style adapters (local LoRAs) with their scales.
+    workflow: Workflow | None = None
+    style_adapters: tuple = ()
+
+    @property
+    def upstream_params(self) -> dict:
+        return {**self.defaults, **self.params}
 
 
 @dataclass(frozen=True)
@@ -64,6 +85,7 @@ class Reporter:
     on_log: Callable[[str], None]
     on_queue_position: Callable[[int | None], None] | None = None
     on_step: Callable[[int, str], None] | None = None
+    on_request_id: Callable[[str], None] | None = None
 
     def progress(self, percent: int) -> None:
         self.on_progress(max(0, min(100, int(percent))))
@@ -75,6 +97,12 @@ class Reporter:
 
     def log(self, message: str) -> None:
         self.on_log(message)
+
+    def request_id(self, request_id: str) -> None:
+        """Records the provider's id for the job before submit returns, so that a cancel made
+        while the provider still follows the job can reach it."""
+        if self.on_request_id is not None:
+            self.on_request_id(request_id)
 
     def step(self, percent: int, message: str) -> None:
         """Progress with the log line that explains it, recorded together."""
@@ -88,6 +116,9 @@ class Reporter:
 class Provider:
     name: str = ""
     capabilities: frozenset[str] = frozenset()
+    # What the job system resolves into the job for this provider beyond the generation's own
+    # fields: "workflow" (ComfyUI's template), "style_adapters" (the local LoRAs).
+    needs: frozenset[str] = frozenset()
 
     def is_configured(self) -> bool:
         raise NotImplementedError
@@ -102,7 +133,7 @@ class Provider:
     def submit(self, job: ProviderJob, *, reporter: Reporter) -> Submission:
         raise NotImplementedError
 
-    def poll(self, request_id: str, *, reporter: Reporter) -> Submission:
+    def poll(self, request_id: str, *, job: ProviderJob, reporter: Reporter) -> Submission:
         """Asks a queued job how it is doing; ``finished`` when its outputs are ready."""
         raise NotImplementedError(f"{self.name} answers inline and has nothing to poll")
 

@@ -1,8 +1,8 @@
 """A self-hosted ComfyUI server (``COMFYUI_URL``), over its HTTP API and its websocket.
 
 The graph comes from the catalog: the model's ``defaults["workflow"]`` names a workflow
-template whose slots take the prompt, negative prompt, size, batch size, steps, cfg, seed and
-checkpoint (the model's ``provider_model``).
+template (the job system puts it in the job, see ``needs``) whose slots take the prompt,
+negative prompt, size, batch size, steps, cfg, seed and checkpoint (the model's ``provider_model``).
 
 How a job is followed. ComfyUI runs one prompt at a time and queues the rest, so a job can
 wait behind others for a long time. Holding a worker on the websocket for the whole job would
@@ -17,16 +17,16 @@ intermediate progress. The client id is the generation id because ComfyUI sends 
 execution events only to the socket of the client that queued it.
 """
 
+import copy
 import logging
 from contextlib import ExitStack
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
 
-from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
+from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission, Workflow
 from generation.providers.comfyui_events import follow, open_socket
 from generation.providers.downloads import read_capped
-from generation.providers.lookups import catalog_defaults
 from generation.providers.outputs import checked_image
 from ops.errors import ProviderError, ProviderTransient
 
@@ -38,13 +38,14 @@ DEFAULT_WORKFLOW = "text-to-image"
 class ComfyUIProvider(Provider):
     name = "comfyui"
     capabilities = frozenset({"text-to-image"})
+    needs = frozenset({"workflow"})
 
     def is_configured(self) -> bool:
         return bool(settings.COMFYUI_URL)
 
     def submit(self, job: ProviderJob, *, reporter: Reporter) -> Submission:
         graph = _graph(job)
-        facts = {"client_id": job.generation_id, "format": job.output_format, "seed": job.seed, "count": job.num_images}
+        facts = _facts(job)
         with _client() as http, ExitStack() as stack:
             # The socket opens before the prompt is queued, so no event of a fast prompt is missed.
             socket = open_socket(stack, client_id=job.generation_id)
@@ -52,7 +53,9 @@ class ComfyUIProvider(Provider):
             prompt_id = answer.get("prompt_id") if isinstance(answer, dict) else None
             if not isinstance(prompt_id, str) or not prompt_id:
                 raise ProviderError("ComfyUI accepted the workflow but returned no prompt id")
-            _remember(generation_id=job.generation_id, prompt_id=prompt_id)
+            # Recorded at once, so that a cancel while this worker still follows the prompt can
+            # reach ComfyUI (the job system records it too, but only when submit returns).
+            reporter.request_id(prompt_id)
             reporter.log(f"Queued on ComfyUI as prompt {prompt_id} (number {answer.get('number', '?')})")
             try:
                 return _follow_and_collect(
@@ -64,8 +67,8 @@ class ComfyUIProvider(Provider):
                 reporter.log(f"{exc.message}; following the prompt by polling")
                 return Submission(request_id=prompt_id)
 
-    def poll(self, request_id: str, *, reporter: Reporter) -> Submission:
-        facts = _generation_facts(request_id)
+    def poll(self, request_id: str, *, job: ProviderJob, reporter: Reporter) -> Submission:
+        facts = _facts(job)
         with _client() as http, ExitStack() as stack:
             socket = open_socket(stack, client_id=facts["client_id"])
             return _follow_and_collect(http, socket, prompt_id=request_id, facts=facts, reporter=reporter)
@@ -98,15 +101,16 @@ class ComfyUIProvider(Provider):
         return {"stats": stats if isinstance(stats, dict) else {}, "queue_remaining": remaining}
 
 
-def _graph(job: ProviderJob) -> dict:
-    from catalog.selectors import workflow_template_get
-    from catalog.workflows import workflow_render
+def workflow_name(params: dict) -> str:
+    """The workflow template a job's upstream params (catalog defaults, then the request's) name."""
+    return params.get("workflow") or DEFAULT_WORKFLOW
 
-    params = {**catalog_defaults(job.model_id), **job.params}
-    name = params.get("workflow") or DEFAULT_WORKFLOW
-    template = workflow_template_get(name=name)
+
+def _graph(job: ProviderJob) -> dict:
+    params = job.upstream_params
+    template = job.workflow
     if template is None:
-        raise ProviderError(f"The ComfyUI workflow template '{name}' is not in the catalog")
+        raise ProviderError(f"The ComfyUI workflow template '{workflow_name(params)}' is not in the catalog")
     values = {
         "prompt": job.prompt,
         "negative_prompt": job.negative_prompt,
@@ -118,25 +122,23 @@ def _graph(job: ProviderJob) -> dict:
         "steps": params.get("num_inference_steps"),
         "cfg": params.get("guidance_scale"),
     }
-    return workflow_render(template=template, values=values)
+    return _render(template, values=values)
 
 
-def _generation_facts(request_id: str) -> dict:
-    from generation.models import Generation
+def _render(template: Workflow, *, values: dict) -> dict:
+    """The template's graph with each slot set to its value; a value of None keeps the graph's own
+    (as the catalog's ``workflow_render``, on the template's plain data)."""
+    graph = copy.deepcopy(template.graph)
+    for name, (node_id, input_name) in template.slots.items():
+        value = values.get(name)
+        if value is None or (name == "checkpoint" and not value):
+            continue
+        graph[node_id]["inputs"][input_name] = template.slot_types[name](value)
+    return graph
 
-    row = (
-        Generation.objects.filter(provider=ComfyUIProvider.name, provider_request_id=request_id)
-        .values("pk", "output_format", "seed", "num_images")
-        .first()
-    )
-    if row is None:
-        raise ProviderError(f"No generation waits for ComfyUI prompt {request_id}")
-    return {
-        "client_id": str(row["pk"]),
-        "format": row["output_format"],
-        "seed": row["seed"],
-        "count": row["num_images"],
-    }
+
+def _facts(job: ProviderJob) -> dict:
+    return {"client_id": job.generation_id, "format": job.output_format, "seed": job.seed, "count": job.num_images}
 
 
 def _client():
@@ -216,14 +218,6 @@ def _check_still_queued(http, prompt_id: str) -> None:
     if _history(http, prompt_id) is not None:
         return
     raise ProviderError("ComfyUI no longer knows the prompt (was the server restarted or its queue cleared?)")
-
-
-def _remember(*, generation_id: str, prompt_id: str) -> None:
-    """Saves the prompt id at once, so that a cancel while this worker still follows the prompt
-    can reach ComfyUI (the job system saves it too, but only when submit returns)."""
-    from generation.models import Generation
-
-    Generation.objects.filter(pk=generation_id).update(provider_request_id=prompt_id)
 
 
 def _follow_and_collect(

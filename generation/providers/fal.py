@@ -28,7 +28,7 @@ from generation.providers import fal_arguments
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
 from generation.providers.client_cache import shared_client
 from generation.providers.downloads import download_client
-from generation.providers.lookups import catalog_defaults, poll_after, requested_format, unseen
+from generation.providers.lookups import poll_after, unseen
 from generation.providers.outputs import image_output, video_output
 from ops.errors import ApplicationError, ProviderError, ProviderTransient, ValidationFailed
 
@@ -72,7 +72,7 @@ class FalProvider(Provider):
     def submit(self, job: ProviderJob, *, reporter: Reporter) -> Submission:
         from generation.webhooks.addresses import provider_webhook_url
 
-        params = {**catalog_defaults(job.model_id), **job.params}
+        params = job.upstream_params
         arguments = fal_arguments.build(job, params=params)
         webhook = provider_webhook_url(provider=self.name, generation_id=job.generation_id)
         client = _client()
@@ -85,7 +85,7 @@ class FalProvider(Provider):
         reporter.log(f"Queued on fal as request {handle.request_id}" + (" (webhook requested)" if webhook else ""))
         return Submission(request_id=reference, poll_after=poll_after())
 
-    def poll(self, request_id: str, *, reporter: Reporter) -> Submission:
+    def poll(self, request_id: str, *, job: ProviderJob, reporter: Reporter) -> Submission:
         from fal_client import Completed, InProgress, Queued
 
         handle = _handle(request_id)
@@ -103,10 +103,10 @@ class FalProvider(Provider):
             raise _failed_run(status.error, status.error_type)
         result = _call(handle.get)
         return Submission(
-            outputs=outputs_from_result(result, fmt=requested_format(provider=self.name, request_ref=request_id))
+            outputs=outputs_from_result(result, fmt=job.output_format)
         )
 
-    def webhook_update(self, payload: dict, *, request_id: str, reporter: Reporter) -> Submission:
+    def webhook_update(self, payload: dict, *, request_id: str, job: ProviderJob, reporter: Reporter) -> Submission:
         """What a verified webhook says: finished outputs, or an error raised as ours."""
         status = payload.get("status")
         if status == "ERROR":
@@ -119,11 +119,11 @@ class FalProvider(Provider):
         result = payload.get("payload")
         if result is None:
             # fal could not put the output in the webhook (payload_error): read it from the queue.
-            return self.poll(request_id, reporter=reporter)
+            return self.poll(request_id, job=job, reporter=reporter)
         if not isinstance(result, dict):
             raise ProviderError("fal sent a webhook that could not be read")
         return Submission(
-            outputs=outputs_from_result(result, fmt=requested_format(provider=self.name, request_ref=request_id))
+            outputs=outputs_from_result(result, fmt=job.output_format)
         )
 
     def cancel(self, request_id: str) -> bool:

@@ -16,7 +16,6 @@ import time
 from django.conf import settings
 
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
-from generation.providers.lookups import catalog_defaults
 from ops.errors import ProviderError, ProviderTransient, ProviderUnavailable, ValidationFailed
 
 ROUTER_URL = "https://router.huggingface.co/hf-inference/models/{model}"
@@ -49,7 +48,7 @@ class HuggingFaceProvider(Provider):
             timeout=settings.ATELIER_HF_TIMEOUT_SECONDS,
         )
         deadline = time.monotonic() + settings.ATELIER_HF_LOADING_WAIT_SECONDS
-        params = {**catalog_defaults(job.model_id), **job.params}
+        params = job.upstream_params
         outputs = []
         for index in range(job.num_images):
             seed = (job.seed + index) % settings.ATELIER_MAX_SEED

@@ -18,6 +18,7 @@ from ops.errors import ProviderError
 class LocalProvider(Provider):
     name = "local"
     capabilities = frozenset({"text-to-image", "image-to-image", "inpainting", "image-to-video", "upscale"})
+    needs = frozenset({"style_adapters"})
 
     def is_configured(self) -> bool:
         return True
@@ -26,9 +27,8 @@ class LocalProvider(Provider):
         if job.kind != "text-to-image" and job.image is None:
             raise ProviderError(f"A {job.kind} job needs an input image")
         outputs = []
-        adapters = _style_adapters(job)
         for index in range(job.num_images):
-            output = _make(job, seed=_image_seed(job.seed, index), adapters=adapters)
+            output = _make(job, seed=_image_seed(job.seed, index), adapters=job.style_adapters)
             outputs.append(output)
             reporter.step(
                 round((index + 1) * 100 / job.num_images), f"Rendered {output.type} {index + 1} of {job.num_images}"
@@ -40,15 +40,6 @@ def _open(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
     image.load()
     return image
-
-
-def _style_adapters(job: ProviderJob) -> list:
-    """The trained style adapters (local LoRAs) the job names, with their scales."""
-    if not job.params.get("loras"):
-        return []
-    from training.generation_loras import local_adapters
-
-    return local_adapters(generation_id=job.generation_id, loras=job.params["loras"])
 
 
 def _make(job: ProviderJob, *, seed: int, adapters: list = ()) -> ProviderOutput:

@@ -25,7 +25,6 @@ from django.conf import settings
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
 from generation.providers.client_cache import shared_client
 from generation.providers.downloads import read_capped
-from generation.providers.lookups import catalog_defaults
 from generation.providers.outputs import checked_image
 from ops.errors import ProviderError, ProviderTransient, ValidationFailed
 
@@ -73,7 +72,7 @@ class OpenAIImagesProvider(Provider):
 
     def submit(self, job: ProviderJob, *, reporter: Reporter) -> Submission:
         model = job.upstream_model
-        params = {**catalog_defaults(job.model_id), **job.params}
+        params = job.upstream_params
         size = nearest_size(model, job.width, job.height)
         if size != (job.width, job.height):
             allowed = ", ".join(f"{w}x{h}" for w, h in SIZES.get(model, ()))

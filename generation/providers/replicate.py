@@ -19,7 +19,7 @@ from generation.providers.base import Provider, ProviderJob, ProviderOutput, Rep
 from generation.providers.client_cache import shared_client
 from generation.providers.downloads import download_client
 from generation.providers.fal_arguments import data_uri, nearest_ratio
-from generation.providers.lookups import catalog_defaults, poll_after, requested_format, unseen
+from generation.providers.lookups import poll_after, unseen
 from generation.providers.outputs import image_output
 from ops.errors import ApplicationError, ProviderError, ProviderTransient, ValidationFailed
 
@@ -100,7 +100,7 @@ class ReplicateProvider(Provider):
     def submit(self, job: ProviderJob, *, reporter: Reporter) -> Submission:
         from generation.webhooks.addresses import provider_webhook_url
 
-        params = {**catalog_defaults(job.model_id), **job.params}
+        params = job.upstream_params
         arguments: dict = {"input": build_input(job, params=params)}
         webhook = provider_webhook_url(provider=self.name, generation_id=job.generation_id)
         if webhook:
@@ -120,18 +120,18 @@ class ReplicateProvider(Provider):
         # Followed from here by polls and the webhook, which know the generation's format.
         return Submission(request_id=prediction.id, poll_after=poll_after())
 
-    def poll(self, request_id: str, *, reporter: Reporter) -> Submission:
+    def poll(self, request_id: str, *, job: ProviderJob, reporter: Reporter) -> Submission:
         prediction = _call(lambda: client().predictions.get(request_id))
-        return self._follow(_as_dict(prediction), request_id=request_id, reporter=reporter)
+        return self._follow(_as_dict(prediction), request_id=request_id, job=job, reporter=reporter)
 
-    def webhook_update(self, payload: dict, *, request_id: str, reporter: Reporter) -> Submission:
-        return self._follow(payload, request_id=request_id, reporter=reporter)
+    def webhook_update(self, payload: dict, *, request_id: str, job: ProviderJob, reporter: Reporter) -> Submission:
+        return self._follow(payload, request_id=request_id, job=job, reporter=reporter)
 
     def cancel(self, request_id: str) -> bool:
         prediction = _call(lambda: client().predictions.cancel(request_id))
         return getattr(prediction, "status", "") == "canceled"
 
-    def _follow(self, prediction: dict, *, request_id: str, reporter: Reporter) -> Submission:
+    def _follow(self, prediction: dict, *, request_id: str, job: ProviderJob, reporter: Reporter) -> Submission:
         status = prediction.get("status")
         if status not in ("starting", "processing", "succeeded", "failed", "canceled"):
             raise ProviderError("Replicate returned an answer that could not be read")
@@ -143,7 +143,7 @@ class ReplicateProvider(Provider):
         if status == "canceled":
             raise ProviderError("The prediction was cancelled at Replicate")
         return Submission(
-            outputs=_outputs(prediction.get("output"), fmt=requested_format(provider=self.name, request_ref=request_id))
+            outputs=_outputs(prediction.get("output"), fmt=job.output_format)
         )
 
 

@@ -9,7 +9,7 @@ from generation import providers
 from generation.inputs.kinds import IMAGE_KINDS
 from generation.inputs.selectors import generation_input_data
 from generation.models import Generation, Status
-from generation.providers import ProviderJob, Reporter, Submission
+from generation.providers import ProviderJob, Reporter, Submission, Workflow
 from generation.services.dispatch import backoff_seconds, generation_dispatch, generation_schedule_poll
 from generation.services.events import (
     generation_record_log,
@@ -25,10 +25,15 @@ from ops.provider_health import provider_call_recorded
 logger = logging.getLogger(__name__)
 
 
-def _job(generation: Generation) -> ProviderJob:
+def _job(generation: Generation, *, needs: frozenset[str] = frozenset(), inputs: bool = True) -> ProviderJob:
+    """Everything the provider needs about the generation, as plain data: adapters read no models.
+
+    ``needs`` names what only some providers use (Provider.needs), resolved at submit only.
+    """
     # The inputs stored at creation: a retry sends the provider the very same pixels. Text to
-    # image has none, and skips the query.
-    inputs = generation_input_data(generation=generation) if generation.model.kind in IMAGE_KINDS else {}
+    # image has none, and skips the query; a poll sends none.
+    data = generation_input_data(generation=generation) if inputs and generation.model.kind in IMAGE_KINDS else {}
+    defaults = dict(generation.model.defaults or {})
     return ProviderJob(
         generation_id=str(generation.pk),
         model_id=generation.model_id,
@@ -42,14 +47,47 @@ def _job(generation: Generation) -> ProviderJob:
         seed=generation.seed,
         output_format=generation.output_format,
         params=generation.params,
-        image=inputs.get("image"),
-        mask=inputs.get("mask"),
+        image=data.get("image"),
+        mask=data.get("mask"),
+        defaults=defaults,
+        workflow=_workflow({**defaults, **generation.params}) if "workflow" in needs else None,
+        style_adapters=_style_adapters(generation) if "style_adapters" in needs else (),
     )
+
+
+def generation_poll_job(generation: Generation) -> ProviderJob:
+    """The job a poll or a webhook update hands the provider: the generation's facts, no inputs."""
+    return _job(generation, inputs=False)
+
+
+def _workflow(params: dict) -> Workflow | None:
+    """The ComfyUI workflow template the params name, as plain data; None when the catalog has none."""
+    from catalog.selectors import workflow_template_get
+    from catalog.workflows import SLOT_TYPES
+    from generation.providers.comfyui import workflow_name
+
+    template = workflow_template_get(name=workflow_name(params))
+    if template is None:
+        return None
+    return Workflow(name=template.name, graph=template.graph, slots=template.slots, slot_types=dict(SLOT_TYPES))
+
+
+def _style_adapters(generation: Generation) -> tuple:
+    """The trained style adapters (local LoRAs) the generation names, with their scales."""
+    if not generation.params.get("loras"):
+        return ()
+    from training.generation_loras import local_adapters
+
+    return tuple(local_adapters(generation_id=generation.pk, loras=generation.params["loras"]))
+
+
+def _record_request_id(*, generation_id, request_id: str) -> None:
+    Generation.objects.filter(pk=generation_id).update(provider_request_id=request_id)
 
 
 def generation_reporter(generation_id) -> Reporter:
     """Records what a provider reports about the generation as it works: progress, log lines,
-    its place in the provider's own queue."""
+    its place in the provider's own queue, its upstream id as soon as the provider has one."""
     return Reporter(
         on_progress=lambda percent: generation_record_progress(generation_id=generation_id, percent=percent),
         on_log=lambda message: generation_record_log(generation_id=generation_id, message=message),
@@ -59,6 +97,7 @@ def generation_reporter(generation_id) -> Reporter:
         on_step=lambda percent, message: generation_record_step(
             generation_id=generation_id, percent=percent, message=message
         ),
+        on_request_id=lambda request_id: _record_request_id(generation_id=generation_id, request_id=request_id),
     )
 
 
@@ -82,7 +121,7 @@ def generation_run(*, generation_id) -> None:
     try:
         provider = providers.get(generation.provider)
         with provider_call_recorded(provider=generation.provider):
-            submission = provider.submit(_job(generation), reporter=reporter)
+            submission = provider.submit(_job(generation, needs=provider.needs), reporter=reporter)
         _handle(generation=generation, submission=submission, attempt=0)
     except ProviderTransient as exc:
         _retry_or_fail(generation=generation, error=exc)
@@ -106,7 +145,9 @@ def generation_poll(*, generation_id, attempt: int) -> None:
     try:
         with provider_call_recorded(provider=generation.provider):
             submission = providers.get(generation.provider).poll(
-                generation.provider_request_id, reporter=generation_reporter(generation_id)
+                generation.provider_request_id,
+                job=generation_poll_job(generation),
+                reporter=generation_reporter(generation_id),
             )
         _handle(generation=generation, submission=submission, attempt=attempt + 1)
     except ProviderTransient as exc:
@@ -123,7 +164,7 @@ def _handle(*, generation: Generation, submission: Submission, attempt: int) -> 
         generation_complete(generation=generation, outputs=submission.outputs)
         return
     if submission.request_id and submission.request_id != generation.provider_request_id:
-        Generation.objects.filter(pk=generation.pk).update(provider_request_id=submission.request_id)
+        _record_request_id(generation_id=generation.pk, request_id=submission.request_id)
         generation.provider_request_id = submission.request_id
     generation_schedule_poll(
         generation_id=generation.pk, provider=generation.provider, attempt=attempt, at_least=submission.poll_after

@@ -20,7 +20,7 @@ from generation import providers
 from generation.models import TERMINAL_STATUSES, Generation, Status
 from generation.services.dispatch import provider_webhook_dispatch
 from generation.services.lifecycle import generation_complete, generation_fail
-from generation.services.running import generation_reporter
+from generation.services.running import generation_poll_job, generation_reporter
 from generation.webhooks.verification import VERIFIERS
 from ops.errors import (
     ApplicationError,
@@ -105,7 +105,10 @@ def provider_webhook_apply(*, generation_id, payload: dict) -> None:
     try:
         provider = providers.get(generation.provider)
         submission = provider.webhook_update(
-            payload, request_id=generation.provider_request_id, reporter=generation_reporter(generation.pk)
+            payload,
+            request_id=generation.provider_request_id,
+            job=generation_poll_job(generation),
+            reporter=generation_reporter(generation.pk),
         )
         if submission.finished:
             generation_complete(generation=generation, outputs=submission.outputs)

@@ -54,7 +54,7 @@ class QueuedProvider(Provider):
             self.jobs[request_id] = job
         return Submission(request_id=request_id)
 
-    def poll(self, request_id: str, *, reporter: Reporter) -> Submission:
+    def poll(self, request_id: str, *, job: ProviderJob, reporter: Reporter) -> Submission:
         with self._lock:
             self.polls[request_id] += 1
             count = self.polls[request_id]
