@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsStaff
 from credits.services import ADJUST_ACTIONS, credits_admin_adjust
 from ops.errors import NotFound
+from ops.numbers import parse_int
 
 
 class CreditAdjustSerializer(serializers.Serializer):
@@ -24,8 +25,9 @@ class CreditAdjustSerializer(serializers.Serializer):
 def _user_by_id(user_id: str):
     """Seed 004 names users by number; the API elsewhere by UUID. Both are accepted."""
     users = get_user_model().objects
-    if user_id.isdigit():
-        return users.filter(pk=int(user_id)).first()
+    number = parse_int(user_id)
+    if number is not None:
+        return users.filter(pk=number).first()
     try:
         return users.filter(uuid=uuid.UUID(user_id)).first()
     except ValueError:

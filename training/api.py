@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from credits.selectors import credits_balance
 from generation.renderers import EventStreamRenderer
 from ops.errors import NotFound, PayloadTooLarge, ValidationFailed
+from ops.numbers import parse_int
 from ops.pagination import PageLimitPagination
 from ops.throttling import rate_limit_hit
 from training import datasets, selectors, services
@@ -238,11 +239,11 @@ class TrainingFileView(_Own):
             stored, kind = lora.config.open("rb"), "application/json"
             filename = lora.config.name.rsplit("/", 1)[-1]
         elif name.startswith("sample-") and name.endswith(".png"):
-            index = name[len("sample-") : -len(".png")]
-            if index.isdigit() and int(index) < len(job.samples):
+            index = parse_int(name[len("sample-") : -len(".png")])
+            if index is not None and index < len(job.samples):
                 from django.core.files.storage import default_storage
 
-                stored, kind = default_storage.open(job.samples[int(index)]["path"], "rb"), "image/png"
+                stored, kind = default_storage.open(job.samples[index]["path"], "rb"), "image/png"
         if stored is None:
             raise NotFound("File not found")
         return FileResponse(stored, content_type=kind, filename=filename)
@@ -260,11 +261,11 @@ class TrainingEventsView(_Own):
     )
     def get(self, request, pk):
         job = self.own_job(pk)
-        last_event_id = request.headers.get("Last-Event-ID", "0")
-        if not last_event_id.isdigit():
+        last_event_id = parse_int(request.headers.get("Last-Event-ID", "0"))
+        if last_event_id is None:
             raise ValidationFailed(details={"Last-Event-ID": ["Must be an event id."]})
         response = StreamingHttpResponse(
-            training_event_stream(job_id=job.pk, last_event_id=int(last_event_id)), content_type="text/event-stream"
+            training_event_stream(job_id=job.pk, last_event_id=last_event_id), content_type="text/event-stream"
         )
         response["Cache-Control"] = "no-cache"
         response["X-Accel-Buffering"] = "no"

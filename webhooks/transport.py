@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from generation.inputs.url_fetch import UrlRefused, _checked_target, _pinned_client
+from ops.numbers import parse_int
 
 EXCERPT_BYTES = 2048
 USER_AGENT = "Atelier-Webhooks/1.0"
@@ -37,8 +38,9 @@ def retry_after_seconds(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    seconds = parse_int(value)
+    if seconds is not None:
+        return float(seconds)
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -24,6 +24,7 @@ from urllib.parse import urljoin, urlsplit
 from django.conf import settings
 
 from ops.errors import UrlRefused
+from ops.numbers import parse_int
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = "Atelier/1.0 (+image inputs)"
@@ -211,8 +212,8 @@ def fetch_public_url(
                         f"The URL answered with content type '{media_type or 'none'}'; "
                         f"expected one of: {', '.join(sorted(allowed_content_types))}"
                     )
-                declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > max_bytes:
+                declared = parse_int(response.headers.get("content-length", ""))
+                if declared is not None and declared > max_bytes:
                     raise UrlRefused(f"The file at the URL is larger than {max_bytes} bytes")
                 body = bytearray()
                 for chunk in response.iter_bytes():

@@ -48,6 +48,14 @@ def test_the_user_can_be_named_by_uuid(staff, alice):
     assert response.status_code == 200, response.content
 
 
+@pytest.mark.parametrize("ref", ["²", "1²", "99999999999999999999999", "not-a-user"])
+def test_a_user_id_that_is_no_number_or_uuid_is_404(staff, ref):
+    response = staff.post(
+        f"/admin/api/users/{ref}/credits", {"action": "add", "amount": 1, "reason": "x"}, format="json"
+    )
+    assert_envelope(response, 404)
+
+
 @pytest.mark.parametrize("reason", [None, "", "   "])
 def test_a_reason_is_required(staff, alice, reason):
     old = balance_of(alice.user)

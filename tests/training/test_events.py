@@ -36,3 +36,5 @@ def test_events_come_in_order_and_end_with_the_terminal_status(alice):
 def test_a_bad_last_event_id_is_a_400(alice):
     job_id = start(alice, upload(alice, image_files(3)), steps=20).json()["training_id"]
     assert_envelope(alice.get(f"/api/training/{job_id}/events", HTTP_LAST_EVENT_ID="x"), 400)
+    # "²" passes str.isdigit() but is no number.
+    assert_envelope(alice.get(f"/api/training/{job_id}/events", HTTP_LAST_EVENT_ID="1²"), 400)
