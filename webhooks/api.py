@@ -12,6 +12,7 @@ from accounts.permissions import IsActiveUser
 from ops.admin_api.views import StaffView
 from ops.errors import NotFound
 from ops.pagination import PageLimitPagination
+from ops.schema import envelope
 from webhooks import selectors, services
 from webhooks.models import EVENT_NAMES, WebhookDelivery, WebhookEndpoint
 
@@ -98,6 +99,12 @@ class DeliverySerializer(serializers.ModelSerializer):
         ]
 
 
+# The answers as served: the success envelope around the object.
+_ENDPOINT = envelope("WebhookEndpointResponse", "webhook", EndpointSerializer)
+_WITH_SECRET = envelope("WebhookEndpointWithSecretResponse", "webhook", EndpointWithSecretSerializer)
+_DELIVERY = envelope("WebhookDeliveryResponse", "delivery", DeliverySerializer)
+
+
 def _endpoint(endpoint_id) -> WebhookEndpoint:
     endpoint = selectors.endpoint_get(endpoint_id=_uuid_or_none(endpoint_id))
     if endpoint is None:
@@ -107,17 +114,19 @@ def _endpoint(endpoint_id) -> WebhookEndpoint:
 
 class EndpointListView(StaffView):
     results_key = "webhooks"
+    # Read by the schema, which then documents the paginated envelope this view answers.
+    pagination_class = PageLimitPagination
 
     @extend_schema(summary="Webhook endpoints", responses=EndpointSerializer(many=True))
     def get(self, request):
-        paginator = PageLimitPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.endpoint_list(), request, view=self)
         return paginator.get_paginated_response(EndpointSerializer(page, many=True).data)
 
     @extend_schema(
         summary="Add a webhook endpoint (secret generated unless given)",
         request=EndpointInputSerializer,
-        responses={201: EndpointWithSecretSerializer},
+        responses={201: _WITH_SECRET},
     )
     def post(self, request):
         payload = EndpointInputSerializer(data=request.data)
@@ -129,11 +138,11 @@ class EndpointListView(StaffView):
 
 
 class EndpointDetailView(StaffView):
-    @extend_schema(summary="A webhook endpoint, with its secret", responses=EndpointWithSecretSerializer)
+    @extend_schema(summary="A webhook endpoint, with its secret", responses=_WITH_SECRET)
     def get(self, request, endpoint_id):
         return Response({"success": True, "webhook": EndpointWithSecretSerializer(_endpoint(endpoint_id)).data})
 
-    @extend_schema(summary="Change a webhook endpoint", request=EndpointUpdateSerializer, responses=EndpointSerializer)
+    @extend_schema(summary="Change a webhook endpoint", request=EndpointUpdateSerializer, responses=_ENDPOINT)
     def patch(self, request, endpoint_id):
         endpoint = _endpoint(endpoint_id)
         payload = EndpointUpdateSerializer(data=request.data)
@@ -148,7 +157,7 @@ class EndpointDetailView(StaffView):
 
 
 class EndpointTestView(StaffView):
-    @extend_schema(summary="Send a test event to the endpoint", request=None, responses={202: DeliverySerializer})
+    @extend_schema(summary="Send a test event to the endpoint", request=None, responses={202: _DELIVERY})
     def post(self, request, endpoint_id):
         delivery = services.endpoint_send_test(endpoint=_endpoint(endpoint_id))
         return Response({"success": True, "delivery": _delivery_data(delivery.pk)}, status=status.HTTP_202_ACCEPTED)
@@ -158,7 +167,7 @@ class EndpointRotateView(StaffView):
     @extend_schema(
         summary="Rotate the secret (the old one still signs for 24 hours)",
         request=RotateInputSerializer,
-        responses=EndpointWithSecretSerializer,
+        responses=_WITH_SECRET,
     )
     def post(self, request, endpoint_id):
         endpoint = _endpoint(endpoint_id)
@@ -170,18 +179,19 @@ class EndpointRotateView(StaffView):
 
 class DeliveryListView(StaffView):
     results_key = "deliveries"
+    pagination_class = PageLimitPagination
 
     @extend_schema(
         summary="The endpoint's deliveries, newest first, with every attempt", responses=DeliverySerializer(many=True)
     )
     def get(self, request, endpoint_id):
-        paginator = PageLimitPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.delivery_list(endpoint=_endpoint(endpoint_id)), request, view=self)
         return paginator.get_paginated_response(DeliverySerializer(page, many=True).data)
 
 
 class RedeliverView(StaffView):
-    @extend_schema(summary="Send a delivery's message again", request=None, responses={202: DeliverySerializer})
+    @extend_schema(summary="Send a delivery's message again", request=None, responses={202: _DELIVERY})
     def post(self, request, endpoint_id, delivery_id):
         endpoint = _endpoint(endpoint_id)
         delivery = selectors.delivery_get(endpoint=endpoint, delivery_id=_uuid_or_none(delivery_id))
