@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
 from django.db.models import Count, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
@@ -26,6 +27,8 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ["is_active", "is_staff", "is_superuser", "credit_account__plan", "date_joined"]
     search_fields = ["email", "username", "full_name"]
     ordering = ["-date_joined"]
+    # An avatar address typed without a scheme is read as https (Django 6's default).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         *DjangoUserAdmin.fieldsets,
         ("Profile", {"fields": ["full_name", "avatar_url", "preferences"]}),

@@ -39,7 +39,7 @@ LOG_CURSOR_SECONDS = 24 * 3600
 _PROGRESS = (re.compile(r"(\d+)\s*/\s*(\d+)"), re.compile(r"(\d{1,3})\s*%"))
 
 
-def _client():
+def fal_sdk_client():
     """One SDK client (and its connection pool) per configuration, shared by the worker's threads."""
     import fal_client
 
@@ -47,11 +47,11 @@ def _client():
     return shared_client("fal", (key, timeout), lambda: fal_client.SyncClient(key=key, default_timeout=timeout))
 
 
-def _handle(request_ref: str):
+def fal_handle(request_ref: str):
     """The SDK's handle for a job, from the reference kept at submit: its ``response_url``,
     ``https://<queue host>/<app>/requests/<id>``, whose app path status, result and cancel need."""
     application = urlsplit(request_ref).path.strip("/").partition("/requests/")[0]
-    return _client().get_handle(application, request_id_of(request_ref))
+    return fal_sdk_client().get_handle(application, request_id_of(request_ref))
 
 
 def request_id_of(request_ref: str) -> str:
@@ -63,7 +63,7 @@ class FalProvider(Provider):
     capabilities = frozenset({"text-to-image", "image-to-image", "inpainting", "image-to-video", "upscale"})
 
     def warm(self) -> None:
-        _client()
+        fal_sdk_client()
         download_client()
 
     def is_configured(self) -> bool:
@@ -75,21 +75,21 @@ class FalProvider(Provider):
         params = job.upstream_params
         arguments = fal_arguments.build(job, params=params)
         webhook = provider_webhook_url(provider=self.name, generation_id=job.generation_id)
-        client = _client()
-        handle = _call(lambda: client.submit(job.upstream_model, arguments, webhook_url=webhook))
+        client = fal_sdk_client()
+        handle = fal_call(lambda: client.submit(job.upstream_model, arguments, webhook_url=webhook))
         if not isinstance(handle.request_id, str) or not handle.request_id or "/" in handle.request_id:
             raise ProviderError("fal returned an answer that could not be read")
         # The SDK's own handle for the request, on the queue host it is configured for (the URLs
         # the answer names are not followed: our key only ever goes to that host).
-        reference = _call(lambda: client.get_handle(job.upstream_model, handle.request_id).response_url)
+        reference = fal_call(lambda: client.get_handle(job.upstream_model, handle.request_id).response_url)
         reporter.log(f"Queued on fal as request {handle.request_id}" + (" (webhook requested)" if webhook else ""))
         return Submission(request_id=reference, poll_after=poll_after())
 
     def poll(self, request_id: str, *, job: ProviderJob, reporter: Reporter) -> Submission:
         from fal_client import Completed, InProgress, Queued
 
-        handle = _handle(request_id)
-        status = _call(lambda: handle.status(with_logs=True))
+        handle = fal_handle(request_id)
+        status = fal_call(lambda: handle.status(with_logs=True))
         if isinstance(status, Queued):
             reporter.queue_position(status.position)
             return Submission(request_id=request_id, poll_after=poll_after())
@@ -101,7 +101,7 @@ class FalProvider(Provider):
             raise ProviderError("fal returned an answer that could not be read")
         if status.error:
             raise _failed_run(status.error, status.error_type)
-        result = _call(handle.get)
+        result = fal_call(handle.get)
         return Submission(
             outputs=outputs_from_result(result, fmt=job.output_format)
         )
@@ -130,7 +130,7 @@ class FalProvider(Provider):
         from fal_client import FalClientHTTPError
 
         try:
-            _handle(request_id).cancel()
+            fal_handle(request_id).cancel()
         except FalClientHTTPError as exc:
             # 400 ALREADY_COMPLETED / 404 NOT_FOUND: nothing left to stop upstream.
             logger.info("fal did not cancel %s (HTTP %s)", request_id_of(request_id), exc.status_code)
@@ -138,7 +138,7 @@ class FalProvider(Provider):
         return True
 
 
-def _call(function):
+def fal_call(function):
     """Runs one SDK call, turning what can go wrong into our errors."""
     import httpx
     from fal_client import FalClientHTTPError

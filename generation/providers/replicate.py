@@ -79,7 +79,7 @@ def _timeout():
 
 def fetch_signing_secret() -> str:
     """The account's webhook signing secret (``whsec_…``), from Replicate's API."""
-    secret = _call(lambda: client().webhooks.default.secret())
+    secret = replicate_call(lambda: client().webhooks.default.secret())
     key = getattr(secret, "key", None)
     if not isinstance(key, str) or not key.startswith("whsec_"):
         raise ProviderError("Replicate returned an answer that could not be read")
@@ -113,7 +113,7 @@ class ReplicateProvider(Provider):
             arguments["version"] = model.split(":", 1)[1]
         else:
             arguments["model"] = model
-        prediction = _call(lambda: client().predictions.create(**arguments))
+        prediction = replicate_call(lambda: client().predictions.create(**arguments))
         if not isinstance(prediction.id, str) or not prediction.id:
             raise ProviderError("Replicate returned an answer that could not be read")
         reporter.log(f"Created Replicate prediction {prediction.id}" + (" (webhook requested)" if webhook else ""))
@@ -121,14 +121,14 @@ class ReplicateProvider(Provider):
         return Submission(request_id=prediction.id, poll_after=poll_after())
 
     def poll(self, request_id: str, *, job: ProviderJob, reporter: Reporter) -> Submission:
-        prediction = _call(lambda: client().predictions.get(request_id))
+        prediction = replicate_call(lambda: client().predictions.get(request_id))
         return self._follow(_as_dict(prediction), request_id=request_id, job=job, reporter=reporter)
 
     def webhook_update(self, payload: dict, *, request_id: str, job: ProviderJob, reporter: Reporter) -> Submission:
         return self._follow(payload, request_id=request_id, job=job, reporter=reporter)
 
     def cancel(self, request_id: str) -> bool:
-        prediction = _call(lambda: client().predictions.cancel(request_id))
+        prediction = replicate_call(lambda: client().predictions.cancel(request_id))
         return getattr(prediction, "status", "") == "canceled"
 
     def _follow(self, prediction: dict, *, request_id: str, job: ProviderJob, reporter: Reporter) -> Submission:
@@ -180,7 +180,7 @@ def _as_dict(prediction) -> dict:
     }
 
 
-def _call(function):
+def replicate_call(function):
     import httpx
     import pydantic
     from replicate.exceptions import ReplicateError

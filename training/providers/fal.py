@@ -42,7 +42,7 @@ class FalTraining(TrainingProvider):
         return bool(settings.FAL_KEY)
 
     def submit(self, *, job, webhook_url: str) -> str:
-        from generation.providers.fal import _call, _client
+        from generation.providers.fal import fal_call, fal_sdk_client
 
         arguments = {
             "images_data_url": dataset_url(job),
@@ -51,8 +51,8 @@ class FalTraining(TrainingProvider):
             "create_masks": job.create_masks,
             "is_style": job.is_style,
         }
-        client = _client()
-        handle = _call(lambda: client.submit(APP, arguments, webhook_url=webhook_url or None))
+        client = fal_sdk_client()
+        handle = fal_call(lambda: client.submit(APP, arguments, webhook_url=webhook_url or None))
         reference = handle.response_url
         if not isinstance(reference, str) or not reference:
             raise ProviderError("fal returned an answer that could not be read")
@@ -61,10 +61,10 @@ class FalTraining(TrainingProvider):
     def poll(self, *, job) -> RemoteStatus:
         from fal_client.client import Completed, InProgress, Queued
 
-        from generation.providers.fal import _call, _handle
+        from generation.providers.fal import fal_call, fal_handle
 
-        handle = _handle(job.provider_request_id)
-        status = _call(lambda: handle.status(with_logs=True))
+        handle = fal_handle(job.provider_request_id)
+        status = fal_call(lambda: handle.status(with_logs=True))
         if isinstance(status, Queued):
             return RemoteStatus(state="queued", logs=[f"fal: in queue, position {status.position}"])
         logs = [f"fal: {line.get('message', '')}" for line in (status.logs or []) if isinstance(line, dict)]
@@ -74,7 +74,7 @@ class FalTraining(TrainingProvider):
             raise ProviderError("fal returned an answer that could not be read")
         if status.error:
             return RemoteStatus(state="failed", logs=logs, error=f"fal failed the training: {str(status.error)[:500]}")
-        return self._result(_call(handle.get), logs=logs)
+        return self._result(fal_call(handle.get), logs=logs)
 
     def parse_webhook(self, *, job, payload: dict) -> RemoteStatus | None:
         if payload.get("status") == "ERROR":

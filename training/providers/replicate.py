@@ -39,7 +39,7 @@ class ReplicateTraining(TrainingProvider):
         return bool(settings.REPLICATE_API_TOKEN and settings.ATELIER_REPLICATE_TRAINING_DESTINATION)
 
     def submit(self, *, job, webhook_url: str) -> str:
-        from generation.providers.replicate import _call, client
+        from generation.providers.replicate import client, replicate_call
 
         trainer = job.base_model or settings.ATELIER_REPLICATE_TRAINER
         model, _, version = trainer.partition(":")
@@ -61,15 +61,15 @@ class ReplicateTraining(TrainingProvider):
         if webhook_url:
             arguments["webhook"] = webhook_url
             arguments["webhook_events_filter"] = ["start", "logs", "completed"]
-        training = _call(lambda: client().trainings.create(**arguments))
+        training = replicate_call(lambda: client().trainings.create(**arguments))
         if not isinstance(training.id, str) or not training.id:
             raise ProviderError("Replicate returned an answer that could not be read")
         return training.id
 
     def poll(self, *, job) -> RemoteStatus:
-        from generation.providers.replicate import _call, client
+        from generation.providers.replicate import client, replicate_call
 
-        training = _call(lambda: client().trainings.get(job.provider_request_id))
+        training = replicate_call(lambda: client().trainings.get(job.provider_request_id))
         return self._status(
             {"status": training.status, "logs": training.logs, "output": training.output, "error": training.error}
         )
@@ -98,7 +98,7 @@ class ReplicateTraining(TrainingProvider):
         )
 
     def cancel(self, *, job) -> bool:
-        from generation.providers.replicate import _call, client
+        from generation.providers.replicate import client, replicate_call
 
-        training = _call(lambda: client().trainings.cancel(job.provider_request_id))
+        training = replicate_call(lambda: client().trainings.cancel(job.provider_request_id))
         return getattr(training, "status", "") == "canceled"
