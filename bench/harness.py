@@ -61,6 +61,15 @@ def _admin_execute(sql: str) -> None:
         conn.execute(sql)
 
 
+def database_ensure(name: str) -> None:
+    """Creates the database ``name`` on the bench server unless it is there (kept between runs)."""
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER_URL}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def database_recreate() -> None:
     _admin_execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
     _admin_execute(f'CREATE DATABASE "{DB_NAME}"')

@@ -17,6 +17,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
+from bench import harness  # noqa: E402
+
 PG_SERVER = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = os.environ.get("BENCH_ADMIN_DB", "atelier_admin_bench")
 os.environ["DATABASE_URL"] = f"{PG_SERVER}/{DB_NAME}"
@@ -25,14 +27,6 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
 
 MODELS = ["local/procedural", "fal-ai/flux/dev", "fal-ai/flux-pro/v1.1", "openai/dall-e-3", "fal-ai/flux/schnell"]
 STYLES = ["realistic", "modern", "anime", "watercolor", ""]
-
-
-def ensure_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
 
 
 def drop_database() -> None:
@@ -158,7 +152,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database for another run")
     args = parser.parse_args()
 
-    ensure_database()
+    harness.database_ensure(DB_NAME)
     import django
 
     django.setup()

@@ -17,19 +17,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
+from bench import harness  # noqa: E402
+
 PG_SERVER = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = os.environ.get("BENCH_GALLERY_DB", "atelier_gallery_bench")
 os.environ["DATABASE_URL"] = f"{PG_SERVER}/{DB_NAME}"
 os.environ.pop("REDIS_URL", None)
 os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-
-
-def ensure_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
 
 
 def load(*, users: int, per_user: int, deep: int, reload: bool) -> tuple[object, float]:
@@ -113,7 +107,7 @@ def main() -> None:
     parser.add_argument("--reload", action="store_true", help="make the rows again even if they are there")
     args = parser.parse_args()
 
-    ensure_database()
+    harness.database_ensure(DB_NAME)
     import django
 
     django.setup()
