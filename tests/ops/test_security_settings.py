@@ -11,7 +11,7 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
-# The environment the README documents for production (no DJANGO_DEBUG, TLS at the proxy).
+# The environment docs/production.md documents for production (no DJANGO_DEBUG, TLS at the proxy).
 PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
     "DJANGO_SECRET_KEY": "k3Q9-production-like-secret-of-sufficient-length-and-variety-7Zp2x!Lr",
