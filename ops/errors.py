@@ -26,6 +26,7 @@ class ErrorType(StrEnum):
     INVALID_IMAGE_URL = "invalid_image_url"
     PROVIDER_ERROR = "provider_error"
     PROVIDER_UNAVAILABLE = "provider_unavailable"
+    SERVICE_BUSY = "service_busy"
     SERVER_ERROR = "server_error"
 
 
@@ -106,6 +107,18 @@ class GPUBusy(ProviderUnavailable):
     """Seed 000's answer while its GPU side cannot take the request."""
 
     default_message = "GPU resources busy"
+
+
+class DatabaseBusy(ApplicationError):
+    """No database connection could be had in time (the pool stayed full, or the database
+    refused another client): the request was not served and may be sent again."""
+
+    http_status = 503
+    type = ErrorType.SERVICE_BUSY
+    default_message = "The service is busy; please try again shortly"
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 2, **extra):
+        super().__init__(message, retry_after=retry_after, **extra)
 
 
 class ComfyUIStartFailed(ApplicationError):

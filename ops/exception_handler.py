@@ -6,12 +6,13 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
 from ops.envelope import error_body
-from ops.errors import ApplicationError, ErrorType, PayloadTooLarge, ValidationFailed
+from ops.errors import ApplicationError, DatabaseBusy, ErrorType, PayloadTooLarge, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +52,35 @@ def suspicious_request_error(exc: SuspiciousOperation) -> ApplicationError:
     return ValidationFailed("Bad request", details="The request was refused as malformed.")
 
 
+# What the database says when it cannot take the request now, as opposed to a broken query:
+# psycopg_pool's PoolTimeout ("couldn't get a connection after N sec") and TooManyRequests,
+# PostgreSQL refusing another client, and SQLite's lock still held after its busy timeout.
+_BUSY_MESSAGES = (
+    "couldn't get a connection",
+    "too many requests waiting",
+    "too many clients",
+    "remaining connection slots are reserved",
+    "database is locked",
+)
+
+
+def database_busy_error(exc: BaseException) -> DatabaseBusy | None:
+    """The 503 to answer when ``exc`` means the database had no room for this request."""
+    if not isinstance(exc, OperationalError):
+        return None
+    cause = exc.__cause__ or exc
+    name = type(cause).__name__
+    message = str(cause).lower()
+    if name not in ("PoolTimeout", "TooManyRequests") and not any(text in message for text in _BUSY_MESSAGES):
+        return None
+    logger.warning("Database busy, answered 503: %s", str(cause).strip().splitlines()[0] if str(cause) else name)
+    return DatabaseBusy()
+
+
 def envelope_exception_handler(exc, context):
     if isinstance(exc, SuspiciousOperation):
         exc = suspicious_request_error(exc)
+    exc = database_busy_error(exc) or exc
     if isinstance(exc, ApplicationError):
         body = error_body(error=exc.message, type=exc.type, status=exc.http_status, details=exc.details, **exc.extra)
         headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None

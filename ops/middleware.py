@@ -1,9 +1,14 @@
+import sys
+
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
-from django.http import JsonResponse
+from django.core.signals import got_request_exception
+from django.db import connections
+from django.http import HttpResponse, JsonResponse
 
 from ops.envelope import error_body
-from ops.errors import ErrorType
+from ops.errors import DatabaseBusy, ErrorType
+from ops.exception_handler import database_busy_error, suspicious_request_error
 from ops.request_context import accept_or_create, reset_request_id, set_request_id
 
 
@@ -22,7 +27,19 @@ class RequestIDMiddleware:
         finally:
             reset_request_id(token)
         response["X-Request-ID"] = request_id
+        if response.streaming:
+            _release_database_connections()
         return response
+
+
+def _release_database_connections() -> None:
+    """A streaming answer (live events) outlasts its request, and the request's thread keeps its
+    database connections until the stream ends. Every middleware has run by now (a session
+    saved on the way out took a connection again): give them back to the pool, so that open
+    streams hold none. A stream that reads the database takes one for each read."""
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
 
 
 _STATUS_ERRORS = {
@@ -55,18 +72,49 @@ class APIErrorEnvelopeMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
+        if response.status_code == 500 and isinstance(getattr(request, "_atelier_database_busy", None), DatabaseBusy):
+            # A middleware (a session read or save) found no database connection in time.
+            return _busy_response(request, request._atelier_database_busy)
         if response.status_code < 400 or not wants_json(request) or _is_json(response):
             return response
         return _envelope_for(response)
 
     def process_exception(self, request, exception):
+        busy = database_busy_error(exception)
+        if busy is not None:
+            return _busy_response(request, busy)
         if not isinstance(exception, SuspiciousOperation) or not wants_json(request):
             return None
-        from ops.exception_handler import suspicious_request_error
-
         error = suspicious_request_error(exception)
         body = error_body(error=error.message, type=error.type, status=error.http_status, details=error.details)
         return JsonResponse(body, status=error.http_status)
+
+
+def _busy_response(request, error: DatabaseBusy) -> HttpResponse:
+    retry_after = str(error.extra["retry_after"])
+    if wants_json(request):
+        body = error_body(
+            error=error.message, type=error.type, status=error.http_status, details=error.details, **error.extra
+        )
+        response = JsonResponse(body, status=error.http_status)
+    else:
+        response = HttpResponse(error.message, status=error.http_status, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = retry_after
+    return response
+
+
+def _remember_database_busy(sender, request=None, **kwargs) -> None:
+    """Django turns an exception raised inside a middleware into a 500 before an outer
+    middleware sees it; it sends this signal first, while the exception is being handled. A
+    database that had no room is remembered, so that APIErrorEnvelopeMiddleware answers 503."""
+    exception = sys.exc_info()[1]
+    if request is not None and exception is not None:
+        busy = database_busy_error(exception)
+        if busy is not None:
+            request._atelier_database_busy = busy
+
+
+got_request_exception.connect(_remember_database_busy, dispatch_uid="ops.middleware.database_busy")
 
 
 def wants_json(request) -> bool:

@@ -95,6 +95,33 @@ def database_settings(config: dict) -> dict:
         # again and again (from the fifth run): PostgreSQL then skips parsing and planning them.
         # Set DB_PREPARED_STATEMENTS=false behind a pooler in transaction mode (PgBouncer).
         config.setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
+    if config["ENGINE"].endswith("postgresql") and env.bool("DB_POOL", default=True):
+        # Every process (web, worker, beat) borrows its connections from a pool of its own
+        # (psycopg_pool), so the connections a process opens are bounded however many requests
+        # it serves at once: a burst waits up to DB_POOL_TIMEOUT seconds for a free connection
+        # and is then answered 503 with Retry-After (ops.exception_handler), never with the
+        # server's "too many clients". Size it so that every process of the deployment together
+        # stays under PostgreSQL's max_connections (docs/production-database.md). A pooled
+        # connection goes back to the pool at the end of each request, so Django must not keep
+        # it (CONN_MAX_AGE 0, which Django requires with a pool).
+        config.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
+            "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
+            "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+        }
+        config["CONN_MAX_AGE"] = 0
+    if config["ENGINE"].endswith("sqlite3"):
+        # The embedded run's web, worker and beat processes write to one SQLite file. WAL lets
+        # readers and one writer work at once; IMMEDIATE makes every transaction take the write
+        # lock when it begins, so two writers queue on the busy timeout (20 s) instead of one
+        # failing at once with "database is locked" when both upgrade a read lock.
+        config.setdefault("OPTIONS", {}).update(
+            {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": env.float("DB_SQLITE_TIMEOUT", default=20.0),
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            }
+        )
     return config
 
 

@@ -13,6 +13,11 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 # Worker threads and processes open their own connections; close them after each task so the
 # test database can be dropped at the end.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# No connection pool in the test process: the threads of race tests take connections of their
+# own, and a pooled one would only come back when each thread closes it. The pool is checked by
+# tests/ops/test_database_pool.py (which turns it on) and by the storm test's server, which runs
+# on the production settings.
+DATABASES["default"].get("OPTIONS", {}).pop("pool", None)
 CELERY_DB_REUSE_MAX = None
 if not REDIS_URL:
     # Each test process keeps its own cache and broker (tests/generation/test_embedded_worker.py
