@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from ops.views import HealthView
+from ops.views import HealthView, status_page
 
 urlpatterns = [
     path("health", HealthView.as_view(), name="health"),
+    # /health in words, for people (the footer's Status link).
+    path("status", status_page, name="status"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script, so the
     # page works under the Content-Security-Policy.
