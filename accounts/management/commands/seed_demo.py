@@ -1,3 +1,9 @@
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -41,7 +47,7 @@ class Command(BaseCommand):
             # saved it on the first run keep working.
             key_line = (
                 f"{KEY_PREFIX}_{keys[0].prefix}_… (unchanged: the full key was printed when it was made; "
-                "`python manage.py seed_demo --new-key` replaces it)"
+                f"`{_manage_py()} seed_demo --new-key` replaces it)"
             )
         else:
             _, key_line = api_key_create(user=user, name=DEMO_KEY_NAME)
@@ -50,7 +56,33 @@ class Command(BaseCommand):
             "\nDemo account (an ordinary user):\n"
             f"  email:    {email}\n"
             f"  password: {password}\n"
-            f"  API key:  {key_line}\n"
-            "\nOperators sign in at /admin/. Create one with your own email and password:\n"
-            "  python manage.py createsuperuser --email you@example.com\n"
+            f"  API key:  {key_line}\n\n{_operator_lines()}"
         )
+
+
+def _manage_py() -> str:
+    """How to run manage.py from here with the interpreter running this command (the project's
+    virtualenv under `make run`), so that a printed command works when pasted as it is."""
+    python = _shell_path(sys.executable)
+    if os.sep not in python:
+        python = os.path.join(os.curdir, python)  # a bare name would be looked up on PATH
+    return f"{python} {_shell_path(str(Path(settings.BASE_DIR) / 'manage.py'))}"
+
+
+def _shell_path(path: str) -> str:
+    """The path relative to the current folder when it lies below it, else as it is; quoted."""
+    relative = os.path.relpath(path)
+    return shlex.quote(path if relative.startswith(os.pardir) else relative)
+
+
+def _operator_lines() -> str:
+    operators = User.objects.filter(is_superuser=True, is_active=True).order_by("date_joined", "pk")
+    first = operators.first()
+    if first is None:
+        return (
+            "Operators sign in at /admin/. Create one with your own email (it asks for a password):\n"
+            f"  {_manage_py()} createsuperuser --email you@example.com\n"
+        )
+    others = operators.count() - 1
+    also = f" (and {others} other operator{'s' if others != 1 else ''})" if others else ""
+    return f"Operators sign in at /admin/: {first.email}{also}.\n"
