@@ -110,7 +110,7 @@ for _order, _style in enumerate(STYLES):
 
 _FORMAT_DESCRIPTIONS = {
     "square_hd": "Square, high definition (1:1).",
-    "square": "Square (1:1).",
+    "square": "Square, standard definition (1:1).",
     "portrait_4_3": "Portrait, 3:4.",
     "portrait_16_9": "Portrait, 9:16 (phone screens, stories).",
     "landscape_4_3": "Landscape, 4:3.",
