@@ -19,6 +19,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 app = Celery("atelier")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Celery's current app is per thread: a new app is current only in the thread that made it, and
+# every other thread (a threaded web server's request threads, a live server's) would send with
+# Celery's unconfigured fallback app. As the default, this one is current in every thread of
+# every process that loads the settings (config/__init__.py imports this module), and the
+# senders (ops/task_messages.py) send through it.
+app.set_default()
 
 # The queues, declared once: workers consume them all (`python -m config.queues` prints the
 # list for `celery worker -Q`). One queue per provider, so that a slow provider never holds up

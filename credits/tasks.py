@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from credits.services import credits_refill_batch
+from ops.task_messages import task_send
 
 
 @shared_task(name="credits.refill_monthly", ignore_result=True)
@@ -12,4 +13,4 @@ def refill_monthly(after_pk: int = 0) -> None:
     """
     result = credits_refill_batch(after_pk=after_pk)
     if result["more"]:
-        refill_monthly.delay(after_pk=result["last_pk"])
+        task_send("credits.refill_monthly", kwargs={"after_pk": result["last_pk"]})

@@ -13,6 +13,7 @@ from gallery.imaging import CONVERTIBLE, convert, local_path, thumbnail_from_ima
 from gallery.models import Asset, Collection
 from gallery.video import NotAVideo, video_probe
 from ops.errors import Conflict, NotFound, ProviderError, ValidationFailed
+from ops.task_messages import task_send
 
 logger = logging.getLogger(__name__)
 
@@ -74,11 +75,9 @@ def asset_create(
 
 
 def _enqueue_thumbnail(*, asset_id) -> None:
-    from celery import current_app
-
     try:
         # By name: the tasks module calls these services, not the other way round.
-        current_app.signature("gallery.asset_thumbnail_create", args=[str(asset_id)]).delay()
+        task_send("gallery.asset_thumbnail_create", args=[str(asset_id)])
     except Exception:
         # A broker outage must not fail the request that stored the asset; the
         # `gallery_rebuild_thumbnails` command makes whatever is missing.

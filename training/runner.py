@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ops.errors import ApplicationError, ProviderTransient
+from ops.task_messages import task_send
 from training.models import RUNNING_STATUSES, Status, TrainingEvent, TrainingJob
 from training.providers import training_provider
 from training.providers.base import RemoteStatus
@@ -65,12 +66,10 @@ def _submit(*, job: TrainingJob, lease: str, provider) -> None:
 
 
 def schedule_poll(*, job_id, delay: float | None = None) -> None:
-    from celery import current_app
-
     countdown = settings.ATELIER_TRAINING_POLL_SECONDS if delay is None else delay
     transaction.on_commit(
-        lambda: current_app.signature("training.poll", args=[str(job_id)]).apply_async(
-            countdown=countdown, queue=settings.ATELIER_TRAINING_QUEUE
+        lambda: task_send(
+            "training.poll", args=[str(job_id)], countdown=countdown, queue=settings.ATELIER_TRAINING_QUEUE
         )
     )
 

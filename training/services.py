@@ -16,6 +16,7 @@ from credits.models import LedgerEntry
 from credits.selectors import credits_balance, plan_for_user
 from credits.services import credits_debit, credits_grant
 from ops.errors import ApplicationError, Conflict, PayloadTooLarge, ProviderUnavailable, QuotaExceeded, ValidationFailed
+from ops.task_messages import task_send
 from training import datasets
 from training.models import TERMINAL_STATUSES, LoRA, Status, TrainingDataset, TrainingEvent, TrainingJob
 from training.providers import training_provider
@@ -178,9 +179,7 @@ def training_start(*, user, data: dict, dataset: TrainingDataset) -> TrainingJob
 
 def training_dispatch(*, job_id) -> None:
     """Sends the job to the training queue (by task name, as every service does)."""
-    from celery import current_app
-
-    current_app.signature("training.run", args=[str(job_id)]).apply_async(queue=settings.ATELIER_TRAINING_QUEUE)
+    task_send("training.run", args=[str(job_id)], queue=settings.ATELIER_TRAINING_QUEUE)
 
 
 def training_refund(*, job_id, amount: int, reason: str) -> int:

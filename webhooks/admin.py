@@ -3,7 +3,10 @@ given), send a test event, rotate the secret, enable or disable, redeliver."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from ops.errors import ApplicationError
@@ -90,6 +93,31 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     @admin.display(description="Events")
     def event_list(self, obj):
         return ", ".join(obj.events) or "all"
+
+    def get_urls(self):
+        own = [
+            path(
+                "<uuid:endpoint_id>/send-test/",
+                self.admin_site.admin_view(self.send_test_view),
+                name="webhooks_webhookendpoint_send_test",
+            )
+        ]
+        return own + super().get_urls()
+
+    def send_test_view(self, request, endpoint_id):
+        """The change page's "Send a test event" button (a POST form with the CSRF token)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_id)
+        if not self.has_change_permission(request, endpoint):
+            raise PermissionDenied
+        delivery = services.endpoint_send_test(endpoint=endpoint)
+        self.message_user(
+            request,
+            f"Test event sent to {endpoint.url} (delivery {delivery.pk}); it is listed below.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:webhooks_webhookendpoint_change", args=[endpoint.pk]))
 
     def save_model(self, request, obj, form, change):
         if not change:

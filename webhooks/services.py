@@ -15,7 +15,6 @@ import uuid
 from datetime import datetime, timedelta
 from functools import partial
 
-from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
@@ -26,6 +25,7 @@ from django.utils import timezone
 
 from generation.inputs.url_fetch import UrlRefused
 from ops.errors import ValidationFailed
+from ops.task_messages import task_send
 from webhooks.models import (
     EVENT_NAMES,
     UserWebhookSecret,
@@ -171,11 +171,10 @@ def _message_create(*, event: str, data: dict) -> WebhookMessage:
 
 
 def _enqueue(delivery_ids: list, *, countdown: float | None = None) -> None:
-    # By name, from Celery's registry: services never import the tasks modules that call them.
-    deliver = current_app.tasks["webhooks.deliver"]
+    # By name: services never import the tasks modules that call them.
     for delivery_id in delivery_ids:
         try:
-            deliver.apply_async(args=[str(delivery_id)], countdown=countdown)
+            task_send("webhooks.deliver", args=[str(delivery_id)], countdown=countdown)
         except Exception:
             # The sweep (webhooks.deliver_due) sends it later: the delivery row is pending.
             logger.warning("Could not enqueue webhook delivery %s", delivery_id, exc_info=True)

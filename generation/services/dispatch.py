@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from generation.models import Generation
+from ops.task_messages import task_send
 
 
 def provider_time_limits(provider: str) -> dict[str, int]:
@@ -50,10 +51,6 @@ def _broker_client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url)
 
 
-def _send(name: str, *, args: list, countdown: float | None = None, **options) -> None:
-    current_app.signature(name, args=args).apply_async(countdown=countdown, **options)
-
-
 def generation_dispatch(
     *, generation_id, countdown: float | None = None, provider: str | None = None, record: bool = True
 ) -> None:
@@ -63,7 +60,7 @@ def generation_dispatch(
     limits = provider_time_limits(provider)
     if record:
         Generation.objects.filter(pk=generation_id).update(dispatched_at=timezone.now())
-    _send(
+    task_send(
         "generation.run",
         args=[str(generation_id)],
         queue=provider_queue(provider),
@@ -80,9 +77,9 @@ def generation_schedule_poll(*, generation_id, provider: str, attempt: int, at_l
     )
     delay = max(delay, at_least)
     Generation.objects.filter(pk=generation_id).update(next_poll_at=timezone.now() + timezone.timedelta(seconds=delay))
-    _send("generation.poll", args=[str(generation_id), attempt], queue=provider_queue(provider), countdown=delay)
+    task_send("generation.poll", args=[str(generation_id), attempt], queue=provider_queue(provider), countdown=delay)
 
 
 def provider_webhook_dispatch(*, generation_id, provider: str, payload: dict) -> None:
     """Hands a verified provider webhook to a worker of the provider's queue."""
-    _send("generation.apply_provider_webhook", args=[str(generation_id), payload], queue=provider_queue(provider))
+    task_send("generation.apply_provider_webhook", args=[str(generation_id), payload], queue=provider_queue(provider))
