@@ -2,19 +2,24 @@
 (``POST /api/generate``) and follows the job over its event stream, so there is one way to
 generate, not two."""
 
+import base64
+import uuid
+
 from django.conf import settings
-from django.http import HttpResponsePermanentRedirect
+from django.http import HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.shortcuts import render
 from django.templatetags.static import static
+from django.urls import reverse
 
 from catalog.models import ModelKind, Provider
 from catalog.selectors import format_list, model_is_available, model_list, style_list
 from credits.selectors import credits_price_per_image
+from gallery.imaging import thumbnail_from_image
 from gallery.selectors import asset_list
 from gallery.views import landing
 from generation.labels import human_label
 from generation.models import TERMINAL_STATUSES
-from generation.selectors import generation_list
+from generation.selectors import generation_get, generation_list
 
 # Kinds whose models start from the user's picture; inpainting also needs a mask.
 IMAGE_INPUT_KINDS = {ModelKind.IMAGE_TO_IMAGE, ModelKind.INPAINTING, ModelKind.IMAGE_TO_VIDEO, ModelKind.UPSCALE}
@@ -37,7 +42,15 @@ PREFILL_FIELDS = (
     "guidance_scale",
     "strength",
     "format",
+    # One of the user's trained LoRAs (its id) or a LoRA weights URL, and its scale.
+    "lora",
+    "lora_scale",
+    # An earlier generation of the user's whose reference image (and mask) the form reuses.
+    "inputs_from",
 )
+
+# The long side of the reference image's preview when it is carried over from a generation.
+REFERENCE_PREVIEW_SIZE = 320
 
 
 # Provider names short enough for a menu heading.
@@ -70,7 +83,20 @@ def _model_spec(model) -> dict:
         "takes_mask": model.kind == ModelKind.INPAINTING or "mask" in model.supports,
         "description": model.description,
         "provider": model.provider,
+        # LoRA weights by URL or provider reference (the API's loras[].path).
+        "takes_loras": "loras" in model.supports,
+        "lora_providers": _lora_providers(model),
     }
+
+
+def _lora_providers(model) -> list[str]:
+    """Whose trained LoRAs the model applies, as the generate endpoint resolves them
+    (training.generation_loras): the local trainer's style adapters on the local renderer's
+    pictures (a video is not restyled), another provider's LoRAs on its own models that take
+    LoRAs."""
+    if model.provider == Provider.LOCAL:
+        return [] if model.kind == ModelKind.IMAGE_TO_VIDEO else [Provider.LOCAL.value]
+    return [model.provider] if "loras" in model.supports else []
 
 
 def _model_groups(models) -> list[dict]:
@@ -108,6 +134,9 @@ def _studio(request):
     selected = next((m.pk for m in models if m.pk == wanted or wanted in m.aliases), None)
     if selected is None:
         selected = next((m.pk for m in models if m.spec["available"]), models[0].pk if models else "")
+    reference = _reference(user=request.user, generation_id=prefill.get("inputs_from"))
+    if reference is None:
+        prefill.pop("inputs_from", None)
     formats = list(format_list())
     for size in formats:
         size.label = human_label(size.name)
@@ -123,6 +152,9 @@ def _studio(request):
         "unavailable_count": sum(1 for m in models if not m.spec["available"]),
         "prefill": prefill,
         "custom_size": bool(prefill.get("width") and prefill.get("height")),
+        "reference": reference,
+        # The LoRA picker is filled by the page's script from GET /api/loras.
+        "lora_prefill": {"lora": prefill.get("lora", ""), "scale": prefill.get("lora_scale", "")},
         "image_counts": range(1, 5),
         "recent": asset_list(owner=request.user)[:RECENT_ASSETS],
         # Jobs still running when the page loads are followed again, so a reload loses nothing.
@@ -132,6 +164,41 @@ def _studio(request):
         ],
     }
     return render(request, "generation/studio.html", context)
+
+
+def _reference(*, user, generation_id) -> dict | None:
+    """The reference image of one of the user's generations, reused by "use these settings
+    again": its id for the API's ``inputs_from`` and a small preview. Inputs have no URL of their
+    own, so the preview travels inside the page as a data URL."""
+    try:
+        generation_id = uuid.UUID(str(generation_id))
+    except ValueError:
+        return None
+    generation = generation_get(user=user, generation_id=generation_id)
+    if generation is None:
+        return None
+    inputs = {row.role: row for row in generation.inputs.all()}
+    image = inputs.get("image")
+    if image is None:
+        return None
+    try:
+        with image.file.open("rb") as handle:
+            preview = thumbnail_from_image(handle, size=REFERENCE_PREVIEW_SIZE, quality=80)
+    except OSError:
+        return None
+    return {
+        "generation": str(generation.pk),
+        "preview": "data:image/webp;base64," + base64.b64encode(preview).decode(),
+        "width": image.width,
+        "height": image.height,
+        "has_mask": "mask" in inputs,
+    }
+
+
+def studio_alias(request):
+    """``/studio`` (with its query string) is the studio at ``/``."""
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponseRedirect(reverse("studio") + (f"?{query}" if query else ""))
 
 
 def favicon(request):

@@ -37,6 +37,16 @@
     return [String(details)];
   }
 
+  // An envelope as one line of plain text for a page's message: the error, then its details
+  // (a string, a list, or fields with their messages), never as JSON.
+  function errorText(envelope) {
+    if (!envelope) return "";
+    const title = String(envelope.error || envelope.message || "Something went wrong.");
+    const lines = detailLines(envelope.details).filter((line) => line !== title);
+    if (!lines.length) return title;
+    return `${title.replace(/[.:]\s*$/, "")}: ${lines.join("; ")}`;
+  }
+
   // Shows an envelope's message and details inside ``target`` (text only, never HTML).
   function showError(target, envelope) {
     if (!target) return;
@@ -48,7 +58,12 @@
     title.textContent = envelope.error || envelope.message || "Something went wrong.";
     box.append(title);
     const lines = detailLines(envelope.details).filter((line) => line !== title.textContent);
-    if (lines.length) {
+    if (lines.length === 1) {
+      // One detail reads as a sentence under the title, not as a list of one.
+      const detail = document.createElement("p");
+      detail.textContent = lines[0];
+      box.append(detail);
+    } else if (lines.length) {
       const list = document.createElement("ul");
       for (const line of lines) {
         const item = document.createElement("li");
@@ -128,5 +143,5 @@
     showError(document.getElementById("page-error"), { error: "Could not reach the server. Check your connection." });
   });
 
-  window.Atelier = { csrfToken, readEnvelope, showError, setBalance, refreshBalance, copyText };
+  window.Atelier = { csrfToken, readEnvelope, showError, errorText, setBalance, refreshBalance, copyText };
 })();

@@ -33,13 +33,15 @@ function adaptToModel() {
   for (const element of form.querySelectorAll("[data-supports]")) {
     setHidden(element, !supports.has(element.dataset.supports));
   }
-  const advanced = ["num_inference_steps", "guidance_scale", "strength", "loras"].some((name) => supports.has(name));
-  document.getElementById("advanced-none").hidden = advanced;
+  // A model without advanced parameters shows no empty section.
+  document.getElementById("advanced").hidden = !["num_inference_steps", "guidance_scale", "strength"].some((name) =>
+    supports.has(name),
+  );
 
   setHidden(form.querySelector("fieldset[data-needs=image]"), !spec.takes_image);
   setHidden(form.querySelector("[data-needs=mask]"), !spec.takes_mask);
-  $("image").required = spec.needs_image;
-  $("mask").required = spec.kind === "inpainting";
+  $("image").required = spec.needs_image && !carriedReference();
+  $("mask").required = spec.kind === "inpainting" && carriedReference()?.dataset.hasMask !== "true";
 
   for (const [name, key] of [
     ["num_inference_steps", "num_inference_steps"],
@@ -106,6 +108,7 @@ function adaptToModel() {
     info.append(description);
   }
   showCustomSize();
+  adaptLorasToModel();
   updateCost();
 }
 
@@ -121,9 +124,203 @@ function updateCost() {
     element.textContent = "—";
     return;
   }
-  const withLoras = spec.supports.includes("loras") && $("lora_path").value.trim() !== "";
-  const total = (spec.cost + (withLoras ? spec.lora_extra : 0)) * images;
-  element.textContent = credits(total);
+  // The price the server charges: the model's price per image, plus the LoRA extra when one is applied.
+  const extra = chosenLora() && spec.lora_extra ? spec.lora_extra : 0;
+  element.textContent = credits((spec.cost + extra) * images);
+  document.getElementById("cost-detail").textContent = extra
+    ? `includes ${credits(extra * images)} for the LoRA`
+    : "";
+}
+
+// The reference image carried over from an earlier generation ("use these settings again"), if
+// it is still in the form; the API reuses it by that generation's id (inputs_from).
+function carriedReference() {
+  return document.getElementById("reference-carried");
+}
+
+// LoRAs: the user's trained ones come from GET /api/loras; a model lists those it can apply
+// (spec.lora_providers), and models that load LoRA weights by URL also take one by URL.
+let loras = [];
+// The trigger word the picker put at the start of the prompt, taken out again when the LoRA changes.
+let addedTrigger = "";
+
+function loraById(id) {
+  return loras.find((lora) => lora.id === id) || null;
+}
+
+function loraFits(lora, spec) {
+  return Boolean(spec && spec.lora_providers.includes(lora.provider));
+}
+
+// What the request's loras[0] will be: {path, trigger}, or null.
+function chosenLora() {
+  const select = $("lora");
+  if (select.disabled || !select.value) return null;
+  if (select.value === "url") {
+    const url = $("lora_path").value.trim();
+    return url ? { path: url, trigger: "" } : null;
+  }
+  const lora = loraById(select.value);
+  return lora ? { path: lora.id, trigger: lora.trigger_word } : null;
+}
+
+function loraScale() {
+  const value = Number($("lora_scale").value);
+  return Number.isFinite(value) && $("lora_scale").value !== "" ? value : 1;
+}
+
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+// Whether ``text`` has ``word`` as a whole word, as the server checks before adding it again.
+function hasWord(text, word) {
+  return new RegExp(`(?<!\\w)${escapeRegExp(word)}(?!\\w)`, "i").test(text);
+}
+
+// Puts the chosen LoRA's trigger word at the start of the prompt (the model only applies what
+// it learnt when the prompt names it), and takes out the one the previous choice added.
+function setTrigger(trigger) {
+  const prompt = $("prompt");
+  let text = prompt.value;
+  if (addedTrigger && addedTrigger !== trigger) {
+    const leading = new RegExp(`^${escapeRegExp(addedTrigger)}(?!\\w)[\\s,]*`);
+    text = text.replace(leading, "");
+    addedTrigger = "";
+  }
+  if (trigger && !hasWord(text, trigger)) {
+    text = text.trim() ? `${trigger} ${text}` : `${trigger} `;
+    addedTrigger = trigger;
+  }
+  if (text !== prompt.value) prompt.value = text;
+}
+
+function loraHint(spec) {
+  const hint = document.getElementById("lora-hint");
+  hint.replaceChildren();
+  const chosen = chosenLora();
+  const fitting = loras.filter((lora) => loraFits(lora, spec));
+  if (chosen && chosen.trigger) {
+    hint.append(`Adds “${chosen.trigger}” to the prompt`);
+    if (spec.lora_extra) hint.append(` and ${credits(spec.lora_extra)} per image.`);
+    else hint.append(".");
+  } else if (chosen) {
+    if (spec.lora_extra) hint.append(`A LoRA adds ${credits(spec.lora_extra)} per image.`);
+  } else if (!fitting.length && spec.lora_providers.length) {
+    hint.append(loras.length ? "None of your LoRAs works with this model. " : "You have no LoRA for this model yet. ");
+    const link = document.createElement("a");
+    link.href = "/training";
+    link.textContent = "Train one";
+    hint.append(link, ".");
+  }
+}
+
+function adaptLorasToModel() {
+  const spec = currentSpec();
+  const field = document.getElementById("lora-field");
+  const select = $("lora");
+  const usable = Boolean(spec && (spec.takes_loras || spec.lora_providers.length));
+  setHidden(field, !usable);
+  if (!usable) {
+    setTrigger("");
+    return;
+  }
+  for (const option of select.options) {
+    if (option.value === "url") {
+      option.hidden = option.disabled = !spec.takes_loras;
+    } else if (option.value) {
+      const lora = loraById(option.value);
+      const fits = lora && loraFits(lora, spec);
+      option.disabled = !fits;
+      // The name, with the trigger word when the name does not already say it.
+      const named = lora.name.toLowerCase().includes(lora.trigger_word.toLowerCase());
+      const label = named ? lora.name : `${lora.name} · “${lora.trigger_word}”`;
+      option.textContent = fits ? label : `${label} (not for this model)`;
+    }
+  }
+  if (select.selectedOptions[0]?.disabled) select.value = "";
+  showLoraChoice();
+}
+
+function showLoraChoice() {
+  const spec = currentSpec();
+  const byUrl = $("lora").value === "url";
+  setHidden(document.getElementById("lora-url-field"), !byUrl);
+  const chosen = $("lora").value && $("lora").value !== "url" ? loraById($("lora").value) : null;
+  setTrigger(chosen ? chosen.trigger_word : "");
+  for (const input of [$("lora_scale"), document.getElementById("id_lora_scale_range")]) input.disabled = !$("lora").value;
+  if (spec) loraHint(spec);
+}
+
+function renderLoras() {
+  const select = $("lora");
+  const urlOption = select.querySelector("[data-url-option]");
+  for (const option of [...select.options]) if (option.value && option !== urlOption) option.remove();
+  for (const lora of loras) {
+    const option = document.createElement("option");
+    option.value = lora.id;
+    option.dataset.provider = lora.provider;
+    option.textContent = lora.name;
+    select.insertBefore(option, urlOption);
+  }
+}
+
+// The LoRA named by the query string (?lora=<id or URL>&lora_scale=): chosen, and when the
+// model in the form cannot apply it, the first available model that can (text-to-image first).
+function applyLoraPrefill() {
+  const wanted = $("lora").dataset.prefill;
+  if (!wanted) return;
+  const lora = loraById(wanted);
+  const byUrl = !lora && /^https?:\/\//.test(wanted);
+  const hint = document.getElementById("lora-hint");
+  if (!lora && !byUrl) {
+    hint.textContent = "The LoRA in the link is not one of yours (any more); choose another.";
+    return;
+  }
+  const fits = (spec) => Boolean(spec) && (lora ? loraFits(lora, spec) : spec.takes_loras);
+  if (!fits(currentSpec())) {
+    const candidates = Object.entries(specs).filter(([, spec]) => spec.available && fits(spec));
+    const best = candidates.find(([, spec]) => spec.kind === "text-to-image") || candidates[0];
+    if (!best) {
+      hint.textContent = `${lora ? lora.name : "This LoRA"} needs a model whose provider is not configured here.`;
+      return;
+    }
+    $("model").value = best[0];
+    const group = $("model").selectedOptions[0]?.closest("optgroup");
+    if (group) group.hidden = false;
+    adaptToModel();
+  }
+  if (lora) {
+    $("lora").value = lora.id;
+  } else {
+    $("lora").value = "url";
+    $("lora_path").value = wanted;
+  }
+  showLoraChoice();
+  updateCost();
+}
+
+async function loadLoras() {
+  const select = $("lora");
+  select.setAttribute("aria-busy", "true");
+  try {
+    const response = await fetch("/api/loras?limit=100", {
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    });
+    const answer = await readEnvelope(response);
+    if (!response.ok || answer.success === false) throw new Error(answer.error);
+    loras = answer.loras || [];
+  } catch {
+    loras = [];
+    document.getElementById("lora-hint").textContent = "Your LoRAs could not be loaded; reload the page to try again.";
+  } finally {
+    select.removeAttribute("aria-busy");
+  }
+  renderLoras();
+  adaptLorasToModel();
+  applyLoraPrefill();
+  updateCost();
 }
 
 function credits(count) {
@@ -158,8 +355,11 @@ function buildPayload() {
     if (value === "" || value == null || (input && input.disabled)) continue;
     payload[name] = value;
   }
-  if (spec && spec.supports.includes("loras") && $("lora_path").value.trim()) {
-    payload.loras = [{ path: $("lora_path").value.trim(), scale: Number($("lora_scale").value || 1) }];
+  const lora = chosenLora();
+  if (lora) payload.loras = [{ path: lora.path, scale: loraScale() }];
+  const carried = carriedReference();
+  if (carried && spec && spec.takes_image && !$("image").files.length) {
+    payload.inputs_from = carried.querySelector("input[name=inputs_from]").value;
   }
   return payload;
 }
@@ -170,8 +370,16 @@ function clientErrors(payload) {
   if (!spec) details.model = ["Choose a model."];
   else if (!spec.available) details.model = ["This model's provider is not configured on this server."];
   if (spec && spec.kind !== "image-to-video" && !payload.prompt) details.prompt = ["Describe the image you want."];
-  if (spec && spec.needs_image && !$("image").files.length) details.image = ["This model starts from a reference image."];
-  if (spec && spec.kind === "inpainting" && !$("mask").files.length) details.mask = ["Inpainting needs a mask."];
+  const carried = carriedReference();
+  if (spec && spec.needs_image && !$("image").files.length && !carried) {
+    details.image = ["This model starts from a reference image."];
+  }
+  if (spec && spec.kind === "inpainting" && !$("mask").files.length && !(carried && carried.dataset.hasMask === "true")) {
+    details.mask = ["Inpainting needs a mask."];
+  }
+  if ($("lora").value === "url" && !$("lora_path").disabled && !$("lora_path").value.trim()) {
+    details.loras = ["Paste the URL of the LoRA's weights, or choose None."];
+  }
   return Object.keys(details).length ? { error: "Check the form", details } : null;
 }
 
@@ -182,6 +390,7 @@ const FIELD_INPUTS = {
   model: "model",
   image: "image",
   image_url: "image",
+  inputs_from: "image",
   mask: "mask",
   mask_url: "mask",
   image_size: "image_size",
@@ -195,7 +404,7 @@ const FIELD_INPUTS = {
   num_inference_steps: "num_inference_steps",
   guidance_scale: "guidance_scale",
   strength: "strength",
-  loras: "lora_path",
+  loras: "lora",
 };
 
 function clearFieldErrors() {
@@ -492,6 +701,11 @@ for (const name of ["image", "mask"]) {
     const file = $(name).files[0];
     preview.hidden = !file;
     if (file) preview.src = URL.createObjectURL(file);
+    // A new reference image replaces the one carried over, and its mask with it.
+    if (file && name === "image" && carriedReference()) {
+      carriedReference().remove();
+      adaptToModel();
+    }
   });
 }
 
@@ -545,7 +759,30 @@ if (showUnavailable) {
 }
 
 $("model").addEventListener("change", adaptToModel);
-$("lora_path").addEventListener("input", updateCost);
+$("lora").addEventListener("change", () => {
+  showLoraChoice();
+  updateCost();
+  if ($("lora").value === "url") $("lora_path").focus();
+});
+$("lora_path").addEventListener("input", () => {
+  showLoraChoice();
+  updateCost();
+});
+// The slider covers the usual range (0-2); the number takes the API's whole range (0-4).
+document.getElementById("id_lora_scale_range").addEventListener("input", (event) => {
+  $("lora_scale").value = event.target.value;
+});
+$("lora_scale").addEventListener("input", () => {
+  document.getElementById("id_lora_scale_range").value = String(Math.min(2, loraScale()));
+});
+const referenceClear = document.getElementById("reference-clear");
+if (referenceClear) {
+  referenceClear.addEventListener("click", () => {
+    carriedReference().remove();
+    adaptToModel();
+    $("image").focus();
+  });
+}
 $("image_size").addEventListener("change", showCustomSize);
 $("num_images").addEventListener("change", updateCost);
 document.getElementById("random-seed").addEventListener("click", () => {
@@ -559,4 +796,5 @@ $("prompt").addEventListener("keydown", (event) => {
 const chosenGroup = $("model").selectedOptions[0]?.closest("optgroup[data-unavailable]");
 if (chosenGroup) chosenGroup.hidden = false;
 adaptToModel();
+loadLoras();
 for (const generation of JSON.parse(document.getElementById("running-jobs").textContent).reverse()) follow(generation);

@@ -7,9 +7,9 @@
     const response = await fetch(url, {credentials: "same-origin", ...options,
       headers: {"X-CSRFToken": csrf, ...(options.body instanceof FormData ? {} : {"Content-Type": "application/json"}), ...(options.headers || {})}});
     const body = await response.json().catch(() => ({}));
-    if (!response.ok) {
-      const details = body.details ? " " + JSON.stringify(body.details) : "";
-      throw new Error((body.error || "Request failed") + details);
+    if (!response.ok || body.success === false) {
+      // The envelope's error then its details, as words (details may be a string or fields).
+      throw new Error(window.Atelier.errorText({error: `The server answered ${response.status}`, ...body}));
     }
     return body;
   };
@@ -126,8 +126,15 @@
 
   document.querySelectorAll("[data-lora]").forEach((item) => {
     const id = item.dataset.lora;
+    const itemError = item.querySelector("[data-role=lora-error]");
     item.addEventListener("click", async (event) => {
       const action = event.target.dataset.action;
+      if (!action) return;
+      itemError.hidden = true;
+      try { await loraAction(action); }
+      catch (error) { itemError.textContent = error.message; itemError.hidden = false; }
+    });
+    async function loraAction(action) {
       if (action === "try") {
         const answer = await api("/api/generate", {method: "POST", body: JSON.stringify({model: "local/procedural",
           prompt: `${item.dataset.trigger} a landscape`, loras: [{path: id, scale: 1.0}], sync_mode: true})});
@@ -140,6 +147,6 @@
         await api(`/api/loras/${id}`, {method: "DELETE"});
         item.remove();
       }
-    });
+    }
   });
 })();

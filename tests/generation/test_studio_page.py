@@ -6,6 +6,9 @@ import pytest
 from catalog.models import AIModel
 from generation.models import Generation, Status
 from tests.helpers import LOCAL_MODEL, generate_done, signed_in
+from tests.inputs.conftest import picture, png, upload
+from tests.training.factories import image_files, start
+from tests.training.factories import upload as upload_images
 
 
 def _specs(response) -> dict:
@@ -96,3 +99,85 @@ def test_studio_uses_human_words_for_sizes_styles_and_prices(alice):
     assert "Local procedural renderer · 1 credit<" in html
     assert "Local image-to-video (pan and zoom) · 3 credits<" in html
     assert 'id="enhance-prompt"' in html
+
+
+def test_studio_says_which_models_apply_loras_and_what_they_add_to_the_price(alice, settings):
+    specs = _specs(signed_in(alice.user).get("/"))
+    # The local renderer applies the local trainer's style adapters to pictures, not to videos.
+    assert specs[LOCAL_MODEL]["lora_providers"] == ["local"]
+    assert specs["local/image-to-image"]["lora_providers"] == ["local"]
+    assert specs["local/image-to-video"]["lora_providers"] == []
+    # Hosted models that load LoRAs take their provider's and any weights URL; the others none.
+    assert specs["fal-ai/flux-lora"]["lora_providers"] == ["fal"]
+    assert specs["fal-ai/flux-lora"]["takes_loras"] is True
+    assert specs["fal-ai/flux/dev"]["lora_providers"] == [] and specs["fal-ai/flux/dev"]["takes_loras"] is False
+    assert specs[LOCAL_MODEL]["lora_extra"] == settings.ATELIER_CREDIT_LORA_EXTRA
+    html = signed_in(alice.user).get("/").content.decode()
+    assert 'id="id_lora"' in html and 'id="id_lora_scale"' in html and 'id="id_lora_scale_range"' in html
+    assert "This model takes no advanced parameters" not in html
+
+
+def test_studio_is_prefilled_with_a_lora_and_its_scale(alice):
+    lora_id = "0b7f1c8e-8f7e-4a51-9d5e-3f2b6a1c9d40"
+    html = signed_in(alice.user).get("/", {"lora": lora_id, "lora_scale": "0.7"}).content.decode()
+    assert f'data-prefill="{lora_id}"' in html
+    assert 'id="id_lora_scale" name="lora_scale" type="number" min="0" max="4" step="0.05" value="0.7"' in html
+
+
+def test_studio_alias_keeps_the_query_string(alice):
+    response = signed_in(alice.user).get("/studio", {"lora": "abc", "model": LOCAL_MODEL})
+    assert response.status_code == 302
+    assert response["Location"] == f"/?lora=abc&model={LOCAL_MODEL.replace('/', '%2F')}"
+
+
+def _image_to_image(client) -> dict:
+    image = upload(png(picture(96, 64)))
+    form = {"sync_mode": "false", "model": "local/image-to-image", "prompt": "ocean", "image": image}
+    response = client.post("/api/generate", form, format="multipart")
+    assert response.status_code == 201, response.content
+    return response.json()["generation"]
+
+
+def test_studio_carries_the_reference_image_of_an_earlier_generation(alice, bob):
+    generation = _image_to_image(alice)
+    html = signed_in(alice.user).get("/", {"model": "local/image-to-image", "inputs_from": generation["id"]}).content
+    html = html.decode()
+    assert f'<input type="hidden" name="inputs_from" value="{generation["id"]}">' in html
+    assert 'src="data:image/webp;base64,' in html and "(96×64)" in html
+    # Someone else's generation, or one without inputs, carries nothing.
+    other = signed_in(bob.user).get("/", {"inputs_from": generation["id"]}).content.decode()
+    assert 'name="inputs_from"' not in other
+    plain = generate_done(alice)
+    assert 'name="inputs_from"' not in signed_in(alice.user).get("/", {"inputs_from": plain["id"]}).content.decode()
+    assert 'name="inputs_from"' not in signed_in(alice.user).get("/", {"inputs_from": "nope"}).content.decode()
+
+
+def test_use_these_settings_again_carries_the_reference_image(alice):
+    generation = _image_to_image(alice)
+    done = alice.get(f"/api/generate/{generation['id']}").json()["generation"]
+    asset_id = done["images"][0]["id"]
+    html = signed_in(alice.user).get(f"/asset/{asset_id}").content.decode()
+    link = re.search(r'href="([^"]+)">Use these settings again', html).group(1).replace("&amp;", "&")
+    assert f"inputs_from={generation['id']}" in link and "model=local%2Fimage-to-image" in link
+    # A text-to-image result has no reference to carry.
+    plain = generate_done(alice)
+    html = signed_in(alice.user).get(f"/asset/{plain['images'][0]['id']}").content.decode()
+    assert "inputs_from" not in html
+
+
+def test_open_the_studio_from_the_training_page_chooses_the_lora_and_a_model_for_it(alice):
+    job = start(alice, upload_images(alice, image_files(3)), steps=20).json()
+    lora_id = alice.get(f"/api/training/status/{job['training_id']}").json()["lora_id"]
+    html = signed_in(alice.user).get("/training").content.decode()
+    link = re.search(r'href="([^"]+)">Open the studio', html).group(1).replace("&amp;", "&")
+    assert link == f"/?lora={lora_id}&model=local%2Fprocedural"
+    assert signed_in(alice.user).get(link).status_code == 200
+
+
+def test_use_these_settings_again_carries_the_lora_and_its_scale(alice):
+    job = start(alice, upload_images(alice, image_files(3)), steps=20).json()
+    lora_id = alice.get(f"/api/training/status/{job['training_id']}").json()["lora_id"]
+    generation = generate_done(alice, prompt="a kite", loras=[{"path": lora_id, "scale": 0.5}])
+    html = signed_in(alice.user).get(f"/asset/{generation['images'][0]['id']}").content.decode()
+    link = re.search(r'href="([^"]+)">Use these settings again', html).group(1).replace("&amp;", "&")
+    assert f"lora={lora_id}&lora_scale=0.5" in link and "inputs_from" not in link
