@@ -92,11 +92,11 @@ def _model_spec(model) -> dict:
 def _lora_providers(model) -> list[str]:
     """Whose trained LoRAs the model applies, as the generate endpoint resolves them
     (training.generation_loras): the local trainer's style adapters on the local renderer's
-    pictures (a video is not restyled), another provider's LoRAs on its own models that take
-    LoRAs."""
+    pictures (a video is not restyled), fal-trained LoRAs on fal's models that take LoRAs.
+    Replicate keeps its LoRAs as model versions of its own, which no catalog model loads."""
     if model.provider == Provider.LOCAL:
         return [] if model.kind == ModelKind.IMAGE_TO_VIDEO else [Provider.LOCAL.value]
-    return [model.provider] if "loras" in model.supports else []
+    return [Provider.FAL.value] if model.provider == Provider.FAL and "loras" in model.supports else []
 
 
 def _model_groups(models) -> list[dict]:
