@@ -1,33 +1,20 @@
 """Plan quotas: generations per day and API requests per hour, per user.
 
 The numbers come from the user's plan when it sets them, else from settings (seed 001: 50
-generations a day, 100 requests an hour). Days are UTC days.
+generations a day, 100 requests an hour). Days are UTC days. Which requests count against the
+hourly quota is ops.throttling's rule (calls that make or change things, and API clients'
+reads; never files, thumbnails, downloads, event streams or the web pages' own reads).
 """
-
-from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
-from credits.selectors import plan_for_user
+# The plan's numbers are a read (credits.selectors); they are named here too, where the checks
+# that use them have always found them.
+from credits.selectors import next_utc_midnight, quota_limits
 from ops.errors import QuotaExceeded
 
-
-def quota_limits(*, user) -> dict[str, int]:
-    # Kept on the user object, which lives for one request: the hourly and daily checks of one
-    # request then read the plan once.
-    cached = getattr(user, "_atelier_quota_limits", None)
-    if cached is not None:
-        return cached
-    plan = plan_for_user(user=user)
-    daily = getattr(plan, "daily_generation_quota", None) or settings.ATELIER_DEFAULT_DAILY_GENERATIONS
-    hourly = getattr(plan, "hourly_request_quota", None) or settings.ATELIER_DEFAULT_HOURLY_REQUESTS
-    user._atelier_quota_limits = {"daily_generations": daily, "hourly_requests": hourly}
-    return user._atelier_quota_limits
-
-
-def _next_utc_midnight(now: datetime) -> datetime:
-    return datetime.combine(now.date() + timedelta(days=1), time.min, tzinfo=now.tzinfo)
+__all__ = ["daily_generation_quota", "daily_generations_refuse", "next_utc_midnight", "quota_limits"]
 
 
 def daily_generation_quota(*, user) -> int | None:
@@ -40,10 +27,13 @@ def daily_generation_quota(*, user) -> int | None:
 def daily_generations_refuse(*, limit: int) -> None:
     """Raises QuotaExceeded for a daily quota of ``limit`` generations, with when it resets."""
     now = timezone.now()
-    resets_at = _next_utc_midnight(now)
-    raise QuotaExceeded(
-        f"Daily generation quota of {limit} reached",
-        details=f"The quota resets at {resets_at.isoformat()}",
-        resets_at=resets_at.isoformat().replace("+00:00", "Z"),
+    resets_at = next_utc_midnight(now)
+    raise QuotaExceeded.reached(
+        limit="daily_generations",
+        allowed=limit,
+        unit="generations",
+        window="day (UTC)",
+        resets_at=resets_at,
         retry_after=int((resets_at - now).total_seconds()) + 1,
+        message=f"Daily generation quota of {limit} reached",
     )

@@ -32,6 +32,8 @@ def _release_database_connections() -> None:
 
 
 class GenerationEventsView(APIView):
+    # A stream of a generation that was counted when it was made (ops.throttling).
+    ratelimit_exempt = True
     # A browser's EventSource asks for text/event-stream; without a renderer for it, content
     # negotiation would refuse the stream with a 406.
     renderer_classes = [JSONRenderer, EventStreamRenderer]

@@ -4,6 +4,7 @@ Services raise these; the DRF exception handler (ops.exception_handler) renders 
 errors and Django's in the error envelope of the API.
 """
 
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -75,8 +76,57 @@ class InsufficientCredits(ApplicationError):
     default_message = "Insufficient credits"
 
 
-class QuotaExceeded(ApplicationError):
+class LimitReached(ApplicationError):
+    """A 429: a rate limit or a quota is used up. ``reached`` builds one that says which limit,
+    what is left (nothing) and when it resets, in words (``details``), in the ``limit`` object
+    for programs, and in ``Retry-After``."""
+
     http_status = 429
+
+    @classmethod
+    def reached(
+        cls,
+        *,
+        limit: str,
+        allowed: int,
+        unit: str,
+        window: str,
+        resets_at: datetime,
+        retry_after: int,
+        message: str | None = None,
+        counts: str | None = None,
+    ) -> "LimitReached":
+        at = resets_at.astimezone(UTC)
+        stamp = at.isoformat(timespec="seconds").replace("+00:00", "Z")
+        when = at.strftime("%H:%M:%S UTC") if retry_after < 86400 else at.strftime("%Y-%m-%d %H:%M UTC")
+        details = f"Limit: {allowed} {unit} per {window}. Remaining: 0. Resets at {when}, in {_duration(retry_after)}."
+        if counts:
+            details += f" {counts}"
+        return cls(
+            message or f"Limit of {allowed} {unit} per {window} reached",
+            details=details,
+            limit={
+                "name": limit,
+                "limit": allowed,
+                "remaining": 0,
+                "window": window,
+                "resets_at": stamp,
+                "retry_after": retry_after,
+            },
+            resets_at=stamp,
+            retry_after=retry_after,
+        )
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    if seconds < 7200:
+        return f"{round(seconds / 60)} minutes"
+    return f"{round(seconds / 3600)} hours"
+
+
+class QuotaExceeded(LimitReached):
     type = ErrorType.QUOTA_EXCEEDED
     default_message = "Quota exceeded"
 
@@ -141,8 +191,7 @@ class WebhookRejected(ApplicationError):
     default_message = "Webhook signature could not be verified"
 
 
-class RateLimited(ApplicationError):
-    http_status = 429
+class RateLimited(LimitReached):
     type = ErrorType.RATE_LIMITED
     default_message = "Too many requests, please try again later"
 

@@ -68,6 +68,8 @@ class GalleryViewSet(viewsets.GenericViewSet):
     filterset_class = AssetFilter
     content_negotiation_class = _FormatIsAnImageFormat
     ratelimit_group = "gallery"
+    # The owner's own bytes, each part of a page or answer already counted (ops.throttling).
+    ratelimit_exempt = frozenset({"file", "thumbnail", "download"})
     results_key = "images"
     deleted_message = "Image deleted successfully"
 

@@ -37,6 +37,8 @@ class ShareRawView(APIView):
     """The raw file; ``/video/{key}`` (seed 001) answers only for videos."""
 
     permission_classes = [AllowAny]
+    # A shared file: the bytes of a page, never counted (ops.throttling).
+    ratelimit_exempt = True
     video_only = False
 
     def get(self, request, key: str):
