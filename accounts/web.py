@@ -1,4 +1,4 @@
-"""The account page: profile, plan, balance and ledger, usage by day, and API keys."""
+"""The account page: profile, plan, balance and ledger, limits, usage by day, and API keys."""
 
 from datetime import date
 
@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.selectors import api_key_list
 from accounts.services import api_key_create, api_key_revoke, user_profile_update
 from accounts.usage_chart import usage_chart
-from credits.selectors import credits_summary, ledger_list, usage_stats
+from credits.selectors import credits_summary, ledger_rows, limits_for_user, usage_stats
 
 LEDGER_ROWS = 15
 
@@ -45,7 +45,8 @@ def _page(request, **keys_context):
     context = {
         "summary": credits_summary(user=user),
         "profile_form": ProfileForm(initial={"full_name": user.full_name}),
-        "ledger": ledger_list(user=user).order_by("-created_at", "-id")[:LEDGER_ROWS],
+        "ledger": ledger_rows(user=user, limit=LEDGER_ROWS),
+        "limits": limits_for_user(user=user),
         "usage": usage,
         "usage_month": date.fromisoformat(usage["start"]).strftime("%B %Y"),
         "chart": usage_chart(daily=usage["daily_usage"]),

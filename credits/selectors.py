@@ -1,4 +1,5 @@
-from datetime import UTC, date, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db.models import Count, QuerySet, Sum, TextField, Value
@@ -9,6 +10,7 @@ from django.utils import timezone
 from credits.models import CreditAccount, LedgerEntry, Plan
 from credits.periods import next_refill_at, period_next, period_of, period_start
 from ops.process_cache import ProcessCache
+from ops.throttling import QUOTA_GROUP, rate_parts, user_usage_read
 
 Kind = LedgerEntry.Kind
 # Moves that are spending: a debit and the refund that undoes it.
@@ -31,6 +33,24 @@ def _plan_load(*, user) -> Plan:
 
         plan = plan_default()
     return plan
+
+
+def quota_limits(*, user) -> dict[str, int]:
+    """The user's plan quotas: generations a day and API requests an hour."""
+    # Kept on the user object, which lives for one request: the hourly and daily checks of one
+    # request then read the plan once.
+    cached = getattr(user, "_atelier_quota_limits", None)
+    if cached is not None:
+        return cached
+    plan = plan_for_user(user=user)
+    daily = getattr(plan, "daily_generation_quota", None) or settings.ATELIER_DEFAULT_DAILY_GENERATIONS
+    hourly = getattr(plan, "hourly_request_quota", None) or settings.ATELIER_DEFAULT_HOURLY_REQUESTS
+    user._atelier_quota_limits = {"daily_generations": daily, "hourly_requests": hourly}
+    return user._atelier_quota_limits
+
+
+def next_utc_midnight(now: datetime) -> datetime:
+    return datetime.combine(now.date() + timedelta(days=1), time.min, tzinfo=now.tzinfo)
 
 
 def credits_balance(*, user) -> int:
@@ -80,6 +100,122 @@ def credits_summary(*, user) -> dict:
 
 def ledger_list(*, user) -> QuerySet[LedgerEntry]:
     return LedgerEntry.objects.filter(user=user)
+
+
+# Older entries name a training job by its id inside the reason ("LoRA training hold 8af0…").
+_UUID_IN_REASON = re.compile(r"\s*\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE)
+
+
+def ledger_description(*, entry: LedgerEntry) -> tuple[str, str | None]:
+    """What an entry was for, as people read it, and the id of what it belongs to (a generation,
+    or the training an older reason named), kept apart from the words."""
+    match = _UUID_IN_REASON.search(entry.reason)
+    words = _UUID_IN_REASON.sub("", entry.reason).strip() or entry.get_kind_display()
+    reference = str(entry.generation_id) if entry.generation_id else (match.group().strip() if match else None)
+    return words, reference
+
+
+def ledger_rows(*, user, limit: int) -> list[dict]:
+    """The newest ``limit`` entries as the account page lists them."""
+    rows = []
+    for entry in ledger_list(user=user).order_by("-created_at", "-id")[:limit]:
+        description, reference = ledger_description(entry=entry)
+        rows.append(
+            {
+                "created_at": entry.created_at,
+                "kind": entry.kind,
+                "kind_label": entry.get_kind_display(),
+                "description": description,
+                "reference": reference,
+                "amount": entry.amount,
+                "balance_after": entry.balance_after,
+            }
+        )
+    return rows
+
+
+def _limit_row(*, name: str, label: str, limit: int, window: str, counts: str, usage: dict | None, now) -> dict:
+    """One limit: ``usage`` is {"used", "resets_at"}, None where the limit is not enforced here."""
+    used = min(usage["used"], limit) if usage else 0
+    return {
+        "name": name,
+        "label": label,
+        "limit": limit,
+        "window": window,
+        "used": used,
+        "remaining": limit - used,
+        "resets_at": usage["resets_at"] if usage else None,
+        "enforced": usage is not None,
+        "counts": counts,
+    }
+
+
+def _counter_usage(*, user, group: str, rate: str, now) -> dict | None:
+    usage = user_usage_read(user=user, group=group, rate=rate)
+    if usage is None:
+        return None
+    return {"used": usage["used"], "resets_at": now + timedelta(seconds=usage["seconds_left"])}
+
+
+def _generations_started(*, user, start: datetime, end: datetime) -> int:
+    # Every generation is charged by exactly one debit entry (a unique constraint holds it),
+    # written in the transaction that counts it against its day: the ledger counts the day the
+    # way the quota does, without this app reading the generation app's tables.
+    return LedgerEntry.objects.filter(
+        user=user, kind=Kind.DEBIT, generation__isnull=False, created_at__gte=start, created_at__lt=end
+    ).count()
+
+
+def limits_for_user(*, user) -> list[dict]:
+    """Each limit the user has, with what is used, what is left and when it resets: the plan's
+    hourly request quota, the plan's daily generation quota and the generation rate limit.
+
+    Which requests count is ops.throttling's rule (docs/limits.md). A limit that is switched off
+    on this server (``ATELIER_QUOTAS_ENABLED``, ``RATELIMIT_ENABLE``) shows ``enforced: false``.
+    """
+    now = timezone.now()
+    quotas = quota_limits(user=user)
+    quotas_on = settings.ATELIER_QUOTAS_ENABLED
+    hourly = quotas["hourly_requests"]
+    hourly_usage = _counter_usage(user=user, group=QUOTA_GROUP, rate=f"{hourly}/h", now=now) if quotas_on else None
+    daily = quotas["daily_generations"]
+    midnight = next_utc_midnight(now)
+    daily_usage = None
+    if quotas_on:
+        started = _generations_started(user=user, start=midnight - timedelta(days=1), end=midnight)
+        daily_usage = {"used": started, "resets_at": midnight}
+    rate = settings.ATELIER_RATE_LIMITS["generation"]
+    per_window, _, window = rate_parts(rate)
+    return [
+        _limit_row(
+            name="hourly_requests",
+            label="API requests per hour",
+            limit=hourly,
+            window="hour",
+            counts="Calls that make or change things, and reads with an API key. Never your files, thumbnails, "
+            "downloads, event streams or this site's own page reads.",
+            usage=hourly_usage,
+            now=now,
+        ),
+        _limit_row(
+            name="daily_generations",
+            label="Generations per day",
+            limit=daily,
+            window="day (UTC)",
+            counts="Every generation started today (UTC), whichever way it was asked for.",
+            usage=daily_usage,
+            now=now,
+        ),
+        _limit_row(
+            name="generation",
+            label=f"Generations per {window}",
+            limit=per_window,
+            window=window,
+            counts="Every generation started, however it was asked for; a replayed Idempotency-Key is not new.",
+            usage=_counter_usage(user=user, group="generation", rate=rate, now=now),
+            now=now,
+        ),
+    ]
 
 
 def usage_window(*, period: str, year: int | None = None, month: int | None = None, today: date | None = None):
@@ -168,4 +304,5 @@ def user_profile(*, user) -> dict:
             "is_active": user.is_active,
         },
         "preferences": user.preferences or {},
+        "limits": limits_for_user(user=user),
     }

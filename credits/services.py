@@ -10,9 +10,9 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from credits.models import CreditAccount, LedgerEntry, Plan
-from credits.periods import period_of, period_start
+from credits.periods import next_refill_at, period_of, period_start
 from credits.seed_plans import PLANS
-from credits.selectors import plan_cache
+from credits.selectors import plan_cache, plan_for_user
 from credits.signals import credits_low
 from ops.errors import InsufficientCredits, ValidationFailed
 
@@ -102,10 +102,24 @@ def _credits(amount: int) -> str:
 
 def _refuse(*, user, amount: int):
     remaining = CreditAccount.objects.filter(user=user).values_list("balance", flat=True).first() or 0
+    plan = plan_for_user(user=user)
+    refill_at = next_refill_at()
+    when = f"{refill_at:%B} {refill_at.day}, {refill_at.year} (UTC)"
+    if plan.monthly_credits <= 0:
+        refill = f"Your {plan.name} plan has no monthly refill."
+    elif settings.ATELIER_REFILL_POLICY == REFILL_RESET:
+        refill = f"Your {plan.name} plan refills your balance to {_credits(plan.monthly_credits)} on {when}."
+    else:
+        refill = f"Your {plan.name} plan adds {_credits(plan.monthly_credits)} on {when}."
     raise InsufficientCredits(
-        details=f"You need {_credits(-amount)} but have only {remaining} left",
+        details=(
+            f"You need {_credits(-amount)} but have only {remaining} left. {refill} "
+            "For more before then, ask an operator to add credits or move you to a larger plan."
+        ),
         credits_remaining=remaining,
         credits_required=-amount,
+        next_refill=refill_at.isoformat().replace("+00:00", "Z"),
+        plan=plan.name,
     )
 
 

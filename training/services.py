@@ -171,7 +171,7 @@ def training_start(*, user, data: dict, dataset: TrainingDataset) -> TrainingJob
             logs=[{"at": now.isoformat(), "message": f"Queued: {options['steps']} steps on {options['provider']}"}],
             **options,
         )
-        credits_debit(user=user, amount=job.cost, reason=f"LoRA training hold {job.pk}")
+        credits_debit(user=user, amount=job.cost, reason=f"LoRA training “{job.trigger_word}” hold")
         TrainingEvent.objects.create(job=job, type=TrainingEvent.Type.STATUS, data={"status": Status.QUEUED})
         transaction.on_commit(partial(training_dispatch, job_id=job.pk))
     return job
@@ -218,7 +218,7 @@ def training_fail(
         )
         if moved:
             job = TrainingJob.objects.get(pk=job_id)
-            training_refund(job_id=job_id, amount=job.cost, reason=f"LoRA training failed {job_id}")
+            training_refund(job_id=job_id, amount=job.cost, reason=f"LoRA training “{job.trigger_word}” failed")
     return moved
 
 
@@ -234,7 +234,7 @@ def training_cancel(*, job: TrainingJob) -> TrainingJob:
             raise Conflict(f"The training is already {job.status}")
         job.refresh_from_db()
         amount = unused_credits(job)
-        training_refund(job_id=job.pk, amount=amount, reason=f"LoRA training cancelled {job.pk} (unused part)")
+        training_refund(job_id=job.pk, amount=amount, reason=f"LoRA training “{job.trigger_word}” cancelled")
     if request_id:
         # Best effort, after the commit: the job is cancelled and refunded whatever the provider says.
         try:
