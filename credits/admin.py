@@ -111,6 +111,6 @@ class CreditAccountAdmin(ReadOnlyAdmin):
 class LedgerEntryAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "user", "kind", "amount", "balance_after", "reason", "actor", "generation"]
     list_filter = ["kind", "created_at"]
-    search_fields = ["user__email", "reason", "generation__id"]
+    search_fields = ["user__email", "reason", "generation__id", "actor__email"]
     list_select_related = ["user", "actor"]
     date_hierarchy = "created_at"

@@ -169,15 +169,23 @@ def credits_debit(*, user, amount: int, reason: str, generation=None, actor=None
     return entry
 
 
-def credits_refund_generation(*, generation, reason: str) -> LedgerEntry | None:
-    """Gives back what the generation was charged, exactly once (a unique constraint backs it)."""
+def credits_refund_generation(*, generation, reason: str, actor=None) -> LedgerEntry | None:
+    """Gives back what the generation was charged, exactly once (a unique constraint backs it).
+
+    ``actor``: the staff user who asked for it, named on the entry (None when the system did).
+    """
     debit = LedgerEntry.objects.filter(generation=generation, kind=Kind.DEBIT).first()
     if debit is None or debit.amount == 0:
         return None
     try:
         with transaction.atomic():
             return _move(
-                user=generation.user, amount=-debit.amount, kind=Kind.REFUND, reason=reason, generation=generation
+                user=generation.user,
+                amount=-debit.amount,
+                kind=Kind.REFUND,
+                reason=reason,
+                actor=actor,
+                generation=generation,
             )
     except IntegrityError:
         return None

@@ -1,16 +1,28 @@
 """Generations in the admin: their images, readable logs and parameters, and the operator's
-actions (cancel, retry, refund), each calling the generation and credits services."""
+actions (cancel, retry, refund; as buttons on a generation's page and as bulk actions), each
+calling the generation services, which name the staff user on the ledger entries they write."""
 
 import json
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from generation.models import TERMINAL_STATUSES, Generation, GenerationInput, Status
+from generation.models import TERMINAL_STATUSES, Generation, GenerationInput
+from ops.errors import ApplicationError
+
+# The operator's buttons on a generation's page: each asks for confirmation on a page of its
+# own (a POST with the CSRF token), then calls the service and says what happened.
+OPERATIONS = {
+    "cancel": ("Cancel", "Cancel this generation and refund its credits to its owner."),
+    "retry": ("Retry", "Start a new generation with the same request, charged to its owner."),
+    "refund": ("Refund", "Give its owner back the credits this generation was charged."),
+}
 
 
 class GenerationInputInline(admin.TabularInline):
@@ -88,9 +100,98 @@ class GenerationAdmin(admin.ModelAdmin):
                 "<uuid:generation_id>/asset/<uuid:asset_id>/<str:kind>",
                 self.admin_site.admin_view(self.asset_file),
                 name="generation_generation_asset",
-            )
+            ),
+            path(
+                "<uuid:generation_id>/operate/<str:operation>/",
+                self.admin_site.admin_view(self.operate),
+                name="generation_generation_operate",
+            ),
         ]
         return own + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        tools = [
+            (label, reverse("admin:generation_generation_operate", args=[object_id, name]))
+            for name, (label, _) in OPERATIONS.items()
+        ]
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "operations": tools})
+
+    def operate(self, request, generation_id, operation):
+        """Cancel, Retry or Refund one generation: GET asks for confirmation (and says why it
+        cannot be done, when it cannot), POST does it and goes back with a message."""
+        if operation not in OPERATIONS:
+            raise Http404
+        generation = get_object_or_404(Generation.objects.select_related("user", "model"), pk=generation_id)
+        if not self.has_change_permission(request, generation):
+            raise PermissionDenied
+        back = reverse("admin:generation_generation_change", args=[generation.pk])
+        if request.method == "POST":
+            done = getattr(self, f"_{operation}")(request, generation)
+            return HttpResponseRedirect(done or back)
+        label, description = OPERATIONS[operation]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": generation,
+            "title": f"{label} generation {generation.pk}?",
+            "operation": operation,
+            "label": label,
+            "description": description,
+            "refusal": self._refusal(operation, generation),
+            "back": back,
+        }
+        return TemplateResponse(request, "admin/generation/generation/operate_confirm.html", context)
+
+    def _refusal(self, operation: str, generation: Generation) -> str | None:
+        from generation.services.lifecycle import generation_refund_refusal, generation_retry_refusal
+
+        if operation == "cancel":
+            return f"it is already {generation.status}" if generation.status in TERMINAL_STATUSES else None
+        if operation == "retry":
+            return generation_retry_refusal(generation=generation)
+        return generation_refund_refusal(generation=generation)
+
+    def _cancel(self, request, generation: Generation) -> None:
+        from generation.services import generation_cancel
+
+        try:
+            generation_cancel(generation=generation, actor=request.user)
+        except ApplicationError as exc:
+            self.message_user(request, f"Not cancelled: {exc.message}.", messages.ERROR)
+            return
+        self.message_user(
+            request,
+            f"Cancelled generation {generation.pk}; its {generation.cost} credit(s) went back to {generation.user}.",
+            messages.SUCCESS,
+        )
+
+    def _retry(self, request, generation: Generation) -> str | None:
+        """Starts the retry; the new generation's page, or None (and says why) when refused."""
+        retried, refusal = _retry_one(generation)
+        if retried is None:
+            self.message_user(request, f"Not retried: {refusal}.", messages.ERROR)
+            return None
+        self.message_user(
+            request,
+            f"Started generation {retried.pk}, a retry of {generation.pk}; "
+            f"{retried.cost} credit(s) were charged to {generation.user}.",
+            messages.SUCCESS,
+        )
+        return reverse("admin:generation_generation_change", args=[retried.pk])
+
+    def _refund(self, request, generation: Generation) -> None:
+        from generation.services.lifecycle import generation_refund
+
+        try:
+            entry = generation_refund(generation=generation, actor=request.user)
+        except ApplicationError as exc:
+            self.message_user(request, f"Not refunded: {exc.message}.", messages.ERROR)
+            return
+        self.message_user(
+            request,
+            f"Refunded {entry.amount} credit(s) to {generation.user}; their balance is now {entry.balance_after}.",
+            messages.SUCCESS,
+        )
 
     def asset_file(self, request, generation_id, asset_id, kind):
         """An image of the generation for staff, streamed from storage (local or S3)."""
@@ -164,64 +265,80 @@ class GenerationAdmin(admin.ModelAdmin):
     @admin.action(description="Cancel the selected generations (and refund them)")
     def cancel_generations(self, request, queryset):
         from generation.services import generation_cancel
-        from ops.errors import Conflict
 
-        done = 0
-        for generation in queryset.exclude(status__in=TERMINAL_STATUSES).select_related("user"):
+        done, refused = 0, []
+        for generation in queryset.select_related("user"):
             try:
-                generation_cancel(generation=generation)
-            except Conflict:
-                continue
-            done += 1
-        self.message_user(request, f"Cancelled {done} generation(s); their credits were refunded.", messages.SUCCESS)
-
-    @admin.action(description="Retry the selected failed generations (a new, charged generation each)")
-    def retry_generations(self, request, queryset):
-        from generation.serializers import GenerateInputSerializer
-        from generation.services import generation_create
-        from ops.errors import ApplicationError
-
-        retried, refused = 0, []
-        for generation in queryset.filter(status__in=[Status.FAILED, Status.CANCELLED]).select_related("user"):
-            if generation.inputs.exists():
-                refused.append(f"{generation.pk}: its input images are not sent again from the admin")
-                continue
-            data = {
-                **{k: v for k, v in (generation.params or {}).items() if k != "revised_prompt"},
-                "model": generation.model_id,
-                "prompt": generation.prompt,
-                "negative_prompt": generation.negative_prompt,
-                "width": generation.width,
-                "height": generation.height,
-                "num_images": generation.num_images,
-                "seed": generation.seed,
-                "format": generation.output_format,
-            }
-            payload = GenerateInputSerializer(data=data)
-            if not payload.is_valid():
-                refused.append(f"{generation.pk}: {payload.errors}")
-                continue
-            try:
-                with transaction.atomic():
-                    generation_create(user=generation.user, data=payload.validated_data)
+                generation_cancel(generation=generation, actor=request.user)
             except ApplicationError as exc:
                 refused.append(f"{generation.pk}: {exc.message}")
                 continue
-            retried += 1
-        self.message_user(request, f"Started {retried} new generation(s).", messages.SUCCESS)
+            done += 1
+        self.message_user(
+            request, f"Cancelled {done} generation(s); their credits were refunded.", _level(done, refused)
+        )
         for reason in refused:
-            self.message_user(request, f"Not retried: {reason}", messages.WARNING)
+            self.message_user(request, f"Not cancelled: {reason}.", messages.WARNING)
+
+    @admin.action(description="Retry the selected failed generations (a new, charged generation each)")
+    def retry_generations(self, request, queryset):
+        retried, refused = 0, []
+        for generation in queryset.select_related("user"):
+            new, refusal = _retry_one(generation)
+            if new is None:
+                refused.append(refusal)
+                continue
+            retried += 1
+        self.message_user(request, f"Started {retried} new generation(s).", _level(retried, refused))
+        for reason in refused:
+            self.message_user(request, f"Not retried: {reason}.", messages.WARNING)
 
     @admin.action(description="Refund the selected generations' credits")
     def refund_generations(self, request, queryset):
-        from credits.services import credits_refund_generation
+        from generation.services.lifecycle import generation_refund
 
-        refunded = 0
+        refunded, refused = 0, []
         for generation in queryset.select_related("user"):
-            entry = credits_refund_generation(generation=generation, reason=f"Refund by staff ({request.user.email})")
-            refunded += entry is not None
-        self.message_user(
-            request,
-            f"Refunded {refunded} generation(s); the others had been refunded already or cost nothing.",
-            messages.SUCCESS,
-        )
+            try:
+                generation_refund(generation=generation, actor=request.user)
+            except ApplicationError as exc:
+                refused.append(f"{generation.pk}: {exc.message}")
+                continue
+            refunded += 1
+        self.message_user(request, f"Refunded {refunded} generation(s).", _level(refunded, refused))
+        for reason in refused:
+            self.message_user(request, f"Not refunded: {reason}.", messages.WARNING)
+
+
+def _level(done: int, refused: list) -> int:
+    return messages.SUCCESS if done or not refused else messages.WARNING
+
+
+def _retry_one(generation: Generation) -> tuple[Generation | None, str | None]:
+    """(the new generation, None), or (None, why it was not retried, naming the generation)."""
+    from generation.serializers import GenerateInputSerializer
+    from generation.services.lifecycle import generation_retry, generation_retry_refusal
+
+    refusal = generation_retry_refusal(generation=generation)
+    if refusal:
+        return None, f"{generation.pk}: {refusal}"
+    data = {
+        **{k: v for k, v in (generation.params or {}).items() if k != "revised_prompt"},
+        "model": generation.model_id,
+        "prompt": generation.prompt,
+        "negative_prompt": generation.negative_prompt,
+        "width": generation.width,
+        "height": generation.height,
+        "num_images": generation.num_images,
+        "seed": generation.seed,
+        "format": generation.output_format,
+    }
+    payload = GenerateInputSerializer(data=data)
+    if not payload.is_valid():
+        return None, f"{generation.pk}: its request is no longer valid ({payload.errors})"
+    try:
+        with transaction.atomic():
+            created = generation_retry(generation=generation, data=payload.validated_data)
+    except ApplicationError as exc:
+        return None, f"{generation.pk}: {exc.message}" + (f" ({exc.details})" if isinstance(exc.details, str) else "")
+    return created.generation, None

@@ -1,4 +1,5 @@
-"""Creating a generation and every way it can end: complete, fail, cancel."""
+"""Creating a generation and every way it can end: complete, fail, cancel; and what operators
+do after: refund it, retry it."""
 
 import dataclasses
 import logging
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from catalog.models import AIModel
 from catalog.selectors import model_get, setting_value
+from credits.models import LedgerEntry
 from credits.quotas import daily_generation_quota, daily_generations_refuse
 from credits.selectors import credits_balance, credits_cost
 from credits.services import credits_refund_generation
@@ -231,23 +233,78 @@ def generation_fail(*, generation_id, message: str, error_type: str = ErrorType.
     return True
 
 
-def generation_cancel(*, generation: Generation) -> None:
+def generation_cancel(*, generation: Generation, actor=None) -> None:
     """Cancels a queued or running generation and refunds it; 409 once it has ended.
 
     A queued job is never claimed afterwards (the claim needs ``in_queue``). A running one is
     cancelled upstream where the provider can; otherwise its result is discarded on arrival.
+    ``actor``: the staff user who cancels it for its owner, named on the refund's ledger entry.
     """
+    by = "by staff" if actor is not None else "by the user"
     with transaction.atomic():
         moved = transition(
-            generation_id=generation.pk, to=Status.CANCELLED, error="Cancelled by the user", error_type="cancelled"
+            generation_id=generation.pk, to=Status.CANCELLED, error=f"Cancelled {by}", error_type="cancelled"
         )
         if not moved:
             current = Generation.objects.values_list("status", flat=True).get(pk=generation.pk)
             raise Conflict(f"Generation is already {current} and cannot be cancelled")
-        credits_refund_generation(generation=generation, reason="Refund: generation cancelled")
+        reason = "Refund: generation cancelled" + (f" by staff ({actor.email})" if actor is not None else "")
+        credits_refund_generation(generation=generation, reason=reason, actor=actor)
     request_id = Generation.objects.values_list("provider_request_id", flat=True).get(pk=generation.pk)
     if request_id:
         generation_cancel_upstream(provider_name=generation.provider, request_id=request_id)
+
+
+def generation_refund_refusal(*, generation: Generation) -> str | None:
+    """Why staff cannot refund this generation, or None when they can."""
+    current = Generation.objects.values_list("status", flat=True).get(pk=generation.pk)
+    if current not in TERMINAL_STATUSES:
+        return f"it is still {current}: cancel it instead, which refunds its credits"
+    refunded = LedgerEntry.objects.filter(generation=generation, kind=LedgerEntry.Kind.REFUND).first()
+    if refunded is not None:
+        return (
+            f"it was refunded already ({refunded.amount} credits on {refunded.created_at:%Y-%m-%d %H:%M} UTC: "
+            f"{refunded.reason})"
+        )
+    if not LedgerEntry.objects.filter(generation=generation, kind=LedgerEntry.Kind.DEBIT).exclude(amount=0).exists():
+        return "it cost nothing: there are no credits to give back"
+    return None
+
+
+def generation_refund(*, generation: Generation, actor) -> LedgerEntry:
+    """A staff refund of what an ended generation was charged (a completed one too: the
+    operator's goodwill), the staff user named on the entry; 409 saying why when there is
+    nothing to give back."""
+    refusal = generation_refund_refusal(generation=generation)
+    if refusal is None:
+        entry = credits_refund_generation(generation=generation, reason=f"Refund by staff ({actor.email})", actor=actor)
+        if entry is not None:
+            return entry
+        # Refunded by someone else since the look above (the unique constraint held).
+        refusal = generation_refund_refusal(generation=generation) or "its refund did not go through"
+    raise Conflict(f"Generation cannot be refunded: {refusal}")
+
+
+# Only a generation that ended without its images is started again.
+RETRYABLE_STATUSES = frozenset({Status.FAILED, Status.CANCELLED})
+
+
+def generation_retry_refusal(*, generation: Generation) -> str | None:
+    """Why an operator cannot retry this generation, or None when they can."""
+    if generation.status not in RETRYABLE_STATUSES:
+        return f"it is {generation.status}; only a failed or cancelled generation can be retried"
+    if generation.inputs.exists():
+        return "its input images are not sent again from the admin"
+    return None
+
+
+def generation_retry(*, generation: Generation, data: dict) -> Created:
+    """A new generation, charged to the owner, with the request of a failed or cancelled one
+    (``data``: that request, validated as the API validates it); 409 saying why otherwise."""
+    refusal = generation_retry_refusal(generation=generation)
+    if refusal:
+        raise Conflict(f"Generation cannot be retried: {refusal}")
+    return generation_create(user=generation.user, data=data)
 
 
 def generation_cancel_unfinished(*, user) -> int:
