@@ -1,4 +1,5 @@
-"""Queue depth and the age of the oldest waiting job, per provider queue, now and sampled."""
+"""Queue depth and the age of the oldest waiting job, per queue (one per provider, and the
+training queue), now and sampled."""
 
 from datetime import datetime
 
@@ -15,7 +16,8 @@ def _provider_names() -> list[str]:
 
 
 def queue_stats(*, now: datetime | None = None) -> list[dict]:
-    """Every provider queue: jobs waiting (database), messages at the broker, oldest wait.
+    """Every queue: jobs waiting (database), messages at the broker, oldest wait; the provider
+    queues, then the training queue (its ``provider`` is None: it serves every training provider).
 
     One grouped query on the (status, provider, queued_at) index, whatever the table's size.
     """
@@ -46,10 +48,33 @@ def queue_stats(*, now: datetime | None = None) -> list[dict]:
                 "depth": row.get("depth", 0),
                 "processing": processing.get(name, 0),
                 "broker_messages": queue_waiting(name),
-                "oldest_job_age_seconds": max(0, round((now - oldest).total_seconds())) if oldest else None,
+                "oldest_job_age_seconds": _age(now, oldest),
             }
         )
+    stats.append(_training_queue_stats(now=now))
     return stats
+
+
+def _age(now: datetime, since: datetime | None) -> int | None:
+    return max(0, round((now - since).total_seconds())) if since else None
+
+
+def _training_queue_stats(*, now: datetime) -> dict:
+    from django.conf import settings
+
+    from generation.services.dispatch import broker_queue_length
+    from training.models import RUNNING_STATUSES, Status, TrainingJob
+
+    queued = TrainingJob.objects.filter(status=Status.QUEUED).aggregate(depth=Count("id"), oldest=Min("created_at"))
+    queue = settings.ATELIER_TRAINING_QUEUE
+    return {
+        "queue": queue,
+        "provider": None,
+        "depth": queued["depth"],
+        "processing": TrainingJob.objects.filter(status__in=RUNNING_STATUSES).count(),
+        "broker_messages": broker_queue_length(queue),
+        "oldest_job_age_seconds": _age(now, queued["oldest"]),
+    }
 
 
 def queue_samples_record(*, now: datetime | None = None) -> int:

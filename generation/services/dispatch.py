@@ -37,11 +37,17 @@ def queue_waiting(provider: str) -> int | None:
     database instead. Messages a worker has already reserved (one per worker process) are no
     longer in the list.
     """
+    return broker_queue_length(provider_queue(provider))
+
+
+def broker_queue_length(queue: str) -> int | None:
+    """How many messages wait at the broker in ``queue`` (one Redis ``LLEN``); None when the
+    broker cannot say (see ``queue_waiting``)."""
     url = current_app.conf.broker_url or ""
     if not url.startswith(("redis://", "rediss://")):
         return None
     try:
-        return _broker_client(url).llen(provider_queue(provider))
+        return _broker_client(url).llen(queue)
     except redis.RedisError:
         return None
 

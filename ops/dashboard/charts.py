@@ -11,6 +11,9 @@ from django.utils.safestring import SafeString, mark_safe
 
 WIDTH, HEIGHT = 640, 200
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 48, 12, 12, 28
+# The widest a character of the charts' 11 px sans-serif text is drawn, in viewBox units: the
+# room a value's text needs beside its bar is reckoned from it (an SVG clips what overflows).
+CHAR_WIDTH = 6.6
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,10 @@ def bar_list(points: list[Point], *, title: str, slug: str, unit: str = "") -> S
     width = WIDTH
     height = max(row * len(points) + 8, 60)
     top = _nice_max(max((p.value for p in points), default=0))
-    plot_w = width - label_w - 90
+    # The longest bar ends where the longest value text (e.g. "1,234 ms (p95 2,345 ms, 120
+    # calls)") still fits before the right edge.
+    text_w = max((len(_value_text(p, unit)) for p in points), default=0) * CHAR_WIDTH + 6 + PAD_RIGHT
+    plot_w = max(width - label_w - text_w, 80)
     rows = []
     if not points:
         rows.append(format_html('<text class="tick" x="{}" y="24">{}</text>', 8, "No data yet"))
@@ -123,10 +129,10 @@ def bar_list(points: list[Point], *, title: str, slug: str, unit: str = "") -> S
             format_html(
                 '<text class="label" x="{}" y="{}" text-anchor="end">{}</text>'
                 '<rect class="bar" x="{}" y="{}" width="{}" height="{}"><title>{}: {}{}</title></rect>'
-                '<text class="value" x="{}" y="{}">{}{}{}</text>',
+                '<text class="value" x="{}" y="{}">{}</text>',
                 label_w - 8,
                 y + 16,
-                point.label[:32],
+                point.label[:30],
                 label_w,
                 y + 4,
                 round(max(w, 1), 1),
@@ -136,9 +142,11 @@ def bar_list(points: list[Point], *, title: str, slug: str, unit: str = "") -> S
                 unit,
                 round(label_w + max(w, 1) + 6, 1),
                 y + 16,
-                _fmt(point.value),
-                unit,
-                format_html(" ({})", point.note) if point.note else "",
+                _value_text(point, unit),
             )
         )
     return _frame(title=title, slug=slug, body=mark_safe("".join(rows)), width=width, height=height)  # noqa: S308
+
+
+def _value_text(point: Point, unit: str) -> str:
+    return f"{_fmt(point.value)}{unit}" + (f" ({point.note})" if point.note else "")
