@@ -7,7 +7,7 @@ import re
 from django.conf import settings
 from django.http import FileResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -19,6 +19,7 @@ from generation.renderers import EventStreamRenderer
 from ops.errors import NotFound, PayloadTooLarge, ValidationFailed
 from ops.numbers import parse_int
 from ops.pagination import PageLimitPagination
+from ops.schema import envelope
 from ops.throttling import rate_limit_hit
 from training import datasets, selectors, services
 from training.event_stream import training_event_stream
@@ -58,13 +59,36 @@ class _Own(APIView):
         return lora
 
 
+_UPLOADED = envelope(
+    "TrainingUpload",
+    status=serializers.CharField(help_text="success"),
+    dataset_id=serializers.UUIDField(),
+    images_data_url=serializers.CharField(help_text="Give it to /api/training/start"),
+    image_count=serializers.IntegerField(),
+    total_size=serializers.CharField(help_text="e.g. 15.2MB"),
+    total_size_bytes=serializers.IntegerField(),
+    warnings=serializers.ListField(child=serializers.CharField()),
+    images=inline_serializer(
+        "TrainingUploadImage",
+        {
+            "name": serializers.CharField(),
+            "width": serializers.IntegerField(),
+            "height": serializers.IntegerField(),
+            "caption": serializers.CharField(allow_blank=True),
+        },
+        many=True,
+    ),
+)
+
+
 class UploadView(_Own):
     """Seed 004: multipart ``files[]`` (images, optional .txt captions) or one zip."""
 
     @extend_schema(
         operation_id="training_upload",
         request={"multipart/form-data": OpenApiTypes.OBJECT},
-        responses={201: OpenApiTypes.OBJECT},
+        # 200, as seed 004 answers it: the upload is checked and stored for a training to use.
+        responses={200: _UPLOADED},
     )
     def post(self, request):
         plan_limit = services.dataset_limits(user=request.user).max_total_bytes
@@ -79,9 +103,7 @@ class UploadView(_Own):
             dataset = services.dataset_create(user=request.user, zip_data=zips[0].read())
         else:
             dataset = services.dataset_create(user=request.user, files=files)
-        return Response(
-            {"success": True, "status": "success", **dataset_as_dict(dataset)}, status=status.HTTP_201_CREATED
-        )
+        return Response({"success": True, "status": "success", **dataset_as_dict(dataset)})
 
 
 class DatasetView(_Own):

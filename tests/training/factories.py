@@ -47,7 +47,7 @@ def zip_of(entries: dict[str, bytes]) -> bytes:
 
 def upload(client, files) -> dict:
     response = client.post("/api/training/upload", {"files[]": files}, format="multipart")
-    assert response.status_code == 201, response.content
+    assert response.status_code == 200, response.content
     return response.json()
 
 

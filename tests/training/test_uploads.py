@@ -1,6 +1,7 @@
 """Bad training uploads are refused before anything is stored or charged; harmless ones warn."""
 
 import io
+import re
 import zipfile
 
 import pytest
@@ -20,6 +21,26 @@ def _no_dataset_stored(client):
     from training.models import TrainingDataset
 
     assert not TrainingDataset.objects.filter(user=client.user).exists()
+
+
+def test_an_upload_answers_200_in_seed_004s_shape(alice):
+    response = _post(alice, image_files(3))
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["success"], body["status"], body["image_count"]) == (True, "success", 3)
+    assert re.fullmatch(r"\d+\.\dKB", body["total_size"])
+    assert isinstance(body["images_data_url"], str) and body["images_data_url"]
+    download = alice.get(body["images_data_url"])
+    assert download.status_code == 200
+    assert len(zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content))).namelist()) == 3
+
+
+def test_bob_gets_404_for_alices_uploaded_dataset(alice, bob):
+    body = upload(alice, image_files(3))
+    assert_envelope(bob.get(body["images_data_url"]), 404, "not_found")
+    for reference in ({"images_data_url": body["images_data_url"]}, {"dataset_id": body["dataset_id"]}):
+        start = bob.post("/api/training/start", {**reference, "trigger_word": "mine"}, format="json")
+        assert_envelope(start, 404, "not_found")
 
 
 def test_an_undecodable_image_is_refused_by_name(alice):
