@@ -1,4 +1,5 @@
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from gallery.models import Asset, Collection
@@ -17,12 +18,37 @@ def asset_share_url(asset: Asset, request=None) -> str:
     return _absolute(reverse(name, kwargs={"key": asset.short_key}), request)
 
 
+class AssetDimensionsSerializer(serializers.Serializer):
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+
+
+class AssetGenerationSerializer(serializers.Serializer):
+    """The generation that made an asset, as seed 003's image details show it."""
+
+    id = serializers.UUIDField(read_only=True)
+    prompt = serializers.CharField(read_only=True)
+    model = serializers.CharField(source="model_id", read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
 class AssetSerializer(serializers.ModelSerializer):
+    """An image or video, the same in every answer. Beside the canonical fields it carries seed
+    004's names for some of them (``image_url``, ``art_style``, ``model_used``, …) and seed
+    003's ``generation``: the generation that made it, null when none did or it is gone. The
+    lists read that generation with the assets, and a generation's own assets know it already."""
+
     url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
     share_url = serializers.SerializerMethodField()
     generation_id = serializers.UUIDField(read_only=True)
     collection_id = serializers.UUIDField(read_only=True, allow_null=True)
+    generation = AssetGenerationSerializer(read_only=True, allow_null=True)
+    filename = serializers.SerializerMethodField()
+    image_url = serializers.SerializerMethodField(help_text="The file, as `url`")
+    art_style = serializers.CharField(source="style", read_only=True, help_text="As `style`; blank for none")
+    dimensions = serializers.SerializerMethodField()
+    model_used = serializers.CharField(source="model", read_only=True, help_text="As `model`")
 
     class Meta:
         model = Asset
@@ -48,6 +74,12 @@ class AssetSerializer(serializers.ModelSerializer):
             "share_url",
             "created_at",
             "updated_at",
+            "generation",
+            "filename",
+            "image_url",
+            "art_style",
+            "dimensions",
+            "model_used",
         ]
         read_only_fields = fields
 
@@ -62,6 +94,16 @@ class AssetSerializer(serializers.ModelSerializer):
     def get_share_url(self, asset: Asset) -> str | None:
         """The public link; only a shareable asset has one."""
         return asset_share_url(asset, self.context.get("request")) if asset.is_shareable else None
+
+    def get_filename(self, asset: Asset) -> str:
+        return asset.file.name.rsplit("/", 1)[-1]
+
+    def get_image_url(self, asset: Asset) -> str:
+        return asset_file_url(asset, self.context.get("request"))
+
+    @extend_schema_field(AssetDimensionsSerializer)
+    def get_dimensions(self, asset: Asset) -> dict:
+        return {"width": asset.width, "height": asset.height}
 
 
 class AssetUpdateSerializer(serializers.Serializer):
