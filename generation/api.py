@@ -1,9 +1,13 @@
+import logging
+
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
 
+from gallery.models import Asset
 from gallery.serializers import AssetSerializer
+from gallery.services import asset_thumbnail_build
 from generation import selectors, services
 from generation.models import Generation, Status
 from generation.serializers import (
@@ -17,6 +21,8 @@ from ops.errors import NotFound, PayloadTooLarge
 from ops.numbers import parse_int
 from ops.pagination import PageLimitPagination
 from ops.schema import envelope, message_envelope
+
+logger = logging.getLogger(__name__)
 
 _ANSWER = envelope(
     "GenerationAnswer",
@@ -55,6 +61,22 @@ def _waits(request, data: dict) -> bool:
     if data.get("sync_mode") is not None:
         return data["sync_mode"]
     return (request.content_type or "").startswith("multipart/form-data")
+
+
+def _with_thumbnails(assets: list[Asset]) -> list[Asset]:
+    """The assets, each with its thumbnail: one still missing is made here rather than by its
+    task. A thumbnail that cannot be made leaves ``thumbnail_url`` null, as it would be anyway."""
+    for asset in assets:
+        if not asset.thumbnail:
+            # The task may have made it since the row was read.
+            asset.refresh_from_db(fields=["thumbnail"])
+        if asset.thumbnail:
+            continue
+        try:
+            asset_thumbnail_build(asset=asset)
+        except Exception:
+            logger.exception("Could not make the thumbnail of asset %s for a finished generation", asset.pk)
+    return assets
 
 
 class GenerationViewSet(viewsets.GenericViewSet):
@@ -103,20 +125,28 @@ class GenerationViewSet(viewsets.GenericViewSet):
         wait = _waits(request, data)
         submitted = services.generation_submit(user=request.user, data=data, wait=wait, idempotency_key=key)
         generation = submitted.generation
+        # Seed 001's clients show the results' thumbnails at once: those the thumbnail task has
+        # not made yet are made now, before either list of images is written.
+        results = _with_thumbnails(list(generation.assets.all())) if submitted.completed else None
+        context = self._answer_context(submitted, waited=wait)
         body = {
             "success": True,
-            "generation": self.get_serializer(generation, context=self._answer_context(submitted)).data,
+            "generation": self.get_serializer(generation, context=context).data,
             "credits_used": generation.cost,
             "credits_remaining": submitted.credits_remaining,
         }
-        if submitted.completed:
-            body["results"] = AssetSerializer(generation.assets.all(), many=True, context={"request": request}).data
+        if results is not None:
+            body["results"] = AssetSerializer(results, many=True, context={"request": request}).data
         if not wait:
             return Response(body, status=status.HTTP_201_CREATED)
         return Response(body, status=status.HTTP_200_OK if submitted.finished else status.HTTP_202_ACCEPTED)
 
-    def _answer_context(self, submitted: services.Submitted) -> dict:
-        return {**self.get_serializer_context(), "queue_position": submitted.queue_position}
+    def _answer_context(self, submitted: services.Submitted, *, waited: bool) -> dict:
+        return {
+            **self.get_serializer_context(),
+            "queue_position": submitted.queue_position,
+            "submitted": "waited" if waited else "queued",
+        }
 
     @extend_schema(parameters=[OpenApiParameter("status", str, enum=Status.values)])
     def list(self, request):

@@ -163,6 +163,19 @@ class GenerateInputSerializer(ShallowCopiedFieldsMixin, serializers.Serializer):
         return attrs
 
 
+# Seed 003's ``generation.message``. Its answer to a submission is QUEUED_MESSAGE.
+QUEUED_MESSAGE = "Generation queued successfully. Use the status endpoint to check progress."
+STILL_RUNNING_MESSAGE = "Generation still running. Use the status endpoint to check progress."
+_STATUS_MESSAGES = {
+    Status.PENDING: "Generation queued",
+    Status.IN_QUEUE: "Generation queued",
+    Status.PROCESSING: "Generation in progress",
+    Status.COMPLETED: "Generation completed",
+    Status.FAILED: "Generation failed",
+    Status.CANCELLED: "Generation cancelled",
+}
+
+
 class GenerationSerializer(ShallowCopiedFieldsMixin, serializers.Serializer):
     """A generation as every answer shows it. Fields declared one by one (not a ModelSerializer,
     which rebuilds its fields from the model for every answer): this is on the path of every
@@ -190,6 +203,9 @@ class GenerationSerializer(ShallowCopiedFieldsMixin, serializers.Serializer):
     error_type = serializers.CharField(read_only=True)
     error_details = serializers.JSONField(read_only=True, allow_null=True)
     images = serializers.SerializerMethodField()
+    message = serializers.SerializerMethodField(
+        help_text="What became of it, in a sentence; a submission's answer says how to follow one still running."
+    )
     created_at = serializers.DateTimeField(read_only=True)
     queued_at = serializers.DateTimeField(read_only=True, allow_null=True)
     started_at = serializers.DateTimeField(read_only=True, allow_null=True)
@@ -201,6 +217,13 @@ class GenerationSerializer(ShallowCopiedFieldsMixin, serializers.Serializer):
         if generation.status != Status.COMPLETED:
             return []
         return AssetSerializer(generation.assets.all(), many=True, context=self.context).data
+
+    def get_message(self, generation: Generation) -> str:
+        # ``submitted`` ("queued" or "waited") marks the answer to POST /api/generate.
+        submitted = self.context.get("submitted")
+        if submitted and generation.status not in (Status.COMPLETED, Status.FAILED, Status.CANCELLED):
+            return STILL_RUNNING_MESSAGE if submitted == "waited" else QUEUED_MESSAGE
+        return _STATUS_MESSAGES.get(generation.status, generation.status)
 
     def get_queue_position(self, generation: Generation) -> int | None:
         # A submission's answer may know it already, from the broker (``Submitted.queue_position``).
