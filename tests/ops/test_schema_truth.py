@@ -6,7 +6,8 @@ import copy
 import jsonschema
 import pytest
 
-from tests.helpers import assert_envelope, generate_done
+from tests.helpers import assert_envelope, generate, generate_done
+from tests.training.factories import image_files
 
 pytestmark = pytest.mark.django_db
 
@@ -59,11 +60,43 @@ def test_the_named_endpoints_answer_as_the_schema_says(openapi, alice):
         assert_served_as_documented(openapi, "GET", path, response)
     favorites = alice.get("/api/gallery/favorites/list")
     assert_served_as_documented(openapi, "GET", "/api/gallery/favorites/list", favorites)
-    assert_served_as_documented(openapi, "GET", "/api/gallery/favorites/list", alice.get(
-        "/api/gallery/favorites/list", {"cursor": ""}))
+    assert_served_as_documented(
+        openapi, "GET", "/api/gallery/favorites/list", alice.get("/api/gallery/favorites/list", {"cursor": ""})
+    )
     assert_served_as_documented(openapi, "GET", "/api/user/profile", alice.get("/api/user/profile"))
     assert_served_as_documented(openapi, "GET", "/api/user/usage", alice.get("/api/user/usage"))
     assert_served_as_documented(openapi, "GET", "/health", alice.get("/health"))
+
+
+def test_the_seed_shaped_answers_are_documented(openapi, alice):
+    queued = generate(alice, width=64, height=64)
+    assert queued.status_code == 201, queued.content
+    assert queued.json()["generation"]["message"]
+    assert_served_as_documented(openapi, "POST", "/api/generate", queued)
+    generation = alice.get(f"/api/generate/{queued.json()['generation']['id']}").json()["generation"]
+    image_id = generation["images"][0]["id"]
+    listed = alice.get("/api/gallery")
+    assert {"filename", "image_url", "art_style", "dimensions", "model_used"} <= set(listed.json()["images"][0])
+    assert_served_as_documented(openapi, "GET", "/api/gallery", listed)
+    assert_served_as_documented(openapi, "GET", "/api/gallery", alice.get("/api/gallery", {"cursor": ""}))
+    detail = alice.get(f"/api/gallery/{image_id}")
+    assert detail.json()["image"]["generation"]["id"] == generation["id"]
+    assert_served_as_documented(openapi, "GET", "/api/gallery/{id}", detail)
+    patched = alice.patch(f"/api/gallery/{image_id}", {"is_favorited": True}, format="json")
+    assert_served_as_documented(openapi, "PATCH", "/api/gallery/{id}", patched)
+    uploaded = alice.post("/api/training/upload", {"files[]": image_files(3)}, format="multipart")
+    assert uploaded.status_code == 200, uploaded.content
+    assert_served_as_documented(openapi, "POST", "/api/training/upload", uploaded)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_finished_generation_and_its_results_are_documented(openapi, alice, monkeypatch):
+    # Thumbnail tasks not run yet: the answer makes the thumbnails itself.
+    monkeypatch.setattr("gallery.services._enqueue_thumbnail", lambda *, asset_id: None)
+    finished = alice.post("/api/generate", {"prompt": "a red kite", "model": "local"}, format="multipart")
+    assert finished.status_code == 200, finished.content
+    assert finished.json()["results"][0]["thumbnail_url"]
+    assert_served_as_documented(openapi, "POST", "/api/generate", finished)
 
 
 def test_lists_are_documented_as_lists_in_their_envelope(openapi):
