@@ -16,3 +16,14 @@ def api_key_find_active(*, full_key: str) -> APIKey | None:
 
 def api_key_list(*, user: User) -> QuerySet[APIKey]:
     return APIKey.objects.filter(user=user, revoked_at__isnull=True)
+
+
+# Seed 004's preferences as a user who has set none has them: no art style (prompts go as
+# written), PNG files, and the emails.
+PREFERENCE_DEFAULTS = {"default_style": "", "preferred_format": "png", "email_notifications": True}
+
+
+def user_preferences(*, user: User) -> dict:
+    """The user's preferences, every key present: those they set, over the defaults."""
+    stored = user.preferences or {}
+    return {key: stored.get(key, default) for key, default in PREFERENCE_DEFAULTS.items()}

@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db import transaction
@@ -5,7 +6,9 @@ from django.utils import timezone
 
 from accounts import keys
 from accounts.models import APIKey, User
+from accounts.selectors import PREFERENCE_DEFAULTS, user_preferences
 from credits.services import credits_account_open
+from ops.errors import ValidationFailed
 
 
 @transaction.atomic
@@ -20,6 +23,49 @@ def user_profile_update(*, user: User, full_name: str) -> User:
     user.full_name = full_name.strip()
     user.save(update_fields=["full_name", "updated_at"])
     return user
+
+
+PREFERRED_FORMATS = ("png", "jpeg", "webp")
+
+
+def user_preferences_update(*, user: User, preferences: dict, styles: Iterable[str]) -> dict:
+    """Sets the preferences given (seed 004's keys, each checked) and returns them all, with the
+    defaults of those never set. ``styles`` are the art styles a user may choose: the catalog's,
+    which the caller reads. A style is stored as the catalog spells it; blank means none."""
+    if not isinstance(preferences, dict):
+        raise ValidationFailed(details={"preferences": ["Must be an object."]})
+    known = {name.lower(): name for name in styles}
+    changes, errors = {}, {}
+    for key, value in preferences.items():
+        if key not in PREFERENCE_DEFAULTS:
+            errors[key] = [f"Unknown preference. Use: {', '.join(PREFERENCE_DEFAULTS)}."]
+        elif key == "email_notifications":
+            if isinstance(value, bool):
+                changes[key] = value
+            else:
+                errors[key] = ["Must be a boolean."]
+        elif not isinstance(value, str):
+            errors[key] = ["Must be a string."]
+        elif key == "preferred_format":
+            if value in PREFERRED_FORMATS:
+                changes[key] = value
+            else:
+                errors[key] = [f"Use one of: {', '.join(PREFERRED_FORMATS)}."]
+        elif not value.strip():
+            changes[key] = ""
+        elif value.strip().lower() in known:
+            changes[key] = known[value.strip().lower()]
+        else:
+            errors[key] = [f"Unknown style. Use one of: {', '.join(sorted(known.values()))}, or blank for none."]
+    if errors:
+        raise ValidationFailed(details=errors)
+    with transaction.atomic():
+        # Under the row lock, so that two updates of different keys both stay.
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked.preferences = {**(locked.preferences or {}), **changes}
+        locked.save(update_fields=["preferences", "updated_at"])
+    user.preferences = locked.preferences
+    return user_preferences(user=user)
 
 
 def api_key_create(*, user: User, name: str) -> tuple[APIKey, str]:
