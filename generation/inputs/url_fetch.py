@@ -124,7 +124,11 @@ def _checked_target(url: str) -> tuple[str, int, str]:
         for address in addresses:
             reason = address_refusal(address)
             if reason:
-                raise UrlRefused(f"The host '{host}' resolves to an address that is not public: it {reason}")
+                raise UrlRefused(
+                    f"The host '{host}' resolves to an address that is not public: it {reason}. An operator "
+                    "lets a host they trust through by naming it (host or host:port) in the "
+                    "ATELIER_URL_FETCH_ALLOWED_HOSTS setting."
+                )
     return host, port, addresses[0]
 
 
