@@ -58,6 +58,32 @@ def _fully_in_view(locator) -> bool:
     )
 
 
+def _cut_options(select) -> list[str]:
+    """The options whose text would not fit the closed picker."""
+    return select.evaluate(
+        """s => {
+          const ctx = document.createElement("canvas").getContext("2d");
+          const style = getComputedStyle(s);
+          ctx.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+          const room = s.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;
+          return [...s.options].filter(o => !o.hidden && ctx.measureText(o.text).width > room).map(o => o.text);
+        }"""
+    )
+
+
+def _text_fits(field) -> bool:
+    """Whether an input's value is shown whole (its spin buttons beside it)."""
+    return field.evaluate(
+        """el => {
+          const ctx = document.createElement("canvas").getContext("2d");
+          const style = getComputedStyle(el);
+          ctx.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+          const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 16;
+          return ctx.measureText(el.value).width <= room;
+        }"""
+    )
+
+
 def test_pick_a_lora_and_its_scale_see_the_price_and_generate_with_it(live_server, new_page, screenshot):
 
     user, api = _person("gina@example.com")
@@ -74,6 +100,13 @@ def test_pick_a_lora_and_its_scale_see_the_price_and_generate_with_it(live_serve
     assert prompt.input_value() == "filmlook a kite over a green hill"
     assert page.locator("#cost").inner_text() == "2 credits"
     assert page.locator("#cost-detail").inner_text() == "includes 1 credit for the LoRA"
+    # The price is what the server quotes for the same request.
+    quote = api.post(
+        "/api/generate",
+        {"prompt": "a kite", "loras": [{"path": lora["id"], "scale": 1}], "dry_run": True},
+        format="json",
+    )
+    assert quote.json()["cost"] == 2, quote.content
     assert "Adds “filmlook” to the prompt" in page.locator("#lora-hint").inner_text()
     # The slider and the number are one setting.
     page.get_by_label("LoRA scale", exact=True).fill("0.6")
@@ -153,6 +186,12 @@ def test_the_generate_button_is_in_view_at_1400_by_900(live_server, new_page, sc
     assert page.viewport_size == {"width": 1400, "height": 900}
     assert _fully_in_view(page.get_by_role("button", name="Generate"))
     assert _fully_in_view(page.locator("#cost"))
+    # Compact is not cramped: every choice fits its closed picker, and the largest seed its box.
+    for picker in ("Size", "LoRA", "Style", "File format"):
+        assert _cut_options(page.get_by_label(picker, exact=True)) == [], picker
+    seed = page.get_by_role("spinbutton", name="Seed")
+    seed.fill("4294967295")
+    assert _text_fits(seed)
     screenshot(page, f"studio-fold-{model.split('/')[1]}")
     assert page.errors == []
 
