@@ -3,7 +3,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
 from catalog.models import AIModel, ModelKind, Provider
-from catalog.selectors import model_get, model_is_available, model_list
+from catalog.selectors import model_get, model_is_available, model_list, model_unavailable_reason
 from credits.selectors import credits_price_per_image
 from ops.errors import NotFound
 from ops.schema import envelope
@@ -11,6 +11,8 @@ from ops.schema import envelope
 
 class AIModelSerializer(serializers.ModelSerializer):
     available = serializers.SerializerMethodField()
+    # Null when available; else what enables it, e.g. "Set FAL_KEY to enable fal models."
+    unavailable_reason = serializers.SerializerMethodField()
     # What one image is charged, extras for the model's kind included (the admin's base price
     # alone would understate video and upscale models).
     credit_cost = serializers.SerializerMethodField()
@@ -38,11 +40,15 @@ class AIModelSerializer(serializers.ModelSerializer):
             "defaults",
             "info",
             "available",
+            "unavailable_reason",
         ]
         read_only_fields = fields
 
     def get_available(self, model: AIModel) -> bool:
         return model_is_available(model=model)
+
+    def get_unavailable_reason(self, model: AIModel) -> str | None:
+        return model_unavailable_reason(model=model)
 
     def get_credit_cost(self, model: AIModel) -> int:
         return credits_price_per_image(model=model)

@@ -64,6 +64,28 @@ def model_is_available(*, model: AIModel) -> bool:
     return _provider_available(model.provider)
 
 
+# The setting that enables each provider's models: an environment variable of the same name
+# (config/settings/base.py). The local provider needs none.
+PROVIDER_SETTINGS = {
+    "fal": "FAL_KEY",
+    "openai": "OPENAI_API_KEY",
+    "replicate": "REPLICATE_API_TOKEN",
+    "huggingface": "HF_TOKEN",
+    "comfyui": "COMFYUI_URL",
+}
+
+
+def model_unavailable_reason(*, model: AIModel) -> str | None:
+    """What enables a model that cannot be used now (e.g. "Set FAL_KEY to enable fal models."),
+    or None when it can be used."""
+    if _provider_available(model.provider):
+        return None
+    setting = PROVIDER_SETTINGS.get(model.provider)
+    if setting is None:
+        return f"The {model.provider} provider is not installed on this server."
+    return f"Set {setting} to enable {model.provider} models."
+
+
 # Whether a provider can be used now (its key is configured) is the generation app's knowledge:
 # it hands the catalog its check when it starts (generation/apps.py), so that the catalog never
 # imports the providers. Until then no provider is available.

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import AIModel
-from catalog.selectors import model_get, setting_value
+from catalog.selectors import model_get, model_unavailable_reason, setting_value
 from credits.models import LedgerEntry
 from credits.quotas import daily_generation_quota, daily_generations_refuse
 from credits.selectors import credits_balance, credits_cost
@@ -30,7 +30,7 @@ from generation.services.dispatch import generation_dispatch
 from generation.services.submission import generation_save_charged
 from generation.state import transition
 from generation.validation import generation_spec_build
-from ops.errors import Conflict, ErrorType, ValidationFailed
+from ops.errors import Conflict, ErrorType, ProviderUnavailable, ValidationFailed
 from webhooks.services import webhook_generation_completed, webhook_url_accepted
 
 logger = logging.getLogger(__name__)
@@ -79,7 +79,11 @@ def generation_create(*, user, data: dict, model: AIModel | None = None) -> Crea
     model = model or generation_model_resolve(ref=data.get("model"))
     now = timezone.now()
     spec = generation_spec_build(model=model, data=data, user=user)
-    providers.get(model.provider)
+    try:
+        providers.get(model.provider)
+    except ProviderUnavailable as exc:
+        # The 503 says what enables the model (the key its provider needs).
+        raise ProviderUnavailable(exc.message, details=model_unavailable_reason(model=model) or exc.details) from exc
     collection = _collection_of(user=user, collection_id=data.get("collection"))
     daily_quota = daily_generation_quota(user=user)
     if daily_quota is not None and model.kind in IMAGE_KINDS:
