@@ -275,3 +275,46 @@ def test_insufficient_credits_read_as_words_without_quotes(live_server, new_page
     assert text.startswith("Insufficient credits: You need") and '"' not in text, text
     screenshot(page, "training-insufficient-credits", full_page=True)
     assert page.errors == []
+
+
+def test_a_fal_lora_opens_on_fals_lora_model_and_a_weights_url_is_priced_too(live_server, new_page, settings):
+    """With fal configured, a fal-trained LoRA is offered on fal's LoRA models only. Nothing is
+    generated here: no request leaves this machine."""
+    from training.models import LoRA
+
+    settings.FAL_KEY = "fal-test-key-id:fal-test-key-secret"
+    user, _ = _person("lee@example.com")
+    lora = LoRA.objects.create(
+        user=user,
+        name="Brand X",
+        trigger_word="brandx",
+        provider="fal",
+        weights="training/loras/brandx.safetensors",
+        provider_reference="https://fal.example/files/brandx/pytorch_lora_weights.safetensors",
+    )
+    page = new_page()
+    _sign_in(page, live_server.url, "lee@example.com")
+    page.goto(f"{live_server.url}/training")
+    page.locator(f"[data-lora='{lora.pk}']").get_by_role("link", name="Open the studio").click()
+    page.wait_for_function(f"() => document.querySelector('#id_lora').value === '{lora.pk}'")
+    assert page.get_by_label("Model", exact=True).input_value() == "fal-ai/flux-lora"
+    assert page.get_by_label("Prompt", exact=True).input_value() == "brandx "
+    assert page.locator("#cost").inner_text() == "4 credits"
+
+    # The local renderer cannot apply it: the picker says so and the price drops the extra.
+    page.get_by_label("Model", exact=True).select_option("local/procedural")
+    option = page.locator(f"#id_lora option[value='{lora.pk}']")
+    assert option.is_disabled() and option.inner_text().endswith("(not for this model)")
+    assert page.get_by_label("LoRA", exact=True).input_value() == ""
+    assert page.get_by_label("Prompt", exact=True).input_value() == ""
+    assert page.locator("#cost").inner_text() == "1 credit"
+    assert page.locator("#id_lora option[value=url]").is_hidden()
+
+    # A LoRA by its weights URL, on a model that loads them.
+    page.get_by_label("Model", exact=True).select_option("fal-ai/flux-lora")
+    page.get_by_label("LoRA", exact=True).select_option("url")
+    assert page.locator("#cost").inner_text() == "3 credits"
+    page.get_by_label("LoRA weights URL").fill("https://fal.example/files/other/lora.safetensors")
+    assert page.locator("#cost").inner_text() == "4 credits"
+    assert page.evaluate("() => document.querySelector('#id_lora_path').checkValidity()")
+    assert page.errors == []
