@@ -7,18 +7,21 @@ PORT ?= 8000
 
 .PHONY: run test lint worker install screenshots
 
-# uv installs the pinned requirements in seconds where pip takes about a minute. pip installs uv
-# itself (the version requirements/dev.txt pins), and does the whole install where uv cannot be
-# installed or cannot install (another platform, an index only pip is configured for).
+# uv installs the pinned requirements in seconds where pip takes about a minute. The virtualenv
+# is made without pip (ensurepip alone takes several seconds) and uv, pinned in
+# requirements/dev.txt, is put in it by the pip of the Python that made it (pip --python), else by
+# the virtualenv's own pip. Where uv cannot be installed or cannot install (another platform, an
+# index only pip is configured for), pip installs everything as before.
 UV_PIN = $(shell grep -o '^uv==[^ ]*' requirements/dev.txt)
 
 $(STAMP): requirements/base.txt requirements/dev.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	if $(BIN)/python -m pip install --quiet --disable-pip-version-check "$(UV_PIN)" \
-		&& $(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements/dev.txt; then :; else \
-		echo "uv is not available here: installing with pip (about a minute)"; \
-		$(BIN)/python -m pip install --quiet --upgrade pip \
-		&& $(BIN)/python -m pip install --quiet -r requirements/dev.txt; fi
+	test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
+	$(PYTHON) -m pip --python $(BIN)/python install --quiet "$(UV_PIN)" 2>/dev/null \
+		|| { $(BIN)/python -m ensurepip --default-pip >/dev/null && $(BIN)/python -m pip install --quiet "$(UV_PIN)"; } \
+		|| echo "uv could not be installed"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements/dev.txt \
+		|| { echo "Installing with pip (about a minute)"; \
+			$(BIN)/python -m ensurepip --default-pip >/dev/null && $(BIN)/python -m pip install --quiet -r requirements/dev.txt; }
 	touch $(STAMP)
 
 install: $(STAMP)
