@@ -141,6 +141,7 @@ function carriedReference() {
 // LoRAs: the user's trained ones come from GET /api/loras; a model lists those it can apply
 // (spec.lora_providers), and models that load LoRA weights by URL also take one by URL.
 let loras = [];
+let lorasLoaded = false;
 // The trigger word the picker put at the start of the prompt, taken out again when the LoRA changes.
 let addedTrigger = "";
 
@@ -206,7 +207,7 @@ function loraHint(spec) {
     else hint.append(".");
   } else if (chosen) {
     if (spec.lora_extra) hint.append(`A LoRA adds ${credits(spec.lora_extra)} per image.`);
-  } else if (!fitting.length && spec.lora_providers.length) {
+  } else if (lorasLoaded && !fitting.length && spec.lora_providers.length) {
     hint.append(loras.length ? "None of your LoRAs works with this model. " : "You have no LoRA for this model yet. ");
     const link = document.createElement("a");
     link.href = "/training";
@@ -311,6 +312,7 @@ async function loadLoras() {
     const answer = await readEnvelope(response);
     if (!response.ok || answer.success === false) throw new Error(answer.error);
     loras = answer.loras || [];
+    lorasLoaded = true;
   } catch {
     loras = [];
     document.getElementById("lora-hint").textContent = "Your LoRAs could not be loaded; reload the page to try again.";
