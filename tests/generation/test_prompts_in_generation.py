@@ -60,9 +60,9 @@ def test_image_size_accepts_a_format_created_by_staff(alice, staff):
 
 def test_a_format_resized_by_staff_changes_the_size(alice, staff):
     square = next(f for f in staff.get("/api/images/formats").json() if f["name"] == "square")
-    staff.patch(f"/api/images/formats/{square['id']}", {"width": 512, "height": 512}, format="json")
+    staff.patch(f"/api/images/formats/{square['id']}", {"width": 640, "height": 640}, format="json")
     generation = generate_done(alice, image_size="square")
-    assert (generation["width"], generation["height"]) == (512, 512)
+    assert (generation["width"], generation["height"]) == (640, 640)
 
 
 def test_expand_prompt_offline_uses_the_composer_and_the_style(alice):
