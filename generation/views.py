@@ -12,7 +12,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 
 from catalog.models import ModelKind, Provider
-from catalog.selectors import format_list, model_is_available, model_list, style_list
+from catalog.selectors import format_list, model_is_available, model_list, model_unavailable_reason, style_list
 from credits.selectors import credits_price_per_image
 from gallery.imaging import thumbnail_from_image
 from gallery.selectors import asset_list
@@ -69,6 +69,7 @@ def _model_spec(model) -> dict:
         "cost": price,
         "lora_extra": credits_price_per_image(model=model, params={"loras": [{}]}) - price,
         "available": model_is_available(model=model),
+        "unavailable_reason": model_unavailable_reason(model=model),
         "min_width": model.min_width,
         "max_width": model.max_width,
         "min_height": model.min_height,

@@ -107,6 +107,12 @@ function adaptToModel() {
     description.textContent = spec.description;
     info.append(description);
   }
+  if (!spec.available && spec.unavailable_reason) {
+    const reason = document.createElement("p");
+    reason.className = "hint";
+    reason.textContent = spec.unavailable_reason;
+    info.append(reason);
+  }
   showCustomSize();
   adaptLorasToModel();
   updateCost();
@@ -370,7 +376,9 @@ function clientErrors(payload) {
   const spec = currentSpec();
   const details = {};
   if (!spec) details.model = ["Choose a model."];
-  else if (!spec.available) details.model = ["This model's provider is not configured on this server."];
+  else if (!spec.available) {
+    details.model = [spec.unavailable_reason || "This model's provider is not configured on this server."];
+  }
   if (spec && spec.kind !== "image-to-video" && !payload.prompt) details.prompt = ["Describe the image you want."];
   const carried = carriedReference();
   if (spec && spec.needs_image && !$("image").files.length && !carried) {

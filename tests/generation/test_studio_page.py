@@ -44,6 +44,8 @@ def test_studio_lists_models_by_kind_with_cost_and_availability(alice):
     assert local["cost"] == AIModel.objects.get(pk=LOCAL_MODEL).credit_cost
     # A hosted provider without its key is listed, but cannot be chosen.
     assert specs["fal-ai/flux/dev"]["available"] is False
+    assert "FAL_KEY" in specs["fal-ai/flux/dev"]["unavailable_reason"]
+    assert local["unavailable_reason"] is None
     assert re.search(r'value="fal-ai/flux/dev"\s+disabled', html)
     assert specs["fal-ai/flux-pro/v1/fill"]["takes_mask"] is True
     assert specs["fal-ai/stable-video"]["needs_image"] is True
