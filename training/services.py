@@ -107,7 +107,11 @@ def _options(*, data: dict, dataset: TrainingDataset) -> dict:
             details={"provider": [f"Unknown training provider '{provider}'. Use one of: local, fal, replicate."]}
         ) from None
     if not adapter.is_configured():
-        raise ProviderUnavailable(f"The {provider} training provider is not configured")
+        missing = " and ".join(adapter.missing_settings())
+        raise ProviderUnavailable(
+            f"The {provider} training provider is not configured",
+            details=f"Set {missing} to enable {provider} training." if missing else None,
+        )
     steps = data.get("steps") or adapter.default_steps
     if not adapter.min_steps <= steps <= adapter.max_steps:
         raise ValidationFailed(

@@ -234,6 +234,7 @@ def test_replicate_without_a_destination_is_unavailable(alice, settings):
     settings.ATELIER_REPLICATE_TRAINING_DESTINATION = ""
     response = start(alice, upload(alice, image_files(3)), provider="replicate")
     assert_envelope(response, 503)
+    assert response.json()["details"] == "Set ATELIER_REPLICATE_TRAINING_DESTINATION to enable replicate training."
 
 
 def test_a_large_dataset_goes_to_fal_as_a_signed_expiring_link(alice, anon, fal, settings):

@@ -7,6 +7,8 @@ is held while the provider trains.
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 
 @dataclass
 class RemoteStatus:
@@ -31,8 +33,14 @@ class TrainingProvider:
     default_learning_rate = 0.0004
     default_base_model = ""
 
+    # The settings this provider needs, named in the answer when one is missing.
+    required_settings: tuple[str, ...] = ()
+
     def is_configured(self) -> bool:
         raise NotImplementedError
+
+    def missing_settings(self) -> list[str]:
+        return [name for name in self.required_settings if not getattr(settings, name, None)]
 
     def train(self, *, job, lease: str) -> None:
         raise NotImplementedError

@@ -38,8 +38,10 @@ class FalTraining(TrainingProvider):
     default_learning_rate = 0.0004
     default_base_model = APP
 
+    required_settings = ("FAL_KEY",)
+
     def is_configured(self) -> bool:
-        return bool(settings.FAL_KEY)
+        return not self.missing_settings()
 
     def submit(self, *, job, webhook_url: str) -> str:
         from generation.providers.fal import fal_call, fal_sdk_client

@@ -35,8 +35,10 @@ class ReplicateTraining(TrainingProvider):
     def default_base_model(self) -> str:
         return settings.ATELIER_REPLICATE_TRAINER
 
+    required_settings = ("REPLICATE_API_TOKEN", "ATELIER_REPLICATE_TRAINING_DESTINATION")
+
     def is_configured(self) -> bool:
-        return bool(settings.REPLICATE_API_TOKEN and settings.ATELIER_REPLICATE_TRAINING_DESTINATION)
+        return not self.missing_settings()
 
     def submit(self, *, job, webhook_url: str) -> str:
         from generation.providers.replicate import client, replicate_call
