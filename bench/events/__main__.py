@@ -13,6 +13,11 @@ For each N and each design it starts one web process, opens N event streams of N
   transaction commits; a watcher stamps the moment the frame arrives (both on this machine's
   monotonic clock). p50/p99 over the delivered frames, and how many were delivered.
 
+``--scenario storm`` is a reconnect storm instead: N streams (``--streams``, 1,000) opened at the
+same moment on one ASGI process, no batches, each stream's job with one stored event. It counts
+the streams that failed (by answer), the time until every stream has read its job's events,
+the most database connections the server held, then the delivery latency as above.
+
 Pushed: ``gunicorn config.asgi -k uvicorn_worker.UvicornWorker -w 1``. Polling: the old stream
 (``bench/events/polling.py``) under ``gunicorn config.wsgi -k gthread -w 1 --threads T``; T is
 at most ``--poll-threads`` (48) because each thread holds a database connection and PostgreSQL
@@ -29,6 +34,7 @@ import resource
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -58,6 +64,8 @@ class Watchers:
         self.received: dict[tuple[str, int], float] = {}
         self.ready: set[str] = set()
         self.failed = 0
+        # Why streams failed: the answer's status line, or the exception's name.
+        self.failures: Counter[str] = Counter()
         self.loop = asyncio.new_event_loop()
         self.tasks: list[asyncio.Task] = []
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -77,6 +85,24 @@ class Watchers:
                 for generation_id in ids[start + CONNECT_BATCH :]:
                     asyncio.run_coroutine_threadsafe(self._spawn(generation_id), self.loop).result(10)
                 return
+
+    def connect_at_once(self, timeout: float) -> float:
+        """Opens every stream in the same moment (a storm); returns the seconds until each one
+        has read its job's stored event (progress 0) or failed, at most ``timeout``."""
+        began = time.monotonic()
+
+        async def spawn_all():
+            for generation_id in self.paths:
+                await self._spawn(generation_id)
+
+        asyncio.run_coroutine_threadsafe(spawn_all(), self.loop).result(30)
+        deadline = began + timeout
+        while time.monotonic() < deadline and len(self.caught_up()) + self.failed < len(self.paths):
+            time.sleep(0.01)
+        return time.monotonic() - began
+
+    def caught_up(self) -> set[str]:
+        return {generation_id for generation_id, progress in list(self.received) if progress == 0}
 
     async def _spawn(self, generation_id: str) -> None:
         self.tasks.append(asyncio.ensure_future(self._watch(generation_id)))
@@ -118,6 +144,7 @@ class Watchers:
             raise
         except Exception as exc:  # noqa: BLE001 - counted and reported
             self.failed += 1
+            self.failures[str(exc) if isinstance(exc, RuntimeError) else type(exc).__name__] += 1
             if self.failed <= 3:
                 print(f"    watcher failed: {exc!r}", file=sys.stderr)
 
@@ -201,9 +228,7 @@ def _run(design: str, watchers: int, jobs: list[str], env: dict, key: str, optio
             deadline = time.monotonic() + options.drain_seconds
             while time.monotonic() < deadline and len(set(committed) & set(clients.received)) < len(committed):
                 time.sleep(0.05)
-            latencies = [
-                (clients.received[k] - at) * 1000 for k, at in committed.items() if k in clients.received
-            ]
+            latencies = [(clients.received[k] - at) * 1000 for k, at in committed.items() if k in clients.received]
             return {
                 "design": design,
                 "watchers": watchers,
@@ -220,6 +245,79 @@ def _run(design: str, watchers: int, jobs: list[str], env: dict, key: str, optio
             }
         finally:
             clients.close()
+
+
+class ConnectionPeak(threading.Thread):
+    """The most connections the web process held at once (it names them with PGAPPNAME)."""
+
+    NAME = "atelier-bench-web"
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.most = 0
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(f"{harness.PG_SERVER_URL}/postgres", autocommit=True) as conn:
+            while not self.stopped.wait(0.05):
+                row = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [self.NAME]
+                ).fetchone()
+                self.most = max(self.most, row[0])
+
+    def stop(self) -> int:
+        self.stopped.set()
+        self.join(10)
+        return self.most
+
+
+def _storm(streams: int, jobs: list[str], env: dict, key: str, options) -> dict:
+    port = harness.free_port()
+    web_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.events.settings", "PGAPPNAME": ConnectionPeak.NAME}
+    # As the production recipe serves ASGI before the pool (which forces it to 0 itself).
+    web_env["DB_CONN_MAX_AGE"] = "0"
+    ids = jobs[:streams]
+    _stored_event(ids)
+    with harness.running(("web-storm", _web_args("pushed", port, 0), web_env)) as (web,):
+        harness.wait_http(web, port, "/bench/bare", key)
+        clients = Watchers(port, key, {g: f"/api/generate/{g}/events" for g in ids})
+        peak = ConnectionPeak()
+        peak.start()
+        try:
+            open_seconds = clients.connect_at_once(options.open_timeout)
+            opened = len(clients.caught_up())
+            committed = _write_progress(ids, rate=options.rate, seconds=options.seconds)
+            deadline = time.monotonic() + options.drain_seconds
+            while time.monotonic() < deadline and len(set(committed) & set(clients.received)) < len(committed):
+                time.sleep(0.05)
+            latencies = [(clients.received[k] - at) * 1000 for k, at in committed.items() if k in clients.received]
+            return {
+                "streams": streams,
+                "opened": opened,
+                "failed": clients.failed,
+                "failures": dict(clients.failures.most_common(4)),
+                "open_s": open_seconds,
+                "connections": peak.stop(),
+                "delivered": len(latencies),
+                "sent": len(committed),
+                "p50": harness.percentile(latencies, 50),
+                "p99": harness.percentile(latencies, 99),
+            }
+        finally:
+            peak.stop()
+            clients.close()
+
+
+def _stored_event(jobs: list[str]) -> None:
+    """One stored event per job (progress 0), which each stream reads from the database when it opens."""
+    from generation.models import GenerationEvent
+
+    GenerationEvent.objects.filter(generation_id__in=jobs).delete()
+    GenerationEvent.objects.bulk_create(
+        GenerationEvent(generation_id=g, type=GenerationEvent.Type.PROGRESS, data={"progress": 0}) for g in jobs
+    )
 
 
 def _plain_requests(env: dict, key: str) -> None:
@@ -266,6 +364,11 @@ def _jobs(count: int) -> list[str]:
 
 
 def main() -> None:
+    if "--draining" in sys.argv[1:]:
+        # A draining queue (bench/events/draining.py), with its own options.
+        from bench.events.draining import main as draining
+
+        return draining([arg for arg in sys.argv[1:] if arg != "--draining"])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--watchers", default="100,500,1000", help="comma-separated N")
     parser.add_argument("--designs", default="pushed,polling")
@@ -275,12 +378,22 @@ def main() -> None:
     parser.add_argument("--drain-seconds", type=float, default=5.0)
     parser.add_argument("--poll-threads", type=int, default=48)
     parser.add_argument("--plain-requests", action="store_true", help="also time ordinary requests on both servers")
+    parser.add_argument("--scenario", choices=("watchers", "storm"), default="watchers")
+    parser.add_argument("--streams", type=int, default=1000, help="streams opened at once (storm)")
+    parser.add_argument("--open-timeout", type=float, default=120.0, help="how long the storm may take to open")
     options = parser.parse_args()
+    if options.scenario == "storm":
+        options.watchers = str(options.streams)
     counts = [int(n) for n in options.watchers.split(",")]
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4 * max(counts) + 256)), hard))
 
     print(harness.machine_line())
+    if options.scenario == "storm":
+        with harness.bench_environment() as (env, key):
+            result = _storm(options.streams, _jobs(options.streams), env, key, options)
+        _print_storm(result)
+        return
     results = []
     with harness.bench_environment() as (env, key):
         jobs = _jobs(max(counts))
@@ -310,6 +423,25 @@ def _line(r: dict) -> str:
     return (
         f"N={r['watchers']:5d} {r['design']:8s} streaming {r['streaming']:5d} (failed {r['failed']}) "
         f"connected in {r['connect_s']:.1f} s, idle {r['idle_qps']:.1f} queries/s, RSS {r['rss_mb']:.0f} MB, "
+        f"delivered {r['delivered']}/{r['sent']}, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms"
+    )
+
+
+def _print_storm(r: dict) -> None:
+    print(_storm_line(r))
+    print("\n| streams at once | opened | failed | all open after | DB connections (peak) | delivered | p50 | p99 |")
+    print("| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+    failures = ", ".join(f"{n} × {why}" for why, n in r["failures"].items()) or "0"
+    print(
+        f"| {r['streams']} | {r['opened']} | {failures} | {r['open_s']:.1f} s | {r['connections']} | "
+        f"{r['delivered']}/{r['sent']} | {r['p50']:.1f} ms | {r['p99']:.1f} ms |"
+    )
+
+
+def _storm_line(r: dict) -> str:
+    return (
+        f"storm of {r['streams']}: {r['opened']} opened, {r['failed']} failed {r['failures'] or ''} "
+        f"in {r['open_s']:.1f} s, at most {r['connections']} database connections, "
         f"delivered {r['delivered']}/{r['sent']}, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms"
     )
 

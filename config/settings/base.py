@@ -107,9 +107,12 @@ def database_settings(config: dict) -> dict:
         config.setdefault("OPTIONS", {})["pool"] = {
             "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
             "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
-            "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+            "timeout": env.float("DB_POOL_TIMEOUT", default=20.0),
         }
         config["CONN_MAX_AGE"] = 0
+    if config["ENGINE"].endswith("postgresql"):
+        # Behind PgBouncer in transaction mode a cursor cannot outlive its transaction's server.
+        config["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DB_DISABLE_SERVER_SIDE_CURSORS", default=False)
     if config["ENGINE"].endswith("sqlite3"):
         # The embedded run's web, worker and beat processes write to one SQLite file. WAL lets
         # readers and one writer work at once; IMMEDIATE makes every transaction take the write
