@@ -145,6 +145,7 @@ def _limit_row(*, name: str, label: str, limit: int, window: str, counts: str, u
         "used": used,
         "remaining": limit - used,
         "resets_at": usage["resets_at"] if usage else None,
+        "resets_in": max(int((usage["resets_at"] - now).total_seconds()), 0) if usage else None,
         "enforced": usage is not None,
         "counts": counts,
     }

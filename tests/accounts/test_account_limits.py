@@ -24,7 +24,8 @@ def _row(html: str, name: str) -> str:
 
 
 def _cells(row: str) -> list[str]:
-    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    # The first cell names the limit; then used, left and when it resets.
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)][1:]
 
 
 def test_the_account_page_shows_each_limit_used_left_and_reset(alice, enforced):
@@ -45,7 +46,14 @@ def test_the_account_page_shows_each_limit_used_left_and_reset(alice, enforced):
     rate = _row(html, "generation")
     assert "Generations per minute: 10" in rate
     assert _cells(rate)[:2] == ["1", "9"]
+    assert re.search(r"UTC \(in \d+ seconds?\)", _cells(rate)[2])
     assert "never count" in html
+
+
+def test_a_limit_with_nothing_used_says_so_rather_than_a_reset(bob, enforced):
+    html = signed_in(bob.user).get("/account").content.decode()
+    assert _cells(_row(html, "generation")) == ["0", "10", "Nothing used yet"]
+    assert _cells(_row(html, "daily_generations")) == ["0", "50", "Nothing used yet"]
 
 
 def test_limits_switched_off_say_so_on_the_page(alice):

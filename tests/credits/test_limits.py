@@ -44,6 +44,7 @@ def test_limits_show_what_is_used_left_and_when_each_resets(alice, enforced):
     rate = limits["generation"]
     assert (rate["limit"], rate["used"], rate["remaining"], rate["window"]) == (10, 2, 8, "minute")
     assert now < rate["resets_at"] <= now + timedelta(minutes=1)
+    assert rate["resets_in"] == (rate["resets_at"] - now).total_seconds()
     assert all(row["enforced"] for row in limits.values())
 
 
