@@ -73,8 +73,23 @@ def test_web_serves_the_asgi_application_with_uvicorn_workers_under_gunicorn(ser
     module, _, attribute = worker_class.rpartition(".")
     assert hasattr(importlib.import_module(module), attribute)
     assert hasattr(importlib.import_module("config.asgi"), "application")
-    assert services["web"]["environment"]["DB_CONN_MAX_AGE"] == "0"
     assert "8000:8000" in services["web"]["ports"]
+
+
+def test_the_pools_of_every_process_fit_postgres_default_max_connections(compose, services):
+    """The sizing rule of docs/production-database.md: web processes × their pool, plus every
+    worker pool process × its pool, plus beat, stays under PostgreSQL's default 100 (less the 3
+    reserved for superusers), with the worker-local containers on a 4-core host."""
+    shared = compose["x-app"]["environment"]
+
+    def pool_max(service) -> int:
+        return int(service.get("environment", {}).get("DB_POOL_MAX_SIZE", shared["DB_POOL_MAX_SIZE"]))
+
+    web_processes = int(re.search(r"\d+", _option(_argv(services["web"]), "-w")).group())
+    total = web_processes * pool_max(services["web"]) + pool_max(services["beat"])
+    for name, argv in _workers(services).items():
+        total += int(_option(argv, "--concurrency") or 4) * pool_max(services[name])
+    assert total <= 97
 
 
 def test_there_is_exactly_one_beat(services):

@@ -66,16 +66,27 @@ def test_production_https_settings_follow_the_environment(tmp_path):
 def test_development_on_postgres_keeps_no_connection_open(tmp_path):
     postgres = {"DATABASE_URL": "postgres://atelier@127.0.0.1:5432/atelier"}
     assert _setting("config.settings.dev", "settings.DATABASES['default']['CONN_MAX_AGE']", tmp_path, **postgres) == "0"
+    # With the pool (the default) connections go back to it after each request; Django keeps none.
     production = _setting(
         "config.settings.production", "settings.DATABASES['default']['CONN_MAX_AGE']", tmp_path, **postgres
     )
-    assert production == "60"
+    assert production == "0"
+    pool = _setting(
+        "config.settings.production", "settings.DATABASES['default']['OPTIONS']['pool']", tmp_path, **postgres
+    )
+    assert pool == "{'min_size': 1, 'max_size': 10, 'timeout': 20.0}"
+    # Without it, a connection outlives its request for DB_CONN_MAX_AGE seconds.
+    unpooled = {"DB_POOL": "false", **postgres}
+    assert (
+        _setting("config.settings.production", "settings.DATABASES['default']['CONN_MAX_AGE']", tmp_path, **unpooled)
+        == "60"
+    )
     tuned = _setting(
         "config.settings.production",
         "settings.DATABASES['default']['CONN_MAX_AGE']",
         tmp_path,
         DB_CONN_MAX_AGE="300",
-        **postgres,
+        **unpooled,
     )
     assert tuned == "300"
 
