@@ -7,6 +7,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from accounts.selectors import user_preferences
 from credits.models import CreditAccount, LedgerEntry, Plan
 from credits.periods import next_refill_at, period_next, period_of, period_start
 from ops.process_cache import ProcessCache
@@ -304,6 +305,6 @@ def user_profile(*, user) -> dict:
             "next_reset": summary["next_refill"],
             "is_active": user.is_active,
         },
-        "preferences": user.preferences or {},
+        "preferences": user_preferences(user=user),
         "limits": limits_for_user(user=user),
     }

@@ -293,30 +293,3 @@ def credits_refill_batch(*, after_pk: int = 0, limit: int | None = None, now: da
             # One broken account must not stop everyone else's refill; the next run retries it.
             logger.exception("Monthly refill of credit account %s failed", account.pk)
     return {"refilled": done, "last_pk": due[-1].pk if due else after_pk, "more": len(due) == limit}
-
-
-PREFERENCE_FIELDS = {"default_style": str, "preferred_format": str, "email_notifications": bool}
-PREFERRED_FORMATS = ("png", "jpeg", "webp")
-
-
-def user_preferences_update(*, user, preferences: dict) -> dict:
-    """Merges the given preferences (seed 004's keys) into the user's and returns them all."""
-    if not isinstance(preferences, dict):
-        raise ValidationFailed(details={"preferences": ["Must be an object."]})
-    errors = {}
-    for key, value in preferences.items():
-        kind = PREFERENCE_FIELDS.get(key)
-        if kind is None:
-            errors[key] = [f"Unknown preference. Use: {', '.join(PREFERENCE_FIELDS)}."]
-        elif not isinstance(value, kind) or (kind is str and len(value) > 100):
-            errors[key] = [f"Must be a {'boolean' if kind is bool else 'string (≤100 characters)'}."]
-        elif key == "preferred_format" and value not in PREFERRED_FORMATS:
-            errors[key] = [f"Use one of: {', '.join(PREFERRED_FORMATS)}."]
-    if errors:
-        raise ValidationFailed(details=errors)
-    with transaction.atomic():
-        locked = type(user).objects.select_for_update().get(pk=user.pk)
-        locked.preferences = {**(locked.preferences or {}), **preferences}
-        locked.save(update_fields=["preferences", "updated_at"])
-    user.preferences = locked.preferences
-    return locked.preferences

@@ -7,13 +7,14 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.services import PREFERRED_FORMATS, user_preferences_update
+from catalog.selectors import style_names
 from credits.selectors import usage_stats, user_profile
-from credits.services import PREFERRED_FORMATS, user_preferences_update
 from ops.schema import envelope
 
 
 class PreferencesSerializer(serializers.Serializer):
-    default_style = serializers.CharField(max_length=100, required=False)
+    default_style = serializers.CharField(max_length=100, required=False, allow_blank=True)
     preferred_format = serializers.ChoiceField(choices=PREFERRED_FORMATS, required=False)
     email_notifications = serializers.BooleanField(required=False)
 
@@ -68,7 +69,7 @@ class ProfileView(APIView):
 
     @extend_schema(
         summary="Update preferences (default_style, preferred_format, email_notifications)",
-        description="Send the preference keys themselves, or as the profile shows them: `{\"preferences\": {…}}`.",
+        description='Send the preference keys themselves, or as the profile shows them: `{"preferences": {…}}`.',
         request=PreferencesSerializer,
         responses=_PROFILE,
     )
@@ -76,7 +77,7 @@ class ProfileView(APIView):
         # {"preferences": {...}} as the profile shows them, or the preference keys themselves.
         data = request.data.dict() if hasattr(request.data, "dict") else request.data
         preferences = data.get("preferences", data) if isinstance(data, dict) else data
-        user_preferences_update(user=request.user, preferences=preferences)
+        user_preferences_update(user=request.user, preferences=preferences, styles=style_names())
         return Response({"success": True, **user_profile(user=request.user)})
 
 

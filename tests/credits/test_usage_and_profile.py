@@ -100,7 +100,7 @@ def test_profile_has_the_subscription_block(alice, history):
         "next_reset": "2026-07-01T00:00:00Z",
         "is_active": True,
     }
-    assert body["preferences"] == {}
+    assert body["preferences"] == {"default_style": "", "preferred_format": "png", "email_notifications": True}
 
 
 def test_patch_preferences_merges_and_validates(alice, bob):
@@ -115,10 +115,18 @@ def test_patch_preferences_merges_and_validates(alice, bob):
         "email_notifications": False,
     }
     assert alice.get("/api/user/profile").json()["preferences"]["preferred_format"] == "webp"
-    assert bob.get("/api/user/profile").json()["preferences"] == {}
+    assert bob.get("/api/user/profile").json()["preferences"] == {
+        "default_style": "",
+        "preferred_format": "png",
+        "email_notifications": True,
+    }
     assert_envelope(alice.patch("/api/user/profile", {"preferred_format": "bmp"}, format="json"), 400)
     assert_envelope(alice.patch("/api/user/profile", {"theme": "dark"}, format="json"), 400)
     assert_envelope(alice.patch("/api/user/profile", {"email_notifications": "yes"}, format="json"), 400)
+    unknown_style = alice.patch("/api/user/profile", {"default_style": "no-such-style"}, format="json")
+    assert_envelope(unknown_style, 400)
+    assert "default_style" in unknown_style.json()["details"]
+    assert alice.get("/api/user/profile").json()["preferences"]["default_style"] == "modern"
 
 
 def test_profile_and_usage_need_a_user(anon):
