@@ -13,7 +13,9 @@ class Plan(models.Model):
         null=True, blank=True, help_text="Generations per UTC day; blank = ATELIER_DEFAULT_DAILY_GENERATIONS."
     )
     hourly_request_quota = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Generation requests per hour; blank = ATELIER_DEFAULT_HOURLY_REQUESTS."
+        null=True,
+        blank=True,
+        help_text="API requests per hour (docs/limits.md says which count); blank = ATELIER_DEFAULT_HOURLY_REQUESTS.",
     )
     training_allowance = models.PositiveIntegerField(default=0, help_text="LoRA trainings per month.")
     max_upload_mb = models.PositiveIntegerField(default=10, help_text="Largest upload (training zip) in MB.")

@@ -107,6 +107,9 @@ class UploadView(_Own):
 
 
 class DatasetView(_Own):
+    # The owner's own bytes (ops.throttling).
+    ratelimit_exempt = True
+
     @extend_schema(operation_id="training_dataset_download", responses={(200, "application/zip"): OpenApiTypes.BINARY})
     def get(self, request, pk):
         dataset = selectors.dataset_get(user=request.user, dataset_id=pk)
@@ -249,6 +252,9 @@ class TrainingDetailView(_Own):
 class TrainingFileView(_Own):
     """The owner's files of a job: the weights, the config, the samples."""
 
+    # The owner's own bytes, each part of a page or answer already counted (ops.throttling).
+    ratelimit_exempt = True
+
     @extend_schema(operation_id="training_file", responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request, pk, name):
         job = self.own_job(pk)
@@ -272,6 +278,9 @@ class TrainingFileView(_Own):
 
 
 class TrainingEventsView(_Own):
+    # A stream of a training that was counted when it was started (ops.throttling).
+    ratelimit_exempt = True
+
     def get_renderers(self):
         return [JSONRenderer(), EventStreamRenderer()]
 

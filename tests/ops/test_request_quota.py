@@ -156,3 +156,22 @@ def test_a_group_rate_limit_says_which_group_what_is_left_and_when(alice, enforc
         "retry_after": retry_after,
     }
     assert body["details"].startswith("Limit: 100 API requests per 15 minutes. Remaining: 0. Resets at ")
+
+
+def test_a_trainings_files_events_and_dataset_never_count(alice, enforced, clock):
+    from tests.training.factories import image_files, start, upload
+
+    dataset = upload(alice, image_files(3))
+    job_id = start(alice, dataset, steps=20).json()["training_id"]
+    used_before = _hourly(alice.user)["used"]
+    urls = [
+        f"/api/training/{job_id}/events",
+        f"/api/training/{job_id}/files/model.safetensors",
+        f"/api/training/{job_id}/files/sample-0.png",
+        f"/api/training/datasets/{dataset['dataset_id']}",
+    ]
+    for index in range(DEFAULT_HOURLY_REQUESTS + 20):
+        response = alice.get(urls[index % len(urls)])
+        assert response.status_code == 200, (index, response.content[:200])
+        _drain(response)
+    assert _hourly(alice.user)["used"] == used_before
