@@ -31,7 +31,7 @@ PASSWORD = "a long enough passphrase 42"
 OPERATOR_EMAIL = "ops@example.com"
 OPERATOR_PASSWORD = "an operator's own passphrase 7"
 WEBHOOK_SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-JOB_SECONDS = 90_000  # milliseconds a person waits for one job in the studio
+JOB_TIMEOUT_MS = 90_000  # how long a person waits for one job to end
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +149,7 @@ def _generate(
     page.wait_for_function(
         "status => ['Done', 'Failed', 'Cancelled'].includes(status.innerText)",
         arg=status.element_handle(),
-        timeout=JOB_SECONDS,
+        timeout=JOB_TIMEOUT_MS,
     )
     assert status.inner_text() == "Done", job.inner_text()
     job.locator(".results img").nth(images - 1).wait_for()
@@ -213,7 +213,7 @@ def test_a_users_hour(product, new_page, tmp_path):
     page.wait_for_url("**/training?job=*")
     # The page follows the job and reloads itself when it ends, with the LoRA listed.
     lora = page.locator("#loras [data-lora]").first
-    lora.wait_for(timeout=JOB_SECONDS)
+    lora.wait_for(timeout=JOB_TIMEOUT_MS)
     assert page.locator("#job-status").inner_text() == "completed"
     page.locator("#samples img").first.wait_for()
     assert lora.locator(".lora-name").inner_text() == "inkwash (local)"
@@ -300,8 +300,7 @@ def test_an_operators_first_day(product, new_page, receiver):
     base = product.base_url
     watch = Watch(product)
 
-    # A user's script (the demo account's API key) keeps the worker busy with two long trainings;
-    # a generation sent meanwhile waits in the queue. Another finished earlier.
+    # A user's script (the demo account's API key) made a generation earlier in the day.
     api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {_demo_key(product)}"}, timeout=60)
     api.event_hooks["response"] = [
         lambda response: watch.record(response.status_code, response.request.method, str(response.url))
@@ -312,20 +311,6 @@ def test_an_operators_first_day(product, new_page, receiver):
     assert done.status_code in (200, 201), done.text
     done_id = done.json()["generation"]["id"]
     assert done.json()["generation"]["status"] == "completed"
-    files = [("files[]", (f"busy_{i}.png", png(image), "image/png")) for i, image in enumerate(style_images(3))]
-    for _ in range(2):
-        dataset = api.post("/api/training/upload", files=files)
-        assert dataset.status_code in (200, 201), dataset.text
-        training = api.post(
-            "/api/training/start",
-            json={"images_data_url": dataset.json()["images_data_url"], "trigger_word": "busy", "steps": 4000},
-        )
-        assert training.status_code in (200, 201), training.text
-    balance_before = api.get("/api/credits").json()["credits"]["remaining"]
-    queued = api.post("/api/generate", json={"model": "local/procedural", "prompt": "a blue kite", "num_images": 1})
-    assert queued.status_code in (200, 201, 202), queued.text
-    queued_id = queued.json()["generation"]["id"]
-    assert api.get("/api/credits").json()["credits"]["remaining"] == balance_before - 1
 
     # The operator is created the way `make run` says, and signs in to the admin.
     assert "createsuperuser --email" in product.log()
@@ -342,7 +327,7 @@ def test_an_operators_first_day(product, new_page, receiver):
     # The dashboard: totals, the worker online, the charts drawn.
     totals = page.locator(".atelier-totals").inner_text()
     generations = int(re.search(r"(\d+)\s+generations", totals).group(1))
-    assert generations >= 2, totals
+    assert generations >= 1, totals
     assert re.search(r"[1-9]\d*\s+workers? \(running\)", totals), totals
     charts = page.locator("svg.atelier-chart")
     assert charts.count() >= 4
@@ -372,6 +357,29 @@ def test_an_operators_first_day(product, new_page, receiver):
     assert arrived.path == "/hooks/atelier"
     assert arrived.verified(WEBHOOK_SECRET)["type"] == "webhook.test"
     assert json.loads(arrived.body)["data"]["message"]
+
+    # Later the same script starts two long trainings, which hold both of the worker's slots,
+    # and a generation sent meanwhile waits in the queue.
+    files = [("files[]", (f"busy_{i}.png", png(image), "image/png")) for i, image in enumerate(style_images(3))]
+    trainings = []
+    for _ in range(2):
+        dataset = api.post("/api/training/upload", files=files)
+        assert dataset.status_code in (200, 201), dataset.text
+        training = api.post(
+            "/api/training/start",
+            json={"images_data_url": dataset.json()["images_data_url"], "trigger_word": "busy", "steps": 4000},
+        )
+        assert training.status_code in (200, 201), training.text
+        trainings.append(training.json()["training_id"])
+    deadline = time.monotonic() + 30
+    while any(api.get(f"/api/training/status/{job}").json()["status"] == "queued" for job in trainings):
+        assert time.monotonic() < deadline, "the worker did not take the trainings"
+        time.sleep(0.5)
+    balance_before = api.get("/api/credits").json()["credits"]["remaining"]
+    queued = api.post("/api/generate", json={"model": "local/procedural", "prompt": "a blue kite", "num_images": 1})
+    assert queued.status_code in (200, 201, 202), queued.text
+    queued_id = queued.json()["generation"]["id"]
+    assert api.get("/api/credits").json()["credits"]["remaining"] == balance_before - 1
 
     # Cancels the queued job from its admin page: it ends cancelled and its credit comes back.
     page.goto(f"{base}/admin/generation/generation/?q={queued_id}")
