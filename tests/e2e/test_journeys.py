@@ -291,6 +291,8 @@ def _demo_key(product) -> str:
 
 
 def _confirm_if_asked(page) -> None:
+    """Answers an "Are you sure?" page if the action asks one."""
+    page.wait_for_load_state()
     confirm = page.get_by_role("button", name=re.compile(r"^(Yes|Confirm)", re.IGNORECASE))
     if confirm.count():
         confirm.first.click()
@@ -407,9 +409,11 @@ def test_an_operators_first_day(product, new_page, receiver):
     assert "refund" in page.locator(".messagelist").inner_text().lower()
     assert api.get("/api/credits").json()["credits"]["remaining"] == balance_before + 2
 
-    # Adjusts the demo account's credits from the credit accounts list.
+    # Adjusts the demo account's credits: from its user page to its credit account.
     page.goto(f"{base}/admin/")
-    page.get_by_role("link", name="Credit accounts").first.click()
+    page.get_by_role("link", name="Users", exact=True).first.click()
+    page.get_by_role("link", name="demo@atelier.local").click()
+    page.locator(".object-tools").get_by_role("link", name="Credits", exact=True).click()
     row = page.locator("#result_list tr", has_text="demo@atelier.local")
     row.locator("input[name=_selected_action]").check()
     page.locator("select[name=action]").select_option(label="Add credits (amount, reason)")
