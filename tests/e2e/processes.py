@@ -9,9 +9,12 @@ journeys read for tracebacks.
 
 The copy keeps the run apart from the checkout: its database, ``var/`` and ``media/`` are its
 own, and edits made to the checkout while a journey runs do not restart the development server
-under the browser. On exit every process is stopped: honcho is asked first (it stops its
-children), then whatever is left of the processes started here, found by a marker in their
-environment, is killed with its process group.
+under the browser. ATELIER_JOURNEY_SOURCE=<git revision> runs that commit instead of the working
+tree (``HEAD``: what has landed, without edits still in progress).
+
+On exit every process is stopped: honcho is asked first (it stops its children), then whatever
+is left of the processes started here, found by a marker in their environment, is killed with
+its process group.
 """
 
 from __future__ import annotations
@@ -73,17 +76,22 @@ class Product:
     marker: str
     honcho: subprocess.Popen | None = field(default=None, repr=False)
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+    def log(self, *, since: int = 0) -> str:
+        """What the processes printed, from byte ``since`` on (``log_size()`` marks a start)."""
+        with self.log_path.open("rb") as log:
+            log.seek(since)
+            return log.read().decode(errors="replace")
 
-    def tracebacks(self) -> list[str]:
-        """Each traceback in the log, with the lines around it (the process name prefixes them)."""
-        lines = self.log().splitlines()
-        found = []
-        for index, line in enumerate(lines):
-            if "Traceback" in line:
-                found.append("\n".join(lines[max(index - 3, 0) : index + 40]))
-        return found
+    def log_size(self) -> int:
+        return self.log_path.stat().st_size
+
+    def tracebacks(self, *, since: int = 0) -> list[str]:
+        """Each traceback in the log, with the lines around it (honcho prefixes each line with the
+        name of the process that printed it)."""
+        lines = self.log(since=since).splitlines()
+        return [
+            "\n".join(lines[max(index - 3, 0) : index + 40]) for index, line in enumerate(lines) if "Traceback" in line
+        ]
 
     def manage(self, *args: str, env: dict[str, str] | None = None, check: bool = True) -> str:
         """Runs ``python manage.py …`` in the product's folder and environment, as an operator would."""

@@ -55,7 +55,7 @@ class Watch:
 
     def __init__(self, product):
         self.product = product
-        self.log_start = product.log_path.stat().st_size
+        self.log_start = product.log_size()
         self.answers: list[tuple[int, str, str]] = []
 
     def browser(self, page):
@@ -74,18 +74,8 @@ class Watch:
         assert throttled == [], f"429s this person did not cause by exceeding a documented limit: {throttled}"
         for page in pages:
             assert page.errors == [], f"script errors on {page.url}: {page.errors}"
-        with self.product.log_path.open("rb") as log:
-            log.seek(self.log_start)
-            logged = log.read().decode(errors="replace")
-        assert "Traceback" not in logged, _tracebacks(logged)
-
-
-def _tracebacks(logged: str) -> str:
-    lines = logged.splitlines()
-    excerpts = [
-        "\n".join(lines[max(index - 2, 0) : index + 40]) for index, line in enumerate(lines) if "Traceback" in line
-    ]
-    return "a traceback in the processes' log:\n" + "\n-----\n".join(excerpts[:3])
+        tracebacks = self.product.tracebacks(since=self.log_start)
+        assert tracebacks == [], "a traceback in the processes' log:\n" + "\n-----\n".join(tracebacks[:3])
 
 
 def _all_images_load(page) -> int:
