@@ -13,13 +13,17 @@ PORT ?= 8000
 # the virtualenv's own pip. Where uv cannot be installed or cannot install (another platform, an
 # index only pip is configured for), pip installs everything as before.
 UV_PIN = $(shell grep -o '^uv==[^ ]*' requirements/dev.txt)
+# Python writes the bytecode of what it imports on the first start, unless PYTHONDONTWRITEBYTECODE
+# forbids it: then every start would compile every module again, so uv compiles them all once at
+# install (pip always does).
+UV_COMPILE = $(if $(PYTHONDONTWRITEBYTECODE),--compile-bytecode)
 
 $(STAMP): requirements/base.txt requirements/dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
 	$(PYTHON) -m pip --python $(BIN)/python install --quiet "$(UV_PIN)" 2>/dev/null \
 		|| { $(BIN)/python -m ensurepip --default-pip >/dev/null && $(BIN)/python -m pip install --quiet "$(UV_PIN)"; } \
 		|| echo "uv could not be installed"
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements/dev.txt \
+	$(BIN)/uv pip install --quiet --python $(BIN)/python $(UV_COMPILE) -r requirements/dev.txt \
 		|| { echo "Installing with pip (about a minute)"; \
 			$(BIN)/python -m ensurepip --default-pip >/dev/null && $(BIN)/python -m pip install --quiet -r requirements/dev.txt; }
 	touch $(STAMP)
