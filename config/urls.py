@@ -18,7 +18,7 @@ urlpatterns = [
     path("", include("gallery.urls")),
     path("", include("training.urls")),
     path("", include("generation.urls")),
-    path("", include("generation.seed_urls")),
+    path("", include("legacy.urls")),
     path("", include("generation.prompt_urls")),
     # The web UI: the studio at /, the library and asset pages, the account page.
     path("", include("generation.web_urls")),

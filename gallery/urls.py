@@ -1,8 +1,7 @@
 from django.urls import path
 
-from gallery.api.assets import GalleryViewSet, SeedAssetViewSet
+from gallery.api.assets import GalleryViewSet
 from gallery.api.collections import CollectionViewSet
-from gallery.api.delete_by_url import DeleteImageByUrlView
 from gallery.api.sharing import SharePageView, ShareRawView
 
 app_name = "gallery"
@@ -25,10 +24,9 @@ urlpatterns = [
     ),
     path("s/<str:key>", SharePageView.as_view(), name="share-page"),
     path("s/<str:key>/raw", ShareRawView.as_view(), name="share-raw"),
-    # Seed routes: 001's asset delete, download and video link; 004's download by format.
-    path("api/delete-image", DeleteImageByUrlView.as_view(), name="seed-delete-image"),
-    path("api/assets/<uuid:pk>", SeedAssetViewSet.as_view({"delete": "destroy"}), name="seed-asset-delete"),
+    # The asset page's download links and a video's share link. Seed 001 documents both paths
+    # too, but the web UI and the share URLs link them by these names (the other seed routes
+    # are in legacy.urls).
     path("asset/<uuid:pk>/download", GalleryViewSet.as_view({"get": "download"}), name="seed-asset-download"),
-    path("download/<uuid:pk>/<str:to>", GalleryViewSet.as_view({"get": "download"}), name="seed-download"),
     path("video/<str:key>", ShareRawView.as_view(video_only=True), name="share-video"),
 ]

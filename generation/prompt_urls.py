@@ -1,8 +1,7 @@
 from django.urls import path
 
-from generation.prompts.api import PromptEnhanceView, SeedPromptView
+from generation.prompts.api import PromptEnhanceView
 
 urlpatterns = [
     path("api/prompts/enhance", PromptEnhanceView.as_view(), name="prompt-enhance"),
-    path("generate/prompt", SeedPromptView.as_view(), name="seed-generate-prompt"),
 ]

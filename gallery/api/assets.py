@@ -143,9 +143,3 @@ class GalleryViewSet(viewsets.GenericViewSet):
         wanted = to or request.query_params.get("format")
         handle, filename = asset_download(asset=self.get_object(), format=wanted)
         return attachment(handle=handle, filename=filename)
-
-
-class SeedAssetViewSet(GalleryViewSet):
-    """Seed 001's ``DELETE /api/assets/{id}``, the same service with that seed's message."""
-
-    deleted_message = "Asset deleted successfully"

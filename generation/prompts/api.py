@@ -1,4 +1,4 @@
-"""The prompt enhancement endpoints: the canonical one and seed 004's ``/generate/prompt``."""
+"""The prompt enhancement endpoint, ``POST /api/prompts/enhance``."""
 
 from dataclasses import asdict
 
@@ -43,7 +43,8 @@ class EnhancementSerializer(serializers.Serializer):
     fallback_reason = serializers.CharField(allow_null=True, help_text="Why the LLM was not used, if it failed.")
 
 
-def _enhance(request) -> Enhancement:
+def enhancement_for(request) -> Enhancement:
+    """Validates an enhancement request (canonical or seed 004 names) and enhances its topic."""
     payload = EnhanceInputSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
     data = payload.validated_data
@@ -67,14 +68,4 @@ class PromptEnhanceView(APIView):
         ),
     )
     def post(self, request):
-        return Response({"success": True, "enhancement": asdict(_enhance(request))})
-
-
-class SeedPromptView(APIView):
-    """Seed 004's ``POST /generate/prompt``: the enhancement's fields at the top level."""
-
-    ratelimit_group = "prompt"
-
-    @extend_schema(request=EnhanceInputSerializer, responses=EnhancementSerializer)
-    def post(self, request):
-        return Response(asdict(_enhance(request)))
+        return Response({"success": True, "enhancement": asdict(enhancement_for(request))})

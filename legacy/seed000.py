@@ -1,8 +1,5 @@
-"""The generation endpoints of the earlier systems, at their documented paths and shapes.
-
-Thin views over the same services as the canonical API (DESIGN.md §5): seed 000's synchronous
-``/api/image/*`` and seed 001's ``/api/model-info`` and ``/api/generation-status``.
-"""
+"""Seed 000, the Hugging Face image API: ``/api/image/models``, ``/api/image/generate``
+(waits, answers the image as base64) and ``/api/image/cancel``, over the canonical services."""
 
 import base64
 
@@ -12,11 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import ModelKind
-from catalog.selectors import model_get, model_list
-from gallery.serializers import AssetSerializer
+from catalog.selectors import model_list
 from generation import selectors, services
-from generation.models import Status
-from generation.serializers import generate_input, idempotency_key_of
+from generation.models import Generation
+from legacy.sync import submit_and_wait
 from ops.errors import ApplicationError, GPUBusy, NotFound, ProviderUnavailable
 from ops.schema import ErrorSerializer
 
@@ -35,6 +31,12 @@ class SeedGenerateSerializer(serializers.Serializer):
 
 class SeedCancelSerializer(serializers.Serializer):
     requestId = serializers.UUIDField()  # seed 000 names it so
+
+
+def _failure(generation: Generation) -> ApplicationError:
+    failure = services.generation_failure(generation)
+    # Seed 000 says "GPU resources busy" for every kind of unavailability.
+    return GPUBusy(details=generation.error) if isinstance(failure, ProviderUnavailable) else failure
 
 
 class ImageModelsView(APIView):
@@ -78,17 +80,10 @@ class ImageGenerateView(APIView):
     def post(self, request):
         payload = SeedGenerateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        data = generate_input({**payload.validated_data, "num_images": 1})
-        submitted = services.generation_submit(
-            user=request.user, data=data, wait=True, idempotency_key=idempotency_key_of(request)
-        )
+        submitted = submit_and_wait(request, {**payload.validated_data, "num_images": 1}, failure=_failure)
         generation = submitted.generation
         if not submitted.finished:
             raise GPUBusy(details="The image is still being generated", requestId=str(generation.pk))
-        if not submitted.completed:
-            failure = services.generation_failure(generation)
-            # Seed 000 says "GPU resources busy" for every kind of unavailability.
-            raise GPUBusy(details=generation.error) if isinstance(failure, ProviderUnavailable) else failure
         asset = generation.assets.all()[0]
         with asset.file.open("rb") as handle:
             image = base64.b64encode(handle.read()).decode()
@@ -118,47 +113,3 @@ class ImageCancelView(APIView):
         except ApplicationError as exc:
             raise NotFound("Request not found or already completed") from exc
         return Response({"message": "Request cancelled successfully"})
-
-
-class ModelInfoView(APIView):
-    """Seed 001: a model's name and its what_is / use_cases / tips."""
-
-    @extend_schema(
-        responses=inline_serializer(
-            "SeedModelInfo",
-            {"name": serializers.CharField(), "info": serializers.JSONField(help_text="what_is, use_cases, tips")},
-        )
-    )
-    def get(self, request, model_id: str):
-        model = model_get(ref=model_id)
-        if model is None:
-            raise NotFound("Invalid model ID")
-        return Response({"name": model.name, "info": model.info})
-
-
-class GenerationStatusView(APIView):
-    """Seed 001: ``pending`` until done, then the results."""
-
-    @extend_schema(
-        responses=inline_serializer(
-            "SeedGenerationStatus",
-            {
-                "status": serializers.ChoiceField(choices=["pending", "completed", "failed", "cancelled"]),
-                "results": AssetSerializer(many=True, required=False, help_text="Once completed"),
-                "error": serializers.CharField(required=False, help_text="Once failed or cancelled"),
-                "progress": serializers.IntegerField(required=False, help_text="While pending"),
-            },
-        )
-    )
-    def get(self, request, request_id):
-        generation = selectors.generation_get(user=request.user, generation_id=request_id)
-        if generation is None:
-            raise NotFound("Generation not found")
-        if generation.status == Status.COMPLETED:
-            results = AssetSerializer(generation.assets.all(), many=True, context={"request": request}).data
-            return Response({"status": "completed", "results": results})
-        if generation.status in (Status.FAILED, Status.CANCELLED):
-            return Response(
-                {"status": generation.status, "error": generation.error or "Generation likely failed or timed out"}
-            )
-        return Response({"status": "pending", "progress": generation.progress})
