@@ -1,6 +1,11 @@
 import io
+import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from PIL import Image
+
+T = TypeVar("T")
 
 LOCAL_MODEL = "local/procedural"
 
@@ -81,3 +86,28 @@ def sse_frames(text: str) -> list[dict]:
                 frame["id"] = int(fields["id"])
             frames.append(frame)
     return frames
+
+
+def wait_until(
+    condition: Callable[[], T],
+    *,
+    timeout: float = 60.0,
+    interval: float = 0.05,
+    message: str | Callable[[], str] = "",
+) -> T:
+    """Asks ``condition`` until it returns something truthy, and returns that.
+
+    Only for what another thread or process does (a worker, a live server, a fake's callback):
+    time that code under test waits for itself is moved with time-machine instead. Fails after
+    ``timeout`` seconds with ``message`` (or what a callable ``message`` returns then, such as a
+    process's log).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            said = message() if callable(message) else message
+            raise AssertionError(f"{said or 'the condition did not hold'} within {timeout} s")
+        time.sleep(interval)

@@ -1,5 +1,3 @@
-import time
-
 import pytest
 
 from catalog.models import AIModel
@@ -128,16 +126,6 @@ def start_worker(broker):
     yield start
     for manager in reversed(stack):
         manager.__exit__(None, None, None)
-
-
-def wait_until(predicate, timeout: float = 60.0, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 @pytest.fixture

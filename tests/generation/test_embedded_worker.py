@@ -10,8 +10,7 @@ from generation.models import Generation, GenerationEvent, Status
 from generation.providers.local import LocalProvider
 from ops.errors import ProviderTransient
 from ops.logging import RequestIDFilter
-from tests.generation.conftest import wait_until
-from tests.helpers import credits_remaining, generate
+from tests.helpers import credits_remaining, generate, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

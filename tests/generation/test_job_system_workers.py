@@ -18,8 +18,8 @@ from generation.models import Generation, Status
 from generation.providers.local import LocalProvider
 from generation.services import generation_complete, generation_recover_stuck
 from tests.conftest import Client
-from tests.generation.conftest import JOB_QUEUES, wait_until
-from tests.helpers import generate
+from tests.generation.conftest import JOB_QUEUES
+from tests.helpers import generate, wait_until
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

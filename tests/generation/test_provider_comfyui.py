@@ -6,7 +6,7 @@ import pytest
 
 from catalog.models import AIModel, WorkflowTemplate
 from tests.fakes.comfyui import FakeComfyUI
-from tests.generation.conftest import fast_follow, wait_until
+from tests.generation.conftest import fast_follow
 from tests.helpers import (
     assert_envelope,
     credits_remaining,
@@ -15,6 +15,7 @@ from tests.helpers import (
     generate_done,
     log_messages,
     sse_frames,
+    wait_until,
 )
 
 pytestmark = pytest.mark.django_db

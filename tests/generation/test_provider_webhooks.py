@@ -16,8 +16,8 @@ from gallery.models import Asset
 from generation.models import Generation
 from generation.tasks import run_generation
 from tests.fakes import replicate as replicate_fake
-from tests.generation.conftest import fal_configured, replicate_configured, wait_until
-from tests.helpers import assert_envelope, credits_remaining, generate, generate_done
+from tests.generation.conftest import fal_configured, replicate_configured
+from tests.helpers import assert_envelope, credits_remaining, generate, generate_done, wait_until
 
 # Nothing listens there: the fake's own deliveries fail, the tests post their own.
 UNREACHABLE = "http://127.0.0.1:9"

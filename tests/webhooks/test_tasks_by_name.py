@@ -5,8 +5,7 @@ not left for the periodic sweep."""
 import pytest
 from django.urls import reverse
 
-from tests.generation.conftest import wait_until
-from tests.helpers import signed_in
+from tests.helpers import signed_in, wait_until
 from tests.webhooks.conftest import create_endpoint
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 

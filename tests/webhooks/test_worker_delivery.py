@@ -28,7 +28,7 @@ def worker(settings):
 
 
 def test_a_worker_retries_a_failing_delivery_until_it_succeeds(staff, receiver, worker, settings):
-    from tests.generation.conftest import wait_until
+    from tests.helpers import wait_until
 
     settings.ATELIER_WEBHOOK_RETRY_SCHEDULE = [0.2, 0.5]
     receiver.answer_next(Answer(500), Answer(502))
