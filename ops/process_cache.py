@@ -16,8 +16,9 @@ _ALL: list["ProcessCache"] = []
 
 
 class ProcessCache:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.name = name
+        self.clock = clock  # seconds that only go forward; a test may give its own
         self._entries: dict[Hashable, tuple[float, object]] = {}
         self._lock = threading.Lock()
         _ALL.append(self)
@@ -26,7 +27,7 @@ class ProcessCache:
         ttl = settings.ATELIER_PROCESS_CACHE_SECONDS
         if ttl <= 0:
             return load()
-        now = time.monotonic()
+        now = self.clock()
         entry = self._entries.get(key)
         if entry is not None and entry[0] > now:
             return entry[1]
