@@ -4,28 +4,20 @@ import os
 import signal
 import subprocess
 import sys
-import time
+from datetime import timedelta
 from urllib.parse import urlparse, urlunparse
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
-from tests.helpers import credits_remaining
+from tests.helpers import credits_remaining, wait_until
 from tests.training.factories import image_files, start, upload
 from training.models import TrainingJob
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _wait(predicate, timeout: float = 120.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 @pytest.fixture
@@ -73,17 +65,26 @@ def test_a_worker_killed_mid_training_resumes_from_its_checkpoint_and_charges_on
     before = credits_remaining(alice)
     first = worker()
     job_id = start(alice, upload(alice, image_files(4)), steps=3000).json()["training_id"]
-    job = _wait(lambda: TrainingJob.objects.filter(pk=job_id, checkpoint_step__gte=400).first())
+    job = wait_until(
+        lambda: TrainingJob.objects.filter(pk=job_id, checkpoint_step__gte=400).first(),
+        timeout=120,
+        message="the worker saved no checkpoint past step 400",
+    )
     os.killpg(first.pid, signal.SIGKILL)
     first.wait()
     job.refresh_from_db()
     assert job.status == "training" and job.current_step < job.steps
 
-    settings.ATELIER_TRAINING_STALE_SECONDS = 1
-    time.sleep(1.5)
-    assert recover_stuck_trainings()["requeued"] == 1
+    # Beat's pass once the killed worker has been silent for longer than the stale limit.
+    silent = timezone.now() + timedelta(seconds=settings.ATELIER_TRAINING_STALE_SECONDS + 1)
+    with time_machine.travel(silent, tick=False):
+        assert recover_stuck_trainings()["requeued"] == 1
     worker()
-    _wait(lambda: TrainingJob.objects.filter(pk=job_id, status="completed").exists())
+    wait_until(
+        lambda: TrainingJob.objects.filter(pk=job_id, status="completed").exists(),
+        timeout=120,
+        message="the resumed training did not complete",
+    )
 
     status = alice.get(f"/api/training/status/{job_id}").json()
     resumed = [line for line in status["logs"] if "resuming from the checkpoint at step" in line]
@@ -98,15 +99,28 @@ def test_a_worker_killed_mid_training_resumes_from_its_checkpoint_and_charges_on
 def test_cancel_during_a_real_run_stops_the_worker_and_refunds_the_unused_part(alice, worker):
     before = credits_remaining(alice)
     worker()
-    started = start(alice, upload(alice, image_files(4)), steps=3000).json()
+    dataset = upload(alice, image_files(4))
+    started = start(alice, dataset, steps=3000).json()
     job_id = started["training_id"]
-    _wait(lambda: TrainingJob.objects.filter(pk=job_id, current_step__gte=300).exists())
+    wait_until(
+        lambda: TrainingJob.objects.filter(pk=job_id, current_step__gte=300).exists(),
+        timeout=120,
+        message="the worker did not reach step 300",
+    )
     body = alice.delete(f"/api/training/{job_id}").json()
     assert body["training"]["status"] == "cancelled"
     assert 0 < body["refunded"] < started["cost"]
     assert credits_remaining(alice) == before - started["cost"] + body["refunded"]
     step = TrainingJob.objects.get(pk=job_id).current_step
-    time.sleep(1.0)
+
+    # The worker runs one task at a time (solo pool): once it has finished a training sent
+    # after the cancel, it has left the cancelled one.
+    later = start(alice, dataset, steps=10).json()["training_id"]
+    wait_until(
+        lambda: TrainingJob.objects.filter(pk=later, status="completed").exists(),
+        timeout=120,
+        message="the worker did not move on to the next training",
+    )
     job = TrainingJob.objects.get(pk=job_id)
     assert job.status == "cancelled" and job.current_step == step
     assert not hasattr(job, "lora") or job.lora is None
