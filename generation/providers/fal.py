@@ -6,56 +6,43 @@ The job's reference kept on the generation is the ``response_url`` fal answered 
 says to use the URLs it returns rather than to build them, and it carries the app path that
 status, result and cancel need.
 
-fal-client is driven through its public surface only. It reads its hosts from the
-environment (``FAL_RUN_HOST``, ``FAL_QUEUE_RUN_HOST``) when it is first imported and always
-speaks HTTPS; the tests point it at their fake that way. Status, result and cancel go through
-the handle the SDK builds for a request (``SyncClient.get_handle``), on the host the SDK is
-configured for, so our key never follows a URL an answer names. The SDK retries what it
-deems transient itself (429, 408, 409, timeouts, connection errors, with backoff); what is
-still failing after that comes back here as ProviderTransient and the job system retries it.
+fal-client is driven through its public surface only, by way of
+generation/providers/clients/fal.py, which training's fal adapter shares: the SDK client, the
+handle the SDK builds for a request (``SyncClient.get_handle``, on the host the SDK is
+configured for, so our key never follows a URL an answer names), the call wrapper that turns
+the SDK's errors into ours, and cancel.
 
 Input images we hold are sent as data URIs: the SDK's upload host cannot be redirected, and
 fal accepts data URIs wherever it takes a file URL.
 """
 
-import logging
 import re
-from urllib.parse import urlsplit
 
 from django.conf import settings
 
 from generation.providers import fal_arguments
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
-from generation.providers.client_cache import shared_client
+from generation.providers.clients.fal import (
+    COMPLETED,
+    IN_PROGRESS,
+    QUEUED,
+    fal_call,
+    fal_cancel,
+    fal_handle,
+    fal_sdk_client,
+    fal_state,
+    fal_validation_error,
+    request_id_of,
+)
 from generation.providers.downloads import download_client
 from generation.providers.lookups import poll_after, unseen
 from generation.providers.outputs import image_output, video_output
-from ops.errors import ApplicationError, ProviderError, ProviderTransient, ValidationFailed
-
-logger = logging.getLogger(__name__)
+from generation.webhooks.addresses import provider_webhook_url
+from ops.errors import ApplicationError, ProviderError, ValidationFailed
 
 # How long the count of log lines already recorded for a job is remembered.
 LOG_CURSOR_SECONDS = 24 * 3600
 _PROGRESS = (re.compile(r"(\d+)\s*/\s*(\d+)"), re.compile(r"(\d{1,3})\s*%"))
-
-
-def fal_sdk_client():
-    """One SDK client (and its connection pool) per configuration, shared by the worker's threads."""
-    import fal_client
-
-    key, timeout = settings.FAL_KEY, settings.ATELIER_FAL_TIMEOUT_SECONDS
-    return shared_client("fal", (key, timeout), lambda: fal_client.SyncClient(key=key, default_timeout=timeout))
-
-
-def fal_handle(request_ref: str):
-    """The SDK's handle for a job, from the reference kept at submit: its ``response_url``,
-    ``https://<queue host>/<app>/requests/<id>``, whose app path status, result and cancel need."""
-    application = urlsplit(request_ref).path.strip("/").partition("/requests/")[0]
-    return fal_sdk_client().get_handle(application, request_id_of(request_ref))
-
-
-def request_id_of(request_ref: str) -> str:
-    return request_ref.rstrip("/").rsplit("/", 1)[-1]
 
 
 class FalProvider(Provider):
@@ -70,8 +57,6 @@ class FalProvider(Provider):
         return bool(settings.FAL_KEY)
 
     def submit(self, job: ProviderJob, *, reporter: Reporter) -> Submission:
-        from generation.webhooks.addresses import provider_webhook_url
-
         params = job.upstream_params
         arguments = fal_arguments.build(job, params=params)
         webhook = provider_webhook_url(provider=self.name, generation_id=job.generation_id)
@@ -86,25 +71,22 @@ class FalProvider(Provider):
         return Submission(request_id=reference, poll_after=poll_after())
 
     def poll(self, request_id: str, *, job: ProviderJob, reporter: Reporter) -> Submission:
-        from fal_client import Completed, InProgress, Queued
-
         handle = fal_handle(request_id)
         status = fal_call(lambda: handle.status(with_logs=True))
-        if isinstance(status, Queued):
+        state = fal_state(status)
+        if state == QUEUED:
             reporter.queue_position(status.position)
             return Submission(request_id=request_id, poll_after=poll_after())
         reporter.queue_position(None)
         _record_logs(request_id, status.logs, reporter=reporter)
-        if isinstance(status, InProgress):
+        if state == IN_PROGRESS:
             return Submission(request_id=request_id, poll_after=poll_after())
-        if not isinstance(status, Completed):
+        if state != COMPLETED:
             raise ProviderError("fal returned an answer that could not be read")
         if status.error:
             raise _failed_run(status.error, status.error_type)
         result = fal_call(handle.get)
-        return Submission(
-            outputs=outputs_from_result(result, fmt=job.output_format)
-        )
+        return Submission(outputs=outputs_from_result(result, fmt=job.output_format))
 
     def webhook_update(self, payload: dict, *, request_id: str, job: ProviderJob, reporter: Reporter) -> Submission:
         """What a verified webhook says: finished outputs, or an error raised as ours."""
@@ -112,7 +94,7 @@ class FalProvider(Provider):
         if status == "ERROR":
             detail = payload.get("payload")
             if isinstance(detail, dict) and "detail" in detail:
-                raise _validation_error(detail["detail"])
+                raise fal_validation_error(detail["detail"])
             raise ProviderError(f"fal failed the request: {str(payload.get('error') or 'unknown error')[:500]}")
         if status != "OK":
             raise ProviderError("fal sent a webhook that could not be read")
@@ -122,81 +104,10 @@ class FalProvider(Provider):
             return self.poll(request_id, job=job, reporter=reporter)
         if not isinstance(result, dict):
             raise ProviderError("fal sent a webhook that could not be read")
-        return Submission(
-            outputs=outputs_from_result(result, fmt=job.output_format)
-        )
+        return Submission(outputs=outputs_from_result(result, fmt=job.output_format))
 
     def cancel(self, request_id: str) -> bool:
-        from fal_client import FalClientHTTPError
-
-        try:
-            fal_handle(request_id).cancel()
-        except FalClientHTTPError as exc:
-            # 400 ALREADY_COMPLETED / 404 NOT_FOUND: nothing left to stop upstream.
-            logger.info("fal did not cancel %s (HTTP %s)", request_id_of(request_id), exc.status_code)
-            return False
-        return True
-
-
-def fal_call(function):
-    """Runs one SDK call, turning what can go wrong into our errors."""
-    import httpx
-    from fal_client import FalClientHTTPError
-
-    try:
-        return function()
-    except FalClientHTTPError as exc:
-        raise _mapped(exc) from exc
-    except httpx.TimeoutException as exc:
-        raise ProviderTransient("fal did not answer in time") from exc
-    except httpx.TransportError as exc:
-        raise ProviderTransient("Could not reach fal") from exc
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        # A 2xx whose body is not JSON, lacks the fields the SDK reads, or names an unknown status.
-        raise ProviderError("fal returned an answer that could not be read") from exc
-
-
-def _mapped(exc) -> ApplicationError:
-    status = exc.status_code
-    if status in (401, 403):
-        # For the operator; the key itself is never logged.
-        logger.error("fal rejected our credentials (HTTP %s): check FAL_KEY", status)
-        return ProviderError("The provider rejected our credentials")
-    if status in (400, 422):
-        body = _json(exc.response)
-        detail = body.get("detail", exc.message) if isinstance(body, dict) else exc.message
-        return _validation_error(detail)
-    if status == 429:
-        return ProviderTransient("fal rate limit reached")
-    if status >= 500 or status in (408, 409):
-        return ProviderTransient(f"fal is unavailable (HTTP {status})")
-    return ProviderError(f"fal failed the request (HTTP {status}): {str(exc.message)[:300]}")
-
-
-def _json(response):
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _validation_error(detail) -> ValidationFailed:
-    return ValidationFailed(f"fal refused the input: {_summary(detail)}", details={"provider": detail})
-
-
-def _summary(detail) -> str:
-    """FastAPI-style ``[{"loc": [...], "msg": ...}]`` as one line; anything else as text."""
-    if isinstance(detail, list):
-        parts = []
-        for item in detail[:5]:
-            if isinstance(item, dict):
-                loc = [str(part) for part in item.get("loc") or [] if part != "body"]
-                message = str(item.get("msg") or item)
-                parts.append(f"{'.'.join(loc)}: {message}" if loc else message)
-            else:
-                parts.append(str(item))
-        return "; ".join(parts)[:500] or "invalid input"
-    return str(detail or "invalid input")[:500]
+        return fal_cancel(request_id)
 
 
 def _failed_run(error: str, error_type: str | None) -> ApplicationError:

@@ -6,24 +6,27 @@ A prediction is created by model (``owner/name``, the official-model route) or b
 starting → waiting, processing → progress from the logs when the model prints a progress bar,
 succeeded → outputs downloaded into our storage, failed/canceled → failed with a refund.
 
-The SDK sends POSTs once (the job system retries them with its backoff) and retries GETs on
-429/503/504 itself.
+The SDK client, its call wrapper and cancel are generation/providers/clients/replicate.py's,
+shared with training's Replicate adapter.
 """
 
-import logging
 import re
 
 from django.conf import settings
 
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
-from generation.providers.client_cache import shared_client
+from generation.providers.clients.replicate import (
+    prediction_cancel,
+    replicate_call,
+    replicate_progress,
+    replicate_sdk_client,
+)
 from generation.providers.downloads import download_client
 from generation.providers.fal_arguments import data_uri, nearest_ratio
 from generation.providers.lookups import poll_after, unseen
 from generation.providers.outputs import image_output
-from ops.errors import ApplicationError, ProviderError, ProviderTransient, ValidationFailed
-
-logger = logging.getLogger(__name__)
+from generation.webhooks.addresses import provider_webhook_url
+from ops.errors import ProviderError
 
 VERSION_ID = re.compile(r"^[0-9a-f]{64}$")
 LOG_CURSOR_SECONDS = 24 * 3600
@@ -43,43 +46,9 @@ RENAMED = {
 REPLICATE_FORMATS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
 
 
-def client():
-    """One SDK client per configuration in this process (its connection pool and TLS context)."""
-    import replicate
-
-    seconds = settings.ATELIER_REPLICATE_TIMEOUT_SECONDS
-    configuration = (settings.REPLICATE_API_TOKEN, settings.REPLICATE_BASE_URL, seconds)
-
-    def build():
-        timeout = _timeout()
-
-        def bounded(request) -> None:
-            # The SDK sends creates with timeout=None (no limit at all) unless it is asked to
-            # wait; a request without any limit gets ours, so a hung connection cannot hold
-            # the worker.
-            if not any(request.extensions.get("timeout", {}).values()):
-                request.extensions["timeout"] = timeout.as_dict()
-
-        return replicate.Client(
-            api_token=settings.REPLICATE_API_TOKEN,
-            base_url=settings.REPLICATE_BASE_URL or None,
-            timeout=timeout,
-            event_hooks={"request": [bounded]},
-        )
-
-    return shared_client("replicate", configuration, build)
-
-
-def _timeout():
-    import httpx
-
-    seconds = settings.ATELIER_REPLICATE_TIMEOUT_SECONDS
-    return httpx.Timeout(seconds, connect=min(seconds, 5.0))
-
-
 def fetch_signing_secret() -> str:
     """The account's webhook signing secret (``whsec_…``), from Replicate's API."""
-    secret = replicate_call(lambda: client().webhooks.default.secret())
+    secret = replicate_call(lambda: replicate_sdk_client().webhooks.default.secret())
     key = getattr(secret, "key", None)
     if not isinstance(key, str) or not key.startswith("whsec_"):
         raise ProviderError("Replicate returned an answer that could not be read")
@@ -91,15 +60,13 @@ class ReplicateProvider(Provider):
     capabilities = frozenset({"text-to-image", "image-to-image", "inpainting"})
 
     def warm(self) -> None:
-        client()
+        replicate_sdk_client()
         download_client()
 
     def is_configured(self) -> bool:
         return bool(settings.REPLICATE_API_TOKEN)
 
     def submit(self, job: ProviderJob, *, reporter: Reporter) -> Submission:
-        from generation.webhooks.addresses import provider_webhook_url
-
         params = job.upstream_params
         arguments: dict = {"input": build_input(job, params=params)}
         webhook = provider_webhook_url(provider=self.name, generation_id=job.generation_id)
@@ -113,7 +80,7 @@ class ReplicateProvider(Provider):
             arguments["version"] = model.split(":", 1)[1]
         else:
             arguments["model"] = model
-        prediction = replicate_call(lambda: client().predictions.create(**arguments))
+        prediction = replicate_call(lambda: replicate_sdk_client().predictions.create(**arguments))
         if not isinstance(prediction.id, str) or not prediction.id:
             raise ProviderError("Replicate returned an answer that could not be read")
         reporter.log(f"Created Replicate prediction {prediction.id}" + (" (webhook requested)" if webhook else ""))
@@ -121,15 +88,14 @@ class ReplicateProvider(Provider):
         return Submission(request_id=prediction.id, poll_after=poll_after())
 
     def poll(self, request_id: str, *, job: ProviderJob, reporter: Reporter) -> Submission:
-        prediction = replicate_call(lambda: client().predictions.get(request_id))
+        prediction = replicate_call(lambda: replicate_sdk_client().predictions.get(request_id))
         return self._follow(_as_dict(prediction), request_id=request_id, job=job, reporter=reporter)
 
     def webhook_update(self, payload: dict, *, request_id: str, job: ProviderJob, reporter: Reporter) -> Submission:
         return self._follow(payload, request_id=request_id, job=job, reporter=reporter)
 
     def cancel(self, request_id: str) -> bool:
-        prediction = replicate_call(lambda: client().predictions.cancel(request_id))
-        return getattr(prediction, "status", "") == "canceled"
+        return prediction_cancel(request_id)
 
     def _follow(self, prediction: dict, *, request_id: str, job: ProviderJob, reporter: Reporter) -> Submission:
         status = prediction.get("status")
@@ -142,9 +108,7 @@ class ReplicateProvider(Provider):
             raise ProviderError(f"Replicate failed the prediction: {str(prediction.get('error') or 'unknown')[:500]}")
         if status == "canceled":
             raise ProviderError("The prediction was cancelled at Replicate")
-        return Submission(
-            outputs=_outputs(prediction.get("output"), fmt=job.output_format)
-        )
+        return Submission(outputs=_outputs(prediction.get("output"), fmt=job.output_format))
 
 
 def build_input(job: ProviderJob, *, params: dict) -> dict:
@@ -180,44 +144,8 @@ def _as_dict(prediction) -> dict:
     }
 
 
-def replicate_call(function):
-    import httpx
-    import pydantic
-    from replicate.exceptions import ReplicateError
-
-    try:
-        return function()
-    except ReplicateError as exc:
-        raise _mapped(exc) from exc
-    except httpx.TimeoutException as exc:
-        raise ProviderTransient("Replicate did not answer in time") from exc
-    except httpx.TransportError as exc:
-        raise ProviderTransient("Could not reach Replicate") from exc
-    except (pydantic.ValidationError, ValueError, KeyError, TypeError) as exc:
-        # A 2xx whose body is not JSON or is not a prediction.
-        raise ProviderError("Replicate returned an answer that could not be read") from exc
-
-
-def _mapped(exc) -> ApplicationError:
-    status = exc.status or 0
-    detail = str(exc.detail or exc.title or "invalid input")[:500]
-    if status in (401, 403):
-        # For the operator; the token itself is never logged.
-        logger.error("Replicate rejected our credentials (HTTP %s): check REPLICATE_API_TOKEN", status)
-        return ProviderError("The provider rejected our credentials")
-    if status in (400, 422):
-        return ValidationFailed(f"Replicate refused the input: {detail}", details={"provider": detail})
-    if status == 429:
-        return ProviderTransient("Replicate rate limit reached")
-    if status >= 500 or status in (408, 409):
-        return ProviderTransient(f"Replicate is unavailable (HTTP {status})")
-    return ProviderError(f"Replicate failed the request (HTTP {status}): {detail}")
-
-
 def _record_logs(request_id: str, logs, *, reporter: Reporter) -> None:
     """Records log lines not recorded yet (Replicate sends all of them each time) and the progress bar."""
-    from replicate.prediction import Prediction
-
     if not isinstance(logs, str) or not logs.strip():
         return
     lines = [line for line in logs.replace("\r", "\n").split("\n") if line.strip()]
@@ -226,9 +154,9 @@ def _record_logs(request_id: str, logs, *, reporter: Reporter) -> None:
         return
     for line in fresh[-20:]:
         reporter.log(f"replicate: {line.strip()[:500]}")
-    progress = Prediction.Progress.parse(logs)
-    if progress is not None:
-        reporter.progress(round(progress.percentage * 100))
+    percent = replicate_progress(logs)
+    if percent is not None:
+        reporter.progress(percent)
 
 
 def _outputs(output, *, fmt: str) -> list[ProviderOutput]:

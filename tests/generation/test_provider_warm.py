@@ -6,7 +6,7 @@ import pytest
 
 from generation import providers
 from generation.providers import Provider
-from generation.providers.replicate import client as replicate_client
+from generation.providers.clients.replicate import replicate_sdk_client as replicate_client
 
 
 class _Counting(Provider):

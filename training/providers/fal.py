@@ -12,7 +12,18 @@ import base64
 
 from django.conf import settings
 
+from generation.providers.clients.fal import (
+    COMPLETED,
+    IN_PROGRESS,
+    QUEUED,
+    fal_call,
+    fal_cancel,
+    fal_handle,
+    fal_sdk_client,
+    fal_state,
+)
 from ops.errors import ProviderError
+from training.datasets import dataset_public_path
 from training.providers.base import RemoteStatus, TrainingProvider
 
 APP = "fal-ai/flux-lora-fast-training"
@@ -23,8 +34,6 @@ def dataset_url(job) -> str:
     address and the zip is large, else inline as a data: URL (both providers accept them)."""
     dataset = job.dataset
     if settings.PUBLIC_BASE_URL and dataset.archive.size > settings.ATELIER_TRAINING_INLINE_MAX_BYTES:
-        from training.datasets import dataset_public_path
-
         return settings.PUBLIC_BASE_URL.rstrip("/") + dataset_public_path(dataset)
     return "data:application/zip;base64," + base64.b64encode(dataset.archive.read()).decode()
 
@@ -44,8 +53,6 @@ class FalTraining(TrainingProvider):
         return not self.missing_settings()
 
     def submit(self, *, job, webhook_url: str) -> str:
-        from generation.providers.fal import fal_call, fal_sdk_client
-
         arguments = {
             "images_data_url": dataset_url(job),
             "trigger_word": job.trigger_word,
@@ -61,18 +68,15 @@ class FalTraining(TrainingProvider):
         return reference
 
     def poll(self, *, job) -> RemoteStatus:
-        from fal_client.client import Completed, InProgress, Queued
-
-        from generation.providers.fal import fal_call, fal_handle
-
         handle = fal_handle(job.provider_request_id)
         status = fal_call(lambda: handle.status(with_logs=True))
-        if isinstance(status, Queued):
+        state = fal_state(status)
+        if state == QUEUED:
             return RemoteStatus(state="queued", logs=[f"fal: in queue, position {status.position}"])
         logs = [f"fal: {line.get('message', '')}" for line in (status.logs or []) if isinstance(line, dict)]
-        if isinstance(status, InProgress):
+        if state == IN_PROGRESS:
             return RemoteStatus(state="running", logs=logs)
-        if not isinstance(status, Completed):
+        if state != COMPLETED:
             raise ProviderError("fal returned an answer that could not be read")
         if status.error:
             return RemoteStatus(state="failed", logs=logs, error=f"fal failed the training: {str(status.error)[:500]}")
@@ -103,6 +107,4 @@ class FalTraining(TrainingProvider):
         )
 
     def cancel(self, *, job) -> bool:
-        from generation.providers.fal import FalProvider
-
-        return FalProvider().cancel(job.provider_request_id)
+        return fal_cancel(job.provider_request_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from generation.providers.clients.replicate import replicate_call, replicate_sdk_client, training_cancel
 from ops.errors import ProviderError, ValidationFailed
 from training.providers.base import RemoteStatus, TrainingProvider
 from training.providers.fal import dataset_url
@@ -41,8 +42,6 @@ class ReplicateTraining(TrainingProvider):
         return not self.missing_settings()
 
     def submit(self, *, job, webhook_url: str) -> str:
-        from generation.providers.replicate import client, replicate_call
-
         trainer = job.base_model or settings.ATELIER_REPLICATE_TRAINER
         model, _, version = trainer.partition(":")
         if not version:
@@ -63,15 +62,13 @@ class ReplicateTraining(TrainingProvider):
         if webhook_url:
             arguments["webhook"] = webhook_url
             arguments["webhook_events_filter"] = ["start", "logs", "completed"]
-        training = replicate_call(lambda: client().trainings.create(**arguments))
+        training = replicate_call(lambda: replicate_sdk_client().trainings.create(**arguments))
         if not isinstance(training.id, str) or not training.id:
             raise ProviderError("Replicate returned an answer that could not be read")
         return training.id
 
     def poll(self, *, job) -> RemoteStatus:
-        from generation.providers.replicate import client, replicate_call
-
-        training = replicate_call(lambda: client().trainings.get(job.provider_request_id))
+        training = replicate_call(lambda: replicate_sdk_client().trainings.get(job.provider_request_id))
         return self._status(
             {"status": training.status, "logs": training.logs, "output": training.output, "error": training.error}
         )
@@ -100,7 +97,4 @@ class ReplicateTraining(TrainingProvider):
         )
 
     def cancel(self, *, job) -> bool:
-        from generation.providers.replicate import client, replicate_call
-
-        training = replicate_call(lambda: client().trainings.cancel(job.provider_request_id))
-        return getattr(training, "status", "") == "canceled"
+        return training_cancel(job.provider_request_id)
