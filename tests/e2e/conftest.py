@@ -108,3 +108,14 @@ def screenshot():
             page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=full_page)
 
     return take
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed journey's report ends with the last lines the product's processes printed."""
+    outcome = yield
+    report = outcome.get_result()
+    product = getattr(item, "funcargs", {}).get("product")
+    if report.failed and product is not None and hasattr(product, "log"):
+        tail = "\n".join(product.log().splitlines()[-120:])
+        report.sections.append(("the product's processes (last lines of their log)", tail))

@@ -280,14 +280,6 @@ def _demo_key(product) -> str:
     return keys[0]
 
 
-def _confirm_if_asked(page) -> None:
-    """Answers an "Are you sure?" page if the action asks one."""
-    page.wait_for_load_state()
-    confirm = page.get_by_role("button", name=re.compile(r"^(Yes|Confirm)", re.IGNORECASE))
-    if confirm.count():
-        confirm.first.click()
-
-
 def test_an_operators_first_day(product, new_page, receiver):
     base = product.base_url
     watch = Watch(product)
@@ -337,10 +329,9 @@ def test_an_operators_first_day(product, new_page, receiver):
     page.get_by_role("button", name="Save", exact=True).click()
     page.locator(".messagelist .success").wait_for()
     received_before = len(receiver.received)
-    page.locator("input[name=_selected_action]").first.check()
-    page.locator("select[name=action]").select_option(label="Send a test event")
-    page.get_by_role("button", name="Go").click()
-    assert "Test event sent to 1 endpoint" in page.locator(".messagelist").inner_text()
+    page.locator("#result_list").get_by_role("link", name=receiver.url("/hooks/atelier")).click()
+    page.get_by_role("button", name="Send a test event").click()
+    assert "test event" in page.locator(".messagelist").inner_text().lower()
     deadline = time.monotonic() + 10
     while len(receiver.received) == received_before:
         assert time.monotonic() < deadline, "the test event did not arrive within 10 seconds"
@@ -381,8 +372,8 @@ def test_an_operators_first_day(product, new_page, receiver):
     assert status_row.inner_text().strip().lower() in ("pending", "in queue", "in_queue", "processing"), (
         status_row.inner_text()
     )
-    page.get_by_role("button", name=re.compile(r"^Cancel", re.IGNORECASE)).click()
-    _confirm_if_asked(page)
+    page.locator(".object-tools").get_by_role("link", name="Cancel", exact=True).click()
+    page.get_by_role("button", name="Yes, cancel it").click()
     page.locator(".messagelist").wait_for()
     assert "cancel" in page.locator(".messagelist").inner_text().lower()
     page.goto(f"{base}/admin/generation/generation/{queued_id}/change/")
@@ -393,8 +384,8 @@ def test_an_operators_first_day(product, new_page, receiver):
     # Refunds the finished one from its admin page (a goodwill refund of its two credits).
     page.goto(f"{base}/admin/generation/generation/{done_id}/change/")
     _all_images_load(page)
-    page.get_by_role("button", name=re.compile(r"^Refund", re.IGNORECASE)).click()
-    _confirm_if_asked(page)
+    page.locator(".object-tools").get_by_role("link", name="Refund", exact=True).click()
+    page.get_by_role("button", name="Yes, refund it").click()
     page.locator(".messagelist").wait_for()
     assert "refund" in page.locator(".messagelist").inner_text().lower()
     assert api.get("/api/credits").json()["credits"]["remaining"] == balance_before + 2
