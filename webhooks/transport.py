@@ -12,7 +12,7 @@ from email.utils import parsedate_to_datetime
 from django.conf import settings
 from django.utils import timezone
 
-from generation.inputs.url_fetch import UrlRefused, _checked_target, _pinned_client
+from generation.inputs.url_fetch import UrlRefused, pinned_client, url_target_check
 from ops.numbers import parse_int
 
 EXCERPT_BYTES = 2048
@@ -50,10 +50,11 @@ def retry_after_seconds(value: str | None) -> float | None:
 
 def url_check(url: str) -> None:
     """Raises ``UrlRefused`` for a URL the webhooks would never send to."""
-    _checked_target(url)
+    url_target_check(url)
 
 
 def post_signed(url: str, *, body: str, headers: dict[str, str]) -> AttemptResult:
+    # Loaded on first use, as the URL guard's client is: no process pays for it at start-up.
     import httpx2
 
     timeout = settings.ATELIER_WEBHOOK_TIMEOUT_SECONDS
@@ -63,7 +64,7 @@ def post_signed(url: str, *, body: str, headers: dict[str, str]) -> AttemptResul
         return round((time.perf_counter() - started) * 1000)
 
     try:
-        _host, _port, address = _checked_target(url)
+        address = url_target_check(url).address
     except UrlRefused as exc:
         return AttemptResult(status_code=None, latency_ms=0, error=exc.message, refused=True)
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers}
@@ -71,7 +72,7 @@ def post_signed(url: str, *, body: str, headers: dict[str, str]) -> AttemptResul
     try:
         connect = min(timeout, settings.ATELIER_URL_FETCH_CONNECT_TIMEOUT_SECONDS)
         with (
-            _pinned_client(address, timeout=timeout, connect_timeout=connect) as client,
+            pinned_client(address, timeout=timeout, connect_timeout=connect) as client,
             client.stream("POST", url, content=body.encode(), headers=headers) as response,
         ):
             excerpt = bytearray()

@@ -42,6 +42,15 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 @dataclass(frozen=True)
+class Target:
+    """Where a checked URL may be fetched from: its host and port, and the address to connect to."""
+
+    host: str
+    port: int
+    address: str
+
+
+@dataclass(frozen=True)
 class Fetched:
     url: str
     status: int
@@ -103,8 +112,8 @@ def _resolve(host: str, port: int) -> list[str]:
     return addresses
 
 
-def _checked_target(url: str) -> tuple[str, int, str]:
-    """(host, port, address to connect to) for a URL we may fetch, or raises UrlRefused."""
+def url_target_check(url: str) -> Target:
+    """The host, port and address to connect to for a URL we may fetch, or raises UrlRefused."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -129,10 +138,14 @@ def _checked_target(url: str) -> tuple[str, int, str]:
                     "lets a host they trust through by naming it (host or host:port) in the "
                     "ATELIER_URL_FETCH_ALLOWED_HOSTS setting."
                 )
-    return host, port, addresses[0]
+    return Target(host=host, port=port, address=addresses[0])
 
 
-def _pinned_client(address: str, *, timeout: float, connect_timeout: float):
+def pinned_client(address: str, *, timeout: float, connect_timeout: float):
+    """An HTTP client whose connections all go to ``address`` (from ``url_target_check``), whatever
+    host the URL names, with the URL's host kept for ``Host``, SNI and the certificate check. It
+    follows no redirects and reads no proxy settings from the environment."""
+    # httpx2 and httpcore2 load on first use, so that no process pays for them at start-up.
     import httpcore2
     import httpx2
 
@@ -185,6 +198,7 @@ def fetch_public_url(
     (400 ``invalid_image_url``) with the reason for anything refused or failed; callers with
     another error type (webhooks) catch it and re-raise their own.
     """
+    # Loaded on first use, as in pinned_client.
     import httpx2
 
     max_bytes = settings.ATELIER_URL_FETCH_MAX_BYTES if max_bytes is None else max_bytes
@@ -194,11 +208,12 @@ def fetch_public_url(
     deadline = time.monotonic() + timeout
     current = url
     for hop in range(max_redirects + 1):
-        host, _port, address = _checked_target(current)
+        target = url_target_check(current)
+        host, address = target.host, target.address
         remaining = max(0.1, deadline - time.monotonic())
         try:
             with (
-                _pinned_client(address, timeout=remaining, connect_timeout=min(connect_timeout, remaining)) as client,
+                pinned_client(address, timeout=remaining, connect_timeout=min(connect_timeout, remaining)) as client,
                 client.stream(method, current, content=content, headers=headers) as response,
             ):
                 if response.status_code in REDIRECT_STATUSES and response.headers.get("location"):
