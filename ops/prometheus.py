@@ -13,17 +13,16 @@ from prometheus_client.core import GaugeMetricFamily
 
 from ops.envelope import error_body
 from ops.errors import ErrorType
+from ops.figures import database_figures
+from ops.provider_health import provider_health
+from ops.queues import queue_stats
+from ops.workers import workers_status
+from webhooks.models import WebhookDelivery
 
 
 class AtelierCollector:
     def collect(self):
-        from ops.admin_api.status import _database_figures
-        from ops.provider_health import provider_health
-        from ops.queues import queue_stats
-        from ops.workers import workers_status
-        from webhooks.models import WebhookDelivery
-
-        figures = _database_figures()
+        figures = database_figures()
         yield GaugeMetricFamily("atelier_users", "Registered users.", value=figures["total_users"])
         yield GaugeMetricFamily("atelier_images", "Stored images and videos.", value=figures["total_images"])
         yield GaugeMetricFamily("atelier_storage_bytes", "Bytes of stored images.", value=figures["storage_used_bytes"])

@@ -3,16 +3,16 @@ training queue), now and sampled."""
 
 from datetime import datetime
 
+from django.conf import settings
 from django.db.models import Count, Min
 from django.utils import timezone
 
+from generation.models import Generation, Status
+from generation.providers import provider_names
+from generation.services.dispatch import broker_queue_length, provider_queue, queue_waiting
 from ops.models import QueueSample
-
-
-def _provider_names() -> list[str]:
-    from generation.providers import _REGISTRY
-
-    return sorted(_REGISTRY)
+from training.models import RUNNING_STATUSES, TrainingJob
+from training.models import Status as TrainingStatus
 
 
 def queue_stats(*, now: datetime | None = None) -> list[dict]:
@@ -21,9 +21,6 @@ def queue_stats(*, now: datetime | None = None) -> list[dict]:
 
     One grouped query on the (status, provider, queued_at) index, whatever the table's size.
     """
-    from generation.models import Generation, Status
-    from generation.services.dispatch import provider_queue, queue_waiting
-
     now = now or timezone.now()
     waiting = {
         row["provider"]: row
@@ -38,7 +35,7 @@ def queue_stats(*, now: datetime | None = None) -> list[dict]:
         .values_list("provider", "n")
     )
     stats = []
-    for name in sorted(set(_provider_names()) | set(waiting) | set(processing)):
+    for name in sorted(set(provider_names()) | set(waiting) | set(processing)):
         row = waiting.get(name, {})
         oldest = row.get("oldest")
         stats.append(
@@ -60,12 +57,9 @@ def _age(now: datetime, since: datetime | None) -> int | None:
 
 
 def _training_queue_stats(*, now: datetime) -> dict:
-    from django.conf import settings
-
-    from generation.services.dispatch import broker_queue_length
-    from training.models import RUNNING_STATUSES, Status, TrainingJob
-
-    queued = TrainingJob.objects.filter(status=Status.QUEUED).aggregate(depth=Count("id"), oldest=Min("created_at"))
+    queued = TrainingJob.objects.filter(status=TrainingStatus.QUEUED).aggregate(
+        depth=Count("id"), oldest=Min("created_at")
+    )
     queue = settings.ATELIER_TRAINING_QUEUE
     return {
         "queue": queue,

@@ -39,6 +39,16 @@ def get(name: str) -> Provider:
     return provider
 
 
+def provider_names() -> list[str]:
+    """The names of every registered provider, configured or not, sorted."""
+    return sorted(_REGISTRY)
+
+
+def providers_all() -> dict[str, Provider]:
+    """Every registered provider by name, configured or not (a copy: register() adds one)."""
+    return dict(_REGISTRY)
+
+
 def providers_warm() -> list[str]:
     """Warms every configured provider (``Provider.warm``); the names of those warmed.
 
@@ -70,6 +80,8 @@ __all__ = [
     "Submission",
     "get",
     "is_available",
+    "provider_names",
+    "providers_all",
     "register",
     "unregister",
 ]

@@ -5,12 +5,12 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Sum
 
 from credits.periods import next_refill_at
+from generation.models import Generation, Status
+from generation.providers import providers_all
+from ops.figures import database_figures
 from ops.provider_health import provider_health
 from ops.queues import queue_stats
 from ops.workers import workers_status
@@ -48,25 +48,6 @@ def environment_name() -> str:
     )
 
 
-def _database_figures(*, refresh: bool = False) -> dict:
-    """Counts and storage: whole-table aggregates, kept in the cache for a short while (the
-    ``ops.heartbeat`` task refreshes them, so requests seldom pay for the scan)."""
-    from gallery.models import Asset
-
-    key = "ops:admin-status:database"
-    figures = None if refresh else cache.get(key)
-    if figures is None:
-        assets = Asset.objects.aggregate(n=Count("id"), size=Sum("file_size"))
-        figures = {
-            "total_users": get_user_model().objects.count(),
-            "total_images": assets["n"],
-            "storage_used_bytes": assets["size"] or 0,
-        }
-        if settings.ATELIER_ADMIN_STATUS_CACHE_SECONDS:
-            cache.set(key, figures, timeout=settings.ATELIER_ADMIN_STATUS_CACHE_SECONDS)
-    return figures
-
-
 def _provider_status(*, configured: bool, measured: dict | None) -> str:
     if not configured:
         return "unavailable"
@@ -77,19 +58,17 @@ def _provider_status(*, configured: bool, measured: dict | None) -> str:
 
 
 def providers_overview() -> list[dict]:
-    from generation.providers import _REGISTRY
-
     window = settings.ATELIER_PROVIDER_HEALTH_WINDOW_MINUTES
     measured = provider_health(minutes=window)
     rows = []
-    for name in sorted(_REGISTRY):
+    for name, provider in sorted(providers_all().items()):
         stats = measured.get(name)
         p50 = stats["p50_ms"] if stats else None
         rate = stats["success_rate"] if stats else None
         rows.append(
             {
                 "name": name,
-                "status": _provider_status(configured=_REGISTRY[name].is_configured(), measured=stats),
+                "status": _provider_status(configured=provider.is_configured(), measured=stats),
                 "response_time": f"{p50 / 1000:.1f}s" if p50 is not None else None,
                 "success_rate": f"{rate:.1f}%" if rate is not None else None,
                 "measured": {
@@ -106,10 +85,8 @@ def providers_overview() -> list[dict]:
 
 
 def admin_status() -> dict:
-    from generation.models import Generation, Status
-
     try:
-        figures = _database_figures()
+        figures = database_figures()
         database = {"status": "connected", "vendor": connection.vendor, **figures}
         database["storage_used"] = human_bytes(figures["storage_used_bytes"])
     except Exception as exc:  # noqa: BLE001 - the status page reports the failure instead of failing
