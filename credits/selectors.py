@@ -1,4 +1,6 @@
 import re
+import weakref
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
@@ -36,18 +38,25 @@ def _plan_load(*, user) -> Plan:
     return plan
 
 
+# The quota limits last read in this context, with a weak reference to the user object they were
+# read for. One request passes one user object to both its hourly and its daily check, which then
+# read the plan once; another request has another user object and reads the plan afresh.
+_quota_limits_read: ContextVar[tuple[weakref.ref, dict[str, int]] | None] = ContextVar(
+    "quota_limits_read", default=None
+)
+
+
 def quota_limits(*, user) -> dict[str, int]:
     """The user's plan quotas: generations a day and API requests an hour."""
-    # Kept on the user object, which lives for one request: the hourly and daily checks of one
-    # request then read the plan once.
-    cached = getattr(user, "_atelier_quota_limits", None)
-    if cached is not None:
-        return cached
+    read = _quota_limits_read.get()
+    if read is not None and read[0]() is user:
+        return read[1]
     plan = plan_for_user(user=user)
     daily = getattr(plan, "daily_generation_quota", None) or settings.ATELIER_DEFAULT_DAILY_GENERATIONS
     hourly = getattr(plan, "hourly_request_quota", None) or settings.ATELIER_DEFAULT_HOURLY_REQUESTS
-    user._atelier_quota_limits = {"daily_generations": daily, "hourly_requests": hourly}
-    return user._atelier_quota_limits
+    limits = {"daily_generations": daily, "hourly_requests": hourly}
+    _quota_limits_read.set((weakref.ref(user), limits))
+    return limits
 
 
 def next_utc_midnight(now: datetime) -> datetime:
