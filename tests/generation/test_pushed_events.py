@@ -8,19 +8,20 @@ import json
 import queue
 import threading
 import time
+from contextlib import ExitStack
 
 import httpx
 import pytest
 import uvicorn
 from django.core.asgi import get_asgi_application
-from django.db.backends import utils as db_utils
+from django.db import connections
+from django.db.backends.signals import connection_created
 
 from generation.models import Generation, GenerationEvent, Status
 from generation.services.events import generation_record_queue_position, generation_record_step
 from generation.state import transition
 from ops import pubsub
-from tests.generation.conftest import wait_until
-from tests.helpers import LOCAL_MODEL, assert_envelope
+from tests.helpers import LOCAL_MODEL, assert_envelope, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -101,17 +102,32 @@ def _watch(server, alice, generation, **kwargs) -> Watcher:
 
 
 @pytest.fixture
-def queries(monkeypatch):
-    """Counts the SQL statements any thread of this process runs."""
-    counted = []
-    original = db_utils.CursorWrapper._execute_with_wrappers
+def queries():
+    """Counts the SQL statements any thread of this process runs, through Django's database
+    instrumentation: an execute wrapper on this thread's connections and on every connection a
+    thread opens from now on (the server's threads open theirs when they first read)."""
+    counted: list[str] = []
+    instrumented: list = []
+    wrappers = ExitStack()
+    lock = threading.Lock()
 
-    def counting(self, sql, *args, **kwargs):
+    def count(execute, sql, params, many, context):
         counted.append(sql)
-        return original(self, sql, *args, **kwargs)
+        return execute(sql, params, many, context)
 
-    monkeypatch.setattr(db_utils.CursorWrapper, "_execute_with_wrappers", counting)
-    return counted
+    def instrument(connection, **kwargs):
+        with lock:
+            # A thread's connection object stays when it closes and opens again: wrap it once.
+            if not any(seen is connection for seen in instrumented):
+                instrumented.append(connection)
+                wrappers.enter_context(connection.execute_wrapper(count))
+
+    for connection in connections.all(initialized_only=True):
+        instrument(connection)
+    connection_created.connect(instrument, weak=False)
+    yield counted
+    connection_created.disconnect(instrument)
+    wrappers.close()
 
 
 def test_a_watcher_hears_each_change_when_it_commits_and_the_stream_ends_with_the_job(server, alice):
@@ -139,7 +155,11 @@ def test_a_watcher_hears_each_change_when_it_commits_and_the_stream_ends_with_th
     wait_until(lambda: pubsub.subscriber_count() == 0, timeout=10)
 
 
-def test_an_idle_stream_runs_no_database_query(server, alice, queries):
+def test_an_idle_stream_runs_no_database_query(server, alice, queries, monkeypatch):
+    from generation import event_stream
+
+    # A stream writes a keep-alive each time it wakes up with nothing to send.
+    monkeypatch.setattr(event_stream, "HEARTBEAT_SECONDS", 0.1)
     generations = [_queued(alice.user) for _ in range(5)]
     for generation in generations:
         transition(generation_id=generation.pk, to=Status.PROCESSING)
@@ -147,10 +167,16 @@ def test_an_idle_stream_runs_no_database_query(server, alice, queries):
     for watcher in watchers:
         assert watcher.next()["data"] == {"status": "in_queue"}
         assert watcher.next()["data"] == {"status": "processing"}
-    time.sleep(0.3)  # the streams' opening reads are done
+    # Past its first keep-alive, a stream has done its opening reads and waits for news.
+    wait_until(lambda: all(watcher.comments for watcher in watchers), timeout=10, message="a stream sent no keep-alive")
 
     queries.clear()
-    time.sleep(1.5)
+    beats = [len(watcher.comments) for watcher in watchers]
+    wait_until(
+        lambda: all(len(watcher.comments) >= beat + 3 for watcher, beat in zip(watchers, beats, strict=True)),
+        timeout=10,
+        message="the idle streams did not wake up three times each",
+    )
     assert queries == []
 
     # Still listening: a change reaches its watcher at once.
@@ -240,7 +266,6 @@ def test_the_wsgi_stream_is_pushed_too(alice):
     assert b"queue_position" in next(chunks)
 
     def finish():
-        time.sleep(0.2)
         transition(generation_id=generation.pk, to=Status.PROCESSING)
         generation_record_step(generation_id=generation.pk, percent=60, message="Halfway")
         transition(generation_id=generation.pk, to=Status.COMPLETED)
