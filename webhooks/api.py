@@ -1,8 +1,8 @@
 """``/admin/api/webhooks``: staff manage endpoints, see deliveries, redeliver, test, rotate; and
 each user's own signing secret for per-request ``webhook_url``s (``/api/user/webhook-secret``)."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.types import OpenApiTypes
+import uuid
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -17,12 +17,10 @@ from webhooks import selectors, services
 from webhooks.models import EVENT_NAMES, WebhookDelivery, WebhookEndpoint
 
 
-def _uuid_or_none(value: str):
-    import uuid
-
+def _uuid_or_none(value: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value))
-    except (ValueError, DjangoValidationError):
+    except ValueError:
         return None
 
 
@@ -99,10 +97,19 @@ class DeliverySerializer(serializers.ModelSerializer):
         ]
 
 
+class UserSecretSerializer(serializers.Serializer):
+    secret = serializers.CharField(help_text="whsec_… (base64 key); signs your webhook_url deliveries.")
+    previous_secret_expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="Until then deliveries carry a signature with the previous secret too."
+    )
+    rotated_at = serializers.DateTimeField(allow_null=True)
+
+
 # The answers as served: the success envelope around the object.
 _ENDPOINT = envelope("WebhookEndpointResponse", "webhook", EndpointSerializer)
 _WITH_SECRET = envelope("WebhookEndpointWithSecretResponse", "webhook", EndpointWithSecretSerializer)
 _DELIVERY = envelope("WebhookDeliveryResponse", "delivery", DeliverySerializer)
+_USER_SECRET = envelope("UserWebhookSecretResponse", "webhook_secret", UserSecretSerializer)
 
 
 def _endpoint(endpoint_id) -> WebhookEndpoint:
@@ -160,7 +167,7 @@ class EndpointTestView(StaffView):
     @extend_schema(summary="Send a test event to the endpoint", request=None, responses={202: _DELIVERY})
     def post(self, request, endpoint_id):
         delivery = services.endpoint_send_test(endpoint=_endpoint(endpoint_id))
-        return Response({"success": True, "delivery": _delivery_data(delivery.pk)}, status=status.HTTP_202_ACCEPTED)
+        return Response({"success": True, "delivery": _delivery_data(delivery)}, status=status.HTTP_202_ACCEPTED)
 
 
 class EndpointRotateView(StaffView):
@@ -198,13 +205,12 @@ class RedeliverView(StaffView):
         if delivery is None:
             raise NotFound("Delivery not found")
         again = services.delivery_redeliver(delivery=delivery)
-        return Response({"success": True, "delivery": _delivery_data(again.pk)}, status=status.HTTP_202_ACCEPTED)
+        return Response({"success": True, "delivery": _delivery_data(again)}, status=status.HTTP_202_ACCEPTED)
 
 
-def _delivery_data(delivery_id) -> dict:
+def _delivery_data(delivery: WebhookDelivery) -> dict:
     # Read back after the on-commit send: in process, the first attempt has already happened.
-    delivery = WebhookDelivery.objects.select_related("message").prefetch_related("attempt_log").get(pk=delivery_id)
-    return DeliverySerializer(delivery).data
+    return DeliverySerializer(selectors.delivery_get(endpoint=delivery.endpoint, delivery_id=delivery.pk)).data
 
 
 class _OwnSecretView(APIView):
@@ -215,26 +221,18 @@ class _OwnSecretView(APIView):
 class UserSecretView(_OwnSecretView):
     """The secret that signs the caller's ``webhook_url`` deliveries."""
 
-    @extend_schema(summary="Your webhook signing secret", responses=OpenApiTypes.OBJECT)
+    @extend_schema(summary="Your webhook signing secret", responses=_USER_SECRET)
     def get(self, request):
         holder = services.user_webhook_secret(user=request.user)
-        return Response({"success": True, "webhook_secret": _secret_data(holder)})
+        return Response({"success": True, "webhook_secret": UserSecretSerializer(holder).data})
 
 
 class UserSecretRotateView(_OwnSecretView):
     @extend_schema(
         summary="Rotate your webhook signing secret (the old one signs too for 24 h)",
         request=None,
-        responses=OpenApiTypes.OBJECT,
+        responses=_USER_SECRET,
     )
     def post(self, request):
         holder = services.user_webhook_secret_rotate(user=request.user)
-        return Response({"success": True, "webhook_secret": _secret_data(holder)})
-
-
-def _secret_data(holder) -> dict:
-    return {
-        "secret": holder.secret,
-        "previous_secret_expires_at": holder.previous_secret_expires_at,
-        "rotated_at": holder.rotated_at,
-    }
+        return Response({"success": True, "webhook_secret": UserSecretSerializer(holder).data})

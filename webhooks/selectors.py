@@ -27,6 +27,7 @@ def delivery_get(*, endpoint: WebhookEndpoint, delivery_id) -> WebhookDelivery |
     try:
         return (
             WebhookDelivery.objects.select_related("message", "endpoint")
+            .prefetch_related("attempt_log")
             .filter(pk=delivery_id, endpoint=endpoint)
             .first()
         )

@@ -131,3 +131,48 @@ def test_query_parameters_are_as_strict_as_the_code(openapi, alice):
     available = alice.get("/api/models", {"available": "true"}).json()["models"]
     assert all(model["available"] for model in available)
     assert len(alice.get("/api/models").json()["models"]) > len(available)
+
+
+def test_the_webhook_answers_are_documented(openapi, staff, alice, settings):
+    from tests.webhooks.receiver import Receiver
+
+    settings.ATELIER_URL_FETCH_ALLOWED_HOSTS = ["127.0.0.1"]
+    receiver = Receiver()
+    try:
+        created = staff.post("/admin/api/webhooks", {"url": receiver.url(), "events": ["credits.low"]}, format="json")
+        assert created.status_code == 201, created.content
+        assert_served_as_documented(openapi, "POST", "/admin/api/webhooks", created)
+        webhook_id = created.json()["webhook"]["id"]
+        one = "/admin/api/webhooks/{endpoint_id}"
+        answers = [
+            ("GET", "/admin/api/webhooks", staff.get("/admin/api/webhooks")),
+            ("GET", one, staff.get(f"/admin/api/webhooks/{webhook_id}")),
+            ("PATCH", one, staff.patch(f"/admin/api/webhooks/{webhook_id}", {"description": "ops"}, format="json")),
+            ("POST", f"{one}/rotate-secret", staff.post(f"/admin/api/webhooks/{webhook_id}/rotate-secret")),
+            ("POST", f"{one}/test", staff.post(f"/admin/api/webhooks/{webhook_id}/test")),
+            ("GET", f"{one}/deliveries", staff.get(f"/admin/api/webhooks/{webhook_id}/deliveries")),
+            ("GET", one, staff.get("/admin/api/webhooks/00000000-0000-0000-0000-000000000000")),
+            ("GET", "/api/user/webhook-secret", alice.get("/api/user/webhook-secret")),
+            ("POST", "/api/user/webhook-secret/rotate", alice.post("/api/user/webhook-secret/rotate")),
+        ]
+        delivery_id = answers[5][2].json()["deliveries"][0]["id"]
+        redeliver = f"/admin/api/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"
+        answers.append(("POST", f"{one}/deliveries/{{delivery_id}}/redeliver", staff.post(redeliver)))
+        for method, path, response in answers:
+            assert response.status_code < 500, response.content
+            assert_served_as_documented(openapi, method, path, response)
+        assert [response.status_code for _, _, response in answers] == [
+            200,
+            200,
+            200,
+            200,
+            202,
+            200,
+            404,
+            200,
+            200,
+            202,
+        ]
+        assert staff.delete(f"/admin/api/webhooks/{webhook_id}").status_code == 204
+    finally:
+        receiver.stop()
