@@ -37,9 +37,9 @@ class EndpointForm(forms.ModelForm):
         # The services' own rules (URL guard, secret format): one set of checks for admin and API.
         try:
             if "url" in data:
-                services.endpoint_url_validate(data["url"])
+                services.endpoint_url_validate(url=data["url"])
             if data.get("secret"):
-                services.endpoint_secret_or_new(data["secret"])
+                services.endpoint_secret_or_new(secret=data["secret"])
         except ApplicationError as exc:
             for field, errors in (exc.details or {}).items():
                 for error in errors:
@@ -48,7 +48,9 @@ class EndpointForm(forms.ModelForm):
 
     def save(self, commit=True):
         endpoint = super().save(commit=False)
-        endpoint.secret = self.cleaned_data.get("secret") or endpoint.secret or services.endpoint_secret_or_new(None)
+        endpoint.secret = (
+            self.cleaned_data.get("secret") or endpoint.secret or services.endpoint_secret_or_new(secret=None)
+        )
         endpoint.events = sorted(self.cleaned_data.get("events") or [])
         if commit:
             endpoint.save()

@@ -101,6 +101,13 @@ class WebhookDelivery(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.UUIDField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Written by the worker that claimed the pending delivery; its outcome is written only "
+        "while the row still carries it.",
+    )
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,6 +1,10 @@
-"""Signal receivers that turn what happens elsewhere into webhook events."""
+"""Signal receivers that turn what happens elsewhere into webhook events.
 
-import logging
+The apps below this one announce what happened through signals and never import the webhooks;
+``WebhooksConfig.ready()`` imports this module, which connects the receivers.
+"""
+
+import sys
 
 from allauth.account.signals import user_signed_up
 from celery.signals import task_failure
@@ -9,28 +13,32 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from credits.signals import credits_low
-
-logger = logging.getLogger(__name__)
-
-
-def _emit(event: str, payload: dict) -> None:
-    from webhooks.services import webhook_event_emit_safely
-
-    webhook_event_emit_safely(event=event, payload=payload)
+from generation.signals import generation_completed
+from webhooks.services import webhook_event_emit_safely
 
 
 @receiver(user_signed_up, dispatch_uid="webhooks.user_registered")
 def user_registered(sender, request=None, user=None, **kwargs) -> None:
     if user is not None:
-        _emit(
-            "user.registered",
-            {"user_id": user.pk, "user_uuid": str(user.uuid), "username": user.username, "email": user.email},
+        webhook_event_emit_safely(
+            event="user.registered",
+            payload={"user_id": user.pk, "user_uuid": str(user.uuid), "username": user.username, "email": user.email},
         )
 
 
 @receiver(credits_low, dispatch_uid="webhooks.credits_low")
 def credits_running_low(sender, user_id=None, credits_remaining=None, threshold=None, **kwargs) -> None:
-    _emit("credits.low", {"user_id": user_id, "credits_remaining": credits_remaining, "threshold": threshold})
+    webhook_event_emit_safely(
+        event="credits.low",
+        payload={"user_id": user_id, "credits_remaining": credits_remaining, "threshold": threshold},
+    )
+
+
+@receiver(generation_completed, dispatch_uid="webhooks.image_generated")
+def image_generated(sender, payload=None, webhook_url="", user_id=None, **kwargs) -> None:
+    # A generation's own webhook_url is signed with its owner's secret.
+    extra = [{"url": webhook_url, "user_id": user_id}] if webhook_url else []
+    webhook_event_emit_safely(event="image.generated", payload=payload or {}, extra_targets=extra)
 
 
 def _now() -> str:
@@ -39,12 +47,10 @@ def _now() -> str:
 
 @receiver(got_request_exception, dispatch_uid="webhooks.request_error")
 def request_error(sender, request=None, **kwargs) -> None:
-    import sys
-
     exc = sys.exc_info()[1]
-    _emit(
-        "system.error",
-        {
+    webhook_event_emit_safely(
+        event="system.error",
+        payload={
             "error_type": type(exc).__name__ if exc else "server_error",
             "message": str(exc)[:500] if exc else "Unhandled error",
             "timestamp": _now(),
@@ -59,9 +65,9 @@ def task_error(sender=None, exception=None, **kwargs) -> None:
     name = getattr(sender, "name", "") or ""
     if name.startswith("webhooks."):
         return  # a failing delivery must not announce itself in a loop
-    _emit(
-        "system.error",
-        {
+    webhook_event_emit_safely(
+        event="system.error",
+        payload={
             "error_type": type(exception).__name__ if exception else "task_failure",
             "message": str(exception)[:500],
             "timestamp": _now(),

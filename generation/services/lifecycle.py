@@ -30,8 +30,8 @@ from generation.services.dispatch import generation_dispatch
 from generation.services.submission import generation_save_charged
 from generation.state import transition
 from generation.validation import generation_spec_build
+from generation.webhook_payloads import generation_completed_send, webhook_url_accepted
 from ops.errors import Conflict, ErrorType, ProviderUnavailable, ValidationFailed
-from webhooks.services import webhook_generation_completed, webhook_url_accepted
 
 logger = logging.getLogger(__name__)
 
@@ -216,7 +216,7 @@ def generation_complete(*, generation: Generation, outputs: list[ProviderOutput]
         for asset in stored:
             asset.file.storage.delete(asset.file.name)
         return False
-    webhook_generation_completed(generation=generation)
+    generation_completed_send(generation_id=generation.pk)
     return True
 
 

@@ -23,6 +23,10 @@ class Answer:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     body: str = '{"ok": true}'
+    # A request still on the wire while the test goes on: ``reached`` is set when it arrives,
+    # and the answer waits until ``hold`` is set.
+    reached: threading.Event | None = None
+    hold: threading.Event | None = None
 
 
 class Receiver:
@@ -45,6 +49,10 @@ class Receiver:
                         Received(path=self.path, headers={k.lower(): v for k, v in self.headers.items()}, body=body)
                     )
                     answer = receiver._answers.pop(0) if receiver._answers else receiver.default
+                if answer.reached is not None:
+                    answer.reached.set()
+                if answer.hold is not None:
+                    answer.hold.wait(timeout=30)
                 payload = answer.body.encode()
                 self.send_response(answer.status)
                 for name, value in answer.headers.items():
