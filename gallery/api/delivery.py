@@ -6,7 +6,7 @@ from django.http import FileResponse, HttpResponseRedirect
 from gallery.models import CONTENT_TYPES
 
 
-def _is_s3(storage) -> bool:
+def storage_is_s3(storage) -> bool:
     # Checked by class name so that boto3 (tens of megabytes) is only loaded where S3 is used.
     return any(klass.__name__ == "S3Storage" for klass in storage.__class__.__mro__)
 
@@ -18,7 +18,7 @@ def serve_file(*, storage, name: str, cache: str = "private, max-age=3600"):
     after ``ATELIER_PRESIGNED_URL_EXPIRE`` seconds, and is only handed to whoever the caller
     has already let see the asset.
     """
-    if _is_s3(storage):
+    if storage_is_s3(storage):
         url = storage.url(name, expire=settings.ATELIER_PRESIGNED_URL_EXPIRE)
         response = HttpResponseRedirect(url)
         response["Cache-Control"] = "private, no-store"

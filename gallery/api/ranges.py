@@ -9,7 +9,7 @@ import re
 
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 
-from gallery.api.delivery import _is_s3, serve_file
+from gallery.api.delivery import serve_file, storage_is_s3
 from gallery.models import CONTENT_TYPES
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -50,7 +50,7 @@ def _chunks(handle, *, start: int, length: int):
 
 def serve_file_ranged(request, *, storage, name: str, cache: str):
     """The file, or the one byte range the request asks for (206), or 416 when out of bounds."""
-    if _is_s3(storage):
+    if storage_is_s3(storage):
         return serve_file(storage=storage, name=name, cache=cache)
     content_type = CONTENT_TYPES.get(name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
     size = storage.size(name)
