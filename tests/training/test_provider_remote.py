@@ -2,12 +2,16 @@
 
 The training's messages are held at the broker; the test runs the worker's steps itself (the
 submit, then one short poll at a time), as a worker would, so no worker ever waits on a provider.
+Between polls the test moves the fake's timeline on rather than waiting for it.
 """
 
-import time
+from datetime import timedelta
 
 import pytest
+import time_machine
+from django.utils import timezone
 
+from tests.fakes.replicate_training import FakeReplicateTraining
 from tests.generation.conftest import fal_configured
 from tests.helpers import assert_envelope, credits_remaining
 from tests.training.factories import image_files, start, upload
@@ -26,7 +30,7 @@ def fal(settings, held_tasks):
 @pytest.fixture
 def replicate(settings, held_tasks):
     from tests.fakes.replicate import TOKEN
-    from tests.fakes.replicate_training import DESTINATION, FakeReplicateTraining
+    from tests.fakes.replicate_training import DESTINATION
 
     fake = FakeReplicateTraining().start()
     settings.REPLICATE_API_TOKEN = TOKEN
@@ -50,15 +54,26 @@ def _status(client, job_id) -> dict:
     return client.get(f"/api/training/status/{job_id}").json()
 
 
-def _follow(client, job_id, timeout: float = 10.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def _follow(client, job_id, fake) -> dict:
+    """Polls as the worker would, the fake's runs 50 ms further on at each poll: queued, then
+    running, then ended within a few polls on any machine."""
+    for _ in range(20):
         poll_training(job_id)
         status = _status(client, job_id)
         if status["status"] in ("completed", "failed", "cancelled"):
             return status
-        time.sleep(0.03)
-    raise AssertionError("the training did not end")
+        _advance(fake, 0.05)
+    raise AssertionError(f"the training did not end: {status}")
+
+
+def _advance(fake, seconds: float) -> None:
+    """Moves every run of the fake on by ``seconds``, as if it had started that much earlier."""
+    if isinstance(fake, FakeReplicateTraining):
+        for training in fake.trainings.values():
+            training.created -= seconds
+    else:
+        for job in fake.jobs.values():
+            fake.advance(job, seconds)
 
 
 def _download(client, url: str) -> bytes:
@@ -74,7 +89,7 @@ def test_fal_training_completes_through_the_queue_and_its_files_are_ours(alice, 
     assert submit.body["trigger_word"] == "filmlook" and submit.body["steps"] == 200
     assert submit.body["images_data_url"].startswith("data:application/zip;base64,")
     assert _status(alice, job_id)["status"] == "training"
-    status = _follow(alice, job_id)
+    status = _follow(alice, job_id, fal)
     assert status["status"] == "completed", status
     assert any(line.startswith("fal: step 4/4") for line in status["logs"])
     weights = _download(alice, status["model_url"])
@@ -88,7 +103,7 @@ def test_fal_training_completes_through_the_queue_and_its_files_are_ours(alice, 
 
 def test_a_fal_lora_goes_to_fals_lora_model_as_fals_url(alice, fal):
     job_id = _submitted(alice, "fal")
-    lora_id = _follow(alice, job_id)["lora_id"]
+    lora_id = _follow(alice, job_id, fal)["lora_id"]
     from training.models import LoRA
 
     reference = LoRA.objects.get(pk=lora_id).provider_reference
@@ -122,7 +137,7 @@ def test_a_fal_failure_fails_the_training_and_refunds_everything(alice, fal):
     before = credits_remaining(alice)
     fal.fail_next("run_error")
     job_id = _submitted(alice, "fal")
-    status = _follow(alice, job_id)
+    status = _follow(alice, job_id, fal)
     assert status["status"] == "failed"
     assert "fal failed the training" in status["error"]
     assert credits_remaining(alice) == before
@@ -153,7 +168,6 @@ def test_a_signed_fal_webhook_completes_the_training_and_a_forged_one_is_refused
     fal.run_seconds = 0.0
     job_id = _submitted(alice, "fal")
     job = fal.only_job()
-    time.sleep(0.1)
     fal.advance(job, 5)
     body = fal.webhook_body(job)
     url = f"/api/training/webhooks/fal/{job_id}"
@@ -182,7 +196,7 @@ def test_replicate_training_goes_to_the_destination_and_completes(alice, replica
     assert create.path.startswith("/v1/models/ostris/flux-dev-lora-trainer/versions/")
     assert create.body["destination"] == "atelier-test/loras"
     assert create.body["input"]["trigger_word"] == "filmlook"
-    status = _follow(alice, job_id)
+    status = _follow(alice, job_id, replicate)
     assert status["status"] == "completed", (status["error"], status["logs"])
     assert any("4/4" in line for line in status["logs"])
     assert _download(alice, status["model_url"])
@@ -194,7 +208,7 @@ def test_replicate_training_goes_to_the_destination_and_completes(alice, replica
 def test_a_replicate_failure_refunds(alice, replicate):
     before = credits_remaining(alice)
     replicate.fail_next("failed")
-    status = _follow(alice, _submitted(alice, "replicate"))
+    status = _follow(alice, _submitted(alice, "replicate"), replicate)
     assert status["status"] == "failed" and "loss became NaN" in status["error"]
     assert credits_remaining(alice) == before
 
@@ -214,7 +228,7 @@ def test_a_verified_replicate_webhook_completes_the_training(alice, replicate, s
     settings.REPLICATE_WEBHOOK_SIGNING_SECRET = SECRET
     replicate.run_seconds = 0.0
     job_id = _submitted(alice, "replicate")
-    time.sleep(0.1)
+    _advance(replicate, 5)
     training = next(iter(replicate.trainings.values()))
     import json
 
@@ -261,11 +275,12 @@ def test_a_remote_training_nobody_polls_is_polled_again_then_given_up_with_a_ref
     fal.queue_seconds = 30
     before = credits_remaining(alice)
     job_id = _submitted(alice, "fal")
-    settings.ATELIER_TRAINING_STALE_SECONDS = 0
-    with TestCase.captureOnCommitCallbacks(execute=True):
+    submitted = timezone.now()
+    silent = timedelta(seconds=settings.ATELIER_TRAINING_STALE_SECONDS + 1)
+    with time_machine.travel(submitted + silent, tick=False), TestCase.captureOnCommitCallbacks(execute=True):
         assert recover_stuck_trainings()["polled"] == 1
-    settings.ATELIER_TRAINING_REMOTE_DEADLINE_SECONDS = 0
-    with TestCase.captureOnCommitCallbacks(execute=True):
+    past_deadline = submitted + timedelta(seconds=settings.ATELIER_TRAINING_REMOTE_DEADLINE_SECONDS) + silent
+    with time_machine.travel(past_deadline, tick=False), TestCase.captureOnCommitCallbacks(execute=True):
         assert recover_stuck_trainings()["failed"] == 1
     status = _status(alice, job_id)
     assert status["status"] == "failed" and "did not finish in time" in status["error"]
