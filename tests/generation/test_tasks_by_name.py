@@ -49,7 +49,12 @@ if sys.argv[1] == "filesystem":
     folder = sys.argv[2]
     app.conf.update(
         broker_url="filesystem://localhost/",
-        broker_transport_options={"data_folder_in": folder, "data_folder_out": folder},
+        broker_transport_options={
+            "data_folder_in": folder,
+            "data_folder_out": folder,
+            # Else kombu keeps its exchange table in ./control, inside the checkout.
+            "control_folder": folder + "/control",
+        },
     )
 
 JOB = sys.argv[3]
