@@ -1,4 +1,4 @@
-"""Outbound webhooks: every write of the app, in three rooms.
+"""Outbound webhooks: every write of the app, in four rooms.
 
 ``endpoints`` — operators' endpoints: create, change, delete, rotate the secret, send a test event.
 ``secrets`` — the signing secrets: an endpoint's, a user's for per-request ``webhook_url``s, rotation.
