@@ -109,5 +109,5 @@ def wait_until(
             return value
         if time.monotonic() >= deadline:
             said = message() if callable(message) else message
-            raise AssertionError(f"{said or 'the condition did not hold'} within {timeout} s")
+            raise AssertionError(f"after {timeout} s: {said or 'the condition did not hold'}")
         time.sleep(interval)

@@ -1,9 +1,8 @@
 """A person trains a style in the browser: upload with previews, price, start, samples, the LoRA."""
 
-import time
-
 import pytest
 
+from tests.helpers import wait_until
 from tests.training.factories import png, style_images
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -43,9 +42,11 @@ def test_upload_price_start_and_see_samples_and_the_lora(live_server, new_page, 
     assert page.locator("#job-status").inner_text() == "completed"
     assert page.locator("#loras .lora-name").first.inner_text() == "filmlook (local)"
     assert page.locator("#loss-line").get_attribute("points")
-    deadline = time.monotonic() + 10
-    while not page.locator("#samples img").first.evaluate("image => image.complete && image.naturalWidth > 0"):
-        assert time.monotonic() < deadline, "the sample image did not load"
-        time.sleep(0.1)
+    wait_until(
+        lambda: page.locator("#samples img").first.evaluate("image => image.complete && image.naturalWidth > 0"),
+        timeout=10,
+        interval=0.1,
+        message="the sample image did not load",
+    )
     screenshot(page, "training", full_page=True)
     assert page.errors == []

@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -20,7 +19,7 @@ from django.utils.functional import SimpleLazyObject
 
 from config.urls import urlpatterns as site_urlpatterns
 from ops.views import server_error, status_page
-from tests.helpers import assert_envelope, signed_in
+from tests.helpers import assert_envelope, signed_in, wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -207,17 +206,22 @@ def dev_server(tmp_path_factory):
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
+
+    def server_log() -> str:
+        log.seek(0)
+        return f"runserver did not start:\n{log.read()}"
+
+    def answers() -> bool:
+        try:
+            _get(f"{base}/health", {"Accept": "application/json"})
+            return True
+        except OSError:
+            if server.poll() is not None:
+                pytest.fail(server_log())
+            return False
+
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                _get(f"{base}/health", {"Accept": "application/json"})
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    pytest.fail(f"runserver did not start:\n{log.read()}")
-                time.sleep(0.2)
+        wait_until(answers, timeout=60, interval=0.2, message=server_log)
         yield {"base": base, "png": png.read_bytes(), **made}
     finally:
         server.terminate()

@@ -36,6 +36,7 @@ from credits.services import credits_grant
 from gallery.models import Asset
 from generation.models import TERMINAL_STATUSES, Generation, GenerationEvent, Status
 from generation.services.recovery import generation_recover_stuck
+from tests.helpers import wait_until
 
 pytestmark = [
     pytest.mark.drill,
@@ -152,8 +153,18 @@ def cluster(tmp_path, s3):
     start_worker("worker-1")
     start_worker("worker-2")
     try:
-        _wait(lambda: all(_answers(web) for web in webs), what="the web nodes", nodes=nodes)
-        _wait(lambda: len(celery_app.control.ping(timeout=0.5)) >= 2, what="the workers", nodes=nodes)
+        wait_until(
+            lambda: all(_answers(web) for web in webs),
+            timeout=90,
+            interval=0.2,
+            message=_logs("the web nodes did not answer", nodes),
+        )
+        wait_until(
+            lambda: len(celery_app.control.ping(timeout=0.5)) >= 2,
+            timeout=90,
+            interval=0.2,
+            message=_logs("the workers did not answer a ping", nodes),
+        )
         yield {"webs": webs, "nodes": nodes, "start_worker": start_worker}
     finally:
         for node in nodes.values():
@@ -167,15 +178,14 @@ def _answers(base: str) -> bool:
         return False
 
 
-def _wait(predicate, *, what: str, nodes: dict, timeout: float = 90.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    logs = "\n".join(f"--- {name}\n{node.output()}" for name, node in nodes.items())
-    raise AssertionError(f"{what} did not come up within {timeout} s\n{logs}")
+def _logs(what: str, nodes: dict):
+    """A wait's failure message: what went wrong, then every node's output at that moment."""
+
+    def message() -> str:
+        logs = "\n".join(f"--- {name}\n{node.output()}" for name, node in nodes.items())
+        return f"{what}\n{logs}"
+
+    return message
 
 
 def _watch(base: str, secret: str, generation_id: str, seen: dict) -> None:
@@ -198,18 +208,17 @@ def _kill_a_worker_mid_job(cluster) -> str:
             # The last one finished its job between the look and the kill: a fresh worker.
             cluster["start_worker"](name)
         inspector = celery_app.control.inspect(destination=[f"{name}@drill"], timeout=0.5)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+
+        def running_jobs(name=name, inspector=inspector) -> list:
             running = [str(task["args"][0]) for task in (inspector.active() or {}).get(f"{name}@drill", [])]
-            running = Generation.objects.filter(pk__in=running, status=Status.PROCESSING).values_list("pk", flat=True)
-            if running.exists():
-                running = list(running)
-                cluster["nodes"][name].kill()
-                interrupted = Generation.objects.filter(pk__in=running, status=Status.PROCESSING)
-                if interrupted.exists():
-                    return str(interrupted.first().pk)
-                break
-            time.sleep(0.05)
+            caught = Generation.objects.filter(pk__in=running, status=Status.PROCESSING)
+            return list(caught.values_list("pk", flat=True))
+
+        running = wait_until(running_jobs, timeout=30, message=f"{name} was never seen running a job")
+        cluster["nodes"][name].kill()
+        interrupted = Generation.objects.filter(pk__in=running, status=Status.PROCESSING)
+        if interrupted.exists():
+            return str(interrupted.first().pk)
     raise AssertionError("no worker was caught running a job")
 
 
@@ -263,11 +272,13 @@ def _drill(cluster):
     posted_at = time.monotonic()
 
     def unfinished() -> int:
-        time.sleep(1)
         generation_recover_stuck()  # what beat runs every minute
         return Generation.objects.filter(user=user).exclude(status__in=TERMINAL_STATUSES).count()
 
-    _wait(lambda: unfinished() == 0, what="every job's end", nodes=cluster["nodes"], timeout=120)
+    # The killed job's time limit and the recovery's grace pass in the workers' real time.
+    wait_until(
+        lambda: unfinished() == 0, timeout=120, interval=1.0, message=_logs("not every job ended", cluster["nodes"])
+    )
     ended_at = time.monotonic()
 
     generations = {g.pk: g for g in Generation.objects.filter(user=user)}
