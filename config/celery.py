@@ -13,8 +13,13 @@ from celery import Celery
 from celery.schedules import crontab
 from celery.signals import before_task_publish, heartbeat_sent, task_postrun, task_prerun, worker_init
 from kombu import Queue
+from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+
+# The filesystem broker writes each message atomically (ops/broker.py); kombu's own can hand a
+# worker a message file before it is written, and the worker then stops.
+TRANSPORT_ALIASES["filesystem"] = "ops.broker:AtomicFilesystemTransport"
 
 app = Celery("atelier")
 app.config_from_object("django.conf:settings", namespace="CELERY")
