@@ -1,6 +1,6 @@
 import time
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Subquery
 
 from gallery.models import Asset
 from generation.models import TERMINAL_STATUSES, DailyGenerationCount, Generation, GenerationEvent, Status
@@ -40,6 +40,19 @@ def generation_queue_position(*, generation: Generation) -> int | None:
         provider=generation.provider,
         status=Status.IN_QUEUE,
     ).count()
+
+
+def generation_queue_waiting(*, generation_id, limit: int) -> tuple[str | None, list]:
+    """The provider whose queue ``generation_id`` is (or was) in, and the ids of the first
+    ``limit`` jobs waiting in it, next first (the order ``generation_queue_position`` counts in):
+    one query. The provider is None when nobody waits."""
+    provider = Generation.objects.filter(pk=generation_id).values("provider")[:1]
+    rows = list(
+        Generation.objects.filter(status=Status.IN_QUEUE, provider=Subquery(provider), queued_at__isnull=False)
+        .order_by("queued_at", "pk")
+        .values_list("pk", "provider")[:limit]
+    )
+    return (rows[0][1] if rows else None), [pk for pk, _ in rows]
 
 
 def generation_wait(*, user, generation_id, timeout: float, interval: float = 0.1) -> Generation | None:

@@ -335,6 +335,8 @@ ATELIER_SYNC_TIMEOUT_SECONDS = env.float("ATELIER_SYNC_TIMEOUT_SECONDS", default
 # How long a process keeps the catalog and plans it read (ops.process_cache); 0 reads every time.
 ATELIER_PROCESS_CACHE_SECONDS = env.float("ATELIER_PROCESS_CACHE_SECONDS", default=5.0)
 ATELIER_EVENT_STREAM_MAX_SECONDS = env.int("ATELIER_EVENT_STREAM_MAX_SECONDS", default=900)
+# How many of a queue's waiting jobs hear their new position when it moves (one message per move).
+ATELIER_QUEUE_POSITIONS_PUSHED = env.int("ATELIER_QUEUE_POSITIONS_PUSHED", default=100)
 ATELIER_IDEMPOTENCY_TTL_HOURS = 24
 
 # Rate limits per endpoint group (django-ratelimit on the cache: Redis in production), counted

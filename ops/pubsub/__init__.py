@@ -21,6 +21,7 @@ import asyncio
 import json
 import logging
 import threading
+from collections.abc import Callable
 from functools import partial
 
 import redis
@@ -64,12 +65,14 @@ class _Bus:
             # The event is stored; streams see it when they next read the database.
             logger.warning("Live events: could not publish on %s", channel, exc_info=True)
 
-    def subscribe(self, channels: tuple[str, ...], loop: asyncio.AbstractEventLoop | None) -> Subscription:
+    def subscribe(
+        self, channels: tuple[str, ...], loop: asyncio.AbstractEventLoop | None, accepts: Callable[[dict], bool] | None
+    ) -> Subscription:
         if self._client is not None:
             self._ensure_listener()
         else:
             self._local.listen()
-        subscription = Subscription(self.hub, channels, loop)
+        subscription = Subscription(self.hub, channels, loop, accepts)
         self.hub.add(subscription)
         return subscription
 
@@ -112,14 +115,15 @@ def publish_on_commit(*, channel: str, message: dict, using: str | None = None) 
     transaction.on_commit(partial(publish, channel=channel, message=message), using=using, robust=True)
 
 
-def subscribe(*channels: str) -> Subscription:
+def subscribe(*channels: str, accepts: Callable[[dict], bool] | None = None) -> Subscription:
     """One subscription to ``channels`` for the calling thread, or for the running event loop
-    when there is one. Use it as a context manager, or close it."""
+    when there is one. Use it as a context manager, or close it. ``accepts``: which messages
+    wake it (``Subscription``); all when None."""
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         loop = None
-    return _get_bus().subscribe(channels, loop)
+    return _get_bus().subscribe(channels, loop, accepts)
 
 
 def subscriber_count() -> int:
