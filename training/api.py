@@ -1,51 +1,50 @@
-"""The training API (seed 004's routes and DESIGN.md §4): thin views over services and selectors."""
+"""The training API (seed 004's routes and DESIGN.md §4): each view validates its input, calls one
+service or selector, and answers through its output serializer (the shapes: training/serializers.py)."""
 
 from __future__ import annotations
 
-import re
-
-from django.conf import settings
+from django.core.validators import RegexValidator
 from django.http import FileResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from credits.selectors import credits_balance
 from generation.renderers import EventStreamRenderer
-from ops.errors import NotFound, PayloadTooLarge, ValidationFailed
+from ops.errors import NotFound, ValidationFailed
 from ops.numbers import parse_int
 from ops.pagination import PageLimitPagination
-from ops.schema import envelope
-from ops.throttling import rate_limit_hit
-from training import datasets, selectors, services
+from ops.schema import message_envelope
+from training import selectors, services
 from training.event_stream import training_event_stream
-from training.models import Status, TrainingDataset
-from training.presenters import dataset_as_dict, lora_as_dict, training_as_dict, training_estimate_text
+from training.models import Status
+from training.presenters import training_estimate_text
+from training.providers import training_providers
+from training.serializers import (
+    LoraSerializer,
+    SuccessSerializer,
+    TrainingBriefSerializer,
+    TrainingDatasetSerializer,
+    TrainingSerializer,
+    constant,
+)
 
-DATASET_PATH = re.compile(r"/api/training/datasets/(?P<id>[0-9a-f-]{36})/?$")
 
-
-class StartInputSerializer(serializers.Serializer):
-    images_data_url = serializers.CharField(required=False, allow_blank=True, max_length=200_000_000)
-    dataset_id = serializers.UUIDField(required=False)
-    trigger_word = serializers.RegexField(
-        r"^[A-Za-z0-9_\-]{1,50}$", error_messages={"invalid": "Use 1 to 50 letters, digits, _ or -."}
+def _files(help_text: str) -> serializers.ListField:
+    return serializers.ListField(
+        # An empty file is refused by the dataset check, by name, with the other refusals.
+        child=serializers.FileField(allow_empty_file=True),
+        required=False,
+        help_text=help_text,
     )
-    steps = serializers.IntegerField(required=False, min_value=1, max_value=10000)
-    create_masks = serializers.BooleanField(required=False, default=True)
-    provider = serializers.CharField(required=False, allow_blank=True, max_length=20)
-    base_model = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    rank = serializers.IntegerField(required=False, min_value=1, max_value=128)
-    learning_rate = serializers.FloatField(required=False, min_value=1e-6, max_value=1.0)
-    is_style = serializers.BooleanField(required=False, default=False)
-    dry_run = serializers.BooleanField(required=False, default=False)
 
 
-class _Own(APIView):
+class OwnerView(APIView):
+    """The requesting user's jobs and LoRAs; anyone else's are not found (404, never 403)."""
+
     def own_job(self, pk):
         job = selectors.training_get(user=self.request.user, job_id=pk)
         if job is None:
@@ -59,54 +58,52 @@ class _Own(APIView):
         return lora
 
 
-_UPLOADED = envelope(
-    "TrainingUpload",
-    status=serializers.CharField(help_text="success"),
-    dataset_id=serializers.UUIDField(),
-    images_data_url=serializers.CharField(help_text="Give it to /api/training/start"),
-    image_count=serializers.IntegerField(),
-    total_size=serializers.CharField(help_text="e.g. 15.2MB"),
-    total_size_bytes=serializers.IntegerField(),
-    warnings=serializers.ListField(child=serializers.CharField()),
-    images=inline_serializer(
-        "TrainingUploadImage",
-        {
-            "name": serializers.CharField(),
-            "width": serializers.IntegerField(),
-            "height": serializers.IntegerField(),
-            "caption": serializers.CharField(allow_blank=True),
-        },
-        many=True,
-    ),
-)
-
-
-class UploadView(_Own):
+class UploadView(OwnerView):
     """Seed 004: multipart ``files[]`` (images, optional .txt captions) or one zip."""
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "TrainingUploadInput"
+
+        def get_fields(self):
+            # ``files[]`` is seed 004's part name, which no Python attribute can spell.
+            return {
+                "files[]": _files(
+                    "Images (PNG, JPEG, WebP, BMP) with optional same-name .txt captions, or one .zip of them"
+                ),
+                "files": _files("Read when files[] is absent"),
+                "file": _files("Read when files[] and files are absent"),
+                "zip": _files("One .zip of images and captions, instead of files[]"),
+            }
+
+        def validate(self, attrs):
+            files = attrs.get("files[]") or attrs.get("files") or attrs.get("file") or []
+            return {"files": files, "zips": attrs.get("zip") or []}
+
+    class OutputSerializer(SuccessSerializer, TrainingDatasetSerializer):
+        status = constant("success")
+
+        class Meta:
+            ref_name = "TrainingUpload"
 
     @extend_schema(
         operation_id="training_upload",
-        request={"multipart/form-data": OpenApiTypes.OBJECT},
+        request={"multipart/form-data": InputSerializer},
         # 200, as seed 004 answers it: the upload is checked and stored for a training to use.
-        responses={200: _UPLOADED},
+        responses={200: OutputSerializer},
     )
     def post(self, request):
-        plan_limit = services.dataset_limits(user=request.user).max_total_bytes
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-        if length > plan_limit + settings.ATELIER_UPLOAD_MAX_FORM_OVERHEAD_BYTES:
-            raise PayloadTooLarge(details=f"The upload is {length} bytes; your plan allows {plan_limit}.")
-        files = request.FILES.getlist("files[]") or request.FILES.getlist("files") or request.FILES.getlist("file")
-        zips = [f for f in files if (f.name or "").lower().endswith(".zip")] + request.FILES.getlist("zip")
-        if zips:
-            if len(files) > len(zips) or len(zips) > 1:
-                raise ValidationFailed(details={"files": ["Send one zip, or image files, not both."]})
-            dataset = services.dataset_create(user=request.user, zip_data=zips[0].read())
-        else:
-            dataset = services.dataset_create(user=request.user, files=files)
-        return Response({"success": True, "status": "success", **dataset_as_dict(dataset)})
+        # Before the body is parsed: a body larger than the plan allows is refused unread.
+        services.dataset_upload_size_check(
+            user=request.user, content_length=int(request.META.get("CONTENT_LENGTH") or 0)
+        )
+        payload = self.InputSerializer(data=request.FILES)
+        payload.is_valid(raise_exception=True)
+        dataset = services.dataset_upload(user=request.user, **payload.validated_data)
+        return Response(self.OutputSerializer(dataset).data)
 
 
-class DatasetView(_Own):
+class DatasetView(OwnerView):
     # The owner's own bytes (ops.throttling).
     ratelimit_exempt = True
 
@@ -124,132 +121,200 @@ class DatasetPublicView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(operation_id="training_dataset_public", responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    @extend_schema(
+        operation_id="training_dataset_public",
+        parameters=[
+            OpenApiParameter("t", str, description="The link's timestamp"),
+            OpenApiParameter("s", str, description="The link's signature"),
+        ],
+        responses={(200, "application/zip"): OpenApiTypes.BINARY},
+    )
     def get(self, request, pk):
-        valid = datasets.dataset_public_token_valid(
+        dataset = selectors.dataset_public_get(
             dataset_id=pk, timestamp=request.query_params.get("t", ""), signature=request.query_params.get("s", "")
         )
-        dataset = TrainingDataset.objects.filter(pk=pk).first() if valid else None
         if dataset is None:
             raise NotFound("Dataset not found")
         return FileResponse(dataset.archive.open("rb"), content_type="application/zip", filename=f"{pk}.zip")
 
 
-class StartView(_Own):
+class StartView(OwnerView):
     # Quotes are cheap and the page asks for one at every change: only a real start counts
-    # against the training rate limit (seed 004: 5 an hour).
+    # against the training rate limit (training_start counts it).
     ratelimit_group = "general"
+
+    class InputSerializer(serializers.Serializer):
+        images_data_url = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=200_000_000,
+            help_text="The images_data_url /api/training/upload answered, or a data:application/zip;base64,… URL. "
+            "One of images_data_url and dataset_id is needed; dataset_id wins.",
+        )
+        dataset_id = serializers.UUIDField(required=False, help_text="The dataset_id /api/training/upload answered")
+        trigger_word = serializers.RegexField(
+            r"^[A-Za-z0-9_\-]{1,50}$",
+            min_length=1,
+            max_length=50,
+            error_messages={"invalid": "Use 1 to 50 letters, digits, _ or -."},
+        )
+        steps = serializers.IntegerField(
+            required=False,
+            min_value=1,
+            max_value=10000,
+            help_text="Default: the provider's. local trains 10 to 5000 steps, fal and replicate 1 to 10000.",
+        )
+        create_masks = serializers.BooleanField(required=False, default=True)
+        provider = serializers.ChoiceField(
+            choices=[],
+            required=False,
+            allow_blank=True,
+            help_text="Blank or absent: the server's default training provider.",
+        )
+        base_model = serializers.CharField(required=False, allow_blank=True, max_length=200)
+        rank = serializers.IntegerField(required=False, min_value=1, max_value=128)
+        learning_rate = serializers.FloatField(required=False, min_value=1e-6, max_value=1.0)
+        is_style = serializers.BooleanField(required=False, default=False)
+        dry_run = serializers.BooleanField(
+            required=False, default=False, help_text="Answer the price (200) instead of starting (201)"
+        )
+
+        class Meta:
+            ref_name = "TrainingStartInput"
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            # The providers as registered (training.providers), read when a request is validated
+            # or the schema is built rather than when the URLs are loaded.
+            names = [provider.name for provider in training_providers()]
+            provider = self.fields["provider"]
+            provider.choices = names
+            provider.error_messages["invalid_choice"] = (
+                f"Unknown training provider '{{input}}'. Use one of: {', '.join(names)}."
+            )
+
+    class QuoteSerializer(SuccessSerializer):
+        dry_run = constant(True)
+        dataset_id = serializers.UUIDField(source="dataset.pk")
+        provider = serializers.CharField()
+        steps = serializers.IntegerField()
+        cost = serializers.IntegerField(help_text="Credits the training would hold")
+        credits_remaining = serializers.IntegerField()
+        sufficient = serializers.BooleanField(help_text="Whether the balance covers the cost")
+        estimated_seconds = serializers.IntegerField()
+
+        class Meta:
+            ref_name = "TrainingQuote"
+
+    class OutputSerializer(SuccessSerializer):
+        status = constant("training_started")
+        training_id = serializers.UUIDField(source="job.pk")
+        estimated_time = serializers.SerializerMethodField(help_text='e.g. "20-30 minutes"')
+        estimated_seconds = serializers.IntegerField(source="job.estimated_seconds")
+        webhook_url = serializers.SerializerMethodField(help_text="Its status, to poll (seed 004)")
+        events_url = serializers.SerializerMethodField(help_text="Its live events (text/event-stream)")
+        cost = serializers.IntegerField(source="job.cost", help_text="Credits held")
+        credits_used = serializers.IntegerField(source="job.cost")
+        credits_remaining = serializers.IntegerField()
+
+        class Meta:
+            ref_name = "TrainingStarted"
+
+        def get_estimated_time(self, outcome) -> str:
+            return training_estimate_text(outcome.job.estimated_seconds)
+
+        def get_webhook_url(self, outcome) -> str:
+            return f"/api/training/status/{outcome.job.pk}"
+
+        def get_events_url(self, outcome) -> str:
+            return f"/api/training/{outcome.job.pk}/events"
 
     @extend_schema(
         operation_id="training_start",
-        request=StartInputSerializer,
-        responses={
-            201: OpenApiTypes.OBJECT,
-            200: OpenApiResponse(OpenApiTypes.OBJECT, description="dry_run: the quote"),
-        },
+        request=InputSerializer,
+        responses={201: OutputSerializer, 200: QuoteSerializer},
     )
     def post(self, request):
-        payload = StartInputSerializer(data=request.data)
+        payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        dataset = self._dataset(data)
         if data["dry_run"]:
-            quote = services.training_quote(user=request.user, data=data, dataset=dataset)
-            return Response({"success": True, "dry_run": True, "dataset_id": str(dataset.pk), **quote})
-        rate_limit_hit(request, group="training", rate=settings.ATELIER_RATE_LIMITS["training"])
-        job = services.training_start(user=request.user, data=data, dataset=dataset)
-        return Response(
-            {
-                "success": True,
-                "status": "training_started",
-                "training_id": str(job.pk),
-                "estimated_time": training_estimate_text(job.estimated_seconds),
-                "estimated_seconds": job.estimated_seconds,
-                "webhook_url": f"/api/training/status/{job.pk}",
-                "events_url": f"/api/training/{job.pk}/events",
-                "cost": job.cost,
-                "credits_used": job.cost,
-                "credits_remaining": credits_balance(user=request.user),
-            },
-            status=status.HTTP_201_CREATED,
-        )
-
-    def _dataset(self, data):
-        if data.get("dataset_id"):
-            dataset = selectors.dataset_get(user=self.request.user, dataset_id=data["dataset_id"])
-            if dataset is None:
-                raise NotFound("Dataset not found")
-            return dataset
-        url = (data.get("images_data_url") or "").strip()
-        match = DATASET_PATH.search(url)
-        if match:
-            dataset = selectors.dataset_get(user=self.request.user, dataset_id=match.group("id"))
-            if dataset is None:
-                raise NotFound("Dataset not found")
-            return dataset
-        if url.startswith("data:"):
-            limits = services.dataset_limits(user=self.request.user)
-            zip_data = datasets.data_url_bytes(url, limit=limits.max_total_bytes)
-            return services.dataset_create(user=self.request.user, zip_data=zip_data)
-        raise ValidationFailed(
-            details={"images_data_url": ["Give the images_data_url or dataset_id that /api/training/upload answered."]}
-        )
+            quote = services.training_quote(user=request.user, data=data)
+            return Response(self.QuoteSerializer(quote).data)
+        started = services.training_start(user=request.user, data=data)
+        return Response(self.OutputSerializer(started).data, status=status.HTTP_201_CREATED)
 
 
-class StatusView(_Own):
-    @extend_schema(operation_id="training_status", responses={200: OpenApiTypes.OBJECT})
+class StatusView(OwnerView):
+    class OutputSerializer(SuccessSerializer, TrainingSerializer):
+        class Meta:
+            ref_name = "TrainingStatus"
+
+    @extend_schema(operation_id="training_status", responses={200: OutputSerializer})
     def get(self, request, pk):
-        return Response({"success": True, **training_as_dict(self.own_job(pk))})
+        return Response(self.OutputSerializer(self.own_job(pk)).data)
 
 
-class TrainingListView(_Own):
+class TrainingListView(OwnerView):
     pagination_class = PageLimitPagination
     results_key = "trainings"
 
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(
+            choices=Status.values,
+            required=False,
+            allow_blank=True,
+            error_messages={"invalid_choice": f"Use one of: {', '.join(Status.values)}."},
+        )
+
+        class Meta:
+            ref_name = "TrainingListFilter"
+
     @extend_schema(
         operation_id="training_list",
-        parameters=[
-            OpenApiParameter("status", str, enum=Status.values),
-            OpenApiParameter("page", int),
-            OpenApiParameter("limit", int),
-        ],
-        responses={200: OpenApiTypes.OBJECT},
+        parameters=[FilterSerializer],
+        responses=TrainingBriefSerializer(many=True),
     )
     def get(self, request):
-        wanted = request.query_params.get("status") or None
-        if wanted and wanted not in Status.values:
-            raise ValidationFailed(details={"status": [f"Use one of: {', '.join(Status.values)}."]})
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        jobs = selectors.training_list(user=request.user, status=filters.validated_data.get("status") or None)
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(
-            selectors.training_list(user=request.user, status=wanted), request, view=self
-        )
-        return paginator.get_paginated_response([training_as_dict(job, brief=True) for job in page])
+        page = paginator.paginate_queryset(jobs, request, view=self)
+        return paginator.get_paginated_response(TrainingBriefSerializer(page, many=True).data)
 
 
-class TrainingDetailView(_Own):
-    @extend_schema(operation_id="training_retrieve", responses={200: OpenApiTypes.OBJECT})
+class TrainingDetailView(OwnerView):
+    class OutputSerializer(SuccessSerializer):
+        training = TrainingSerializer(source="*")
+
+        class Meta:
+            ref_name = "TrainingResponse"
+
+    class CancelSerializer(SuccessSerializer):
+        message = constant("Training cancelled")
+        training = TrainingSerializer(source="job")
+        refunded = serializers.IntegerField(source="job.refunded", help_text="Credits given back")
+        credits_remaining = serializers.IntegerField()
+
+        class Meta:
+            ref_name = "TrainingCancelled"
+
+    @extend_schema(operation_id="training_retrieve", responses={200: OutputSerializer})
     def get(self, request, pk):
-        return Response({"success": True, "training": training_as_dict(self.own_job(pk))})
+        return Response(self.OutputSerializer(self.own_job(pk)).data)
 
     @extend_schema(
         operation_id="training_cancel",
         summary="Cancel a training; the unused part of its hold is refunded",
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: CancelSerializer},
     )
     def delete(self, request, pk):
-        job = services.training_cancel(job=self.own_job(pk))
-        return Response(
-            {
-                "success": True,
-                "message": "Training cancelled",
-                "training": training_as_dict(job),
-                "refunded": job.refunded,
-                "credits_remaining": credits_balance(user=request.user),
-            }
-        )
+        cancelled = services.training_cancel(job=self.own_job(pk))
+        return Response(self.CancelSerializer(cancelled).data)
 
 
-class TrainingFileView(_Own):
+class TrainingFileView(OwnerView):
     """The owner's files of a job: the weights, the config, the samples."""
 
     # The owner's own bytes, each part of a page or answer already counted (ops.throttling).
@@ -257,27 +322,13 @@ class TrainingFileView(_Own):
 
     @extend_schema(operation_id="training_file", responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request, pk, name):
-        job = self.own_job(pk)
-        lora = getattr(job, "lora", None)
-        stored, filename, kind = None, name, "application/octet-stream"
-        if name == "model.safetensors" and lora is not None:
-            stored = lora.weights.open("rb")
-            filename = lora.weights.name.rsplit("/", 1)[-1]
-        elif name == "config.json" and lora is not None and lora.config:
-            stored, kind = lora.config.open("rb"), "application/json"
-            filename = lora.config.name.rsplit("/", 1)[-1]
-        elif name.startswith("sample-") and name.endswith(".png"):
-            index = parse_int(name[len("sample-") : -len(".png")])
-            if index is not None and index < len(job.samples):
-                from django.core.files.storage import default_storage
-
-                stored, kind = default_storage.open(job.samples[index]["path"], "rb"), "image/png"
-        if stored is None:
+        served = selectors.training_file(job=self.own_job(pk), name=name)
+        if served is None:
             raise NotFound("File not found")
-        return FileResponse(stored, content_type=kind, filename=filename)
+        return FileResponse(served.open(), content_type=served.content_type, filename=served.filename)
 
 
-class TrainingEventsView(_Own):
+class TrainingEventsView(OwnerView):
     # A stream of a training that was counted when it was started (ops.throttling).
     ratelimit_exempt = True
 
@@ -303,39 +354,57 @@ class TrainingEventsView(_Own):
         return response
 
 
-class LoraRenameSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-
-
-class LoraListView(_Own):
+class LoraListView(OwnerView):
     pagination_class = PageLimitPagination
     results_key = "loras"
 
-    @extend_schema(
-        operation_id="lora_list",
-        parameters=[OpenApiParameter("page", int), OpenApiParameter("limit", int)],
-        responses={200: OpenApiTypes.OBJECT},
-    )
+    @extend_schema(operation_id="lora_list", responses=LoraSerializer(many=True))
     def get(self, request):
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.lora_list(user=request.user), request, view=self)
-        return paginator.get_paginated_response([lora_as_dict(lora) for lora in page])
+        return paginator.get_paginated_response(LoraSerializer(page, many=True).data)
 
 
-class LoraDetailView(_Own):
-    @extend_schema(operation_id="lora_retrieve", responses={200: OpenApiTypes.OBJECT})
+class LoraDetailView(OwnerView):
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(
+            max_length=100,
+            # Surrounding spaces are trimmed, so a name must have something else.
+            validators=[RegexValidator(r"\S", message="Use 1 to 100 characters.")],
+        )
+
+        class Meta:
+            ref_name = "LoraRenameInput"
+
+        # The name is required on this PATCH: never partial, also when the schema generator
+        # documents the body (it makes every PATCH body partial).
+        @property
+        def partial(self) -> bool:
+            return False
+
+        @partial.setter
+        def partial(self, value) -> None:
+            pass
+
+    class OutputSerializer(SuccessSerializer):
+        lora = LoraSerializer(source="*")
+
+        class Meta:
+            ref_name = "LoraResponse"
+
+    @extend_schema(operation_id="lora_retrieve", responses={200: OutputSerializer})
     def get(self, request, pk):
-        return Response({"success": True, "lora": lora_as_dict(self.own_lora(pk))})
+        return Response(self.OutputSerializer(self.own_lora(pk)).data)
 
-    @extend_schema(operation_id="lora_rename", request=LoraRenameSerializer, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="lora_rename", request=InputSerializer, responses={200: OutputSerializer})
     def patch(self, request, pk):
         lora = self.own_lora(pk)
-        payload = LoraRenameSerializer(data=request.data)
+        payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         lora = services.lora_rename(lora=lora, name=payload.validated_data["name"])
-        return Response({"success": True, "lora": lora_as_dict(lora)})
+        return Response(self.OutputSerializer(lora).data)
 
-    @extend_schema(operation_id="lora_delete", responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="lora_delete", responses={200: message_envelope("LoraDeleted")})
     def delete(self, request, pk):
         services.lora_delete(lora=self.own_lora(pk))
         return Response({"success": True, "message": "LoRA deleted"})

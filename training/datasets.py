@@ -30,6 +30,8 @@ CAPTION_EXTENSION = ".txt"
 MAX_CAPTION_CHARS = 1000
 # An entry that expands more than this many times over is treated as a zip bomb.
 MAX_COMPRESSION_RATIO = 200
+# The images_data_url /api/training/upload answers, also as a full URL of this server.
+DATASET_URL = re.compile(r"/api/training/datasets/(?P<id>[0-9a-f-]{36})/?$")
 
 
 @dataclass
@@ -122,6 +124,12 @@ def zip_entries(data: bytes, *, limits: Limits) -> tuple[list[Entry], list[str]]
             raise ValidationFailed("The zip is refused", details={"files": [f"{name!r} is larger than it declares."]})
         entries.append(Entry(name=name, data=content))
     return entries, warnings
+
+
+def dataset_id_from_url(value: str) -> str | None:
+    """The dataset a seed 004 ``images_data_url`` names, or None when it names none."""
+    match = DATASET_URL.search(value)
+    return match.group("id") if match else None
 
 
 def data_url_bytes(value: str, *, limit: int) -> bytes:

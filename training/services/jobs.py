@@ -1,89 +1,29 @@
-"""Every write of the training app: datasets, the quote, the credit hold, cancel, refunds, LoRAs."""
+"""Training jobs: the price and the quote, the credit hold and the start, cancel, failure, refunds."""
 
 from __future__ import annotations
 
 import logging
 import math
 import secrets
+from dataclasses import dataclass
 from functools import partial
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from credits.models import LedgerEntry
 from credits.selectors import credits_balance, plan_for_user
 from credits.services import credits_debit, credits_grant
-from ops.errors import ApplicationError, Conflict, PayloadTooLarge, ProviderUnavailable, QuotaExceeded, ValidationFailed
+from ops.errors import ApplicationError, Conflict, ProviderUnavailable, QuotaExceeded, ValidationFailed
 from ops.task_messages import task_send
-from training import datasets
-from training.models import TERMINAL_STATUSES, LoRA, Status, TrainingDataset, TrainingEvent, TrainingJob
+from ops.throttling import user_rate_limit_hit
+from training.models import TERMINAL_STATUSES, Status, TrainingDataset, TrainingEvent, TrainingJob
 from training.providers import training_provider
+from training.services.uploads import dataset_for_training
 from training.state import transition
 
 logger = logging.getLogger(__name__)
-
-
-def dataset_limits(*, user) -> datasets.Limits:
-    plan = plan_for_user(user=user)
-    by_plan = settings.ATELIER_TRAINING_MAX_IMAGES_BY_PLAN
-    return datasets.Limits(
-        max_images=by_plan.get(plan.slug, settings.ATELIER_TRAINING_MAX_IMAGES),
-        max_total_bytes=plan.max_upload_bytes,
-        min_images=settings.ATELIER_TRAINING_MIN_IMAGES,
-        min_side=settings.ATELIER_TRAINING_MIN_IMAGE_SIDE,
-        max_image_bytes=settings.ATELIER_UPLOAD_MAX_IMAGE_BYTES,
-    )
-
-
-def dataset_create(*, user, files: list | None = None, zip_data: bytes | None = None) -> TrainingDataset:
-    """Checks an upload (image files with optional .txt captions, or one zip) and stores it."""
-    limits = dataset_limits(user=user)
-    warnings: list[str] = []
-    if zip_data is not None:
-        if len(zip_data) > limits.max_total_bytes:
-            raise PayloadTooLarge(
-                details=f"The zip is {len(zip_data)} bytes; your plan allows {limits.max_total_bytes}."
-            )
-        entries, warnings = datasets.zip_entries(zip_data, limits=limits)
-    else:
-        entries = []
-        total = 0
-        for upload in files or []:
-            total += upload.size or 0
-            if total > limits.max_total_bytes:
-                raise PayloadTooLarge(details=f"The files total more than your plan's {limits.max_total_bytes} bytes.")
-            if (upload.size or 0) > limits.max_image_bytes:
-                raise ValidationFailed(
-                    "Some files cannot be used for training",
-                    details={"files": {upload.name: [f"Refused: larger than {limits.max_image_bytes} bytes."]}},
-                )
-            entries.append(datasets.Entry(name=upload.name or "upload", data=upload.read()))
-        if not entries:
-            raise ValidationFailed(
-                details={"files": ["Send image files as files[] (with optional .txt captions) or one zip."]}
-            )
-    checked = datasets.dataset_check(entries, limits=limits, warnings=warnings)
-    dataset = TrainingDataset(
-        user=user,
-        image_count=len(checked.images),
-        total_size=checked.total_size,
-        manifest=[
-            {
-                "name": image.name,
-                "width": image.width,
-                "height": image.height,
-                "sha256": image.sha256,
-                "caption": image.caption,
-            }
-            for image in checked.images
-        ],
-        warnings=checked.warnings,
-    )
-    dataset.archive.save(f"{dataset.pk}.zip", ContentFile(datasets.archive_bytes(checked)), save=False)
-    dataset.save()
-    return dataset
 
 
 def training_price(*, provider: str, steps: int) -> int:
@@ -131,18 +71,46 @@ def _options(*, data: dict, dataset: TrainingDataset) -> dict:
     }
 
 
-def training_quote(*, user, data: dict, dataset: TrainingDataset) -> dict:
-    """``dry_run``: the price and whether the balance covers it. Validates; charges nothing."""
+@dataclass(frozen=True)
+class TrainingQuote:
+    dataset: TrainingDataset
+    provider: str
+    steps: int
+    cost: int
+    credits_remaining: int
+    sufficient: bool
+    estimated_seconds: int
+
+
+@dataclass(frozen=True)
+class TrainingOutcome:
+    """A job just started or cancelled, and the owner's balance once its credits moved."""
+
+    job: TrainingJob
+    credits_remaining: int
+
+
+def _dataset(*, user, data: dict) -> TrainingDataset:
+    return dataset_for_training(
+        user=user, dataset_id=data.get("dataset_id"), images_data_url=data.get("images_data_url") or ""
+    )
+
+
+def training_quote(*, user, data: dict) -> TrainingQuote:
+    """``dry_run``: the price and whether the balance covers it. Validates; charges nothing
+    (a ``data:`` URL's images are stored, so that the start can name them)."""
+    dataset = _dataset(user=user, data=data)
     options = _options(data=data, dataset=dataset)
     remaining = credits_balance(user=user)
-    return {
-        "provider": options["provider"],
-        "steps": options["steps"],
-        "cost": options["cost"],
-        "credits_remaining": remaining,
-        "sufficient": remaining >= options["cost"],
-        "estimated_seconds": options["estimated_seconds"],
-    }
+    return TrainingQuote(
+        dataset=dataset,
+        provider=options["provider"],
+        steps=options["steps"],
+        cost=options["cost"],
+        credits_remaining=remaining,
+        sufficient=remaining >= options["cost"],
+        estimated_seconds=options["estimated_seconds"],
+    )
 
 
 def _allowance_check(*, user, provider: str) -> None:
@@ -160,8 +128,13 @@ def _allowance_check(*, user, provider: str) -> None:
         )
 
 
-def training_start(*, user, data: dict, dataset: TrainingDataset) -> TrainingJob:
-    """Holds the quoted credits on the ledger and queues the job, in one transaction (402 when short)."""
+def training_start(*, user, data: dict) -> TrainingOutcome:
+    """Holds the quoted credits on the ledger and queues the job, in one transaction (402 when short).
+
+    Only a real start counts against the training rate limit (seed 004: 5 an hour), and only once
+    its dataset is found: quotes are cheap, and the page asks for one at every change."""
+    dataset = _dataset(user=user, data=data)
+    user_rate_limit_hit(user=user, group="training", rate=settings.ATELIER_RATE_LIMITS["training"])
     options = _options(data=data, dataset=dataset)
     _allowance_check(user=user, provider=options["provider"])
     now = timezone.now()
@@ -178,7 +151,7 @@ def training_start(*, user, data: dict, dataset: TrainingDataset) -> TrainingJob
         credits_debit(user=user, amount=job.cost, reason=f"LoRA training “{job.trigger_word}” hold")
         TrainingEvent.objects.create(job=job, type=TrainingEvent.Type.STATUS, data={"status": Status.QUEUED})
         transaction.on_commit(partial(training_dispatch, job_id=job.pk))
-    return job
+    return TrainingOutcome(job=job, credits_remaining=credits_balance(user=user))
 
 
 def training_dispatch(*, job_id) -> None:
@@ -226,7 +199,7 @@ def training_fail(
     return moved
 
 
-def training_cancel(*, job: TrainingJob) -> TrainingJob:
+def training_cancel(*, job: TrainingJob) -> TrainingOutcome:
     """Stops the job (its worker notices at its next step) and refunds the unused part of the hold."""
     if job.status in TERMINAL_STATUSES:
         raise Conflict(f"The training is already {job.status}")
@@ -246,50 +219,4 @@ def training_cancel(*, job: TrainingJob) -> TrainingJob:
         except ApplicationError as exc:
             logger.warning("Could not cancel training %s at %s: %s", job.pk, job.provider, exc.message)
     job.refresh_from_db()
-    return job
-
-
-def lora_create(*, job: TrainingJob, weights: bytes, config: bytes, reference: str = "") -> LoRA:
-    lora = LoRA(
-        user=job.user,
-        job=job,
-        name=f"{job.trigger_word} ({job.provider})",
-        trigger_word=job.trigger_word,
-        provider=job.provider,
-        base_model=job.base_model,
-        provider_reference=reference,
-    )
-    lora.weights.save(f"{job.pk}/model_{job.pk.hex[:12]}.safetensors", ContentFile(weights), save=False)
-    lora.config.save(f"{job.pk}/config_{job.pk.hex[:12]}.json", ContentFile(config), save=False)
-    lora.save()
-    # Seed 004's training.completed for operators' endpoints, sent once the completion commits.
-    from webhooks.services import webhook_event_emit_safely
-
-    webhook_event_emit_safely(
-        event="training.completed",
-        payload={
-            "user_id": job.user_id,
-            "training_id": str(job.pk),
-            "model_url": f"/api/training/{job.pk}/files/model.safetensors",
-            "lora_id": str(lora.pk),
-            "provider": job.provider,
-        },
-    )
-    return lora
-
-
-def lora_rename(*, lora: LoRA, name: str) -> LoRA:
-    name = (name or "").strip()
-    if not 1 <= len(name) <= 100:
-        raise ValidationFailed(details={"name": ["Use 1 to 100 characters."]})
-    LoRA.objects.filter(pk=lora.pk).update(name=name)
-    lora.name = name
-    return lora
-
-
-def lora_delete(*, lora: LoRA) -> None:
-    """Deletes the LoRA and its files; generations that used it keep their images."""
-    files = [f for f in (lora.weights, lora.config) if f]
-    lora.delete()
-    for stored in files:
-        stored.storage.delete(stored.name)
+    return TrainingOutcome(job=job, credits_remaining=credits_balance(user=job.user))
