@@ -1,30 +1,40 @@
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
-from django.db.models import Count, OuterRef, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 
 from accounts.models import APIKey, User
 from accounts.services import api_key_revoke
-from credits.models import LedgerEntry
-from gallery.models import Asset
+
+
+@dataclass(frozen=True)
+class UserListColumn:
+    """A column an app above accounts adds to the admin's user list from its own ``admin.py``
+    (credits: plan, balance, credits used; gallery: images), so that this app imports none of them.
+
+    ``value`` is the column's callable (``@admin.display`` gives its title and ordering);
+    ``annotate`` adds to the list's queryset what it reads; ``list_filter`` its filters."""
+
+    value: Callable
+    annotate: Callable[[QuerySet], QuerySet] | None = None
+    list_filter: tuple = ()
+
+
+# name -> column, in the order the apps' admin modules added them (INSTALLED_APPS order).
+_user_list_columns: dict[str, UserListColumn] = {}
+
+
+def user_list_column_add(*, name: str, column: UserListColumn) -> None:
+    _user_list_columns[name] = column
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    list_display = [
-        "email",
-        "full_name",
-        "plan",
-        "credit_balance",
-        "credits_used",
-        "image_count",
-        "last_login",
-        "is_active",
-        "is_staff",
-        "date_joined",
-    ]
-    list_filter = ["is_active", "is_staff", "is_superuser", "credit_account__plan", "date_joined"]
+    list_display = ["email", "full_name", "last_login", "is_active", "is_staff", "date_joined"]
+    list_filter = ["is_active", "is_staff", "is_superuser", "date_joined"]
     search_fields = ["email", "username", "full_name"]
     ordering = ["-date_joined"]
     # An avatar address typed without a scheme is read as https (Django 6's default).
@@ -35,42 +45,20 @@ class UserAdmin(DjangoUserAdmin):
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "username", "password1", "password2"]})]
 
+    def get_list_display(self, request):
+        added = [column.value for column in _user_list_columns.values()]
+        return [*self.list_display[:2], *added, *self.list_display[2:]]
+
+    def get_list_filter(self, request):
+        added = [name for column in _user_list_columns.values() for name in column.list_filter]
+        return [*self.list_filter[:3], *added, *self.list_filter[3:]]
+
     def get_queryset(self, request):
-        # Subqueries rather than joins: two aggregates over joins would multiply each other.
-        images = Asset.objects.filter(owner=OuterRef("pk")).values("owner").annotate(n=Count("pk")).values("n")
-        spent = (
-            LedgerEntry.objects.filter(user=OuterRef("pk"), kind__in=["debit", "refund"])
-            .values("user")
-            .annotate(total=Sum("amount"))
-            .values("total")
-        )
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("credit_account__plan")
-            .annotate(
-                image_total=Coalesce(Subquery(images), 0),
-                credits_spent=Coalesce(Subquery(spent), 0) * -1,
-            )
-        )
-
-    @admin.display(description="Images", ordering="image_total")
-    def image_count(self, user: User) -> int:
-        return user.image_total
-
-    @admin.display(description="Credits used", ordering="credits_spent")
-    def credits_used(self, user: User) -> int:
-        return user.credits_spent
-
-    @admin.display(description="Plan", ordering="credit_account__plan__sort_order")
-    def plan(self, user: User) -> str:
-        account = getattr(user, "credit_account", None)
-        return account.plan.name if account and account.plan else "—"
-
-    @admin.display(description="Credits", ordering="credit_account__balance")
-    def credit_balance(self, user: User) -> int | None:
-        account = getattr(user, "credit_account", None)
-        return account.balance if account else None
+        queryset = super().get_queryset(request)
+        for column in _user_list_columns.values():
+            if column.annotate is not None:
+                queryset = column.annotate(queryset)
+        return queryset
 
 
 @admin.register(APIKey)

@@ -7,16 +7,14 @@ from django.utils import timezone
 from accounts import keys
 from accounts.models import APIKey, User
 from accounts.selectors import PREFERENCE_DEFAULTS, user_preferences
-from credits.services import credits_account_open
 from ops.errors import ValidationFailed
 
 
 @transaction.atomic
 def user_create(*, email: str, password: str | None = None, full_name: str = "", **extra) -> User:
-    """Creates a user with their credit account and the starting grant (opened on save)."""
-    user = User.objects.create_user(email=email, password=password, full_name=full_name, **extra)
-    credits_account_open(user=user)  # idempotent: makes the dependency explicit for readers
-    return user
+    """Creates a user. Apps above react in this transaction to the user's ``post_save``: the
+    credits app opens their credit account with the starting grant (credits/receivers.py)."""
+    return User.objects.create_user(email=email, password=password, full_name=full_name, **extra)
 
 
 def user_profile_update(*, user: User, full_name: str) -> User:

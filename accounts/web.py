@@ -1,6 +1,5 @@
-"""The account page: profile, plan, balance and ledger, limits, usage by day, and API keys."""
-
-from datetime import date
+"""The account page: the profile and API keys, and the parts apps above add (credits: plan,
+balance and ledger, limits, usage by day; accounts/account_page.py)."""
 
 from django import forms
 from django.contrib import messages
@@ -9,12 +8,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.account_page import account_page_parts_context
 from accounts.selectors import api_key_list
 from accounts.services import api_key_create, api_key_revoke, user_profile_update
-from accounts.usage_chart import usage_chart
-from credits.selectors import credits_summary, ledger_rows, limits_for_user, usage_stats
-
-LEDGER_ROWS = 15
 
 
 class ProfileForm(forms.Form):
@@ -41,15 +37,9 @@ def _keys_context(request, *, form=None, new_key=None, new_secret=None) -> dict:
 
 def _page(request, **keys_context):
     user = request.user
-    usage = usage_stats(user=user, period="month")
     context = {
-        "summary": credits_summary(user=user),
+        **account_page_parts_context(user=user),
         "profile_form": ProfileForm(initial={"full_name": user.full_name}),
-        "ledger": ledger_rows(user=user, limit=LEDGER_ROWS),
-        "limits": limits_for_user(user=user),
-        "usage": usage,
-        "usage_month": date.fromisoformat(usage["start"]).strftime("%B %Y"),
-        "chart": usage_chart(daily=usage["daily_usage"]),
         **_keys_context(request, **keys_context),
     }
     return render(request, "accounts/account.html", context)

@@ -3,8 +3,8 @@ from django.contrib import admin
 
 from catalog import services
 from catalog.models import AIModel, Format, PromptExample, Setting, Style, WorkflowTemplate
+from catalog.selectors import model_price_per_image
 from catalog.workflows import workflow_template_check
-from credits.selectors import credits_price_per_image
 from ops.errors import ValidationFailed
 
 
@@ -28,7 +28,7 @@ class AIModelAdmin(admin.ModelAdmin):
     @admin.display(description="Charged per image")
     def price(self, model: AIModel) -> int:
         """What a user pays for one image: the base price with the extras for the model's kind."""
-        return credits_price_per_image(model=model)
+        return model_price_per_image(model=model)
 
 
 class _ServiceRulesForm(forms.ModelForm):

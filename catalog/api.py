@@ -3,8 +3,13 @@ from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
 from catalog.models import AIModel, ModelKind, Provider
-from catalog.selectors import model_get, model_is_available, model_list, model_unavailable_reason
-from credits.selectors import credits_price_per_image
+from catalog.selectors import (
+    model_get,
+    model_is_available,
+    model_list,
+    model_price_per_image,
+    model_unavailable_reason,
+)
 from ops.errors import NotFound
 from ops.schema import envelope
 
@@ -51,13 +56,13 @@ class AIModelSerializer(serializers.ModelSerializer):
         return model_unavailable_reason(model=model)
 
     def get_credit_cost(self, model: AIModel) -> int:
-        return credits_price_per_image(model=model)
+        return model_price_per_image(model=model)
 
     def get_lora_extra_cost(self, model: AIModel) -> int | None:
         """Extra credits per image when LoRAs are applied (null for models that take none)."""
         if "loras" not in model.supports:
             return None
-        return credits_price_per_image(model=model, params={"loras": [{}]}) - credits_price_per_image(model=model)
+        return model_price_per_image(model=model, params={"loras": [{}]}) - model_price_per_image(model=model)
 
 
 class QueryBooleanField(serializers.BooleanField):

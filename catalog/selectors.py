@@ -1,10 +1,11 @@
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from catalog.models import AIModel, Format, PromptExample, Setting, Style, WorkflowTemplate
 from catalog.presets import SIZE_PRESETS
-from catalog.settings_registry import InvalidSettingValue, parse_setting_value
+from catalog.setting_values import InvalidSettingValue, parse_setting_value
 from ops.process_cache import ProcessCache
 
 # Active models by id and alias, and the settings' raw rows: read on every generation request.
@@ -62,6 +63,19 @@ def model_list(*, kind: str | None = None, provider: str | None = None, availabl
 
 def model_is_available(*, model: AIModel) -> bool:
     return _provider_available(model.provider)
+
+
+def model_price_per_image(*, model: AIModel, params: dict | None = None) -> int:
+    """The credits one image of ``model`` costs: the one price every page and answer shows.
+
+    The model's base price plus the per-image extras: ``ATELIER_CREDIT_KIND_EXTRAS`` by model
+    kind (a provider charges more for video or upscaling), and ``ATELIER_CREDIT_LORA_EXTRA``
+    when LoRAs are applied.
+    """
+    price = model.credit_cost + settings.ATELIER_CREDIT_KIND_EXTRAS.get(model.kind, 0)
+    if (params or {}).get("loras"):
+        price += settings.ATELIER_CREDIT_LORA_EXTRA
+    return price
 
 
 # The setting that enables each provider's models: an environment variable of the same name

@@ -8,7 +8,8 @@ type (and, for the settings the platform reads, is one it can use).
 from django.db import IntegrityError, models, transaction
 
 from catalog.models import NEGATIVE_SLOT, PROMPT_SLOT, Format, PromptExample, Setting, Style
-from catalog.settings_registry import KNOWN_SETTINGS, InvalidSettingValue, parse_setting_value
+from catalog.setting_values import InvalidSettingValue, parse_setting_value
+from catalog.settings_registry import KNOWN_SETTINGS
 from ops.errors import ValidationFailed
 
 

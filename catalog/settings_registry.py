@@ -1,35 +1,14 @@
-"""The settings the platform reads, their types and what values they accept."""
+"""The settings the platform reads, their types and what values they accept.
 
-import json
+Reading a stored value as its type is ``catalog.setting_values``, which the selectors use too;
+this module sits above the selectors (a default model must be one the catalog has).
+"""
+
 from collections.abc import Callable
 
 from catalog.models import SettingType
-
-
-class InvalidSettingValue(ValueError):
-    pass
-
-
-def parse_setting_value(*, value: str, value_type: str):
-    """Reads a setting's text as its type; raises InvalidSettingValue when it is not one."""
-    text = value.strip()
-    try:
-        if value_type == SettingType.INTEGER:
-            return int(text)
-        if value_type == SettingType.FLOAT:
-            return float(text)
-        if value_type == SettingType.JSON:
-            return json.loads(text)
-    except ValueError:
-        raise InvalidSettingValue(f"'{value}' is not a valid {value_type} value.") from None
-    if value_type == SettingType.BOOLEAN:
-        lowered = text.lower()
-        if lowered in {"true", "1", "yes", "on"}:
-            return True
-        if lowered in {"false", "0", "no", "off"}:
-            return False
-        raise InvalidSettingValue(f"'{value}' is not a boolean: use true or false.")
-    return value
+from catalog.selectors import model_get
+from catalog.setting_values import InvalidSettingValue
 
 
 def _one_of(*choices: str) -> Callable:
@@ -49,8 +28,6 @@ def _between(low: int, high: int) -> Callable:
 
 
 def _model_exists(value) -> None:
-    from catalog.selectors import model_get
-
     if value and model_get(ref=value) is None:
         raise InvalidSettingValue(f"Unknown model '{value}'.")
 

@@ -1,7 +1,10 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.db.models import OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 
+from accounts.admin import UserListColumn, user_list_column_add
 from credits.models import CreditAccount, LedgerEntry, Plan
 from credits.services import credits_admin_adjust, credits_plan_set
 from ops.errors import ApplicationError
@@ -114,3 +117,50 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     search_fields = ["user__email", "reason", "generation__id", "actor__email"]
     list_select_related = ["user", "actor"]
     date_hierarchy = "created_at"
+
+
+class UserCreditColumns:
+    """The user list's credit columns (accounts/admin.py): plan, balance and credits used."""
+
+    @staticmethod
+    @admin.display(description="Plan", ordering="credit_account__plan__sort_order")
+    def plan(user) -> str:
+        account = getattr(user, "credit_account", None)
+        return account.plan.name if account and account.plan else "—"
+
+    @staticmethod
+    @admin.display(description="Credits", ordering="credit_account__balance")
+    def credit_balance(user) -> int | None:
+        account = getattr(user, "credit_account", None)
+        return account.balance if account else None
+
+    @staticmethod
+    @admin.display(description="Credits used", ordering="credits_spent")
+    def credits_used(user) -> int:
+        return user.credits_spent
+
+    @staticmethod
+    def credits_spent_annotate(queryset):
+        # A subquery rather than a join: aggregates over joins of several apps' rows would multiply each other.
+        spent = (
+            LedgerEntry.objects.filter(user=OuterRef("pk"), kind__in=[LedgerEntry.Kind.DEBIT, LedgerEntry.Kind.REFUND])
+            .values("user")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+        return queryset.annotate(credits_spent=Coalesce(Subquery(spent), 0) * -1)
+
+
+user_list_column_add(
+    name="plan",
+    column=UserListColumn(
+        value=UserCreditColumns.plan,
+        annotate=lambda queryset: queryset.select_related("credit_account__plan"),
+        list_filter=("credit_account__plan",),
+    ),
+)
+user_list_column_add(name="credit_balance", column=UserListColumn(value=UserCreditColumns.credit_balance))
+user_list_column_add(
+    name="credits_used",
+    column=UserListColumn(value=UserCreditColumns.credits_used, annotate=UserCreditColumns.credits_spent_annotate),
+)

@@ -4,14 +4,16 @@ from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Count, QuerySet, Sum, TextField, Value
-from django.db.models.fields.json import KT
+from django.db.models import Count, F, QuerySet, Sum, TextField, Value
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from accounts.selectors import user_preferences
+from catalog.selectors import model_price_per_image
 from credits.models import CreditAccount, LedgerEntry, Plan
 from credits.periods import next_refill_at, period_next, period_of, period_start
+from credits.seed_plans import PLANS
 from ops.process_cache import ProcessCache
 from ops.throttling import QUOTA_GROUP, rate_parts, user_usage_read
 
@@ -30,11 +32,15 @@ def plan_for_user(*, user) -> Plan:
 
 
 def _plan_load(*, user) -> Plan:
-    plan = Plan.objects.filter(accounts__user=user).first()
-    if plan is None:
-        from credits.services import plan_default
+    return Plan.objects.filter(accounts__user=user).first() or plan_default_read()
 
-        plan = plan_default()
+
+def plan_default_read() -> Plan:
+    """The plan of new users. A read: if someone emptied the table, the seed's default plan as an
+    unsaved row (the data migration seeds it; ``credits.services.plan_default`` recreates it)."""
+    plan = Plan.objects.filter(is_default=True).first()
+    if plan is None:
+        plan = Plan(**next(row for row in PLANS if row["is_default"]))
     return plan
 
 
@@ -68,16 +74,8 @@ def credits_balance(*, user) -> int:
 
 
 def credits_price_per_image(*, model, params: dict | None = None) -> int:
-    """The credits one image of ``model`` costs: the one price every page and answer shows.
-
-    The model's base price plus the per-image extras: ``ATELIER_CREDIT_KIND_EXTRAS`` by model
-    kind (a provider charges more for video or upscaling), and ``ATELIER_CREDIT_LORA_EXTRA``
-    when LoRAs are applied.
-    """
-    price = model.credit_cost + settings.ATELIER_CREDIT_KIND_EXTRAS.get(model.kind, 0)
-    if (params or {}).get("loras"):
-        price += settings.ATELIER_CREDIT_LORA_EXTRA
-    return price
+    """The credits one image of ``model`` costs: the catalog's price (``model_price_per_image``)."""
+    return model_price_per_image(model=model, params=params)
 
 
 def credits_cost(*, model, num_images: int, params: dict | None = None) -> int:
@@ -246,41 +244,54 @@ def _day(value: date) -> datetime:
     return period_start(value)
 
 
+# Generation statuses whose charge is given back: such a generation is not usage.
+_NOT_USAGE = ("failed", "cancelled")
+
+
 def usage_stats(*, user, period: str, year: int | None = None, month: int | None = None) -> dict:
-    """Seed 004's usage statistics from aggregate queries over the user's generations.
+    """Seed 004's usage statistics, from aggregate queries over the ledger's debits.
 
-    A generation counts when it was charged and not refunded (not failed or cancelled); its
-    images are ``num_images`` and its credits its ``cost``. Styles come from the ``art_style``
-    the generation was made with (``params``), ``none`` when it had none.
+    Every generation is charged by exactly one debit entry (a unique constraint holds it),
+    written in the transaction that saves it: the debits in the window are the generations made
+    in it, their amounts what they cost. A generation counts when it did not fail and was not
+    cancelled; its images, model and ``art_style`` (``none`` when it had none) are read across
+    the entry's ``generation`` relation, which this app's model declares, so that this app
+    imports nothing of the generation app.
     """
-    from generation.models import Generation, Status
-
     start, end, label = usage_window(period=period, year=year, month=month)
-    rows = Generation.objects.filter(user=user, created_at__gte=_day(start), created_at__lt=_day(end)).exclude(
-        status__in=[Status.FAILED, Status.CANCELLED]
-    )
+    rows = LedgerEntry.objects.filter(
+        user=user, kind=Kind.DEBIT, generation__isnull=False, created_at__gte=_day(start), created_at__lt=_day(end)
+    ).exclude(generation__status__in=_NOT_USAGE)
     totals = rows.aggregate(
-        generations=Count("pk"), images=Coalesce(Sum("num_images"), 0), credits=Coalesce(Sum("cost"), 0)
+        generations=Count("pk"),
+        images=Coalesce(Sum("generation__num_images"), 0),
+        spent=Coalesce(Sum("amount"), 0),
     )
-    by_model = rows.values("model_id").annotate(images=Sum("num_images")).order_by("-images", "model_id")
+    by_model = (
+        rows.values(model_id=F("generation__model_id"))
+        .annotate(images=Sum("generation__num_images"))
+        .order_by("-images", "model_id")
+    )
     by_style = (
-        rows.annotate(style=Coalesce(KT("params__art_style"), Value("none"), output_field=TextField()))
+        rows.annotate(
+            style=Coalesce(KeyTextTransform("art_style", "generation__params"), Value("none"), output_field=TextField())
+        )
         .values("style")
-        .annotate(images=Sum("num_images"))
+        .annotate(images=Sum("generation__num_images"))
         .order_by("-images", "style")
     )
     per_day = {
         row["day"]: row
         for row in rows.annotate(day=TruncDate("created_at", tzinfo=UTC))
         .values("day")
-        .annotate(images=Sum("num_images"), credits=Sum("cost"))
+        .annotate(images=Sum("generation__num_images"), spent=Sum("amount"))
         .order_by("day")
     }
     daily = []
     day = start
     while day < end:
         row = per_day.get(day, {})
-        daily.append({"date": day.isoformat(), "images": row.get("images", 0), "credits": row.get("credits", 0)})
+        daily.append({"date": day.isoformat(), "images": row.get("images", 0), "credits": -row.get("spent", 0)})
         day += timedelta(days=1)
     return {
         "period": label,
@@ -288,7 +299,7 @@ def usage_stats(*, user, period: str, year: int | None = None, month: int | None
         "end": (end - timedelta(days=1)).isoformat(),
         "total_images": totals["images"],
         "total_generations": totals["generations"],
-        "credits_used": totals["credits"],
+        "credits_used": -totals["spent"],
         "credits_allocated": plan_for_user(user=user).monthly_credits,
         "usage_by_model": {row["model_id"]: row["images"] for row in by_model},
         "usage_by_style": {row["style"]: row["images"] for row in by_style},

@@ -12,7 +12,7 @@ from django.utils import timezone
 from credits.models import CreditAccount, LedgerEntry, Plan
 from credits.periods import next_refill_at, period_of, period_start
 from credits.seed_plans import PLANS
-from credits.selectors import plan_cache, plan_for_user
+from credits.selectors import plan_cache, plan_default_read, plan_for_user
 from credits.signals import credits_low
 from ops.errors import InsufficientCredits, ValidationFailed
 
@@ -25,9 +25,9 @@ REFILL_ADD = "add"
 
 
 def plan_default() -> Plan:
-    """The plan of new users. Recreated from the seed if someone emptied the table."""
-    plan = Plan.objects.filter(is_default=True).first()
-    if plan is None:
+    """The plan of new users, saved: recreated from the seed if someone emptied the table."""
+    plan = plan_default_read()
+    if plan.pk is None:
         row = next(row for row in PLANS if row["is_default"])
         plan, _ = Plan.objects.get_or_create(slug=row["slug"], defaults=row)
     return plan
