@@ -13,12 +13,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import ValidationError
 
+from catalog.labels import human_label, model_name
 from gallery.filters import AssetFilter
 from gallery.models import Asset
 from gallery.selectors import asset_filter_choices, asset_get, asset_keyset_page, asset_list, collection_list
 from gallery.serializers import asset_share_url
 from gallery.services import asset_delete, asset_update
-from generation.labels import human_label, model_name
 
 LIBRARY_PAGE_SIZE = 24
 LANDING_IMAGES = 6
