@@ -45,6 +45,7 @@ class UserAdmin(DjangoUserAdmin):
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "username", "password1", "password2"]})]
 
+    # The other apps' columns come after the user's name, their filters before the join date.
     def get_list_display(self, request):
         added = [column.value for column in _user_list_columns.values()]
         return [*self.list_display[:2], *added, *self.list_display[2:]]
