@@ -176,3 +176,71 @@ def test_the_webhook_answers_are_documented(openapi, staff, alice, settings):
         assert staff.delete(f"/admin/api/webhooks/{webhook_id}").status_code == 204
     finally:
         receiver.stop()
+
+
+@pytest.fixture
+def tasks_held_from_now():
+    """Call it to keep task messages at the (in-memory) broker from then on, as
+    tests/training/conftest.py's held_tasks does from the start."""
+    from config.celery import app
+
+    eager = app.conf.task_always_eager
+    yield lambda: setattr(app.conf, "task_always_eager", False)
+    app.conf.task_always_eager = eager
+
+
+def test_the_training_answers_are_documented(openapi, alice, bob, tasks_held_from_now):
+    dataset = alice.post("/api/training/upload", {"files[]": image_files(3)}, format="multipart").json()
+    body = {"dataset_id": dataset["dataset_id"], "trigger_word": "filmlook", "steps": 20}
+    quote = alice.post("/api/training/start", {**body, "dry_run": True}, format="json")
+    # Tasks run eagerly here: this training is finished (with its LoRA) when the answer comes.
+    finished = alice.post("/api/training/start", body, format="json")
+    job_id = finished.json()["training_id"]
+    # Held at the broker: this one stays queued, to be cancelled.
+    tasks_held_from_now()
+    queued = alice.post("/api/training/start", body, format="json")
+    queued_id = queued.json()["training_id"]
+    lora_id = alice.get(f"/api/training/status/{job_id}").json()["lora_id"]
+    status, one, lora = "/api/training/status/{id}", "/api/training/{id}", "/api/loras/{id}"
+    answers = [
+        ("POST", "/api/training/start", quote),
+        ("POST", "/api/training/start", finished),
+        ("POST", "/api/training/start", queued),
+        ("GET", status, alice.get(f"/api/training/status/{job_id}")),
+        ("GET", status, alice.get(f"/api/training/status/{queued_id}")),
+        ("GET", "/api/training", alice.get("/api/training")),
+        ("GET", one, alice.get(f"/api/training/{job_id}")),
+        ("DELETE", one, alice.delete(f"/api/training/{queued_id}")),
+        ("DELETE", one, alice.delete(f"/api/training/{queued_id}")),
+        ("GET", "/api/loras", alice.get("/api/loras")),
+        ("GET", lora, alice.get(f"/api/loras/{lora_id}")),
+        ("PATCH", lora, alice.patch(f"/api/loras/{lora_id}", {"name": "Warm film"}, format="json")),
+        ("PATCH", lora, alice.patch(f"/api/loras/{lora_id}", {}, format="json")),
+        ("GET", lora, bob.get(f"/api/loras/{lora_id}")),
+        ("GET", one, bob.get(f"/api/training/{job_id}")),
+        ("POST", "/api/training/start", alice.post("/api/training/start", {"trigger_word": "x"}, format="json")),
+        ("DELETE", lora, alice.delete(f"/api/loras/{lora_id}")),
+    ]
+    for method, path, response in answers:
+        assert response.status_code < 500, response.content
+        assert_served_as_documented(openapi, method, path, response)
+    assert [response.status_code for _, _, response in answers] == [
+        200,
+        201,
+        201,
+        200,
+        200,
+        200,
+        200,
+        200,
+        409,
+        200,
+        200,
+        200,
+        400,
+        404,
+        404,
+        400,
+        200,
+    ]
+    assert answers[3][2].json()["status"] == "completed" and answers[4][2].json()["status"] == "queued"
