@@ -28,6 +28,7 @@ from training.serializers import (
     SuccessSerializer,
     TrainingBriefSerializer,
     TrainingDatasetSerializer,
+    TrainingEventSerializer,
     TrainingSerializer,
     constant,
 )
@@ -338,8 +339,16 @@ class TrainingEventsView(OwnerView):
     @extend_schema(
         operation_id="training_events",
         summary="Live events (text/event-stream) until the training ends",
-        parameters=[OpenApiParameter("Last-Event-ID", int, OpenApiParameter.HEADER)],
-        responses={(200, "text/event-stream"): OpenApiTypes.STR},
+        parameters=[
+            OpenApiParameter(
+                "Last-Event-ID",
+                # parse_int's bounds: at most 18 ASCII digits.
+                {"type": "integer", "minimum": 0, "maximum": 10**18 - 1},
+                OpenApiParameter.HEADER,
+                description="Resume after this event id",
+            )
+        ],
+        responses={(200, "text/event-stream"): TrainingEventSerializer},
     )
     def get(self, request, pk):
         job = self.own_job(pk)

@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 
-from training.models import Status
+from training.models import Status, TrainingEvent
 from training.presenters import dataset_as_dict, lora_as_dict, training_as_dict
 
 
@@ -183,3 +183,17 @@ class LoraSerializer(serializers.Serializer):
 
     def to_representation(self, instance):
         return super().to_representation(lora_as_dict(instance))
+
+
+class TrainingEventSerializer(serializers.Serializer):
+    """One server-sent event of a job's stream (``id:``, ``event:``, ``data:`` lines)."""
+
+    id = serializers.CharField(required=False, help_text="Send it back as Last-Event-ID to resume after it")
+    event = serializers.ChoiceField(choices=TrainingEvent.Type.choices)
+    data = serializers.CharField(
+        help_text="A JSON object: {status, error, error_type} for status, {progress, current_step, loss, …} "
+        "for progress, {at, message} for log, {step, seed, prompt, path} for sample"
+    )
+
+    class Meta:
+        ref_name = "TrainingEvent"
