@@ -22,10 +22,11 @@ from ops.numbers import parse_int
 
 
 def _release_database_connections() -> None:
-    """Under ASGI this view runs in a thread of its own request, which stays idle (with its
-    database connection) for as long as the stream lasts: close the connection now, so a
-    thousand streams do not hold a thousand connections. The stream reads through the event
-    loop's shared thread pool instead."""
+    """Under ASGI this view runs in its request's thread, which the web nodes' handler
+    (config.asgi) hands to other requests once the stream has started, and which Django's own
+    handler keeps idle for as long as the stream lasts: either way it must not keep its
+    database connection, or a thousand streams would hold a thousand. The stream reads through
+    the event loop's shared thread pool instead."""
     for connection in connections.all(initialized_only=True):
         if not connection.in_atomic_block:
             connection.close()
@@ -40,9 +41,7 @@ class GenerationEventsView(APIView):
 
     @extend_schema(
         summary="Live events (text/event-stream) until the generation ends",
-        parameters=[
-            OpenApiParameter("Last-Event-ID", {"type": "integer", "minimum": 0}, OpenApiParameter.HEADER)
-        ],
+        parameters=[OpenApiParameter("Last-Event-ID", {"type": "integer", "minimum": 0}, OpenApiParameter.HEADER)],
         # Each event's data is a JSON object (status, progress, log, queue, done).
         responses={(200, "text/event-stream"): OpenApiTypes.OBJECT},
     )

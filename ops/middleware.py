@@ -1,10 +1,16 @@
+"""The project's middleware. Each one runs on both paths: as plain calls under WSGI, and as
+coroutines on the event loop under ASGI, so that Django never adapts one of them (an adapted link
+would run the whole chain around it in a thread and cross back to the loop for the rest)."""
+
 import sys
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.core.signals import got_request_exception
 from django.db import connections
 from django.http import HttpResponse, JsonResponse
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 from ops.envelope import error_body
 from ops.errors import DatabaseBusy, ErrorType
@@ -12,15 +18,37 @@ from ops.exception_handler import database_busy_error, suspicious_request_error
 from ops.request_context import accept_or_create, reset_request_id, set_request_id
 
 
-class RequestIDMiddleware:
-    """Gives every request an id (the client's X-Request-ID when sane) and echoes it back."""
+class SyncAndAsyncMiddleware:
+    """A middleware with a sync and an async path: Django gives it the kind of ``get_response``
+    its place in the chain calls for, and it answers in the same kind. Subclasses write ``call``
+    (the sync path) and ``__acall__`` (the async one, named as Django's MiddlewareMixin names it)."""
+
+    sync_capable = True
+    async_capable = True
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
 
     def __call__(self, request):
-        request_id = accept_or_create(request.headers.get("X-Request-ID"))
-        request.request_id = request_id
+        if self.is_async:
+            return self.__acall__(request)
+        return self.call(request)
+
+    def call(self, request):
+        raise NotImplementedError
+
+    async def __acall__(self, request):
+        raise NotImplementedError
+
+
+class RequestIDMiddleware(SyncAndAsyncMiddleware):
+    """Gives every request an id (the client's X-Request-ID when sane) and echoes it back."""
+
+    def call(self, request):
+        request_id = _request_id(request)
         token = set_request_id(request_id)
         try:
             response = self.get_response(request)
@@ -30,6 +58,24 @@ class RequestIDMiddleware:
         if response.streaming:
             _release_database_connections()
         return response
+
+    async def __acall__(self, request):
+        request_id = _request_id(request)
+        token = set_request_id(request_id)
+        try:
+            response = await self.get_response(request)
+        finally:
+            reset_request_id(token)
+        response["X-Request-ID"] = request_id
+        if response.streaming:
+            # The connections belong to the request's thread, where the view and the session ran.
+            await sync_to_async(_release_database_connections)()
+        return response
+
+
+def _request_id(request) -> str:
+    request.request_id = accept_or_create(request.headers.get("X-Request-ID"))
+    return request.request_id
 
 
 def _release_database_connections() -> None:
@@ -58,7 +104,7 @@ _STATUS_ERRORS = {
 _KEPT_HEADERS = ("Retry-After", "Allow", "WWW-Authenticate", "Content-Range")
 
 
-class APIErrorEnvelopeMiddleware:
+class APIErrorEnvelopeMiddleware(SyncAndAsyncMiddleware):
     """API clients get every error in the envelope, whoever produced it.
 
     DRF views render their errors through ops.exception_handler; this covers the rest: Django's
@@ -67,11 +113,13 @@ class APIErrorEnvelopeMiddleware:
     list every URL pattern and must never reach an API client.
     """
 
-    def __init__(self, get_response):
-        self.get_response = get_response
+    def call(self, request):
+        return self._enveloped(request, self.get_response(request))
 
-    def __call__(self, request):
-        response = self.get_response(request)
+    async def __acall__(self, request):
+        return self._enveloped(request, await self.get_response(request))
+
+    def _enveloped(self, request, response):
         if response.status_code == 500 and isinstance(getattr(request, "_atelier_database_busy", None), DatabaseBusy):
             # A middleware (a session read or save) found no database connection in time.
             return _busy_response(request, request._atelier_database_busy)
@@ -79,6 +127,8 @@ class APIErrorEnvelopeMiddleware:
             return response
         return _envelope_for(response)
 
+    # Django calls process_exception on the sync path only (in a thread under ASGI), whichever
+    # path the middleware runs on.
     def process_exception(self, request, exception):
         busy = database_busy_error(exception)
         if busy is not None:
@@ -140,15 +190,53 @@ def _envelope_for(response) -> JsonResponse:
     return envelope
 
 
-class ContentSecurityPolicyMiddleware:
+class ContentSecurityPolicyMiddleware(SyncAndAsyncMiddleware):
     """Sends ATELIER_CONTENT_SECURITY_POLICY with every HTML page (Django 5.2 has no CSP of its own)."""
 
     def __init__(self, get_response):
-        self.get_response = get_response
+        super().__init__(get_response)
         self.policy = settings.ATELIER_CONTENT_SECURITY_POLICY
 
-    def __call__(self, request):
-        response = self.get_response(request)
+    def call(self, request):
+        return self._with_policy(self.get_response(request))
+
+    async def __acall__(self, request):
+        return self._with_policy(await self.get_response(request))
+
+    def _with_policy(self, response):
         if self.policy and response.get("Content-Type", "").startswith("text/html"):
             response.setdefault("Content-Security-Policy", self.policy)
         return response
+
+
+class StaticFilesMiddleware(WhiteNoiseMiddleware):
+    """WhiteNoise's static files, on both paths.
+
+    WhiteNoise's own middleware is sync only: under ASGI, Django would run every request
+    through it in a thread. Here a request that is not for a static file passes on the event loop
+    (the files are a dictionary in memory); a static file is opened and answered in a thread.
+    With WHITENOISE_AUTOREFRESH (development) the lookup reads the disk, so it runs in a thread too.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response=None, settings=settings):
+        super().__init__(get_response, settings=settings)
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request):
+        if self.is_async:
+            return self.__acall__(request)
+        return super().__call__(request)
+
+    async def __acall__(self, request):
+        if self.autorefresh:
+            static_file = await sync_to_async(self.find_file)(request.path_info)
+        else:
+            static_file = self.files.get(request.path_info)
+        if static_file is None:
+            return await self.get_response(request)
+        return await sync_to_async(self.serve)(static_file, request)
