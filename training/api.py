@@ -95,9 +95,8 @@ class UploadView(OwnerView):
     )
     def post(self, request):
         # Before the body is parsed: a body larger than the plan allows is refused unread.
-        services.dataset_upload_size_check(
-            user=request.user, content_length=int(request.META.get("CONTENT_LENGTH") or 0)
-        )
+        length = parse_int(request.META.get("CONTENT_LENGTH") or "0") or 0
+        services.dataset_upload_size_check(user=request.user, content_length=length)
         payload = self.InputSerializer(data=request.FILES)
         payload.is_valid(raise_exception=True)
         dataset = services.dataset_upload(user=request.user, **payload.validated_data)
@@ -163,7 +162,6 @@ class StartView(OwnerView):
             required=False,
             min_value=1,
             max_value=10000,
-            help_text="Default: the provider's. local trains 10 to 5000 steps, fal and replicate 1 to 10000.",
         )
         create_masks = serializers.BooleanField(required=False, default=True)
         provider = serializers.ChoiceField(
@@ -185,9 +183,15 @@ class StartView(OwnerView):
 
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
-            # The providers as registered (training.providers), read when a request is validated
-            # or the schema is built rather than when the URLs are loaded.
-            names = [provider.name for provider in training_providers()]
+            # The provider names and step ranges come from the registered providers
+            # (training.providers), read when a request is validated or the schema is built
+            # rather than when the URLs are loaded. The service checks the chosen provider's range.
+            adapters = training_providers()
+            names = [adapter.name for adapter in adapters]
+            self.fields["steps"].help_text = "Default: the provider's. " + "; ".join(
+                f"{adapter.name}: {adapter.min_steps} to {adapter.max_steps}, default {adapter.default_steps}"
+                for adapter in adapters
+            )
             provider = self.fields["provider"]
             provider.choices = names
             provider.error_messages["invalid_choice"] = (
