@@ -2,7 +2,7 @@
 
 A dataset, a job and a LoRA are shown as training/presenters.py builds them (the Training page
 shows the same dicts); each serializer here takes the model object, asks its presenter for that
-dict and types every key of it. tests/training/test_serializers.py holds the two to the same keys.
+dict and types every key of it. tests/training/test_api_shapes.py holds the two to the same keys.
 """
 
 from __future__ import annotations
