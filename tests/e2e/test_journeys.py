@@ -194,11 +194,17 @@ def test_a_users_hour(product, new_page, tmp_path):
     ]
     page.get_by_label("Images").set_input_files(files)
     page.locator("#upload-status").get_by_text("4 images ready").wait_for()
+    page.locator("#price").get_by_text("Costs").wait_for()  # priced at the default steps first
     page.get_by_label("Trigger word").fill("inkwash")
     page.get_by_label("Steps").fill("40")
-    page.get_by_role("button", name="Get price").click()
-    price = page.locator("#price")
-    price.get_by_text("Costs").wait_for()
+    with page.expect_response(
+        lambda answer: (
+            answer.url.endswith("/api/training/start") and json.loads(answer.request.post_data)["steps"] == 40
+        )
+    ) as quote:
+        page.get_by_role("button", name="Get price").click()
+    quoted = quote.value.json()["cost"]
+    page.locator("#price").get_by_text(f"Costs {quoted} credit").wait_for()
     page.get_by_role("button", name="Start training").click()
     page.wait_for_url("**/training?job=*")
     # The page follows the job and reloads itself when it ends, with the LoRA listed.
@@ -210,7 +216,7 @@ def test_a_users_hour(product, new_page, tmp_path):
     lora_id = lora.get_attribute("data-lora")
     _all_images_load(page)
     after_training = _balance(page)
-    assert after_training < start - 16  # training is paid for
+    assert after_training == start - 16 - quoted  # the price it was quoted
 
     # Uses it from the studio's LoRA picker: four images with the LoRA, priced with its extra.
     page.get_by_role("link", name="Studio", exact=True).click()
