@@ -6,10 +6,12 @@ import sys
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
+from django.contrib.auth import middleware as auth_middleware
 from django.core.exceptions import SuspiciousOperation
 from django.core.signals import got_request_exception
 from django.db import connections
 from django.http import HttpResponse, JsonResponse
+from django.middleware import common
 from whitenoise.middleware import WhiteNoiseMiddleware
 
 from ops.envelope import error_body
@@ -240,3 +242,29 @@ class StaticFilesMiddleware(WhiteNoiseMiddleware):
         if static_file is None:
             return await self.get_response(request)
         return await sync_to_async(self.serve)(static_file, request)
+
+
+class _HooksOnTheLoop:
+    """Django middleware whose hooks only read the request and set headers, redirects or lazy
+    objects, with no I/O: on the async path they run on the event loop. MiddlewareMixin runs each
+    hook in the request's thread instead, two thread switches per hook whatever it does, and on a
+    busy machine each switch waits for the scheduler. A hook that touched the database here would
+    raise SynchronousOnlyOperation, not block the loop. The sync path is Django's own.
+
+    Django's security and clickjacking middleware qualify too, but ``check --deploy`` looks for
+    them by their own dotted paths, so they keep their hops."""
+
+    async def __acall__(self, request):
+        response = self.process_request(request) if hasattr(self, "process_request") else None
+        response = response or await self.get_response(request)
+        if hasattr(self, "process_response"):
+            response = self.process_response(request, response)
+        return response
+
+
+class CommonMiddleware(_HooksOnTheLoop, common.CommonMiddleware):
+    pass
+
+
+class AuthenticationMiddleware(_HooksOnTheLoop, auth_middleware.AuthenticationMiddleware):
+    pass

@@ -57,9 +57,10 @@ MIDDLEWARE = [
     # WhiteNoise's middleware, async-capable (WhiteNoise's own is sync only).
     "ops.middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    # Django's common and authentication middleware, their hooks on the event loop under ASGI.
+    "ops.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "ops.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.InactiveUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
