@@ -13,6 +13,8 @@ For each N and each design it starts one web process, opens N event streams of N
   transaction commits; a watcher stamps the moment the frame arrives (both on this machine's
   monotonic clock). p50/p99 over the delivered frames, and how many were delivered.
 
+``--scenario memory`` measures the web process's memory per open stream (bench/events/memory.py).
+
 ``--scenario storm`` is a reconnect storm instead: N streams (``--streams``, 1,000) opened at the
 same moment on one ASGI process, no batches, each stream's job with one stored event. It counts
 the streams that failed (by answer), the time until every stream has read its job's events,
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import resource
@@ -378,11 +381,11 @@ def main() -> None:
     parser.add_argument("--drain-seconds", type=float, default=5.0)
     parser.add_argument("--poll-threads", type=int, default=48)
     parser.add_argument("--plain-requests", action="store_true", help="also time ordinary requests on both servers")
-    parser.add_argument("--scenario", choices=("watchers", "storm"), default="watchers")
+    parser.add_argument("--scenario", choices=("watchers", "storm", "memory"), default="watchers")
     parser.add_argument("--streams", type=int, default=1000, help="streams opened at once (storm)")
     parser.add_argument("--open-timeout", type=float, default=120.0, help="how long the storm may take to open")
     options = parser.parse_args()
-    if options.scenario == "storm":
+    if options.scenario in ("storm", "memory"):
         options.watchers = str(options.streams)
     counts = [int(n) for n in options.watchers.split(",")]
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -393,6 +396,16 @@ def main() -> None:
         with harness.bench_environment() as (env, key):
             result = _storm(options.streams, _jobs(options.streams), env, key, options)
         _print_storm(result)
+        return
+    if options.scenario == "memory":
+        # The memory an open stream costs (bench/events/memory.py).
+        from bench.events import memory
+
+        with harness.bench_environment() as (env, key):
+            web_args = functools.partial(_web_args, "pushed", threads=0)
+            jobs = _jobs(options.streams)
+            rounds = memory.run(streams=options.streams, jobs=jobs, env=env, key=key, web_args=web_args)
+        memory.print_table(rounds)
         return
     results = []
     with harness.bench_environment() as (env, key):
