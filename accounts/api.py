@@ -6,8 +6,8 @@ from rest_framework.views import APIView
 from accounts.models import APIKey, User
 from accounts.selectors import api_key_list
 from accounts.services import api_key_create, api_key_revoke
-from ops.errors import NotFound
-from ops.schema import envelope, message_envelope
+from core.errors import NotFound
+from core.schema import envelope, message_envelope
 
 
 class UserSerializer(serializers.ModelSerializer):

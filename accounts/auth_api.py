@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from accounts import login as login_service
 from accounts.authentication import SessionAuthentication
-from ops.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 
 class LoginInputSerializer(serializers.Serializer):

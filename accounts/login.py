@@ -10,8 +10,8 @@ from django.db import transaction
 from accounts.google import InvalidGoogleToken, google_token_verify
 from accounts.models import User
 from accounts.services import user_create
-from ops.errors import AccountDisabled, ApplicationError, InvalidCredentials
-from ops.throttling import rate_limit_check, rate_limit_hit
+from core.errors import AccountDisabled, ApplicationError, InvalidCredentials
+from core.throttling import rate_limit_check, rate_limit_hit
 
 
 def _ip(request) -> str:

@@ -6,9 +6,9 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from ops.envelope import error_body
-from ops.errors import ErrorType
-from ops.middleware import SyncAndAsyncMiddleware, wants_json
+from core.envelope import error_body
+from core.errors import ErrorType
+from core.middleware import SyncAndAsyncMiddleware, wants_json
 
 # What a deactivated user may still reach: the page that tells them, the ways out, static files.
 _ALLOWED_URL_NAMES = ("account_inactive", "account_logout", "account_login", "auth-login", "auth-logout")

@@ -7,7 +7,7 @@ from django.utils import timezone
 from accounts import keys
 from accounts.models import APIKey, User
 from accounts.selectors import PREFERENCE_DEFAULTS, user_preferences
-from ops.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 
 @transaction.atomic

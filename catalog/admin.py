@@ -5,7 +5,7 @@ from catalog import services
 from catalog.models import AIModel, Format, PromptExample, Setting, Style, WorkflowTemplate
 from catalog.selectors import model_price_per_image
 from catalog.workflows import workflow_template_check
-from ops.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 
 @admin.register(AIModel)

@@ -10,8 +10,8 @@ from catalog.selectors import (
     model_price_per_image,
     model_unavailable_reason,
 )
-from ops.errors import NotFound
-from ops.schema import envelope
+from core.errors import NotFound
+from core.schema import envelope
 
 
 class AIModelSerializer(serializers.ModelSerializer):

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from catalog.models import AIModel, Format, PromptExample, Setting, Style, WorkflowTemplate
 from catalog.presets import SIZE_PRESETS
 from catalog.setting_values import InvalidSettingValue, parse_setting_value
-from ops.process_cache import ProcessCache
+from core.process_cache import ProcessCache
 
 # Active models by id and alias, and the settings' raw rows: read on every generation request.
 catalog_cache = ProcessCache("catalog")

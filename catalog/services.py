@@ -10,7 +10,7 @@ from django.db import IntegrityError, models, transaction
 from catalog.models import NEGATIVE_SLOT, PROMPT_SLOT, Format, PromptExample, Setting, Style
 from catalog.setting_values import InvalidSettingValue, parse_setting_value
 from catalog.settings_registry import KNOWN_SETTINGS
-from ops.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 
 def _check_unique(*, instance: models.Model, field: str) -> None:

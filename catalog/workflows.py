@@ -3,7 +3,7 @@
 import copy
 
 from catalog.models import WorkflowTemplate
-from ops.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 # Slot name → the type its value is given as in the graph.
 SLOT_TYPES: dict[str, type] = {

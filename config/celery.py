@@ -17,9 +17,9 @@ from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
-# The filesystem broker writes each message atomically (ops/broker.py); kombu's own can hand a
+# The filesystem broker writes each message atomically (core/broker.py); kombu's own can hand a
 # worker a message file before it is written, and the worker then stops.
-TRANSPORT_ALIASES["filesystem"] = "ops.broker:AtomicFilesystemTransport"
+TRANSPORT_ALIASES["filesystem"] = "core.broker:AtomicFilesystemTransport"
 
 app = Celery("atelier")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -28,7 +28,7 @@ app.autodiscover_tasks()
 # every other thread (a threaded web server's request threads, a live server's) would send with
 # Celery's unconfigured fallback app. As the default, this one is current in every thread of
 # every process that loads the settings (config/__init__.py imports this module), and the
-# senders (ops/task_messages.py) send through it.
+# senders (core/task_messages.py) send through it.
 app.set_default()
 
 # The queues, declared once: workers consume them all (`python -m config.queues` prints the
@@ -57,7 +57,7 @@ app.conf.beat_schedule = {
     "deliver-due-webhooks": {"task": "webhooks.deliver_due", "schedule": 15.0},
 }
 
-# The header that carries the id of the request a task message was sent from (ops/logging.py).
+# The header that carries the id of the request a task message was sent from (core/logging.py).
 REQUEST_ID_HEADER = "request_id"
 
 
@@ -69,7 +69,7 @@ def worker_queues() -> list[str]:
 def _carry_request_id(headers=None, **kwargs) -> None:
     """Every message carries the id of the request (or task) that sent it, so that the worker's
     log lines about a generation join the request that created it."""
-    from ops.request_context import get_request_id
+    from core.request_context import get_request_id
 
     if headers is not None:
         headers.setdefault(REQUEST_ID_HEADER, get_request_id())
@@ -80,7 +80,7 @@ def _task_prerun(task=None, **kwargs) -> None:
     """What Django does at the start of every request, at the start of every task: drop a
     connection that broke (the database restarted) or outlived CONN_MAX_AGE. And the log lines
     of the task carry the request id its message brought."""
-    from ops.request_context import set_request_id
+    from core.request_context import set_request_id
 
     if task is None or task.request.is_eager:
         return  # running inside the caller's request, transaction and request id
@@ -92,7 +92,7 @@ def _task_prerun(task=None, **kwargs) -> None:
 
 @task_postrun.connect
 def _task_postrun(task=None, **kwargs) -> None:
-    from ops.request_context import set_request_id
+    from core.request_context import set_request_id
 
     if task is not None and not task.request.is_eager:
         set_request_id("-")

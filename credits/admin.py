@@ -7,7 +7,7 @@ from django.db.models.functions import Coalesce
 from accounts.admin import UserListColumn, user_list_column_add
 from credits.models import CreditAccount, LedgerEntry, Plan
 from credits.services import credits_admin_adjust, credits_plan_set
-from ops.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -12,8 +12,8 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsStaff
 from credits.services import ADJUST_ACTIONS, credits_admin_adjust
-from ops.errors import NotFound
-from ops.numbers import parse_int
+from core.errors import NotFound
+from core.numbers import parse_int
 
 
 class CreditAdjustSerializer(serializers.Serializer):

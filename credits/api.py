@@ -5,8 +5,8 @@ from rest_framework.views import APIView
 
 from credits.models import LedgerEntry
 from credits.selectors import credits_summary, ledger_list
-from ops.pagination import PageLimitPagination
-from ops.schema import envelope
+from core.pagination import PageLimitPagination
+from core.schema import envelope
 
 
 class CreditsView(APIView):

@@ -10,11 +10,13 @@ class CreditsConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from accounts.account_page import account_page_part_add
+        from core.throttling import hourly_quota_lookup_set
         from credits.account_page import account_page_credits_context
         from credits.models import CreditAccount, Plan
         from credits.receivers import credit_account_open_for_new_user
-        from credits.selectors import plan_cache
+        from credits.selectors import plan_cache, quota_limits
 
+        hourly_quota_lookup_set(lambda user: quota_limits(user=user)["hourly_requests"])
         post_save.connect(
             credit_account_open_for_new_user, sender=get_user_model(), dispatch_uid="credits-account-open-for-new-user"
         )

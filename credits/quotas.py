@@ -2,7 +2,7 @@
 
 The numbers come from the user's plan when it sets them, else from settings (seed 001: 50
 generations a day, 100 requests an hour). Days are UTC days. Which requests count against the
-hourly quota is ops.throttling's rule (calls that make or change things, and API clients'
+hourly quota is core.throttling's rule (calls that make or change things, and API clients'
 reads; never files, thumbnails, downloads, event streams or the web pages' own reads).
 """
 
@@ -12,7 +12,7 @@ from django.utils import timezone
 # The plan's numbers are a read (credits.selectors); they are named here too, where the checks
 # that use them have always found them.
 from credits.selectors import next_utc_midnight, quota_limits
-from ops.errors import QuotaExceeded
+from core.errors import QuotaExceeded
 
 __all__ = ["daily_generation_quota", "daily_generations_refuse", "next_utc_midnight", "quota_limits"]
 

@@ -14,8 +14,8 @@ from catalog.selectors import model_price_per_image
 from credits.models import CreditAccount, LedgerEntry, Plan
 from credits.periods import next_refill_at, period_next, period_of, period_start
 from credits.seed_plans import PLANS
-from ops.process_cache import ProcessCache
-from ops.throttling import QUOTA_GROUP, rate_parts, user_usage_read
+from core.process_cache import ProcessCache
+from core.throttling import QUOTA_GROUP, rate_parts, user_usage_read
 
 Kind = LedgerEntry.Kind
 # Moves that are spending: a debit and the refund that undoes it.
@@ -179,7 +179,7 @@ def limits_for_user(*, user) -> list[dict]:
     """Each limit the user has, with what is used, what is left and when it resets: the plan's
     hourly request quota, the plan's daily generation quota and the generation rate limit.
 
-    Which requests count is ops.throttling's rule (docs/limits.md). A limit that is switched off
+    Which requests count is core.throttling's rule (docs/limits.md). A limit that is switched off
     on this server (``ATELIER_QUOTAS_ENABLED``, ``RATELIMIT_ENABLE``) shows ``enforced: false``.
     """
     now = timezone.now()

@@ -14,7 +14,7 @@ from credits.periods import next_refill_at, period_of, period_start
 from credits.seed_plans import PLANS
 from credits.selectors import plan_cache, plan_default_read, plan_for_user
 from credits.signals import credits_low
-from ops.errors import InsufficientCredits, ValidationFailed
+from core.errors import InsufficientCredits, ValidationFailed
 
 logger = logging.getLogger(__name__)
 

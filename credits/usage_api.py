@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from accounts.services import PREFERRED_FORMATS, user_preferences_update
 from catalog.selectors import style_names
 from credits.selectors import usage_stats, user_profile
-from ops.schema import envelope
+from core.schema import envelope
 
 
 class PreferencesSerializer(serializers.Serializer):

@@ -15,7 +15,7 @@ from django.db.models import Q
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from ops.pagination import PageLimitPagination
+from core.pagination import PageLimitPagination
 
 
 def sort_of(request) -> str:

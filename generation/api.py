@@ -17,10 +17,10 @@ from generation.serializers import (
     generate_input,
     idempotency_key_of,
 )
-from ops.errors import NotFound, PayloadTooLarge
-from ops.numbers import parse_int
-from ops.pagination import PageLimitPagination
-from ops.schema import envelope, message_envelope
+from core.errors import NotFound, PayloadTooLarge
+from core.numbers import parse_int
+from core.pagination import PageLimitPagination
+from core.schema import envelope, message_envelope
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Server-sent events for one generation: its status, queue position, progress and log lines.
 
 Events are pushed, not polled: every stored event is published when its transaction commits
-(``ops.pubsub``), and a stream waits on its subscription. A stream also follows its provider's
+(``core.pubsub``), and a stream waits on its subscription. A stream also follows its provider's
 queue, whose movers publish the positions of the waiting jobs once per move
 (``generation.events_bus``): it takes its own from the message, is not woken by a message that
 does not name its job, and sends its position at most every QUEUE_POSITION_MIN_INTERVAL (the
@@ -29,7 +29,7 @@ from django.db import close_old_connections
 from generation.events_bus import generation_channel, queue_channel
 from generation.models import TERMINAL_STATUSES, Generation, GenerationEvent, Status
 from generation.selectors import generation_events_after, generation_queue_position
-from ops import pubsub
+from core import pubsub
 
 HEARTBEAT_SECONDS = 15.0
 # A stream sends its queue position at most this often (the newest one): a queue that drains

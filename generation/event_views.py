@@ -17,8 +17,8 @@ from rest_framework.views import APIView
 from generation import selectors
 from generation.event_stream import generation_event_stream, generation_event_stream_async
 from generation.renderers import EventStreamRenderer
-from ops.errors import NotFound, ValidationFailed
-from ops.numbers import parse_int
+from core.errors import NotFound, ValidationFailed
+from core.numbers import parse_int
 
 
 def _release_database_connections() -> None:
@@ -33,7 +33,7 @@ def _release_database_connections() -> None:
 
 
 class GenerationEventsView(APIView):
-    # A stream of a generation that was counted when it was made (ops.throttling).
+    # A stream of a generation that was counted when it was made (core.throttling).
     ratelimit_exempt = True
     # A browser's EventSource asks for text/event-stream; without a renderer for it, content
     # negotiation would refuse the stream with a 406.
@@ -49,7 +49,7 @@ class GenerationEventsView(APIView):
         generation = selectors.generation_get(user=request.user, generation_id=pk)
         if generation is None:
             raise NotFound("Generation not found")
-        # Parsed as every number from a request is (ops.numbers): "²" passes isdigit(), not int().
+        # Parsed as every number from a request is (core.numbers): "²" passes isdigit(), not int().
         last_event_id = parse_int(request.headers.get("Last-Event-ID", "0"))
         if last_event_id is None:
             raise ValidationFailed(details={"Last-Event-ID": ["Must be an event id."]})

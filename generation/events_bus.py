@@ -17,7 +17,7 @@ from django.db import transaction
 
 from generation.models import GenerationEvent, Status
 from generation.selectors import generation_queue_waiting
-from ops import pubsub
+from core import pubsub
 
 
 def generation_channel(generation_id) -> str:

@@ -6,8 +6,8 @@ from rest_framework import serializers
 from gallery.serializers import AssetSerializer
 from generation.models import Generation, Status
 from generation.selectors import generation_queue_position
-from ops.errors import ValidationFailed
-from ops.serializer_fields import ShallowCopiedFieldsMixin
+from core.errors import ValidationFailed
+from core.serializer_fields import ShallowCopiedFieldsMixin
 
 
 class OptionalBooleanField(serializers.BooleanField):

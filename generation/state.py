@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from generation.events_bus import generation_events_publish
-from generation.json_append import JSONAppend
+from core.json_append import JSONAppend
 from generation.models import Generation, GenerationEvent, Status
 
 ALLOWED_FROM: dict[str, frozenset[str]] = {

@@ -7,7 +7,7 @@ from django.conf import settings
 from catalog.models import AIModel, ModelKind
 from catalog.selectors import format_names, format_size, setting_values
 from generation.inputs.kinds import IMAGE_KINDS, MASK_KINDS, UPSCALE_FACTORS
-from ops.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 
 @dataclass(frozen=True)

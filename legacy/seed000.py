@@ -13,8 +13,8 @@ from catalog.selectors import model_list
 from generation import selectors, services
 from generation.models import Generation
 from legacy.sync import submit_and_wait
-from ops.errors import ApplicationError, GPUBusy, NotFound, ProviderUnavailable
-from ops.schema import ErrorSerializer
+from core.errors import ApplicationError, GPUBusy, NotFound, ProviderUnavailable
+from core.schema import ErrorSerializer
 
 _SEED_MODEL = inline_serializer(
     "SeedImageModel",

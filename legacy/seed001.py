@@ -18,8 +18,8 @@ from gallery.serializers import AssetSerializer
 from gallery.services import asset_delete
 from generation import selectors, services
 from generation.models import Status
-from ops.errors import NotFound
-from ops.schema import envelope
+from core.errors import NotFound
+from core.schema import envelope
 
 
 class ModelInfoView(APIView):

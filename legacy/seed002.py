@@ -17,7 +17,7 @@ from gallery.selectors import collection_get
 from gallery.serializers import asset_file_url
 from generation.services.comfyui import comfyui_start, comfyui_status
 from legacy.sync import STILL_RUNNING, still_running, submit_and_wait
-from ops.errors import NotFound
+from core.errors import NotFound
 
 
 class SeedImagesGenerateSerializer(serializers.Serializer):

@@ -16,7 +16,7 @@ from gallery.serializers import asset_file_url
 from generation.prompts.api import EnhanceInputSerializer, EnhancementSerializer, enhancement_for
 from generation.serializers import GenerateInputSerializer
 from legacy.sync import STILL_RUNNING, still_running, submit_and_wait
-from ops.schema import envelope
+from core.schema import envelope
 
 
 class GenerateImageView(APIView):

@@ -17,8 +17,8 @@ from rest_framework.response import Response
 from generation.models import Generation
 from generation.serializers import generate_input, idempotency_key_of
 from generation.services import Submitted, generation_failure, generation_submit
-from ops.errors import ApplicationError
-from ops.schema import envelope
+from core.errors import ApplicationError
+from core.schema import envelope
 
 STILL_RUNNING = OpenApiResponse(
     envelope(

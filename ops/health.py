@@ -4,6 +4,7 @@ import time
 import uuid
 from collections.abc import Callable
 
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
@@ -26,9 +27,8 @@ def _check_cache() -> None:
 
 
 def _check_broker() -> None:
-    from config.celery import app
-
-    with app.connection_for_write() as conn:
+    # The project's Celery app is the default one in every process (config/celery.py).
+    with current_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 

@@ -11,8 +11,8 @@ from django.http import HttpResponse, JsonResponse
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
-from ops.envelope import error_body
-from ops.errors import ErrorType
+from core.envelope import error_body
+from core.errors import ErrorType
 from ops.figures import database_figures
 from ops.provider_health import provider_health
 from ops.queues import queue_stats

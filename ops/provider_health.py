@@ -14,7 +14,7 @@ from django.db.models import F, Max, Sum
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from ops.errors import ApplicationError
+from core.errors import ApplicationError
 from ops.models import LATENCY_BOUNDS_MS, LATENCY_FIELDS, ProviderCallBucket
 
 logger = logging.getLogger(__name__)

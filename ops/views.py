@@ -11,10 +11,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ops.envelope import error_body
-from ops.errors import ErrorType
+from core.envelope import error_body
+from core.errors import ErrorType
 from ops.health import run_health_checks
-from ops.middleware import wants_json
+from core.middleware import wants_json
 
 
 class HealthCheckSerializer(serializers.Serializer):

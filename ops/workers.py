@@ -9,6 +9,7 @@ also proves that a worker takes tasks from the queue and that beat runs.
 import socket
 import time
 
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 
@@ -31,9 +32,8 @@ def worker_heartbeat_record(*, hostname: str | None = None, source: str = "worke
 
 
 def tasks_run_in_process() -> bool:
-    from config.celery import app
-
-    return bool(app.conf.task_always_eager)
+    # The project's Celery app is the default one in every process (config/celery.py).
+    return bool(current_app.conf.task_always_eager)
 
 
 def workers_status() -> dict:

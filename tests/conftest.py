@@ -37,7 +37,7 @@ def media_root(settings, tmp_path):
 def _clear_cache():
     from django.core.cache import cache
 
-    from ops.process_cache import process_caches_clear
+    from core.process_cache import process_caches_clear
 
     cache.clear()
     process_caches_clear()

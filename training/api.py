@@ -14,10 +14,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from generation.renderers import EventStreamRenderer
-from ops.errors import NotFound, ValidationFailed
-from ops.numbers import parse_int
-from ops.pagination import PageLimitPagination
-from ops.schema import message_envelope
+from core.errors import NotFound, ValidationFailed
+from core.numbers import parse_int
+from core.pagination import PageLimitPagination
+from core.schema import message_envelope
 from training import selectors, services
 from training.event_stream import training_event_stream
 from training.models import Status
@@ -104,7 +104,7 @@ class UploadView(OwnerView):
 
 
 class DatasetView(OwnerView):
-    # The owner's own bytes (ops.throttling).
+    # The owner's own bytes (core.throttling).
     ratelimit_exempt = True
 
     @extend_schema(operation_id="training_dataset_download", responses={(200, "application/zip"): OpenApiTypes.BINARY})
@@ -322,7 +322,7 @@ class TrainingDetailView(OwnerView):
 class TrainingFileView(OwnerView):
     """The owner's files of a job: the weights, the config, the samples."""
 
-    # The owner's own bytes, each part of a page or answer already counted (ops.throttling).
+    # The owner's own bytes, each part of a page or answer already counted (core.throttling).
     ratelimit_exempt = True
 
     @extend_schema(operation_id="training_file", responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
@@ -334,7 +334,7 @@ class TrainingFileView(OwnerView):
 
 
 class TrainingEventsView(OwnerView):
-    # A stream of a training that was counted when it was started (ops.throttling).
+    # A stream of a training that was counted when it was started (core.throttling).
     ratelimit_exempt = True
 
     def get_renderers(self):

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from PIL import Image
 
-from ops.errors import PayloadTooLarge, ValidationFailed
+from core.errors import PayloadTooLarge, ValidationFailed
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp"})
 IMAGE_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "BMP"})

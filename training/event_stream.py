@@ -1,7 +1,7 @@
 """Server-sent events for one training job: status, progress (step, loss), log lines and samples.
 
 As for generations: every stored event is announced when its transaction commits
-(``ops.pubsub``, see training.state), and a stream waits on its subscription, reading the new
+(``core.pubsub``, see training.state), and a stream waits on its subscription, reading the new
 events from the database when told (each carries its id, so a client reconnecting with
 ``Last-Event-ID`` resumes after the last one it saw). A stream that hears nothing still looks
 every ``RECHECK_SECONDS``, so a lost message only delays it. It ends after the terminal status.
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from django.conf import settings
 
-from ops import pubsub
+from core import pubsub
 from training.models import TERMINAL_STATUSES, TrainingEvent, TrainingJob
 from training.selectors import training_events_after
 

@@ -12,7 +12,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from ops.errors import ProviderError
+from core.errors import ProviderError
 
 
 @dataclass

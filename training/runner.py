@@ -12,8 +12,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from ops.errors import ApplicationError, ProviderTransient
-from ops.task_messages import task_send
+from core.errors import ApplicationError, ProviderTransient
+from core.task_messages import task_send
 from training.models import RUNNING_STATUSES, Status, TrainingEvent, TrainingJob
 from training.providers import training_provider
 from training.providers.base import RemoteStatus

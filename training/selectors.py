@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.core.files.storage import Storage, default_storage
 from django.db.models import QuerySet
 
-from ops.numbers import parse_int
+from core.numbers import parse_int
 from training.datasets import dataset_public_token_valid
 from training.models import LoRA, TrainingDataset, TrainingEvent, TrainingJob
 

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from generation.webhooks.verification import VERIFIERS
-from ops.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from training.models import TrainingJob
 from training.providers import training_provider
 from training.runner import training_remote_apply

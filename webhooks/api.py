@@ -10,9 +10,9 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsActiveUser
 from ops.admin_api.views import StaffView
-from ops.errors import NotFound
-from ops.pagination import PageLimitPagination
-from ops.schema import envelope
+from core.errors import NotFound
+from core.pagination import PageLimitPagination
+from core.schema import envelope
 from webhooks import selectors, services
 from webhooks.models import EVENT_NAMES, WebhookDelivery, WebhookEndpoint
 

@@ -1,6 +1,6 @@
 """One delivery attempt: a signed POST through the URL guard, no redirects followed.
 
-The target goes through the same checks as ``image_url`` (generation/inputs/url_fetch.py):
+The target goes through the same checks as ``image_url`` (core/url_fetch.py):
 http(s) only, public addresses only unless the host is allow-listed, the connection pinned to
 the address that was checked. The answer's body is read up to a small cap for the log.
 """
@@ -12,8 +12,8 @@ from email.utils import parsedate_to_datetime
 from django.conf import settings
 from django.utils import timezone
 
-from generation.inputs.url_fetch import UrlRefused, pinned_client, url_target_check
-from ops.numbers import parse_int
+from core.url_fetch import UrlRefused, pinned_client, url_target_check
+from core.numbers import parse_int
 
 EXCERPT_BYTES = 2048
 USER_AGENT = "Atelier-Webhooks/1.0"

@@ -176,7 +176,7 @@ class TerminalCommits:
     publish is that commit's on-commit callback)."""
 
     def __init__(self):
-        from ops import pubsub
+        from core import pubsub
 
         self.at: dict[str, float] = {}
         self._pubsub = pubsub

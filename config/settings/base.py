@@ -49,18 +49,18 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "ops.middleware.RequestIDMiddleware",
+    "core.middleware.RequestIDMiddleware",
     # Outside everything else, so that every error an API client gets is in the envelope.
-    "ops.middleware.APIErrorEnvelopeMiddleware",
+    "core.middleware.APIErrorEnvelopeMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "ops.middleware.ContentSecurityPolicyMiddleware",
+    "core.middleware.ContentSecurityPolicyMiddleware",
     # WhiteNoise's middleware, async-capable (WhiteNoise's own is sync only).
-    "ops.middleware.StaticFilesMiddleware",
+    "core.middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Django's common and authentication middleware, their hooks on the event loop under ASGI.
-    "ops.middleware.CommonMiddleware",
+    "core.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "ops.middleware.AuthenticationMiddleware",
+    "core.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.InactiveUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -101,7 +101,7 @@ def database_settings(config: dict) -> dict:
         # Every process (web, worker, beat) borrows its connections from a pool of its own
         # (psycopg_pool), so the connections a process opens are bounded however many requests
         # it serves at once: a burst waits up to DB_POOL_TIMEOUT seconds for a free connection
-        # and is then answered 503 with Retry-After (ops.exception_handler), never with the
+        # and is then answered 503 with Retry-After (core.exception_handler), never with the
         # server's "too many clients". Size it so that every process of the deployment together
         # stays under PostgreSQL's max_connections (docs/production-database.md). A pooled
         # connection goes back to the pool at the end of each request, so Django must not keep
@@ -154,7 +154,7 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=24 * 3600)
 SESSION_SAVE_EVERY_REQUEST = True
 
-# The Content-Security-Policy of every HTML page (ops.middleware): scripts and styles from this
+# The Content-Security-Policy of every HTML page (core.middleware): scripts and styles from this
 # server only (inline style attributes allowed), images and videos also as data:/blob: URLs
 # (upload previews) and, with S3 storage, from the bucket's pre-signed https URLs.
 _CSP_MEDIA = "'self' data: blob:"
@@ -263,22 +263,22 @@ REST_FRAMEWORK = {
         "accounts.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsActiveUser"],
-    "DEFAULT_THROTTLE_CLASSES": ["ops.throttling.GroupRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.GroupRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         # The browsable API; on the site's pages (share links) a 404 is the styled error page.
-        "ops.renderers.PageErrorsBrowsableAPIRenderer",
+        "core.renderers.PageErrorsBrowsableAPIRenderer",
     ],
-    # JSON bodies must be objects (ops/parsers.py); forms and multipart as DRF parses them.
+    # JSON bodies must be objects (core/parsers.py); forms and multipart as DRF parses them.
     "DEFAULT_PARSER_CLASSES": [
-        "ops.parsers.JSONObjectParser",
+        "core.parsers.JSONObjectParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    # drf-spectacular's AutoSchema, plus the error envelope on every operation (ops/schema.py).
-    "DEFAULT_SCHEMA_CLASS": "ops.schema.AutoSchema",
-    "EXCEPTION_HANDLER": "ops.exception_handler.envelope_exception_handler",
+    # drf-spectacular's AutoSchema, plus the error envelope on every operation (core/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "core.exception_handler.envelope_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -286,8 +286,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Atelier API",
     "DESCRIPTION": "Generate images and videos with many AI providers, keep them in a gallery, pay with credits.",
     "VERSION": "1.0.0",
-    # Choice sets several components share get one name each (ops/schema.py, ops/views.py).
-    "ENUM_NAME_OVERRIDES": {"CheckStatusEnum": ["ok", "error"], "ErrorTypeEnum": "ops.errors.ErrorType"},
+    # Choice sets several components share get one name each (core/schema.py, ops/views.py).
+    "ENUM_NAME_OVERRIDES": {"CheckStatusEnum": ["ok", "error"], "ErrorTypeEnum": "core.errors.ErrorType"},
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI's assets are served from this server, not from a CDN.
@@ -334,7 +334,7 @@ ATELIER_RETRY_BACKOFF_MAX_SECONDS = 60.0
 ATELIER_POLL_INTERVAL_SECONDS = 1.0
 ATELIER_POLL_INTERVAL_MAX_SECONDS = 30.0
 ATELIER_SYNC_TIMEOUT_SECONDS = env.float("ATELIER_SYNC_TIMEOUT_SECONDS", default=60.0)
-# How long a process keeps the catalog and plans it read (ops.process_cache); 0 reads every time.
+# How long a process keeps the catalog and plans it read (core.process_cache); 0 reads every time.
 ATELIER_PROCESS_CACHE_SECONDS = env.float("ATELIER_PROCESS_CACHE_SECONDS", default=5.0)
 ATELIER_EVENT_STREAM_MAX_SECONDS = env.int("ATELIER_EVENT_STREAM_MAX_SECONDS", default=900)
 # How many of a queue's waiting jobs hear their new position when it moves (one message per move).
@@ -362,7 +362,7 @@ ATELIER_QUOTAS_ENABLED = env.bool("ATELIER_QUOTAS_ENABLED", default=True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "ops.logging.RequestIDFilter"}},
+    "filters": {"request_id": {"()": "core.logging.RequestIDFilter"}},
     "formatters": {
         "standard": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
     },

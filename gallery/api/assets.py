@@ -16,8 +16,8 @@ from gallery.pagination import AssetPagination
 from gallery.selectors import asset_get, asset_list
 from gallery.serializers import AssetSerializer, AssetUpdateSerializer
 from gallery.services import asset_delete, asset_download, asset_update
-from ops.errors import NotFound
-from ops.schema import envelope, message_envelope
+from core.errors import NotFound
+from core.schema import envelope, message_envelope
 
 PRIVATE_CACHE = "private, max-age=3600"
 _ID = OpenApiParameter("pk", str, OpenApiParameter.PATH)
@@ -68,7 +68,7 @@ class GalleryViewSet(viewsets.GenericViewSet):
     filterset_class = AssetFilter
     content_negotiation_class = _FormatIsAnImageFormat
     ratelimit_group = "gallery"
-    # The owner's own bytes, each part of a page or answer already counted (ops.throttling).
+    # The owner's own bytes, each part of a page or answer already counted (core.throttling).
     ratelimit_exempt = frozenset({"file", "thumbnail", "download"})
     results_key = "images"
     deleted_message = "Image deleted successfully"

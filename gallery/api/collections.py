@@ -16,9 +16,9 @@ from gallery.services import (
     collection_delete,
     collection_update,
 )
-from ops.errors import NotFound
-from ops.pagination import PageLimitPagination
-from ops.schema import envelope, message_envelope
+from core.errors import NotFound
+from core.pagination import PageLimitPagination
+from core.schema import envelope, message_envelope
 
 _ID = OpenApiParameter("pk", str, OpenApiParameter.PATH)
 _COLLECTION = envelope("CollectionResponse", "collection", CollectionSerializer)

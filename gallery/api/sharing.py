@@ -37,7 +37,7 @@ class ShareRawView(APIView):
     """The raw file; ``/video/{key}`` (seed 001) answers only for videos."""
 
     permission_classes = [AllowAny]
-    # A shared file: the bytes of a page, never counted (ops.throttling).
+    # A shared file: the bytes of a page, never counted (core.throttling).
     ratelimit_exempt = True
     video_only = False
 

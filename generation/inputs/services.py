@@ -9,9 +9,9 @@ from catalog.models import AIModel, ModelKind
 from generation.inputs.kinds import IMAGE_KINDS, MASK_KINDS
 from generation.inputs.masks import mask_normalise
 from generation.inputs.uploads import ACCEPTED_URL_CONTENT_TYPES, NormalisedImage, image_normalise, invalid
-from generation.inputs.url_fetch import fetch_public_url
+from core.url_fetch import fetch_public_url
 from generation.models import Generation, GenerationInput
-from ops.errors import UrlRefused, ValidationFailed
+from core.errors import UrlRefused, ValidationFailed
 
 
 @dataclass(frozen=True)

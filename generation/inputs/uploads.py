@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ops.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 # Formats we decode; anything else is refused even if Pillow could read it.
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")

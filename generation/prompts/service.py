@@ -14,7 +14,7 @@ from catalog.models import Style
 from catalog.selectors import setting_value, style_get_by_name, style_names
 from generation.prompts.clients import CLIENTS, LLMError, LLMReply
 from generation.prompts.composer import Choices, compose_prompt
-from ops.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from generation.providers.huggingface import HuggingFaceProvider
 from generation.providers.local import LocalProvider
 from generation.providers.openai_images import OpenAIImagesProvider
 from generation.providers.replicate import ReplicateProvider
-from ops.errors import ProviderUnavailable
+from core.errors import ProviderUnavailable
 
 logger = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from generation.providers.base import Provider, ProviderJob, ProviderOutput, Rep
 from generation.providers.comfyui_events import follow, open_socket
 from generation.providers.downloads import read_capped
 from generation.providers.outputs import checked_image
-from ops.errors import ProviderError, ProviderTransient
+from core.errors import ProviderError, ProviderTransient
 
 logger = logging.getLogger(__name__)
 

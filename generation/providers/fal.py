@@ -38,7 +38,7 @@ from generation.providers.downloads import download_client
 from generation.providers.lookups import poll_after, unseen
 from generation.providers.outputs import image_output, video_output
 from generation.webhooks.addresses import provider_webhook_url
-from ops.errors import ApplicationError, ProviderError, ValidationFailed
+from core.errors import ApplicationError, ProviderError, ValidationFailed
 
 # How long the count of log lines already recorded for a job is remembered.
 LOG_CURSOR_SECONDS = 24 * 3600

@@ -16,7 +16,7 @@ import time
 from django.conf import settings
 
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
-from ops.errors import ProviderError, ProviderTransient, ProviderUnavailable, ValidationFailed
+from core.errors import ProviderError, ProviderTransient, ProviderUnavailable, ValidationFailed
 
 ROUTER_URL = "https://router.huggingface.co/hf-inference/models/{model}"
 # Decoded images above this many pixels are refused (a sane bound for 1-2 megapixel models).

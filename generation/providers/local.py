@@ -12,7 +12,7 @@ from PIL import Image
 from generation.providers import local_edit, local_renderer, local_video
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
 from generation.providers.local_renderer import style_adapter
-from ops.errors import ProviderError
+from core.errors import ProviderError
 
 
 class LocalProvider(Provider):

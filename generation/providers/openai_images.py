@@ -26,7 +26,7 @@ from generation.providers.base import Provider, ProviderJob, ProviderOutput, Rep
 from generation.providers.client_cache import shared_client
 from generation.providers.downloads import read_capped
 from generation.providers.outputs import checked_image
-from ops.errors import ProviderError, ProviderTransient, ValidationFailed
+from core.errors import ProviderError, ProviderTransient, ValidationFailed
 
 SIZES = {
     "dall-e-2": ((256, 256), (512, 512), (1024, 1024)),

@@ -10,7 +10,7 @@ import tempfile
 
 from generation.providers.base import ProviderOutput
 from generation.providers.downloads import IMAGE_TYPES, VIDEO_TYPES, download_output
-from ops.errors import ProviderError
+from core.errors import ProviderError
 
 MAX_PIXELS = 4096 * 4096
 

@@ -26,7 +26,7 @@ from generation.providers.fal_arguments import data_uri, nearest_ratio
 from generation.providers.lookups import poll_after, unseen
 from generation.providers.outputs import image_output
 from generation.webhooks.addresses import provider_webhook_url
-from ops.errors import ProviderError
+from core.errors import ProviderError
 
 VERSION_ID = re.compile(r"^[0-9a-f]{64}$")
 LOG_CURSOR_SECONDS = 24 * 3600

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from generation import providers
-from ops.errors import ApplicationError, ComfyUIStartFailed, Conflict, ProviderUnavailable
+from core.errors import ApplicationError, ComfyUIStartFailed, Conflict, ProviderUnavailable
 
 START_LOCK = "comfyui:start"
 

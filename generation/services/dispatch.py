@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from generation.models import Generation
-from ops.task_messages import task_send
+from core.task_messages import task_send
 
 
 def provider_time_limits(provider: str) -> dict[str, int]:

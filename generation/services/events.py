@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from generation.events_bus import generation_events_publish, generation_queue_position_publish
-from generation.json_append import JSONAppend
+from core.json_append import JSONAppend
 from generation.models import Generation, GenerationEvent, Status
 
 

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from generation.models import IdempotencyRecord
-from ops.errors import Conflict, IdempotencyConflict
+from core.errors import Conflict, IdempotencyConflict
 
 WAIT_FOR_FIRST_SECONDS = 30.0
 WAIT_STEP_SECONDS = 0.05

@@ -31,7 +31,7 @@ from generation.services.submission import generation_save_charged
 from generation.state import transition
 from generation.validation import generation_spec_build
 from generation.webhook_payloads import generation_completed_send, webhook_url_accepted
-from ops.errors import Conflict, ErrorType, ProviderUnavailable, ValidationFailed
+from core.errors import Conflict, ErrorType, ProviderUnavailable, ValidationFailed
 
 logger = logging.getLogger(__name__)
 

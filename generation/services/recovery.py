@@ -20,7 +20,7 @@ from generation.services.dispatch import generation_dispatch, provider_time_limi
 from generation.services.events import generation_record_log
 from generation.services.lifecycle import generation_cancel_upstream, generation_fail
 from generation.state import transition
-from ops.errors import ErrorType
+from core.errors import ErrorType
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from generation.services.events import (
 )
 from generation.services.lifecycle import generation_complete, generation_fail
 from generation.state import transition
-from ops.errors import ApplicationError, ErrorType, ProviderTransient
+from core.errors import ApplicationError, ErrorType, ProviderTransient
 from ops.provider_health import provider_call_recorded
 
 logger = logging.getLogger(__name__)

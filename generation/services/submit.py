@@ -19,8 +19,8 @@ from generation.selectors import generation_get, generation_wait
 from generation.services.dispatch import queue_waiting
 from generation.services.idempotency import idempotent_create, request_fingerprint
 from generation.services.lifecycle import generation_create, generation_model_resolve
-from ops.errors import ApplicationError, ErrorType, ProviderError, ProviderUnavailable, ValidationFailed
-from ops.throttling import user_rate_limit_hit
+from core.errors import ApplicationError, ErrorType, ProviderError, ProviderUnavailable, ValidationFailed
+from core.throttling import user_rate_limit_hit
 
 
 @dataclass(frozen=True)

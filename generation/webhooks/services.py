@@ -22,7 +22,7 @@ from generation.services.dispatch import provider_webhook_dispatch
 from generation.services.lifecycle import generation_complete, generation_fail
 from generation.services.running import generation_poll_job, generation_reporter
 from generation.webhooks.verification import VERIFIERS
-from ops.errors import (
+from core.errors import (
     ApplicationError,
     Conflict,
     ErrorType,

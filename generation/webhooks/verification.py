@@ -16,8 +16,8 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
-from ops.errors import ApplicationError, WebhookRejected
-from ops.numbers import parse_int
+from core.errors import ApplicationError, WebhookRejected
+from core.numbers import parse_int
 
 logger = logging.getLogger(__name__)
 

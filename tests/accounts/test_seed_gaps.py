@@ -6,7 +6,7 @@ import pytest
 from accounts.selectors import PREFERENCE_DEFAULTS, user_preferences
 from accounts.services import user_preferences_update
 from catalog.selectors import style_names
-from ops.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 pytestmark = pytest.mark.django_db
 

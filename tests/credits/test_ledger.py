@@ -6,7 +6,7 @@ from django.db import connection
 from accounts.services import user_create
 from credits.models import CreditAccount, LedgerEntry
 from credits.services import credits_debit
-from ops.errors import InsufficientCredits
+from core.errors import InsufficientCredits
 
 
 def _ledger_sum(user) -> int:

@@ -8,8 +8,8 @@ import pytest
 from credits.models import LedgerEntry
 from generation.models import Generation, GenerationEvent, Status
 from generation.providers.local import LocalProvider
-from ops.errors import ProviderTransient
-from ops.logging import RequestIDFilter
+from core.errors import ProviderTransient
+from core.logging import RequestIDFilter
 from tests.helpers import credits_remaining, generate, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)

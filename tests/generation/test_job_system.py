@@ -9,7 +9,7 @@ from credits.models import LedgerEntry
 from generation.models import Generation, GenerationEvent, Status
 from generation.providers.local import LocalProvider
 from generation.services import generation_recover_stuck
-from ops.errors import ProviderError, ProviderTransient
+from core.errors import ProviderError, ProviderTransient
 from tests.helpers import assert_envelope, generate, generate_done, sse_frames
 
 pytestmark = pytest.mark.django_db

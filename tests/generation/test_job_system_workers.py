@@ -156,7 +156,7 @@ def test_cancel_racing_completion_refunds_at_most_once(alice):
 
 def transition_and_refund(generation):
     from generation.services import generation_cancel
-    from ops.errors import Conflict
+    from core.errors import Conflict
 
     try:
         generation_cancel(generation=generation)

@@ -20,7 +20,7 @@ from django.db.backends.signals import connection_created
 from generation.models import Generation, GenerationEvent, Status
 from generation.services.events import generation_record_queue_position, generation_record_step
 from generation.state import transition
-from ops import pubsub
+from core import pubsub
 from tests.helpers import LOCAL_MODEL, assert_envelope, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -17,7 +17,7 @@ from generation.events_bus import queue_channel
 from generation.models import Generation, Status
 from generation.services import generation_cancel, generation_run
 from generation.state import transition
-from ops import pubsub
+from core import pubsub
 from tests.generation.test_pushed_events import Watcher, server  # noqa: F401 - the ASGI server fixture
 from tests.helpers import LOCAL_MODEL, sse_frames
 

@@ -5,7 +5,7 @@ import pytest
 
 from generation.models import Generation, Status
 from generation.providers.local import LocalProvider
-from ops.errors import ProviderError
+from core.errors import ProviderError
 from tests.helpers import assert_envelope, fetch_image, generate
 
 QUEUED = "Generation queued successfully. Use the status endpoint to check progress."

@@ -9,7 +9,7 @@ from PIL import Image
 
 from generation.models import Generation
 from generation.providers.local import LocalProvider
-from ops.errors import ProviderUnavailable
+from core.errors import ProviderUnavailable
 from tests.helpers import LOCAL_MODEL, assert_envelope, fetch_image, generate_done
 
 pytestmark = pytest.mark.django_db(transaction=True)

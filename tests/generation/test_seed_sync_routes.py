@@ -8,7 +8,7 @@ from PIL import Image
 
 from generation.models import Generation
 from generation.providers.local import LocalProvider
-from ops.errors import ProviderError
+from core.errors import ProviderError
 from tests.helpers import LOCAL_MODEL, assert_envelope, credits_remaining, fetch_image
 
 # Synchronous routes wait for work that runs once the creating transaction has committed.

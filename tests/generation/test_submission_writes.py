@@ -8,7 +8,7 @@ from catalog.models import AIModel
 from credits.models import CreditAccount, LedgerEntry
 from generation.models import DailyGenerationCount, Generation, GenerationEvent, Status
 from generation.services import submission
-from ops.errors import InsufficientCredits, QuotaExceeded
+from core.errors import InsufficientCredits, QuotaExceeded
 from tests.helpers import assert_envelope, generate
 
 pytestmark = pytest.mark.django_db

@@ -43,7 +43,7 @@ django.setup()
 from celery import beat
 
 from config.celery import app
-from ops.task_messages import task_send
+from core.task_messages import task_send
 
 if sys.argv[1] == "filesystem":
     folder = sys.argv[2]

@@ -9,7 +9,7 @@ from PIL import Image, ImageChops, ImageDraw
 from generation import providers
 from generation.models import GenerationInput
 from generation.providers.local import LocalProvider
-from ops.errors import ProviderTransient
+from core.errors import ProviderTransient
 from tests.helpers import assert_envelope, credits_remaining, fetch_image
 from tests.inputs.conftest import picture, png, upload
 

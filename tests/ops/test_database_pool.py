@@ -18,7 +18,7 @@ from django.test import Client as DjangoClient
 
 from generation.models import Generation, Status
 from generation.state import transition
-from ops.exception_handler import database_busy_error
+from core.exception_handler import database_busy_error
 from tests.helpers import LOCAL_MODEL, assert_envelope, wait_until
 
 POOL_TIMEOUT = 0.5

@@ -22,7 +22,7 @@ from generation.providers.clients.fal import (
     fal_sdk_client,
     fal_state,
 )
-from ops.errors import ProviderError
+from core.errors import ProviderError
 from training.datasets import dataset_public_path
 from training.providers.base import RemoteStatus, TrainingProvider
 

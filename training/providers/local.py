@@ -16,7 +16,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from generation.json_append import JSONAppend
+from core.json_append import JSONAppend
 from generation.providers.local_renderer import style_adapter
 from training.datasets import archive_images
 from training.models import Status, TrainingEvent, TrainingJob

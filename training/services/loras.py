@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.files.base import ContentFile
 
-from ops.errors import ValidationFailed
+from core.errors import ValidationFailed
 from training.models import LoRA, TrainingJob
 
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 
 from credits.selectors import plan_for_user
-from ops.errors import NotFound, PayloadTooLarge, ValidationFailed
+from core.errors import NotFound, PayloadTooLarge, ValidationFailed
 from training import datasets, selectors
 from training.models import TrainingDataset
 

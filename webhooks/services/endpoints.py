@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from ops.errors import UrlRefused, ValidationFailed
+from core.errors import UrlRefused, ValidationFailed
 from webhooks.models import EVENT_NAMES, WebhookDelivery, WebhookEndpoint
 from webhooks.services.emit import deliveries_create, message_create
 from webhooks.services.secrets import endpoint_secret_or_new, secret_rotate

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from ops.errors import ValidationFailed
+from core.errors import ValidationFailed
 from webhooks.models import UserWebhookSecret
 from webhooks.signing import secret_new, secret_problem
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from generation.providers.client_cache import shared_client
-from ops.errors import ApplicationError, ProviderError, ProviderTransient, ValidationFailed
+from core.errors import ApplicationError, ProviderError, ProviderTransient, ValidationFailed
 
 logger = logging.getLogger(__name__)
 

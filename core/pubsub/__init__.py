@@ -28,8 +28,8 @@ import redis
 from django.conf import settings
 from django.db import transaction
 
-from ops.pubsub.hub import RESYNC, Hub, Subscription
-from ops.pubsub.transports import (
+from core.pubsub.hub import RESYNC, Hub, Subscription
+from core.pubsub.transports import (
     LISTENER_READY_TIMEOUT,
     LocalSockets,
     RedisListener,

@@ -4,7 +4,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
-from ops.numbers import parse_int
+from core.numbers import parse_int
 
 
 class PageLimitPagination(BasePagination):
@@ -55,8 +55,13 @@ class PageLimitPagination(BasePagination):
     def get_schema_operation_parameters(self, view):
         def integer(name: str, low: int, high: int, default: int, description: str) -> dict:
             bounds = {"minimum": low, "maximum": high, "default": default}
-            return {"name": name, "in": "query", "required": False, "description": description,
-                    "schema": {"type": "integer", **bounds}}
+            return {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "description": description,
+                "schema": {"type": "integer", **bounds},
+            }
 
         return [
             integer("page", 1, self.max_page, 1, "Page number, from 1."),

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from ops.request_context import get_request_id
+from core.request_context import get_request_id
 
 
 def error_body(*, error: str, type: str, status: int, details: Any = None, **extra: Any) -> dict:

@@ -12,7 +12,7 @@ from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
-from ops.errors import ErrorType
+from core.errors import ErrorType
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -1,6 +1,6 @@
 """The application's exceptions. Each has a stable ``type`` and an HTTP status.
 
-Services raise these; the DRF exception handler (ops.exception_handler) renders them, DRF's own
+Services raise these; the DRF exception handler (core.exception_handler) renders them, DRF's own
 errors and Django's in the error envelope of the API.
 """
 

@@ -27,6 +27,7 @@ resets_at, retry_after) for programs, and in ``Retry-After``. docs/limits.md tel
 """
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -35,9 +36,26 @@ from django_ratelimit.core import get_usage
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.throttling import BaseThrottle
 
-from ops.errors import LimitReached, QuotaExceeded, RateLimited
+from core.errors import LimitReached, QuotaExceeded, RateLimited
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def _default_hourly_quota(user) -> int:
+    return settings.ATELIER_DEFAULT_HOURLY_REQUESTS
+
+
+# A user's hourly request quota comes from their plan, which is the credits app's knowledge: it
+# hands its lookup over when it starts (credits/apps.py), so that the ground floor imports no app.
+_hourly_quota_of: Callable[[object], int] = _default_hourly_quota
+
+
+def hourly_quota_lookup_set(lookup: Callable[[object], int]) -> None:
+    """Sets how the hourly request quota of a user is found (the credits app's plan lookup)."""
+    global _hourly_quota_of
+    _hourly_quota_of = lookup
+
+
 # The cache group of the plans' hourly request quota.
 QUOTA_GROUP = "quota-hourly"
 # What a group counts, in the words of its 429.
@@ -154,12 +172,10 @@ def view_group(request, view) -> str:
 
 def hourly_request_quota_hit(request) -> None:
     """Counts the request against the user's plan quota of requests per hour."""
-    from credits.quotas import quota_limits
-
     user = request.user
     if not (settings.ATELIER_QUOTAS_ENABLED and user.is_authenticated):
         return
-    limit = quota_limits(user=user)["hourly_requests"]
+    limit = _hourly_quota_of(user)
     rate = f"{limit}/h"
     usage = get_usage(request, group=QUOTA_GROUP, key=client_key, rate=rate, increment=True)
     if usage and usage["should_limit"]:

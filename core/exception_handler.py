@@ -11,8 +11,8 @@ from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
-from ops.envelope import error_body
-from ops.errors import ApplicationError, DatabaseBusy, ErrorType, PayloadTooLarge, ValidationFailed
+from core.envelope import error_body
+from core.errors import ApplicationError, DatabaseBusy, ErrorType, PayloadTooLarge, ValidationFailed
 
 logger = logging.getLogger(__name__)
 

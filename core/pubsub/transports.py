@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 import redis
 from django.conf import settings
 
-from ops.pubsub.hub import RESYNC, Hub
+from core.pubsub.hub import RESYNC, Hub
 
-logger = logging.getLogger("ops.pubsub")
+logger = logging.getLogger("core.pubsub")
 
 LISTENER_READY_TIMEOUT = 5.0
 

@@ -1,6 +1,6 @@
 import logging
 
-from ops.request_context import get_request_id
+from core.request_context import get_request_id
 
 
 class RequestIDFilter(logging.Filter):

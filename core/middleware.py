@@ -14,10 +14,10 @@ from django.http import HttpResponse, JsonResponse
 from django.middleware import common
 from whitenoise.middleware import WhiteNoiseMiddleware
 
-from ops.envelope import error_body
-from ops.errors import DatabaseBusy, ErrorType
-from ops.exception_handler import database_busy_error, suspicious_request_error
-from ops.request_context import accept_or_create, reset_request_id, set_request_id
+from core.envelope import error_body
+from core.errors import DatabaseBusy, ErrorType
+from core.exception_handler import database_busy_error, suspicious_request_error
+from core.request_context import accept_or_create, reset_request_id, set_request_id
 
 
 class SyncAndAsyncMiddleware:
@@ -109,7 +109,7 @@ _KEPT_HEADERS = ("Retry-After", "Allow", "WWW-Authenticate", "Content-Range")
 class APIErrorEnvelopeMiddleware(SyncAndAsyncMiddleware):
     """API clients get every error in the envelope, whoever produced it.
 
-    DRF views render their errors through ops.exception_handler; this covers the rest: Django's
+    DRF views render their errors through core.exception_handler; this covers the rest: Django's
     refusals of hostile bodies in plain views (too many fields or files, a body too large), the
     CSRF failure page, and, with DEBUG on, the debug pages of unmatched URLs and errors, which
     list every URL pattern and must never reach an API client.
@@ -166,7 +166,7 @@ def _remember_database_busy(sender, request=None, **kwargs) -> None:
             request._atelier_database_busy = busy
 
 
-got_request_exception.connect(_remember_database_busy, dispatch_uid="ops.middleware.database_busy")
+got_request_exception.connect(_remember_database_busy, dispatch_uid="core.middleware.database_busy")
 
 
 def wants_json(request) -> bool:

@@ -9,7 +9,7 @@ import threading
 import pytest
 from django.db import transaction
 
-from ops import pubsub
+from core import pubsub
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_without_redis_a_message_from_another_local_process_reaches_the_subscrib
     settings.VAR_DIR = tmp_path
     with pubsub.subscribe("local") as subscription:
         code = (
-            "import django; django.setup(); from ops import pubsub; "
+            "import django; django.setup(); from core import pubsub; "
             "pubsub.publish(channel='local', message={'from': 'worker'}); "
             "pubsub.publish(channel='unheard', message={'from': 'worker'})"
         )
@@ -71,7 +71,7 @@ def test_with_redis_a_message_from_another_process_reaches_the_subscriber(settin
     settings.REDIS_URL = os.environ["REDIS_URL"]
     with pubsub.subscribe("cross") as subscription, pubsub.subscribe("elsewhere") as elsewhere:
         code = (
-            "import django; django.setup(); from ops import pubsub; "
+            "import django; django.setup(); from core import pubsub; "
             "pubsub.publish(channel='cross', message={'from': 'worker'})"
         )
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}

@@ -23,8 +23,8 @@ from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 
-from ops.errors import UrlRefused
-from ops.numbers import parse_int
+from core.errors import UrlRefused
+from core.numbers import parse_int
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = "Atelier/1.0 (+image inputs)"
