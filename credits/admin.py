@@ -5,9 +5,9 @@ from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from accounts.admin import UserListColumn, user_list_column_add
+from core.errors import ApplicationError
 from credits.models import CreditAccount, LedgerEntry, Plan
 from credits.services import credits_admin_adjust, credits_plan_set
-from core.errors import ApplicationError
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

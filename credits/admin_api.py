@@ -11,9 +11,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsStaff
-from credits.services import ADJUST_ACTIONS, credits_admin_adjust
 from core.errors import NotFound
 from core.numbers import parse_int
+from credits.services import ADJUST_ACTIONS, credits_admin_adjust
 
 
 class CreditAdjustSerializer(serializers.Serializer):

@@ -3,10 +3,10 @@ from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from credits.models import LedgerEntry
-from credits.selectors import credits_summary, ledger_list
 from core.pagination import PageLimitPagination
 from core.schema import envelope
+from credits.models import LedgerEntry
+from credits.selectors import credits_summary, ledger_list
 
 
 class CreditsView(APIView):

@@ -9,10 +9,11 @@ reads; never files, thumbnails, downloads, event streams or the web pages' own r
 from django.conf import settings
 from django.utils import timezone
 
+from core.errors import QuotaExceeded
+
 # The plan's numbers are a read (credits.selectors); they are named here too, where the checks
 # that use them have always found them.
 from credits.selectors import next_utc_midnight, quota_limits
-from core.errors import QuotaExceeded
 
 __all__ = ["daily_generation_quota", "daily_generations_refuse", "next_utc_midnight", "quota_limits"]
 

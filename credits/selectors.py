@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from accounts.selectors import user_preferences
 from catalog.selectors import model_price_per_image
+from core.process_cache import ProcessCache
+from core.throttling import QUOTA_GROUP, rate_parts, user_usage_read
 from credits.models import CreditAccount, LedgerEntry, Plan
 from credits.periods import next_refill_at, period_next, period_of, period_start
 from credits.seed_plans import PLANS
-from core.process_cache import ProcessCache
-from core.throttling import QUOTA_GROUP, rate_parts, user_usage_read
 
 Kind = LedgerEntry.Kind
 # Moves that are spending: a debit and the refund that undoes it.

@@ -9,12 +9,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
+from core.errors import InsufficientCredits, ValidationFailed
 from credits.models import CreditAccount, LedgerEntry, Plan
 from credits.periods import next_refill_at, period_of, period_start
 from credits.seed_plans import PLANS
 from credits.selectors import plan_cache, plan_default_read, plan_for_user
 from credits.signals import credits_low
-from core.errors import InsufficientCredits, ValidationFailed
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 from celery import shared_task
 
-from credits.services import credits_refill_batch
 from core.task_messages import task_send
+from credits.services import credits_refill_batch
 
 
 @shared_task(name="credits.refill_monthly", ignore_result=True)

@@ -9,8 +9,8 @@ from rest_framework.views import APIView
 
 from accounts.services import PREFERRED_FORMATS, user_preferences_update
 from catalog.selectors import style_names
-from credits.selectors import usage_stats, user_profile
 from core.schema import envelope
+from credits.selectors import usage_stats, user_profile
 
 
 class PreferencesSerializer(serializers.Serializer):

@@ -9,11 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from core.errors import Conflict, NotFound, ProviderError, ValidationFailed
+from core.task_messages import task_send
 from gallery.imaging import CONVERTIBLE, convert, local_path, thumbnail_from_image, video_first_frame
 from gallery.models import Asset, Collection
 from gallery.video import NotAVideo, video_probe
-from core.errors import Conflict, NotFound, ProviderError, ValidationFailed
-from core.task_messages import task_send
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from generation.models import TERMINAL_STATUSES, Generation, GenerationInput
 from core.errors import ApplicationError
+from generation.models import TERMINAL_STATUSES, Generation, GenerationInput
 
 # The operator's buttons on a generation's page: each asks for confirmation on a page of its
 # own (a POST with the CSRF token), then calls the service and says what happened.

@@ -5,6 +5,10 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, Polymorphic
 from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
 
+from core.errors import NotFound, PayloadTooLarge
+from core.numbers import parse_int
+from core.pagination import PageLimitPagination
+from core.schema import envelope, message_envelope
 from gallery.models import Asset
 from gallery.serializers import AssetSerializer
 from gallery.services import asset_thumbnail_build
@@ -17,10 +21,6 @@ from generation.serializers import (
     generate_input,
     idempotency_key_of,
 )
-from core.errors import NotFound, PayloadTooLarge
-from core.numbers import parse_int
-from core.pagination import PageLimitPagination
-from core.schema import envelope, message_envelope
 
 logger = logging.getLogger(__name__)
 

@@ -26,10 +26,10 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 
+from core import pubsub
 from generation.events_bus import generation_channel, queue_channel
 from generation.models import TERMINAL_STATUSES, Generation, GenerationEvent, Status
 from generation.selectors import generation_events_after, generation_queue_position
-from core import pubsub
 
 HEARTBEAT_SECONDS = 15.0
 # A stream sends its queue position at most this often (the newest one): a queue that drains

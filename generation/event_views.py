@@ -14,11 +14,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
+from core.errors import NotFound, ValidationFailed
+from core.numbers import parse_int
 from generation import selectors
 from generation.event_stream import generation_event_stream, generation_event_stream_async
 from generation.renderers import EventStreamRenderer
-from core.errors import NotFound, ValidationFailed
-from core.numbers import parse_int
 
 
 def _release_database_connections() -> None:

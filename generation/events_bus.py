@@ -15,9 +15,9 @@ from functools import partial
 from django.conf import settings
 from django.db import transaction
 
+from core import pubsub
 from generation.models import GenerationEvent, Status
 from generation.selectors import generation_queue_waiting
-from core import pubsub
 
 
 def generation_channel(generation_id) -> str:

@@ -3,11 +3,11 @@ import json
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.errors import ValidationFailed
+from core.serializer_fields import ShallowCopiedFieldsMixin
 from gallery.serializers import AssetSerializer
 from generation.models import Generation, Status
 from generation.selectors import generation_queue_position
-from core.errors import ValidationFailed
-from core.serializer_fields import ShallowCopiedFieldsMixin
 
 
 class OptionalBooleanField(serializers.BooleanField):

@@ -12,8 +12,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from generation.events_bus import generation_events_publish
 from core.json_append import JSONAppend
+from generation.events_bus import generation_events_publish
 from generation.models import Generation, GenerationEvent, Status
 
 ALLOWED_FROM: dict[str, frozenset[str]] = {

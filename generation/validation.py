@@ -6,8 +6,8 @@ from django.conf import settings
 
 from catalog.models import AIModel, ModelKind
 from catalog.selectors import format_names, format_size, setting_values
-from generation.inputs.kinds import IMAGE_KINDS, MASK_KINDS, UPSCALE_FACTORS
 from core.errors import ValidationFailed
+from generation.inputs.kinds import IMAGE_KINDS, MASK_KINDS, UPSCALE_FACTORS
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ import logging
 from django.conf import settings
 from django.db import transaction
 
+from core.errors import UrlRefused, ValidationFailed
 from core.url_fetch import url_target_check
 from generation.models import Generation
 from generation.signals import generation_completed
-from core.errors import UrlRefused, ValidationFailed
 
 logger = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ from rest_framework.views import APIView
 
 from catalog.models import ModelKind
 from catalog.selectors import model_list
+from core.errors import ApplicationError, GPUBusy, NotFound, ProviderUnavailable
+from core.schema import ErrorSerializer
 from generation import selectors, services
 from generation.models import Generation
 from legacy.sync import submit_and_wait
-from core.errors import ApplicationError, GPUBusy, NotFound, ProviderUnavailable
-from core.schema import ErrorSerializer
 
 _SEED_MODEL = inline_serializer(
     "SeedImageModel",

@@ -12,14 +12,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.selectors import model_get
+from core.errors import NotFound
+from core.schema import envelope
 from gallery.api.assets import GalleryViewSet
 from gallery.selectors import asset_find_by_url
 from gallery.serializers import AssetSerializer
 from gallery.services import asset_delete
 from generation import selectors, services
 from generation.models import Status
-from core.errors import NotFound
-from core.schema import envelope
 
 
 class ModelInfoView(APIView):

@@ -13,11 +13,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsStaff
+from core.errors import NotFound
 from gallery.selectors import collection_get
 from gallery.serializers import asset_file_url
 from generation.services.comfyui import comfyui_start, comfyui_status
 from legacy.sync import STILL_RUNNING, still_running, submit_and_wait
-from core.errors import NotFound
 
 
 class SeedImagesGenerateSerializer(serializers.Serializer):

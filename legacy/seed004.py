@@ -12,11 +12,11 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.schema import envelope
 from gallery.serializers import asset_file_url
 from generation.prompts.api import EnhanceInputSerializer, EnhancementSerializer, enhancement_for
 from generation.serializers import GenerateInputSerializer
 from legacy.sync import STILL_RUNNING, still_running, submit_and_wait
-from core.schema import envelope
 
 
 class GenerateImageView(APIView):

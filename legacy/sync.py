@@ -14,11 +14,11 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from core.errors import ApplicationError
+from core.schema import envelope
 from generation.models import Generation
 from generation.serializers import generate_input, idempotency_key_of
 from generation.services import Submitted, generation_failure, generation_submit
-from core.errors import ApplicationError
-from core.schema import envelope
 
 STILL_RUNNING = OpenApiResponse(
     envelope(

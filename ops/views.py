@@ -13,8 +13,8 @@ from rest_framework.views import APIView
 
 from core.envelope import error_body
 from core.errors import ErrorType
-from ops.health import run_health_checks
 from core.middleware import wants_json
+from ops.health import run_health_checks
 
 
 class HealthCheckSerializer(serializers.Serializer):

@@ -13,11 +13,11 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from generation.renderers import EventStreamRenderer
 from core.errors import NotFound, ValidationFailed
 from core.numbers import parse_int
 from core.pagination import PageLimitPagination
 from core.schema import message_envelope
+from generation.renderers import EventStreamRenderer
 from training import selectors, services
 from training.event_stream import training_event_stream
 from training.models import Status

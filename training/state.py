@@ -12,8 +12,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.json_append import JSONAppend
 from core import pubsub
+from core.json_append import JSONAppend
 from training.event_stream import training_channel
 from training.models import RUNNING_STATUSES, Status, TrainingEvent, TrainingJob
 

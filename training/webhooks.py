@@ -13,8 +13,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from generation.webhooks.verification import VERIFIERS
 from core.errors import NotFound, ValidationFailed
+from generation.webhooks.verification import VERIFIERS
 from training.models import TrainingJob
 from training.providers import training_provider
 from training.runner import training_remote_apply

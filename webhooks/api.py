@@ -9,10 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsActiveUser
-from ops.admin_api.views import StaffView
 from core.errors import NotFound
 from core.pagination import PageLimitPagination
 from core.schema import envelope
+from ops.admin_api.views import StaffView
 from webhooks import selectors, services
 from webhooks.models import EVENT_NAMES, WebhookDelivery, WebhookEndpoint
 

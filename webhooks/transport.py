@@ -12,8 +12,8 @@ from email.utils import parsedate_to_datetime
 from django.conf import settings
 from django.utils import timezone
 
-from core.url_fetch import UrlRefused, pinned_client, url_target_check
 from core.numbers import parse_int
+from core.url_fetch import UrlRefused, pinned_client, url_target_check
 
 EXCERPT_BYTES = 2048
 USER_AGENT = "Atelier-Webhooks/1.0"

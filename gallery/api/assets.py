@@ -8,6 +8,8 @@ from rest_framework.exceptions import NotAcceptable
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
+from core.errors import NotFound
+from core.schema import envelope, message_envelope
 from gallery.api.delivery import attachment, serve_file
 from gallery.api.ranges import serve_file_ranged
 from gallery.filters import AssetFilter
@@ -16,8 +18,6 @@ from gallery.pagination import AssetPagination
 from gallery.selectors import asset_get, asset_list
 from gallery.serializers import AssetSerializer, AssetUpdateSerializer
 from gallery.services import asset_delete, asset_download, asset_update
-from core.errors import NotFound
-from core.schema import envelope, message_envelope
 
 PRIVATE_CACHE = "private, max-age=3600"
 _ID = OpenApiParameter("pk", str, OpenApiParameter.PATH)

@@ -3,6 +3,9 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.errors import NotFound
+from core.pagination import PageLimitPagination
+from core.schema import envelope, message_envelope
 from gallery.api.assets import LIST_PARAMS as ASSET_LIST_PARAMS
 from gallery.filters import AssetFilter
 from gallery.models import Collection
@@ -16,9 +19,6 @@ from gallery.services import (
     collection_delete,
     collection_update,
 )
-from core.errors import NotFound
-from core.pagination import PageLimitPagination
-from core.schema import envelope, message_envelope
 
 _ID = OpenApiParameter("pk", str, OpenApiParameter.PATH)
 _COLLECTION = envelope("CollectionResponse", "collection", CollectionSerializer)

@@ -6,12 +6,12 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 
 from catalog.models import AIModel, ModelKind
+from core.errors import UrlRefused, ValidationFailed
+from core.url_fetch import fetch_public_url
 from generation.inputs.kinds import IMAGE_KINDS, MASK_KINDS
 from generation.inputs.masks import mask_normalise
 from generation.inputs.uploads import ACCEPTED_URL_CONTENT_TYPES, NormalisedImage, image_normalise, invalid
-from core.url_fetch import fetch_public_url
 from generation.models import Generation, GenerationInput
-from core.errors import UrlRefused, ValidationFailed
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from django.conf import settings
 
 from catalog.models import Style
 from catalog.selectors import setting_value, style_get_by_name, style_names
+from core.errors import ValidationFailed
 from generation.prompts.clients import CLIENTS, LLMError, LLMReply
 from generation.prompts.composer import Choices, compose_prompt
-from core.errors import ValidationFailed
 
 logger = logging.getLogger(__name__)
 

@@ -2,6 +2,7 @@
 
 import logging
 
+from core.errors import ProviderUnavailable
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission, Workflow
 from generation.providers.comfyui import ComfyUIProvider
 from generation.providers.fal import FalProvider
@@ -9,7 +10,6 @@ from generation.providers.huggingface import HuggingFaceProvider
 from generation.providers.local import LocalProvider
 from generation.providers.openai_images import OpenAIImagesProvider
 from generation.providers.replicate import ReplicateProvider
-from core.errors import ProviderUnavailable
 
 logger = logging.getLogger(__name__)
 

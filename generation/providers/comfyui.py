@@ -24,11 +24,11 @@ from urllib.parse import quote, urlencode
 
 from django.conf import settings
 
+from core.errors import ProviderError, ProviderTransient
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission, Workflow
 from generation.providers.comfyui_events import follow, open_socket
 from generation.providers.downloads import read_capped
 from generation.providers.outputs import checked_image
-from core.errors import ProviderError, ProviderTransient
 
 logger = logging.getLogger(__name__)
 

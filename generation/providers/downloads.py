@@ -12,8 +12,8 @@ from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
 
-from generation.providers.client_cache import shared_client
 from core.errors import ProviderError, ProviderTransient
+from generation.providers.client_cache import shared_client
 
 IMAGE_TYPES = {"image/png": "png", "image/jpeg": "jpeg", "image/jpg": "jpeg", "image/webp": "webp"}
 VIDEO_TYPES = {"video/mp4": "mp4"}

@@ -20,6 +20,7 @@ import re
 
 from django.conf import settings
 
+from core.errors import ApplicationError, ProviderError, ValidationFailed
 from generation.providers import fal_arguments
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
 from generation.providers.clients.fal import (
@@ -38,7 +39,6 @@ from generation.providers.downloads import download_client
 from generation.providers.lookups import poll_after, unseen
 from generation.providers.outputs import image_output, video_output
 from generation.webhooks.addresses import provider_webhook_url
-from core.errors import ApplicationError, ProviderError, ValidationFailed
 
 # How long the count of log lines already recorded for a job is remembered.
 LOG_CURSOR_SECONDS = 24 * 3600

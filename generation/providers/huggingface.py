@@ -15,8 +15,8 @@ import time
 
 from django.conf import settings
 
-from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
 from core.errors import ProviderError, ProviderTransient, ProviderUnavailable, ValidationFailed
+from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
 
 ROUTER_URL = "https://router.huggingface.co/hf-inference/models/{model}"
 # Decoded images above this many pixels are refused (a sane bound for 1-2 megapixel models).

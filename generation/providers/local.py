@@ -9,10 +9,10 @@ import io
 from django.conf import settings
 from PIL import Image
 
+from core.errors import ProviderError
 from generation.providers import local_edit, local_renderer, local_video
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
 from generation.providers.local_renderer import style_adapter
-from core.errors import ProviderError
 
 
 class LocalProvider(Provider):

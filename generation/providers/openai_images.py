@@ -22,11 +22,11 @@ from functools import partial
 
 from django.conf import settings
 
+from core.errors import ProviderError, ProviderTransient, ValidationFailed
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
 from generation.providers.client_cache import shared_client
 from generation.providers.downloads import read_capped
 from generation.providers.outputs import checked_image
-from core.errors import ProviderError, ProviderTransient, ValidationFailed
 
 SIZES = {
     "dall-e-2": ((256, 256), (512, 512), (1024, 1024)),

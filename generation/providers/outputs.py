@@ -8,9 +8,9 @@ which proves they are videos and tells their frame size.
 import io
 import tempfile
 
+from core.errors import ProviderError
 from generation.providers.base import ProviderOutput
 from generation.providers.downloads import IMAGE_TYPES, VIDEO_TYPES, download_output
-from core.errors import ProviderError
 
 MAX_PIXELS = 4096 * 4096
 

@@ -14,6 +14,7 @@ import re
 
 from django.conf import settings
 
+from core.errors import ProviderError
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
 from generation.providers.clients.replicate import (
     prediction_cancel,
@@ -26,7 +27,6 @@ from generation.providers.fal_arguments import data_uri, nearest_ratio
 from generation.providers.lookups import poll_after, unseen
 from generation.providers.outputs import image_output
 from generation.webhooks.addresses import provider_webhook_url
-from core.errors import ProviderError
 
 VERSION_ID = re.compile(r"^[0-9a-f]{64}$")
 LOG_CURSOR_SECONDS = 24 * 3600

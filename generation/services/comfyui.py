@@ -6,8 +6,8 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
-from generation import providers
 from core.errors import ApplicationError, ComfyUIStartFailed, Conflict, ProviderUnavailable
+from generation import providers
 
 START_LOCK = "comfyui:start"
 

@@ -11,8 +11,8 @@ from celery import current_app
 from django.conf import settings
 from django.utils import timezone
 
-from generation.models import Generation
 from core.task_messages import task_send
+from generation.models import Generation
 
 
 def provider_time_limits(provider: str) -> dict[str, int]:

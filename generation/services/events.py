@@ -3,8 +3,8 @@
 from django.db import transaction
 from django.utils import timezone
 
-from generation.events_bus import generation_events_publish, generation_queue_position_publish
 from core.json_append import JSONAppend
+from generation.events_bus import generation_events_publish, generation_queue_position_publish
 from generation.models import Generation, GenerationEvent, Status
 
 

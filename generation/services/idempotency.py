@@ -17,8 +17,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from generation.models import IdempotencyRecord
 from core.errors import Conflict, IdempotencyConflict
+from generation.models import IdempotencyRecord
 
 WAIT_FOR_FIRST_SECONDS = 30.0
 WAIT_STEP_SECONDS = 0.05

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from catalog.models import AIModel
 from catalog.selectors import model_get, model_unavailable_reason, setting_value
+from core.errors import Conflict, ErrorType, ProviderUnavailable, ValidationFailed
 from credits.models import LedgerEntry
 from credits.quotas import daily_generation_quota, daily_generations_refuse
 from credits.selectors import credits_balance, credits_cost
@@ -31,7 +32,6 @@ from generation.services.submission import generation_save_charged
 from generation.state import transition
 from generation.validation import generation_spec_build
 from generation.webhook_payloads import generation_completed_send, webhook_url_accepted
-from core.errors import Conflict, ErrorType, ProviderUnavailable, ValidationFailed
 
 logger = logging.getLogger(__name__)
 

@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from core.errors import ErrorType
 from generation.models import Generation, Status
 from generation.services.dispatch import generation_dispatch, provider_time_limits
 from generation.services.events import generation_record_log
 from generation.services.lifecycle import generation_cancel_upstream, generation_fail
 from generation.state import transition
-from core.errors import ErrorType
 
 logger = logging.getLogger(__name__)
 

@@ -5,6 +5,7 @@ import logging
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
+from core.errors import ApplicationError, ErrorType, ProviderTransient
 from generation import providers
 from generation.inputs.kinds import IMAGE_KINDS
 from generation.inputs.selectors import generation_input_data
@@ -19,7 +20,6 @@ from generation.services.events import (
 )
 from generation.services.lifecycle import generation_complete, generation_fail
 from generation.state import transition
-from core.errors import ApplicationError, ErrorType, ProviderTransient
 from ops.provider_health import provider_call_recorded
 
 logger = logging.getLogger(__name__)

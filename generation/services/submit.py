@@ -13,14 +13,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from core.errors import ApplicationError, ErrorType, ProviderError, ProviderUnavailable, ValidationFailed
+from core.throttling import user_rate_limit_hit
 from credits.selectors import credits_balance
 from generation.models import TERMINAL_STATUSES, Generation, Status
 from generation.selectors import generation_get, generation_wait
 from generation.services.dispatch import queue_waiting
 from generation.services.idempotency import idempotent_create, request_fingerprint
 from generation.services.lifecycle import generation_create, generation_model_resolve
-from core.errors import ApplicationError, ErrorType, ProviderError, ProviderUnavailable, ValidationFailed
-from core.throttling import user_rate_limit_hit
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,6 @@ import logging
 from django.conf import settings
 from django.core.cache import cache
 
-from generation import providers
-from generation.models import TERMINAL_STATUSES, Generation, Status
-from generation.services.dispatch import provider_webhook_dispatch
-from generation.services.lifecycle import generation_complete, generation_fail
-from generation.services.running import generation_poll_job, generation_reporter
-from generation.webhooks.verification import VERIFIERS
 from core.errors import (
     ApplicationError,
     Conflict,
@@ -32,6 +26,12 @@ from core.errors import (
     ValidationFailed,
     WebhookRejected,
 )
+from generation import providers
+from generation.models import TERMINAL_STATUSES, Generation, Status
+from generation.services.dispatch import provider_webhook_dispatch
+from generation.services.lifecycle import generation_complete, generation_fail
+from generation.services.running import generation_poll_job, generation_reporter
+from generation.webhooks.verification import VERIFIERS
 
 logger = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsStaff
+from core.pagination import PageLimitPagination
 from ops.admin_api.metrics import MAX_DAYS, PERIOD_DAYS, period_range, usage_metrics
 from ops.admin_api.status import admin_status
 from ops.admin_api.users import ROLES, STATUSES, admin_user_figures, admin_user_list, admin_user_row
-from core.pagination import PageLimitPagination
 
 
 class StaffView(APIView):

@@ -7,11 +7,11 @@ from django.db import connection
 from django.utils import timezone
 
 from catalog.models import AIModel
+from core.errors import Conflict
 from credits.models import LedgerEntry
 from credits.services import credits_debit, credits_refund_generation
 from generation.models import Generation, Status
 from generation.services import generation_cancel, generation_complete, generation_fail
-from core.errors import Conflict
 from tests.conftest import Client
 from tests.credits.conftest import balance_of, ledger_sum
 from tests.helpers import LOCAL_MODEL

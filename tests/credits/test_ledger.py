@@ -4,9 +4,9 @@ import pytest
 from django.db import connection
 
 from accounts.services import user_create
+from core.errors import InsufficientCredits
 from credits.models import CreditAccount, LedgerEntry
 from credits.services import credits_debit
-from core.errors import InsufficientCredits
 
 
 def _ledger_sum(user) -> int:

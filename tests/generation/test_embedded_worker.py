@@ -5,11 +5,11 @@ import logging
 
 import pytest
 
+from core.errors import ProviderTransient
+from core.logging import RequestIDFilter
 from credits.models import LedgerEntry
 from generation.models import Generation, GenerationEvent, Status
 from generation.providers.local import LocalProvider
-from core.errors import ProviderTransient
-from core.logging import RequestIDFilter
 from tests.helpers import credits_remaining, generate, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)

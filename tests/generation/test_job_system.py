@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core.errors import ProviderError, ProviderTransient
 from credits.models import LedgerEntry
 from generation.models import Generation, GenerationEvent, Status
 from generation.providers.local import LocalProvider
 from generation.services import generation_recover_stuck
-from core.errors import ProviderError, ProviderTransient
 from tests.helpers import assert_envelope, generate, generate_done, sse_frames
 
 pytestmark = pytest.mark.django_db

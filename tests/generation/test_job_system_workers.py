@@ -155,8 +155,8 @@ def test_cancel_racing_completion_refunds_at_most_once(alice):
 
 
 def transition_and_refund(generation):
-    from generation.services import generation_cancel
     from core.errors import Conflict
+    from generation.services import generation_cancel
 
     try:
         generation_cancel(generation=generation)

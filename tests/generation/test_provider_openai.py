@@ -6,9 +6,9 @@ import io
 import pytest
 from PIL import Image
 
+from core.errors import ValidationFailed
 from generation.providers import ProviderJob, Reporter
 from generation.providers.openai_images import OpenAIImagesProvider
-from core.errors import ValidationFailed
 from tests.fakes.openai_images import REVISED, FakeOpenAIImages
 from tests.helpers import assert_envelope, credits_remaining, fetch_image, generate, generate_done, log_messages
 

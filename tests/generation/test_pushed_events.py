@@ -17,10 +17,10 @@ from django.core.asgi import get_asgi_application
 from django.db import connections
 from django.db.backends.signals import connection_created
 
+from core import pubsub
 from generation.models import Generation, GenerationEvent, Status
 from generation.services.events import generation_record_queue_position, generation_record_step
 from generation.state import transition
-from core import pubsub
 from tests.helpers import LOCAL_MODEL, assert_envelope, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,12 +12,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core import pubsub
 from generation import event_stream
 from generation.events_bus import queue_channel
 from generation.models import Generation, Status
 from generation.services import generation_cancel, generation_run
 from generation.state import transition
-from core import pubsub
 from tests.generation.test_pushed_events import Watcher, server  # noqa: F401 - the ASGI server fixture
 from tests.helpers import LOCAL_MODEL, sse_frames
 

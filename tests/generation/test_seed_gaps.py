@@ -3,9 +3,9 @@ seed 003's ``generation.message`` and seed 001's results with their thumbnails."
 
 import pytest
 
+from core.errors import ProviderError
 from generation.models import Generation, Status
 from generation.providers.local import LocalProvider
-from core.errors import ProviderError
 from tests.helpers import assert_envelope, fetch_image, generate
 
 QUEUED = "Generation queued successfully. Use the status endpoint to check progress."

@@ -7,9 +7,9 @@ import uuid
 import pytest
 from PIL import Image
 
+from core.errors import ProviderUnavailable
 from generation.models import Generation
 from generation.providers.local import LocalProvider
-from core.errors import ProviderUnavailable
 from tests.helpers import LOCAL_MODEL, assert_envelope, fetch_image, generate_done
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,9 +6,9 @@ import uuid
 import pytest
 from PIL import Image
 
+from core.errors import ProviderError
 from generation.models import Generation
 from generation.providers.local import LocalProvider
-from core.errors import ProviderError
 from tests.helpers import LOCAL_MODEL, assert_envelope, credits_remaining, fetch_image
 
 # Synchronous routes wait for work that runs once the creating transaction has committed.

@@ -5,10 +5,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import AIModel
+from core.errors import InsufficientCredits, QuotaExceeded
 from credits.models import CreditAccount, LedgerEntry
 from generation.models import DailyGenerationCount, Generation, GenerationEvent, Status
 from generation.services import submission
-from core.errors import InsufficientCredits, QuotaExceeded
 from tests.helpers import assert_envelope, generate
 
 pytestmark = pytest.mark.django_db

@@ -6,10 +6,10 @@ import imageio_ffmpeg
 import pytest
 from PIL import Image, ImageChops, ImageDraw
 
+from core.errors import ProviderTransient
 from generation import providers
 from generation.models import GenerationInput
 from generation.providers.local import LocalProvider
-from core.errors import ProviderTransient
 from tests.helpers import assert_envelope, credits_remaining, fetch_image
 from tests.inputs.conftest import picture, png, upload
 

@@ -4,8 +4,8 @@ charge nothing."""
 
 import pytest
 
-from core.url_fetch import fetch_public_url
 from core.errors import UrlRefused
+from core.url_fetch import fetch_public_url
 from tests.helpers import assert_envelope, credits_remaining
 
 pytestmark = pytest.mark.django_db

@@ -16,9 +16,9 @@ from django.core.asgi import get_asgi_application
 from django.db import OperationalError, connection, connections
 from django.test import Client as DjangoClient
 
+from core.exception_handler import database_busy_error
 from generation.models import Generation, Status
 from generation.state import transition
-from core.exception_handler import database_busy_error
 from tests.helpers import LOCAL_MODEL, assert_envelope, wait_until
 
 POOL_TIMEOUT = 0.5

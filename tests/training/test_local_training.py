@@ -125,8 +125,8 @@ def test_scale_zero_leaves_the_render_untouched(alice):
 
 def test_with_the_requesting_user_a_lora_of_someone_else_is_refused_at_validation(alice, bob):
     from catalog.models import AIModel
-    from generation.validation import generation_spec_build
     from core.errors import ValidationFailed
+    from generation.validation import generation_spec_build
 
     lora_id = _trained(alice, steps=20)["lora_id"]
     model = AIModel.objects.get(pk="local/procedural")

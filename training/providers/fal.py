@@ -12,6 +12,7 @@ import base64
 
 from django.conf import settings
 
+from core.errors import ProviderError
 from generation.providers.clients.fal import (
     COMPLETED,
     IN_PROGRESS,
@@ -22,7 +23,6 @@ from generation.providers.clients.fal import (
     fal_sdk_client,
     fal_state,
 )
-from core.errors import ProviderError
 from training.datasets import dataset_public_path
 from training.providers.base import RemoteStatus, TrainingProvider
 

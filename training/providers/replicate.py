@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from generation.providers.clients.replicate import replicate_call, replicate_sdk_client, training_cancel
 from core.errors import ProviderError, ValidationFailed
+from generation.providers.clients.replicate import replicate_call, replicate_sdk_client, training_cancel
 from training.providers.base import RemoteStatus, TrainingProvider
 from training.providers.fal import dataset_url
 

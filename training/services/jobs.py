@@ -12,12 +12,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from credits.models import LedgerEntry
-from credits.selectors import credits_balance, plan_for_user
-from credits.services import credits_debit, credits_grant
 from core.errors import ApplicationError, Conflict, ProviderUnavailable, QuotaExceeded, ValidationFailed
 from core.task_messages import task_send
 from core.throttling import user_rate_limit_hit
+from credits.models import LedgerEntry
+from credits.selectors import credits_balance, plan_for_user
+from credits.services import credits_debit, credits_grant
 from training.models import TERMINAL_STATUSES, Status, TrainingDataset, TrainingEvent, TrainingJob
 from training.providers import training_provider
 from training.services.uploads import dataset_for_training

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.files.base import ContentFile
 
-from credits.selectors import plan_for_user
 from core.errors import NotFound, PayloadTooLarge, ValidationFailed
+from credits.selectors import plan_for_user
 from training import datasets, selectors
 from training.models import TrainingDataset
 

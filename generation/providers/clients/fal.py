@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from generation.providers.client_cache import shared_client
 from core.errors import ApplicationError, ProviderError, ProviderTransient, ValidationFailed
+from generation.providers.client_cache import shared_client
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ import logging
 
 from django.conf import settings
 
-from generation.providers.client_cache import shared_client
 from core.errors import ApplicationError, ProviderError, ProviderTransient, ValidationFailed
+from generation.providers.client_cache import shared_client
 
 logger = logging.getLogger(__name__)
 
