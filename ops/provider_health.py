@@ -1,12 +1,11 @@
 """Provider health as measured: each call's latency and outcome, kept in per-minute buckets.
 
-``provider_call_recorded`` wraps one call to a provider (generation/services/running.py);
+Each call to a provider arrives as generation's ``provider_call_finished`` signal
+(generation/provider_calls.py) and is counted by ``provider_call_record``;
 ``provider_health`` reads a window of buckets back as calls, success rate and p50/p95.
 """
 
 import logging
-import time
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -14,7 +13,6 @@ from django.db.models import F, Max, Sum
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from core.errors import ApplicationError
 from ops.models import LATENCY_BOUNDS_MS, LATENCY_FIELDS, ProviderCallBucket
 
 logger = logging.getLogger(__name__)
@@ -25,14 +23,6 @@ def _latency_field(duration_ms: int) -> str:
         if duration_ms <= bound:
             return field
     return LATENCY_FIELDS[-1]
-
-
-def _is_failure(exc: BaseException | None) -> bool:
-    # A request the provider refused as bad input (4xx of ours) is the provider working as it
-    # should; timeouts, 5xx, refusals and crashes are what an operator needs to see.
-    if exc is None:
-        return False
-    return not (isinstance(exc, ApplicationError) and exc.http_status < 500)
 
 
 def provider_call_record(*, provider: str, duration_ms: int, ok: bool, at: datetime | None = None) -> None:
@@ -65,26 +55,9 @@ def provider_call_record(*, provider: str, duration_ms: int, ok: bool, at: datet
         rows.update(**updates)  # another process created the minute's row first
 
 
-@contextmanager
-def provider_call_recorded(*, provider: str):
-    """Times the block as one call to ``provider`` and records its outcome; never raises itself."""
-    started = time.perf_counter()
-    error: BaseException | None = None
-    try:
-        yield
-    except BaseException as exc:
-        error = exc
-        raise
-    finally:
-        try:
-            provider_call_record(
-                provider=provider,
-                duration_ms=round((time.perf_counter() - started) * 1000),
-                ok=not _is_failure(error),
-            )
-        except Exception:
-            # Measuring must never fail a generation.
-            logger.warning("Could not record a call to %s", provider, exc_info=True)
+def provider_call_finished_record(*, provider: str, duration_ms: int, ok: bool, **kwargs) -> None:
+    """Receives generation's ``provider_call_finished`` signal (connected in ops/apps.py)."""
+    provider_call_record(provider=provider, duration_ms=duration_ms, ok=ok)
 
 
 def _percentile(counts: list[int], max_ms: int, fraction: float) -> float | None:

@@ -10,6 +10,7 @@ from generation import providers
 from generation.inputs.kinds import IMAGE_KINDS
 from generation.inputs.selectors import generation_input_data
 from generation.models import Generation, Status
+from generation.provider_calls import provider_call_timed
 from generation.providers import ProviderJob, Reporter, Submission, Workflow
 from generation.services.dispatch import backoff_seconds, generation_dispatch, generation_schedule_poll
 from generation.services.events import (
@@ -20,7 +21,6 @@ from generation.services.events import (
 )
 from generation.services.lifecycle import generation_complete, generation_fail
 from generation.state import transition
-from ops.provider_health import provider_call_recorded
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def generation_run(*, generation_id) -> None:
     reporter = generation_reporter(generation_id)
     try:
         provider = providers.get(generation.provider)
-        with provider_call_recorded(provider=generation.provider):
+        with provider_call_timed(provider=generation.provider):
             submission = provider.submit(_job(generation, needs=provider.needs), reporter=reporter)
         _handle(generation=generation, submission=submission, attempt=0)
     except ProviderTransient as exc:
@@ -143,7 +143,7 @@ def generation_poll(*, generation_id, attempt: int) -> None:
     if generation is None or generation.status != Status.PROCESSING or not generation.provider_request_id:
         return
     try:
-        with provider_call_recorded(provider=generation.provider):
+        with provider_call_timed(provider=generation.provider):
             submission = providers.get(generation.provider).poll(
                 generation.provider_request_id,
                 job=generation_poll_job(generation),
