@@ -8,6 +8,7 @@ from catalog.models import AIModel, ModelKind
 from catalog.selectors import format_names, format_size, setting_values
 from core.errors import ValidationFailed
 from generation.inputs.kinds import IMAGE_KINDS, MASK_KINDS, UPSCALE_FACTORS
+from generation.loras import loras_resolve
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,6 @@ def generation_spec_build(*, model: AIModel, data: dict, user=None) -> Generatio
     if data.get("params", {}).get("loras"):
         # Charged extra and changing the picture, LoRAs are refused rather than quietly dropped;
         # ids of trained LoRAs become what the provider takes, their trigger words join the prompt.
-        from training.generation_loras import loras_resolve
-
         resolved = loras_resolve(model=model, loras=data["params"]["loras"], prompt=prompt, user=user)
         errors.update(resolved.errors)
         loras, prompt = resolved.loras, resolved.prompt

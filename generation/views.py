@@ -92,7 +92,7 @@ def _model_spec(model) -> dict:
 
 def _lora_providers(model) -> list[str]:
     """Whose trained LoRAs the model applies, as the generate endpoint resolves them
-    (training.generation_loras): the local trainer's style adapters on the local renderer's
+    (generation/loras.py, filled by the training app): the local trainer's style adapters on the local renderer's
     pictures (a video is not restyled), fal-trained LoRAs on fal's models that take LoRAs.
     Replicate keeps its LoRAs as model versions of its own, which no catalog model loads."""
     if model.provider == Provider.LOCAL:

@@ -4,22 +4,19 @@ A ``path`` is either a URL or provider reference (passed through to models that 
 the id of one of the user's LoRAs. A local LoRA (a style adapter for the procedural renderer)
 works with the ``local`` provider only; a fal-trained one is passed to fal's LoRA models as the
 URL fal gave it. The LoRA's trigger word is added to the prompt when the prompt lacks it.
+Generation calls these through generation/loras.py, which training/apps.py fills when it starts.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field
 
 from core.errors import ProviderError
-
-
-@dataclass
-class Resolved:
-    loras: list[dict]
-    prompt: str
-    errors: dict[str, list[str]] = field(default_factory=dict)
+from generation.loras import Resolved
+from generation.models import Generation
+from generation.providers.local_renderer import style_adapter
+from training.models import LoRA
 
 
 def _as_id(path: str) -> uuid.UUID | None:
@@ -41,8 +38,6 @@ def loras_resolve(*, model, loras: list[dict], prompt: str, user=None) -> Resolv
     ``user``: when given, a LoRA id must be one of that user's; without it the owner is checked
     when the job runs (the local provider fails a generation that names someone else's LoRA).
     """
-    from training.models import LoRA
-
     resolved = Resolved(loras=[], prompt=prompt)
     takes_loras = "loras" in model.supports
     for index, lora in enumerate(loras):
@@ -81,10 +76,6 @@ def loras_resolve(*, model, loras: list[dict], prompt: str, user=None) -> Resolv
 
 def local_adapters(*, generation_id, loras: list[dict]) -> list[tuple[dict, float]]:
     """The adapters a local generation applies, each with its scale; only its owner's LoRAs."""
-    from generation.models import Generation
-    from generation.providers.local_renderer import style_adapter
-    from training.models import LoRA
-
     user_id = Generation.objects.filter(pk=generation_id).values_list("user_id", flat=True).first()
     adapters = []
     for lora in loras:

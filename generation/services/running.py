@@ -9,6 +9,7 @@ from core.errors import ApplicationError, ErrorType, ProviderTransient
 from generation import providers
 from generation.inputs.kinds import IMAGE_KINDS
 from generation.inputs.selectors import generation_input_data
+from generation.loras import local_adapters
 from generation.models import Generation, Status
 from generation.provider_calls import provider_call_timed
 from generation.providers import ProviderJob, Reporter, Submission, Workflow
@@ -76,8 +77,6 @@ def _style_adapters(generation: Generation) -> tuple:
     """The trained style adapters (local LoRAs) the generation names, with their scales."""
     if not generation.params.get("loras"):
         return ()
-    from training.generation_loras import local_adapters
-
     return tuple(local_adapters(generation_id=generation.pk, loras=generation.params["loras"]))
 
 
