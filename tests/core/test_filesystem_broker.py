@@ -6,7 +6,7 @@ from queue import Empty
 import pytest
 from kombu import Connection
 
-from ops import broker
+from core import broker
 
 
 @pytest.fixture
