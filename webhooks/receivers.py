@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from credits.signals import credits_low
 from generation.signals import generation_completed
+from training.signals import training_completed
 from webhooks.services import webhook_event_emit_safely
 
 
@@ -39,6 +40,11 @@ def image_generated(sender, payload=None, webhook_url="", user_id=None, **kwargs
     # A generation's own webhook_url is signed with its owner's secret.
     extra = [{"url": webhook_url, "user_id": user_id}] if webhook_url else []
     webhook_event_emit_safely(event="image.generated", payload=payload or {}, extra_targets=extra)
+
+
+@receiver(training_completed, dispatch_uid="webhooks.training_completed")
+def training_done(sender, payload=None, **kwargs) -> None:
+    webhook_event_emit_safely(event="training.completed", payload=payload or {})
 
 
 def _now() -> str:

@@ -6,6 +6,7 @@ from django.core.files.base import ContentFile
 
 from core.errors import ValidationFailed
 from training.models import LoRA, TrainingJob
+from training.signals import training_completed
 
 
 def lora_create(*, job: TrainingJob, weights: bytes, config: bytes, reference: str = "") -> LoRA:
@@ -21,11 +22,9 @@ def lora_create(*, job: TrainingJob, weights: bytes, config: bytes, reference: s
     lora.weights.save(f"{job.pk}/model_{job.pk.hex[:12]}.safetensors", ContentFile(weights), save=False)
     lora.config.save(f"{job.pk}/config_{job.pk.hex[:12]}.json", ContentFile(config), save=False)
     lora.save()
-    # Seed 004's training.completed for operators' endpoints, sent once the completion commits.
-    from webhooks.services import webhook_event_emit_safely
-
-    webhook_event_emit_safely(
-        event="training.completed",
+    # Seed 004's training.completed: the outbound webhooks send it once the completion commits.
+    training_completed.send(
+        sender=LoRA,
         payload={
             "user_id": job.user_id,
             "training_id": str(job.pk),
