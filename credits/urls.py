@@ -1,6 +1,5 @@
 from django.urls import path
 
-from credits.admin_api import UserCreditsAdminView
 from credits.api import CreditsView, LedgerViewSet
 from credits.usage_api import ProfileView, UsageView
 
@@ -9,5 +8,4 @@ urlpatterns = [
     path("api/credits/ledger", LedgerViewSet.as_view({"get": "list"}), name="credits-ledger"),
     path("api/user/profile", ProfileView.as_view(), name="user-profile"),
     path("api/user/usage", UsageView.as_view(), name="user-usage"),
-    path("admin/api/users/<str:user_id>/credits", UserCreditsAdminView.as_view(), name="admin-user-credits"),
 ]

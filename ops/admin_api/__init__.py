@@ -1,1 +1,2 @@
-"""Seed 004's admin API for staff: system status, users, usage metrics (``/admin/api/…``)."""
+"""The staff API (``/admin/api/…``), one module per area, every view on ``base.StaffView``: system
+status, users and their credits, usage metrics, outbound webhook endpoints."""

@@ -1,66 +1,46 @@
 """``GET /admin/api/users``: users filtered by role, status and a search, with their figures."""
 
-from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet, Sum
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 
-ROLES = ("user", "admin")
-STATUSES = ("active", "inactive")
-
-
-def user_role(user) -> str:
-    return "admin" if user.is_staff else "user"
+from core.pagination import PageLimitPagination
+from ops.admin_api.base import StaffView
+from ops.selectors import ROLES, STATUSES, admin_user_figures, admin_user_list, admin_user_row
 
 
-def admin_user_list(*, role: str | None = None, status: str | None = None, search: str = "") -> QuerySet:
-    users = get_user_model().objects.select_related("credit_account__plan").order_by("-date_joined", "-id")
-    if role:
-        users = users.filter(is_staff=role == "admin")
-    if status:
-        users = users.filter(is_active=status == "active")
-    if search:
-        users = users.filter(
-            Q(email__icontains=search) | Q(username__icontains=search) | Q(full_name__icontains=search)
-        )
-    return users
+class UserPagination(PageLimitPagination):
+    default_limit = 50
+    max_limit = 200
 
 
-def admin_user_figures(*, user_ids: list[int]) -> dict[int, dict]:
-    """Images and credits used of one page of users: two grouped queries, whatever the page size."""
-    from credits.models import LedgerEntry
-    from gallery.models import Asset
+class UserQuerySerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=ROLES, required=False)
+    status = serializers.ChoiceField(choices=STATUSES, required=False)
+    search = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
-    images = dict(
-        Asset.objects.filter(owner_id__in=user_ids)
-        .values("owner_id")
-        .annotate(n=Count("id"))
-        .values_list("owner_id", "n")
+
+class UsersView(StaffView):
+    results_key = "users"
+    pagination_class = UserPagination
+
+    @extend_schema(
+        summary="Users with their plan, credits and figures (seed 004)",
+        parameters=[
+            OpenApiParameter("page", int),
+            OpenApiParameter("limit", int),
+            OpenApiParameter("role", str, enum=list(ROLES)),
+            OpenApiParameter("status", str, enum=list(STATUSES)),
+            OpenApiParameter("search", str),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
     )
-    # Credits used: what generations were charged, less what was refunded to them.
-    used = dict(
-        LedgerEntry.objects.filter(user_id__in=user_ids, kind__in=[LedgerEntry.Kind.DEBIT, LedgerEntry.Kind.REFUND])
-        .values("user_id")
-        .annotate(net=Sum("amount"))
-        .values_list("user_id", "net")
-    )
-    return {pk: {"total_images": images.get(pk, 0), "total_credits_used": -(used.get(pk) or 0)} for pk in user_ids}
+    def get(self, request):
+        query = UserQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
 
+        def rows(page):
+            figures = admin_user_figures(user_ids=[user.pk for user in page])
+            return [admin_user_row(user, figures[user.pk]) for user in page]
 
-def admin_user_row(user, figures: dict) -> dict:
-    account = getattr(user, "credit_account", None)
-    return {
-        "id": user.pk,
-        "uuid": str(user.uuid),
-        "username": user.username,
-        "email": user.email,
-        "full_name": user.full_name,
-        "role": user_role(user),
-        "status": "active" if user.is_active else "inactive",
-        "created_at": user.date_joined,
-        "last_login": user.last_login,
-        "subscription": {
-            "plan": account.plan.name if account and account.plan_id else None,
-            "credits_remaining": account.balance if account else 0,
-        },
-        "total_images": figures["total_images"],
-        "total_credits_used": figures["total_credits_used"],
-    }
+        return self.paginated(admin_user_list(**query.validated_data), rows)

@@ -6,12 +6,13 @@ from django.conf import settings
 from django.db.models import Sum
 from django.utils import timezone
 
-from ops.admin_api.metrics import usage_metrics
 from ops.dashboard.charts import Point, bar_list, column_chart
 from ops.models import QueueSample
 from ops.provider_health import provider_health
 from ops.queues import queue_stats
+from ops.selectors import usage_metrics
 from ops.workers import workers_status
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 DAYS = 30
 QUEUE_HISTORY_HOURS = 6
@@ -121,8 +122,6 @@ def dashboard_context() -> dict:
 
 
 def _webhooks_summary() -> dict:
-    from webhooks.models import WebhookDelivery, WebhookEndpoint
-
     return {
         "endpoints": WebhookEndpoint.objects.count(),
         "disabled": WebhookEndpoint.objects.filter(is_active=False).count(),

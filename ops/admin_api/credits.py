@@ -1,19 +1,16 @@
-"""Seed 004's credit management for staff: ``POST /admin/api/users/{id}/credits``."""
+"""``POST /admin/api/users/{id}/credits``: seed 004's credit management for staff, through the
+credits app's ``credits_admin_adjust``."""
 
-import uuid
-
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from accounts.permissions import IsStaff
 from core.errors import NotFound
-from core.numbers import parse_int
 from credits.services import ADJUST_ACTIONS, credits_admin_adjust
+from ops.admin_api.base import StaffView
+from ops.selectors import user_by_id
 
 
 class CreditAdjustSerializer(serializers.Serializer):
@@ -22,25 +19,10 @@ class CreditAdjustSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300, trim_whitespace=True)
 
 
-def _user_by_id(user_id: str):
-    """Seed 004 names users by number; the API elsewhere by UUID. Both are accepted."""
-    users = get_user_model().objects
-    number = parse_int(user_id)
-    if number is not None:
-        return users.filter(pk=number).first()
-    try:
-        return users.filter(uuid=uuid.UUID(user_id)).first()
-    except ValueError:
-        return None
-
-
-class UserCreditsAdminView(APIView):
-    permission_classes = [IsStaff]
-    ratelimit_group = "admin"
-
+class UserCreditsAdminView(StaffView):
     @extend_schema(request=CreditAdjustSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request, user_id: str):
-        user = _user_by_id(user_id)
+        user = user_by_id(user_id)
         if user is None:
             raise NotFound("User not found")
         payload = CreditAdjustSerializer(data=request.data)
