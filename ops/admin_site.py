@@ -19,6 +19,8 @@ class AtelierAdminSite(admin.AdminSite):
     index_template = "admin/atelier_index.html"
 
     def index(self, request, extra_context=None):
+        # Imported on first use, not for a loop: INSTALLED_APPS names this module's AdminConfig,
+        # so it is loaded while the app registry fills, before any models module may be.
         from ops.dashboard.data import dashboard_context
 
         return super().index(request, extra_context={**dashboard_context(), **(extra_context or {})})

@@ -11,6 +11,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
 
+from ops.workers import workers_status
+
 
 def _check_database() -> None:
     with connection.cursor() as cursor:
@@ -42,8 +44,6 @@ def _check_storage() -> None:
 
 
 def _check_workers() -> None:
-    from ops.workers import workers_status
-
     workers = workers_status()
     if workers["status"] == "stopped":
         age = workers["last_heartbeat_age_seconds"]

@@ -17,6 +17,8 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from credits.models import LedgerEntry
+from generation.models import Generation, Status
 from ops.models import UsageDay, UsageModelDay, UsageUserDay
 
 
@@ -49,9 +51,6 @@ def usage_compute(*, start: date, end: date) -> Usage:
     Images are those the completed generations made (a user deleting one later does not unmake
     it); the model and style are the generation's, as its images carry them.
     """
-    from credits.models import LedgerEntry
-    from generation.models import Generation, Status
-
     since, until = _bounds(start, end)
     usage = Usage()
     day = TruncDate("created_at", tzinfo=UTC)
