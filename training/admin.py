@@ -41,7 +41,9 @@ class TrainingJobAdmin(admin.ModelAdmin):
     def refund_unused(self, request, queryset):
         total = 0
         for job in queryset.filter(status__in=TERMINAL_STATUSES, refunded_at__isnull=True):
-            total += training_refund(job_id=job.pk, amount=unused_credits(job), reason=f"Staff refund {job.pk}")
+            total += training_refund(
+                job_id=job.pk, amount=unused_credits(job), reason=f"Staff refund of LoRA training “{job.trigger_word}”"
+            )
         self.message_user(request, f"Refunded {total} credits.", messages.SUCCESS)
 
 
