@@ -3,11 +3,12 @@
 The view checks who asks and which generation, then hands the stream to the server: an async
 iterator under ASGI (``gunicorn config.asgi -k uvicorn_worker.UvicornWorker``), where a
 thousand open streams wait on one event loop, and a plain one under WSGI and the development
-server, where each stream holds a thread.
+server, where each stream holds a thread. Under ASGI the view first gives its database
+connection back (``core.jobs.release_database_connections``): the stream reads through the
+loop's thread pool.
 """
 
 from django.core.handlers.asgi import ASGIRequest
-from django.db import connections
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -15,21 +16,11 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from core.errors import NotFound, ValidationFailed
+from core.jobs import release_database_connections
 from core.numbers import parse_int
 from generation import selectors
 from generation.event_stream import generation_event_stream, generation_event_stream_async
 from generation.renderers import EventStreamRenderer
-
-
-def _release_database_connections() -> None:
-    """Under ASGI this view runs in its request's thread, which the web nodes' handler
-    (config.asgi) hands to other requests once the stream has started, and which Django's own
-    handler keeps idle for as long as the stream lasts: either way it must not keep its
-    database connection, or a thousand streams would hold a thousand. The stream reads through
-    the event loop's shared thread pool instead."""
-    for connection in connections.all(initialized_only=True):
-        if not connection.in_atomic_block:
-            connection.close()
 
 
 class GenerationEventsView(APIView):
@@ -55,7 +46,7 @@ class GenerationEventsView(APIView):
             raise ValidationFailed(details={"Last-Event-ID": ["Must be an event id."]})
         options = {"generation_id": generation.pk, "last_event_id": last_event_id}
         if isinstance(request._request, ASGIRequest):
-            _release_database_connections()
+            release_database_connections()
             stream = generation_event_stream_async(**options)
         else:
             stream = generation_event_stream(**options)

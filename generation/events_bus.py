@@ -1,8 +1,9 @@
 """What a generation's live streams hear: its stored events, announced when they commit, and
 the positions in its provider's queue, announced when that queue moves.
 
-The events are rows first (``GenerationEvent``); these messages only tell the streams that
-follow the generation (``generation/event_stream.py``), in any web process, what was stored.
+The events are rows first (``GenerationEvent``, stored by the job kernel, ``core.jobs``); these
+messages only tell the streams that follow the generation (``generation/event_stream.py``), in
+any web process, what was stored.
 
 Queue positions are computed, not stored. Whoever moves a queue (a claim, a cancel or failure
 of a queued job, a job sent back to its queue) computes the positions of the jobs waiting in it
@@ -15,7 +16,7 @@ from functools import partial
 from django.conf import settings
 from django.db import transaction
 
-from core import pubsub
+from core import jobs, pubsub
 from generation.models import GenerationEvent, Status
 from generation.selectors import generation_queue_waiting
 
@@ -36,8 +37,7 @@ def generation_events_publish(*, generation_id, events, leaves_queue: bool = Fal
     say where from), so the jobs behind it moved. A status event ``in_queue`` puts it back in
     the queue. Either way the queue's positions follow its events, in that order.
     """
-    message = {"events": [{"id": e.pk, "type": e.type, "data": e.data} for e in events]}
-    pubsub.publish_on_commit(channel=generation_channel(generation_id), message=message)
+    pubsub.publish_on_commit(channel=generation_channel(generation_id), message=jobs.event_message(events))
     enters_queue = any(
         e.type == GenerationEvent.Type.STATUS and e.data.get("status") == Status.IN_QUEUE for e in events
     )

@@ -1,20 +1,21 @@
 """The generation state machine: which status may follow which.
 
-Every transition is a compare-and-swap UPDATE (``WHERE status IN allowed_from``), so two
-workers, a cancel and a webhook racing on one generation cannot both win. The winner records
-a status event for the generation's live feed in the same transaction, announced to the
-streams that follow it when that transaction commits.
+Moves go through the job kernel (``core.jobs``): every transition is a compare-and-swap UPDATE
+(``WHERE status IN allowed_from``), so two workers, a cancel and a webhook racing on one
+generation cannot both win. The winner records a status event for the generation's live feed in
+the same transaction, announced to the streams that follow it when that transaction commits,
+with the new positions of its queue when it left or joined one.
 """
 
 import logging
 
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core import jobs
 from core.json_append import JSONAppend
-from generation.events_bus import generation_events_publish
-from generation.models import Generation, GenerationEvent, Status
+from generation.events_bus import generation_channel, generation_events_publish
+from generation.models import TERMINAL_STATUSES, Generation, GenerationEvent, Status
 
 ALLOWED_FROM: dict[str, frozenset[str]] = {
     # processing → in_queue is a retry after a transient error or a recovered dead worker.
@@ -25,12 +26,20 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     Status.CANCELLED: frozenset({Status.PENDING, Status.IN_QUEUE, Status.PROCESSING}),
 }
 
+GENERATION_JOBS = jobs.JobKind(
+    model=Generation,
+    event_model=GenerationEvent,
+    job_field="generation_id",
+    allowed_from=ALLOWED_FROM,
+    terminal_statuses=TERMINAL_STATUSES,
+    channel=generation_channel,
+    status_keys=("error", "error_type", "error_details", "progress"),
+    read_fields=("pk", "status", "provider", "queued_at", "queue_position"),
+)
+
+IllegalTransition = jobs.IllegalTransition
 
 logger = logging.getLogger(__name__)
-
-
-class IllegalTransition(Exception):
-    pass
 
 
 def transition(*, generation_id, to: str, log: str | None = None, **fields) -> bool:
@@ -54,27 +63,20 @@ def transition(*, generation_id, to: str, log: str | None = None, **fields) -> b
     fields["updated_at"] = now
     line = None
     if log is not None:
-        line = {"at": now.isoformat(), "message": log}
+        line = jobs.log_line(log, at=now)
         fields["logs"] = JSONAppend("logs", line)
-    # No savepoint: an UPDATE that matches nothing raises nothing, and an error in either
-    # statement dooms the caller's transaction anyway.
-    with transaction.atomic(savepoint=False):
-        updated = Generation.objects.filter(pk=generation_id, status__in=ALLOWED_FROM[to]).update(status=to, **fields)
-        if updated:
-            data = {"status": to}
-            for key in ("error", "error_type", "error_details", "progress"):
-                if key in fields:
-                    data[key] = fields[key]
-            events = [GenerationEvent(generation_id=generation_id, type=GenerationEvent.Type.STATUS, data=data)]
-            if line is not None:
-                events.insert(0, GenerationEvent(generation_id=generation_id, type=GenerationEvent.Type.LOG, data=line))
-            GenerationEvent.objects.bulk_create(events)
-            # Leaving the queue (processing, or failed/cancelled while queued) moves the jobs behind.
-            leaves_queue = to in (Status.PROCESSING, Status.FAILED, Status.CANCELLED)
-            generation_events_publish(generation_id=generation_id, events=events, leaves_queue=leaves_queue)
-    if updated:
+    moved = jobs.transition(
+        GENERATION_JOBS, job_id=generation_id, to=to, fields=fields, log=line, publish=_publish_move
+    )
+    if moved is not None:
         _log_transition(generation_id=generation_id, to=to, fields=fields)
-    return bool(updated)
+    return moved is not None
+
+
+def _publish_move(*, job_id, events, to: str) -> None:
+    # Leaving the queue (processing, or failed/cancelled while queued) moves the jobs behind.
+    leaves_queue = to in (Status.PROCESSING, Status.FAILED, Status.CANCELLED)
+    generation_events_publish(generation_id=job_id, events=events, leaves_queue=leaves_queue)
 
 
 def _log_transition(*, generation_id, to: str, fields: dict) -> None:

@@ -1,43 +1,43 @@
 """Progress and log lines, saved on the generation and in its event feed as they arrive."""
 
-from django.db import transaction
 from django.utils import timezone
 
+from core import jobs
 from core.json_append import JSONAppend
 from generation.events_bus import generation_events_publish, generation_queue_position_publish
 from generation.models import Generation, GenerationEvent, Status
+from generation.state import GENERATION_JOBS
+
+PROGRESS, LOG = GenerationEvent.Type.PROGRESS, GenerationEvent.Type.LOG
+
+
+def _publish(*, job_id, events) -> None:
+    generation_events_publish(generation_id=job_id, events=events)
 
 
 def generation_record_progress(*, generation_id, percent: int) -> None:
-    with transaction.atomic(savepoint=False):
-        updated = Generation.objects.filter(pk=generation_id, status=Status.PROCESSING).update(
-            progress=percent, updated_at=timezone.now()
-        )
-        if updated:
-            event = GenerationEvent.objects.create(
-                generation_id=generation_id, type=GenerationEvent.Type.PROGRESS, data={"progress": percent}
-            )
-            generation_events_publish(generation_id=generation_id, events=[event])
+    jobs.record(
+        GENERATION_JOBS,
+        job_id=generation_id,
+        where={"status": Status.PROCESSING},
+        fields={"progress": percent, "updated_at": timezone.now()},
+        events=[(PROGRESS, {"progress": percent})],
+        publish=_publish,
+    )
 
 
 def generation_record_step(*, generation_id, percent: int, message: str) -> None:
     """Progress and the log line that explains it, in one statement and one commit."""
     now = timezone.now()
-    line = {"at": now.isoformat(), "message": message}
-    with transaction.atomic(savepoint=False):
-        updated = Generation.objects.filter(pk=generation_id, status=Status.PROCESSING).update(
-            progress=percent, logs=JSONAppend("logs", line), updated_at=now
-        )
-        if updated:
-            events = GenerationEvent.objects.bulk_create(
-                [
-                    GenerationEvent(
-                        generation_id=generation_id, type=GenerationEvent.Type.PROGRESS, data={"progress": percent}
-                    ),
-                    GenerationEvent(generation_id=generation_id, type=GenerationEvent.Type.LOG, data=line),
-                ]
-            )
-            generation_events_publish(generation_id=generation_id, events=events)
+    line = jobs.log_line(message, at=now)
+    jobs.record(
+        GENERATION_JOBS,
+        job_id=generation_id,
+        where={"status": Status.PROCESSING},
+        fields={"progress": percent, "logs": JSONAppend("logs", line), "updated_at": now},
+        events=[(PROGRESS, {"progress": percent}), (LOG, line)],
+        publish=_publish,
+    )
 
 
 def generation_record_queue_position(*, generation_id, position: int | None) -> None:
@@ -53,8 +53,12 @@ def generation_record_queue_position(*, generation_id, position: int | None) -> 
 
 def generation_record_log(*, generation_id, message: str) -> None:
     now = timezone.now()
-    line = {"at": now.isoformat(), "message": message}
-    with transaction.atomic(savepoint=False):
-        Generation.objects.filter(pk=generation_id).update(logs=JSONAppend("logs", line), updated_at=now)
-        event = GenerationEvent.objects.create(generation_id=generation_id, type=GenerationEvent.Type.LOG, data=line)
-        generation_events_publish(generation_id=generation_id, events=[event])
+    line = jobs.log_line(message, at=now)
+    jobs.record(
+        GENERATION_JOBS,
+        job_id=generation_id,
+        where={},
+        fields={"logs": JSONAppend("logs", line), "updated_at": now},
+        events=[(LOG, line)],
+        publish=_publish,
+    )
