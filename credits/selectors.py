@@ -73,14 +73,9 @@ def credits_balance(*, user) -> int:
     return CreditAccount.objects.filter(user=user).values_list("balance", flat=True).first() or 0
 
 
-def credits_price_per_image(*, model, params: dict | None = None) -> int:
-    """The credits one image of ``model`` costs: the catalog's price (``model_price_per_image``)."""
-    return model_price_per_image(model=model, params=params)
-
-
 def credits_cost(*, model, num_images: int, params: dict | None = None) -> int:
     """What a generation costs: the price per image times the number of images."""
-    return credits_price_per_image(model=model, params=params) * num_images
+    return model_price_per_image(model=model, params=params) * num_images
 
 
 def credits_used_between(*, user, start: datetime, end: datetime) -> int:

@@ -11,13 +11,19 @@ from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
 
+from catalog.labels import human_label
 from catalog.models import ModelKind, Provider
-from catalog.selectors import format_list, model_is_available, model_list, model_unavailable_reason, style_list
-from credits.selectors import credits_price_per_image
+from catalog.selectors import (
+    format_list,
+    model_is_available,
+    model_list,
+    model_price_per_image,
+    model_unavailable_reason,
+    style_list,
+)
 from gallery.imaging import thumbnail_from_image
 from gallery.selectors import asset_list
 from gallery.views import landing
-from generation.labels import human_label
 from generation.models import TERMINAL_STATUSES
 from generation.selectors import generation_get, generation_list
 
@@ -59,7 +65,7 @@ PROVIDER_LABELS = {Provider.LOCAL: "Local", **{p: p.label for p in Provider if p
 
 def _model_spec(model) -> dict:
     """What the page's script needs to adapt the form to a model."""
-    price = credits_price_per_image(model=model)
+    price = model_price_per_image(model=model)
     return {
         "name": model.name,
         "kind": model.kind,
@@ -67,7 +73,7 @@ def _model_spec(model) -> dict:
         "provider_label": PROVIDER_LABELS.get(model.provider, model.provider),
         # What one image is charged (the extras of its kind included), and LoRAs' extra.
         "cost": price,
-        "lora_extra": credits_price_per_image(model=model, params={"loras": [{}]}) - price,
+        "lora_extra": model_price_per_image(model=model, params={"loras": [{}]}) - price,
         "available": model_is_available(model=model),
         "unavailable_reason": model_unavailable_reason(model=model),
         "min_width": model.min_width,

@@ -1,6 +1,6 @@
 from django import template
 
-from generation.labels import human_label, model_name
+from catalog.labels import human_label, model_name
 
 register = template.Library()
 
