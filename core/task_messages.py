@@ -38,3 +38,9 @@ def task_send(
         return
     # Nobody reads a task's result (the project has no result backend).
     app.send_task(name, args=list(args), kwargs=kwargs or {}, ignore_result=True, **options)
+
+
+def tasks_run_in_process() -> bool:
+    """Whether a sent task runs where it is sent (eager mode, the test settings) instead of in a
+    worker."""
+    return bool(current_app.conf.task_always_eager)

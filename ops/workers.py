@@ -9,9 +9,10 @@ also proves that a worker takes tasks from the queue and that beat runs.
 import socket
 import time
 
-from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
+
+from core.task_messages import tasks_run_in_process
 
 CACHE_KEY = "ops:workers"
 _last_written: dict[str, float] = {}
@@ -29,11 +30,6 @@ def worker_heartbeat_record(*, hostname: str | None = None, source: str = "worke
     workers = {name: beat for name, beat in workers.items() if beat.get("at", 0) >= cutoff}
     workers[hostname] = {"at": now, "source": source}
     cache.set(CACHE_KEY, workers, timeout=None)
-
-
-def tasks_run_in_process() -> bool:
-    # The project's Celery app is the default one in every process (config/celery.py).
-    return bool(current_app.conf.task_always_eager)
 
 
 def workers_status() -> dict:

@@ -23,8 +23,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.task_messages import task_send
-from ops.workers import tasks_run_in_process
+from core.task_messages import task_send, tasks_run_in_process
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from webhooks.services.secrets import signing_secrets, user_webhook_secret
 from webhooks.signing import signature_header
