@@ -15,6 +15,14 @@ from django.utils.html import format_html, format_html_join
 
 from core.errors import ApplicationError
 from generation.models import TERMINAL_STATUSES, Generation, GenerationInput
+from generation.serializers import GenerateInputSerializer
+from generation.services import generation_cancel
+from generation.services.lifecycle import (
+    generation_refund,
+    generation_refund_refusal,
+    generation_retry,
+    generation_retry_refusal,
+)
 
 # The operator's buttons on a generation's page: each asks for confirmation on a page of its
 # own (a POST with the CSRF token), then calls the service and says what happened.
@@ -143,7 +151,6 @@ class GenerationAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/generation/generation/operate_confirm.html", context)
 
     def _refusal(self, operation: str, generation: Generation) -> str | None:
-        from generation.services.lifecycle import generation_refund_refusal, generation_retry_refusal
 
         if operation == "cancel":
             return f"it is already {generation.status}" if generation.status in TERMINAL_STATUSES else None
@@ -152,7 +159,6 @@ class GenerationAdmin(admin.ModelAdmin):
         return generation_refund_refusal(generation=generation)
 
     def _cancel(self, request, generation: Generation) -> None:
-        from generation.services import generation_cancel
 
         try:
             generation_cancel(generation=generation, actor=request.user)
@@ -180,7 +186,6 @@ class GenerationAdmin(admin.ModelAdmin):
         return reverse("admin:generation_generation_change", args=[retried.pk])
 
     def _refund(self, request, generation: Generation) -> None:
-        from generation.services.lifecycle import generation_refund
 
         try:
             entry = generation_refund(generation=generation, actor=request.user)
@@ -264,7 +269,6 @@ class GenerationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel the selected generations (and refund them)")
     def cancel_generations(self, request, queryset):
-        from generation.services import generation_cancel
 
         done, refused = 0, []
         for generation in queryset.select_related("user"):
@@ -295,7 +299,6 @@ class GenerationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Refund the selected generations' credits")
     def refund_generations(self, request, queryset):
-        from generation.services.lifecycle import generation_refund
 
         refunded, refused = 0, []
         for generation in queryset.select_related("user"):
@@ -316,8 +319,6 @@ def _level(done: int, refused: list) -> int:
 
 def _retry_one(generation: Generation) -> tuple[Generation | None, str | None]:
     """(the new generation, None), or (None, why it was not retried, naming the generation)."""
-    from generation.serializers import GenerateInputSerializer
-    from generation.services.lifecycle import generation_retry, generation_retry_refusal
 
     refusal = generation_retry_refusal(generation=generation)
     if refusal:

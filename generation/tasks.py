@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from generation import services
+from generation.webhooks.services import provider_webhook_apply
 
 
 @shared_task(name="generation.run", ignore_result=True, acks_late=True, reject_on_worker_lost=True)
@@ -17,7 +18,6 @@ def poll_generation(generation_id: str, attempt: int) -> None:
 
 @shared_task(name="generation.apply_provider_webhook", ignore_result=True, acks_late=True)
 def apply_provider_webhook(generation_id: str, payload: dict) -> None:
-    from generation.webhooks.services import provider_webhook_apply
 
     provider_webhook_apply(generation_id=generation_id, payload=payload)
 

@@ -16,6 +16,7 @@ import time
 from django.conf import settings
 
 from core.errors import ProviderError, ProviderTransient, ProviderUnavailable, ValidationFailed
+from generation.providers import local_renderer
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
 
 ROUTER_URL = "https://router.huggingface.co/hf-inference/models/{model}"
@@ -144,7 +145,6 @@ def _mapped(exc) -> Exception:
 
 
 def _output(image, *, fmt: str, seed: int) -> ProviderOutput:
-    from generation.providers import local_renderer
 
     width, height = image.size
     if width * height > MAX_PIXELS:

@@ -9,6 +9,7 @@ import io
 import tempfile
 
 from core.errors import ProviderError
+from generation.providers import local_renderer
 from generation.providers.base import ProviderOutput
 from generation.providers.downloads import IMAGE_TYPES, VIDEO_TYPES, download_output
 
@@ -25,8 +26,6 @@ def checked_image(
 ) -> ProviderOutput:
     """A provider's image bytes as an output in ``fmt``, once proved to be an image of a bounded size."""
     from PIL import Image, UnidentifiedImageError
-
-    from generation.providers import local_renderer
 
     try:
         picture = Image.open(io.BytesIO(data))

@@ -5,6 +5,8 @@ import logging
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
+from catalog.selectors import workflow_template_get
+from catalog.workflows import SLOT_TYPES
 from core.errors import ApplicationError, ErrorType, ProviderTransient
 from generation import providers
 from generation.inputs.kinds import IMAGE_KINDS
@@ -13,6 +15,7 @@ from generation.loras import local_adapters
 from generation.models import Generation, Status
 from generation.provider_calls import provider_call_timed
 from generation.providers import ProviderJob, Reporter, Submission, Workflow
+from generation.providers.comfyui import workflow_name
 from generation.services.dispatch import backoff_seconds, generation_dispatch, generation_schedule_poll
 from generation.services.events import (
     generation_record_log,
@@ -63,9 +66,6 @@ def generation_poll_job(generation: Generation) -> ProviderJob:
 
 def _workflow(params: dict) -> Workflow | None:
     """The ComfyUI workflow template the params name, as plain data; None when the catalog has none."""
-    from catalog.selectors import workflow_template_get
-    from catalog.workflows import SLOT_TYPES
-    from generation.providers.comfyui import workflow_name
 
     template = workflow_template_get(name=workflow_name(params))
     if template is None:

@@ -28,6 +28,7 @@ from core.errors import (
 )
 from generation import providers
 from generation.models import TERMINAL_STATUSES, Generation, Status
+from generation.providers.clients.fal import request_id_of
 from generation.services.dispatch import provider_webhook_dispatch
 from generation.services.lifecycle import generation_complete, generation_fail
 from generation.services.running import generation_poll_job, generation_reporter
@@ -91,8 +92,6 @@ def _upstream_id(provider: str, payload: dict, headers) -> str:
 
 def _stored_id(provider: str, request_ref: str) -> str:
     if provider == "fal":
-        from generation.providers.fal import request_id_of
-
         return request_id_of(request_ref)
     return request_ref
 

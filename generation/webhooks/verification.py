@@ -18,6 +18,7 @@ from django.core.cache import cache
 
 from core.errors import ApplicationError, WebhookRejected
 from core.numbers import parse_int
+from generation.providers.replicate import fetch_signing_secret
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +142,6 @@ def _replicate_secret() -> str:
     secret = cache.get(REPLICATE_SECRET_CACHE_KEY)
     if secret:
         return secret
-    from generation.providers.replicate import fetch_signing_secret
 
     try:
         secret = fetch_signing_secret()

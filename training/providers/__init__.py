@@ -1,6 +1,9 @@
 """Training providers: ``local`` (the offline style-adapter trainer), ``fal`` and ``replicate``."""
 
 from training.providers.base import TrainingProvider
+from training.providers.fal import FalTraining
+from training.providers.local import LocalTraining
+from training.providers.replicate import ReplicateTraining
 
 _REGISTRY: dict[str, TrainingProvider] = {}
 
@@ -22,9 +25,5 @@ def training_providers() -> list[TrainingProvider]:
 
 
 def _load() -> None:
-    from training.providers.fal import FalTraining
-    from training.providers.local import LocalTraining
-    from training.providers.replicate import ReplicateTraining
-
     for provider in (LocalTraining(), FalTraining(), ReplicateTraining()):
         register(provider)
