@@ -15,6 +15,8 @@ from celery.signals import before_task_publish, heartbeat_sent, task_postrun, ta
 from kombu import Queue
 from kombu.transport import TRANSPORT_ALIASES
 
+from core.request_context import get_request_id, set_request_id
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
 # The filesystem broker writes each message atomically (core/broker.py); kombu's own can hand a
@@ -69,8 +71,6 @@ def worker_queues() -> list[str]:
 def _carry_request_id(headers=None, **kwargs) -> None:
     """Every message carries the id of the request (or task) that sent it, so that the worker's
     log lines about a generation join the request that created it."""
-    from core.request_context import get_request_id
-
     if headers is not None:
         headers.setdefault(REQUEST_ID_HEADER, get_request_id())
 
@@ -80,8 +80,6 @@ def _task_prerun(task=None, **kwargs) -> None:
     """What Django does at the start of every request, at the start of every task: drop a
     connection that broke (the database restarted) or outlived CONN_MAX_AGE. And the log lines
     of the task carry the request id its message brought."""
-    from core.request_context import set_request_id
-
     if task is None or task.request.is_eager:
         return  # running inside the caller's request, transaction and request id
     from django.db import close_old_connections
@@ -92,8 +90,6 @@ def _task_prerun(task=None, **kwargs) -> None:
 
 @task_postrun.connect
 def _task_postrun(task=None, **kwargs) -> None:
-    from core.request_context import set_request_id
-
     if task is not None and not task.request.is_eager:
         set_request_id("-")
 

@@ -6,7 +6,4 @@ class OpsConfig(AppConfig):
     verbose_name = "Operations"
 
     def ready(self) -> None:
-        from generation.signals import provider_call_finished
-        from ops.provider_health import provider_call_finished_record
-
-        provider_call_finished.connect(provider_call_finished_record, dispatch_uid="ops-provider-call-record")
+        from ops import receivers  # noqa: F401 - connects its receivers
