@@ -5,10 +5,10 @@ canonical API's, and seed 001's ``/asset/{id}/download`` and ``/video/{short_key
 gallery's own (its pages link them), so they are mounted by their apps.
 """
 
-from django.urls import path
+from django.urls import include, path
 
 from gallery.api.assets import GalleryViewSet
-from legacy import seed000, seed001, seed002, seed004
+from legacy import openai_images, seed000, seed001, seed002, seed004
 
 urlpatterns = [
     # Seed 000
@@ -39,4 +39,8 @@ urlpatterns = [
     path("generate/prompt", seed004.SeedPromptView.as_view(), name="seed-generate-prompt"),
     # The gallery's download, with the format in the path.
     path("download/<uuid:pk>/<str:to>", GalleryViewSet.as_view({"get": "download"}), name="seed-download"),
+    # AUTOMATIC1111's web UI API, for its clients (DESIGN.md §5).
+    path("sdapi/v1/", include("legacy.automatic1111.urls")),
+    # OpenAI's Images API, for its SDKs (DESIGN.md §5).
+    path("v1/", include(openai_images.urlpatterns)),
 ]

@@ -311,6 +311,8 @@ ANTHROPIC_BASE_URL = env("ANTHROPIC_BASE_URL", default="")
 
 # Generation and credits.
 ATELIER_DEFAULT_MODEL = env("ATELIER_DEFAULT_MODEL", default="local/procedural")
+# The model of the OpenAI-compatible Images API (/v1/images/generations) when a request names none.
+ATELIER_OPENAI_DEFAULT_MODEL = env("ATELIER_OPENAI_DEFAULT_MODEL", default="local/procedural")
 ATELIER_STARTING_CREDITS = env.int("ATELIER_STARTING_CREDITS", default=100)
 ATELIER_MAX_PROMPT_LENGTH = 2000
 ATELIER_MAX_NEGATIVE_PROMPT_LENGTH = 1000
