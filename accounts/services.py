@@ -66,6 +66,31 @@ def user_preferences_update(*, user: User, preferences: dict, styles: Iterable[s
     return user_preferences(user=user)
 
 
+# Options that clients of the outside APIs set (AUTOMATIC1111's ``sd_model_checkpoint``), kept
+# in the preferences JSON under a key of their own, apart from seed 004's checked preferences.
+CLIENT_OPTIONS_KEY = "client_options"
+
+
+def user_client_option_set(*, user: User, client: str, name: str, value: str) -> None:
+    """Keeps ``client``'s option ``name`` for the user, read back with ``user_client_option``."""
+    with transaction.atomic():
+        # Under the row lock, as for the preferences, so that no update is lost.
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        preferences = dict(locked.preferences or {})
+        options = dict(preferences.get(CLIENT_OPTIONS_KEY) or {})
+        options[client] = {**(options.get(client) or {}), name: value}
+        preferences[CLIENT_OPTIONS_KEY] = options
+        locked.preferences = preferences
+        locked.save(update_fields=["preferences", "updated_at"])
+    user.preferences = locked.preferences
+
+
+def user_client_option(*, user: User, client: str, name: str) -> str | None:
+    """The value ``user_client_option_set`` kept, or None."""
+    options = ((user.preferences or {}).get(CLIENT_OPTIONS_KEY) or {}).get(client) or {}
+    return options.get(name)
+
+
 def api_key_create(*, user: User, name: str) -> tuple[APIKey, str]:
     """Returns the key row and the full secret, which is never stored and shown only now."""
     full, prefix, key_hash = keys.generate_key()

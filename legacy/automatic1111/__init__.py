@@ -1,0 +1,8 @@
+"""AUTOMATIC1111's web UI API (``/sdapi/v1/*``) over the canonical services, for the clients that
+already speak it (Open WebUI's "automatic1111" engine, the ``webuiapi`` Python client).
+
+``txt2img`` and ``img2img`` submit through ``generation_submit`` and wait; the lists answer the
+catalog's models, the user's trained LoRAs and fixed sampler and scheduler names; ``options``
+keeps the chosen checkpoint per user; ``progress`` follows the user's latest running generation.
+These routes answer in A1111's shapes, errors included, and are left out of the OpenAPI schema.
+"""

@@ -1,0 +1,124 @@
+"""What every ``/sdapi/v1`` route shares: its authentication, its error shape and its models."""
+
+import base64
+import binascii
+import hashlib
+
+from rest_framework import authentication, exceptions
+from rest_framework.views import APIView
+
+from accounts.authentication import APIKeyAuthentication
+from accounts.selectors import api_key_find_active
+from accounts.services import api_key_touch, user_client_option
+from catalog.models import AIModel
+from catalog.selectors import model_get
+from core.errors import ValidationFailed
+from core.exception_handler import envelope_exception_handler
+
+CLIENT = "automatic1111"
+CHECKPOINT_OPTION = "sd_model_checkpoint"
+
+
+class BasicAPIKeyAuthentication(authentication.BaseAuthentication):
+    """HTTP Basic with an API key as the password (any user name): what A1111's ``--api-auth``
+    clients send (``webuiapi``'s ``set_auth``, Open WebUI's "user:password" setting)."""
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != b"basic":
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Invalid Authorization header")
+        try:
+            credentials = base64.b64decode(header[1], validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise exceptions.AuthenticationFailed("Invalid Authorization header") from None
+        _, _, secret = credentials.partition(":")
+        api_key = api_key_find_active(full_key=secret) if secret else None
+        if api_key is None:
+            raise exceptions.AuthenticationFailed("Invalid or expired token")
+        if not api_key.user.is_active:
+            raise exceptions.PermissionDenied("This account is disabled")
+        api_key_touch(api_key=api_key)
+        return api_key.user, api_key
+
+    def authenticate_header(self, request):
+        return 'Basic realm="sdapi"'
+
+
+def _detail(message: str, details) -> str:
+    """The error in one readable sentence, as A1111's clients show ``detail``."""
+    if not details:
+        return message
+    if isinstance(details, dict):
+        parts = []
+        for field, errors in details.items():
+            text = "; ".join(str(error) for error in errors) if isinstance(errors, list) else str(errors)
+            parts.append(f"{field}: {text}")
+        return f"{message}: {' '.join(parts)}"
+    if isinstance(details, list):
+        return f"{message}: {'; '.join(str(item) for item in details)}"
+    return f"{message}: {details}"
+
+
+def a1111_exception_handler(exc, context):
+    """The canonical handler's status and headers, in A1111's error shape; a request that fails
+    validation is a 422, as A1111 (FastAPI) answers it."""
+    response = envelope_exception_handler(exc, context)
+    body = response.data
+    if response.status_code == 400:
+        response.status_code = 422
+    response.data = {
+        "error": body.get("type", "error"),
+        "detail": _detail(body.get("error", ""), body.get("details")),
+        "body": "",
+        "errors": body.get("details") or "",
+        "request_id": body.get("request_id"),
+    }
+    return response
+
+
+class A1111View(APIView):
+    """A ``/sdapi/v1`` route: API key as Bearer token or Basic password, errors in A1111's shape."""
+
+    authentication_classes = [APIKeyAuthentication, BasicAPIKeyAuthentication]
+    # Left out of the canonical OpenAPI schema (DRF skips a view without one): its shapes, errors
+    # included, are AUTOMATIC1111's, which docs/api.md describes.
+    schema = None
+
+    def get_exception_handler(self):
+        return a1111_exception_handler
+
+
+def model_hash(model: AIModel) -> str:
+    return hashlib.sha256(model.pk.encode()).hexdigest()
+
+
+def model_find(name: str) -> AIModel | None:
+    """The active model an A1111 checkpoint name means: its id, an alias or its display name,
+    in any case, with or without the `` [hash]`` A1111 appends to titles."""
+    name = name.strip()
+    if name.endswith("]") and " [" in name:
+        name = name.rsplit(" [", 1)[0]
+    model = model_get(ref=name)
+    if model is not None:
+        return model
+    wanted = name.lower()
+    for candidate in AIModel.objects.filter(is_active=True):
+        if wanted in (candidate.pk.lower(), candidate.name.lower(), *(alias.lower() for alias in candidate.aliases)):
+            return candidate
+    return None
+
+
+def checkpoint_model(*, user, override: str | None) -> AIModel | None:
+    """The model a request's ``override_settings.sd_model_checkpoint`` names, else the one the
+    user chose with ``POST /options``; None: the configured default. 422 for an unknown name."""
+    name = override or user_client_option(user=user, client=CLIENT, name=CHECKPOINT_OPTION)
+    if not name:
+        return None
+    model = model_find(name)
+    if model is None:
+        raise ValidationFailed(
+            "Unknown model", details={CHECKPOINT_OPTION: [f"No model is called '{name}': see /sdapi/v1/sd-models."]}
+        )
+    return model

@@ -1,0 +1,146 @@
+"""A1111's lists and state: ``sd-models``, ``samplers``, ``schedulers``, ``loras``, ``options``,
+``progress`` and ``scripts``, over the catalog, the user's LoRAs and generations."""
+
+from django.utils import timezone
+from rest_framework.response import Response
+
+from accounts.services import user_client_option_set
+from catalog.models import ModelKind
+from catalog.selectors import model_list
+from core.errors import ValidationFailed
+from generation.models import Status
+from generation.selectors import generation_list
+from generation.services import generation_model_resolve
+from legacy.automatic1111.common import CHECKPOINT_OPTION, CLIENT, A1111View, checkpoint_model, model_hash
+from training.selectors import lora_list
+
+# A1111's own names, so that clients find the ones they send by default ("Euler a", "automatic").
+# The models here choose their own sampler and schedule: a name is accepted and ignored.
+SAMPLERS = ("DPM++ 2M", "DPM++ SDE", "DPM++ 2M SDE", "Euler a", "Euler", "LMS", "Heun", "DPM2", "DDIM", "UniPC")
+SCHEDULERS = (
+    ("automatic", "Automatic"),
+    ("uniform", "Uniform"),
+    ("karras", "Karras"),
+    ("exponential", "Exponential"),
+    ("sgm_uniform", "SGM Uniform"),
+)
+RUNNING = (Status.PENDING, Status.IN_QUEUE, Status.PROCESSING)
+
+
+class SdModelsView(A1111View):
+    """Atelier's text-to-image models as A1111 checkpoints; the title is the model's id."""
+
+    def get(self, request):
+        return Response(
+            [
+                {
+                    "title": model.pk,
+                    "model_name": model.name,
+                    "hash": model_hash(model)[:10],
+                    "sha256": model_hash(model),
+                    "filename": model.pk,
+                    "config": None,
+                }
+                for model in model_list(kind=ModelKind.TEXT_TO_IMAGE)
+            ]
+        )
+
+
+class SamplersView(A1111View):
+    def get(self, request):
+        return Response([{"name": name, "aliases": [], "options": {}} for name in SAMPLERS])
+
+
+class SchedulersView(A1111View):
+    def get(self, request):
+        return Response(
+            [
+                {"name": name, "label": label, "aliases": None, "default_rho": -1, "need_inner_model": False}
+                for name, label in SCHEDULERS
+            ]
+        )
+
+
+class LorasView(A1111View):
+    """The caller's trained LoRAs; ``<lora:name:weight>`` in a prompt applies one."""
+
+    def get(self, request):
+        return Response(
+            [
+                {
+                    "name": lora.name,
+                    "alias": lora.name,
+                    "path": str(lora.pk),
+                    "metadata": {
+                        "trigger_word": lora.trigger_word,
+                        "base_model": lora.base_model,
+                        "provider": lora.provider,
+                        "created_at": lora.created_at.isoformat(),
+                    },
+                }
+                for lora in lora_list(user=request.user)
+            ]
+        )
+
+
+class OptionsView(A1111View):
+    """``sd_model_checkpoint`` is the caller's own; A1111's other options are accepted and ignored."""
+
+    def get(self, request):
+        model = checkpoint_model(user=request.user, override=None) or generation_model_resolve(ref=None)
+        return Response({CHECKPOINT_OPTION: model.pk, "sd_checkpoint_hash": model_hash(model), "samples_format": "png"})
+
+    def post(self, request):
+        name = request.data.get(CHECKPOINT_OPTION)
+        if name is not None:
+            if not isinstance(name, str):
+                raise ValidationFailed(details={CHECKPOINT_OPTION: ["Must be a string."]})
+            model = checkpoint_model(user=request.user, override=name)
+            user_client_option_set(user=request.user, client=CLIENT, name=CHECKPOINT_OPTION, value=model.pk)
+        # A1111 answers null.
+        return Response(None)
+
+
+class ProgressView(A1111View):
+    """The caller's latest running generation: its progress and an estimate of the time left."""
+
+    def get(self, request):
+        running = generation_list(user=request.user).filter(status__in=RUNNING)
+        generation = running.first()
+        if generation is None:
+            state = {"skipped": False, "interrupted": False, "stopping": False, "job": "", "job_count": 0}
+            state.update(job_timestamp="0", job_no=0, sampling_step=0, sampling_steps=0)
+            return Response({"progress": 0, "eta_relative": 0, "state": state, "current_image": None, "textinfo": None})
+        progress = generation.progress / 100
+        eta = 0.0
+        if generation.started_at is not None and progress > 0:
+            elapsed = (timezone.now() - generation.started_at).total_seconds()
+            eta = max(elapsed / progress - elapsed, 0.0)
+        steps = (generation.params or {}).get("num_inference_steps") or 100
+        state = {
+            "skipped": False,
+            "interrupted": False,
+            "stopping": False,
+            "job": str(generation.pk),
+            "job_count": running.count(),
+            "job_timestamp": generation.created_at.strftime("%Y%m%d%H%M%S"),
+            "job_no": 0,
+            "sampling_step": round(progress * steps),
+            "sampling_steps": steps,
+        }
+        return Response(
+            {
+                "progress": progress,
+                "eta_relative": round(eta, 3),
+                "state": state,
+                "current_image": None,
+                "textinfo": generation.status,
+            }
+        )
+
+
+class ScriptsView(A1111View):
+    """No A1111 scripts or extensions here (``webuiapi`` asks when it starts)."""
+
+    def get(self, request):
+        return Response({"txt2img": [], "img2img": []})

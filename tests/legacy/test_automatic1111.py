@@ -1,0 +1,95 @@
+"""AUTOMATIC1111's ``/sdapi/v1`` as its clients use it: the ``webuiapi`` client against a live
+server, and Open WebUI's requests as it sends them."""
+
+import base64
+import io
+
+import pytest
+import requests
+import webuiapi
+from PIL import Image
+
+from tests.helpers import credits_remaining
+
+# The routes wait for work that runs once the creating transaction has committed.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def api(live_server, alice):
+    """``webuiapi`` as its users set it up against A1111 with ``--api-auth``: the API key as password."""
+    port = int(live_server.url.rsplit(":", 1)[1])
+    client = webuiapi.WebUIApi(host="127.0.0.1", port=port)
+    client.set_auth("alice", alice.secret)
+    return client
+
+
+def test_txt2img_answers_pngs_of_the_asked_size_and_charges_credits(api, alice):
+    before = credits_remaining(alice)
+    result = api.txt2img(prompt="a lighthouse at dusk", width=256, height=192, seed=42, batch_size=2, steps=8)
+    assert [image.size for image in result.images] == [(256, 192), (256, 192)]
+    assert all(image.format == "PNG" for image in result.images)
+    assert result.info["seed"] == 42
+    assert result.info["all_seeds"][0] == 42
+    assert result.info["sd_model_name"] == "local/procedural"
+    assert result.parameters["prompt"] == "a lighthouse at dusk"
+    assert credits_remaining(alice) == before - 2
+
+
+def _request(method: str, live_server, path: str, **kwargs) -> requests.Response:
+    return requests.request(method, f"{live_server.url}/sdapi/v1/{path}", timeout=60, **kwargs)
+
+
+def test_open_webui_requests_with_basic_or_bearer_auth_get_images(live_server, alice):
+    body = {"prompt": "a red kite", "batch_size": 1, "width": 256, "height": 256}
+    basic = "Basic " + base64.b64encode(f"user:{alice.secret}".encode()).decode()
+    for authorization in (basic, f"Bearer {alice.secret}"):
+        response = _request("POST", live_server, "txt2img", json=body, headers={"Authorization": authorization})
+        assert response.status_code == 200, response.text
+        [image] = response.json()["images"]
+        assert Image.open(io.BytesIO(base64.b64decode(image))).size == (256, 256)
+
+
+def test_without_a_valid_key_the_routes_answer_401(live_server, alice):
+    for headers in (
+        {},
+        {"Authorization": "Bearer nope"},
+        {"Authorization": "Basic " + base64.b64encode(b"a:b").decode()},
+    ):
+        response = _request("GET", live_server, "sd-models", headers=headers)
+        assert response.status_code == 401
+        assert response.json()["detail"]
+
+
+def test_bad_input_is_a_422_with_a_detail_and_charges_nothing(live_server, alice):
+    before = credits_remaining(alice)
+    headers = {"Authorization": f"Bearer {alice.secret}"}
+    bodies = [
+        {"prompt": "x", "width": 100000, "height": 256},
+        {"prompt": "x", "width": "wide"},
+        {"prompt": "x", "batch_size": 3, "n_iter": 2},
+        {"prompt": "x", "override_settings": {"sd_model_checkpoint": "no-such-model"}},
+        {"prompt": "x", "seed": 2**40},
+    ]
+    for body in bodies:
+        response = _request("POST", live_server, "txt2img", json=body, headers=headers)
+        assert response.status_code == 422, (body, response.text)
+        answer = response.json()
+        assert answer["detail"] and "errors" in answer and "body" in answer
+    broken = _request("POST", live_server, "txt2img", data="{", headers={**headers, "Content-Type": "application/json"})
+    assert broken.status_code == 422
+    image_body = {"prompt": "x", "init_images": ["not base64!"], "width": 256, "height": 256}
+    response = _request("POST", live_server, "img2img", json=image_body, headers=headers)
+    assert response.status_code == 422, response.text
+    assert "init_images" in response.json()["detail"]
+    assert credits_remaining(alice) == before
+
+
+def test_models_samplers_and_schedulers_are_listed(api):
+    titles = api.util_get_model_names()
+    assert "local/procedural" in titles
+    assert "local/image-to-image" not in titles
+    [model] = [model for model in api.get_sd_models() if model["title"] == "local/procedural"]
+    assert set(model) == {"title", "model_name", "hash", "sha256", "filename", "config"}
+    assert "Euler a" in api.util_get_sampler_names()
+    assert "automatic" in api.util_get_scheduler_names()
