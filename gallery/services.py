@@ -13,6 +13,7 @@ from core.errors import Conflict, NotFound, ProviderError, ValidationFailed
 from core.task_messages import task_send
 from gallery.imaging import CONVERTIBLE, convert, local_path, thumbnail_from_image, video_first_frame
 from gallery.models import Asset, Collection
+from gallery.provenance import EMBEDDABLE, metadata_embed
 from gallery.video import NotAVideo, video_probe
 
 logger = logging.getLogger(__name__)
@@ -34,13 +35,17 @@ def asset_create(
     duration: float | None = None,
     collection: Collection | None = None,
     is_nsfw: bool = False,
+    metadata: dict | None = None,
 ) -> Asset:
     """Stores the file first and the row second, so a row never points at a missing file.
 
     If saving the row fails the file is removed again. The thumbnail is made by a task once the
     row is committed. A video's size and duration are read from the file itself, whatever the
-    provider said.
+    provider said. ``metadata`` (what made the image, see gallery.provenance) goes inside an
+    image's file.
     """
+    if metadata and type == Asset.Type.IMAGE and format in EMBEDDABLE:
+        data = _with_metadata(data, format=format, metadata=metadata)
     if type == Asset.Type.VIDEO:
         try:
             info = video_probe(data, suffix=f".{format}")
@@ -72,6 +77,16 @@ def asset_create(
         raise
     transaction.on_commit(partial(_enqueue_thumbnail, asset_id=asset.pk))
     return asset
+
+
+def _with_metadata(data: bytes, *, format: str, metadata: dict) -> bytes:
+    try:
+        return metadata_embed(data, format, metadata)
+    except ValueError:
+        # A file whose structure we cannot follow is kept as the provider made it: losing the
+        # image the user paid for would be worse than losing its metadata.
+        logger.exception("Could not write the metadata into a %s file", format)
+        return data
 
 
 def _enqueue_thumbnail(*, asset_id) -> None:

@@ -25,6 +25,7 @@ from generation.inputs.kinds import IMAGE_KINDS
 from generation.inputs.services import generation_inputs_prepare, generation_inputs_store
 from generation.models import TERMINAL_STATUSES, Generation, Status
 from generation.prompts import prompt_prepare_for_generation
+from generation.provenance import generation_provenance
 from generation.providers import ProviderOutput
 from generation.selectors import generation_count_on
 from generation.services.dispatch import generation_dispatch
@@ -196,6 +197,7 @@ def generation_complete(*, generation: Generation, outputs: list[ProviderOutput]
                         seed=output.seed,
                         is_nsfw=output.nsfw,
                         collection=generation.collection if generation.collection_id else None,
+                        metadata=generation_provenance(generation=generation, output=output),
                     )
                 )
             revised = next((output.revised_prompt for output in outputs if output.revised_prompt), "")

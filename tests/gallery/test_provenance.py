@@ -1,0 +1,80 @@
+"""What made each image travels inside its file: written when outputs are stored, kept by
+conversions, read back by the provenance endpoints. Files are read here with Pillow directly."""
+
+import html
+import io
+import json
+import re
+
+import pytest
+from PIL import Image
+
+from tests.gallery.conftest import body_of
+from tests.helpers import LOCAL_MODEL, generate_done
+
+pytestmark = pytest.mark.django_db
+
+PROMPT = "a red fox in the snow, at dawn"
+NEGATIVE = "blurry"
+
+
+def _opened(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def _atelier_json(image: Image.Image) -> dict:
+    """Atelier's JSON as a reader of the format finds it: a PNG text chunk, or inside the XMP."""
+    if image.format == "PNG":
+        return json.loads(image.text["atelier"])
+    xmp = image.info["xmp"].decode("utf-8")
+    found = re.search(r"<atelier:metadata>(.*?)</atelier:metadata>", xmp, re.S)
+    return json.loads(html.unescape(found.group(1)))
+
+
+def _parameters(image: Image.Image) -> str:
+    if image.format == "PNG":
+        return image.text["parameters"]
+    return image.getexif()[0x010E]
+
+
+def _stored_file(client, generation: dict) -> bytes:
+    return body_of(client.get(f"/api/gallery/{generation['images'][0]['id']}/file"))
+
+
+def _generated(client, fmt: str, **extra) -> dict:
+    return generate_done(
+        client, prompt=PROMPT, negative_prompt=NEGATIVE, width=96, height=64, seed=7, format=fmt, **extra
+    )
+
+
+@pytest.mark.parametrize("fmt, pil_format", [("png", "PNG"), ("jpeg", "JPEG"), ("webp", "WEBP")])
+def test_each_stored_output_carries_what_made_it(alice, fmt, pil_format):
+    generation = _generated(alice, fmt)
+
+    image = _opened(_stored_file(alice, generation))
+
+    assert (image.format, image.size) == (pil_format, (96, 64))
+    metadata = _atelier_json(image)
+    assert metadata["prompt"] == PROMPT
+    assert metadata["negative_prompt"] == NEGATIVE
+    assert (metadata["model"], metadata["provider"]) == (LOCAL_MODEL, "local")
+    assert (metadata["seed"], metadata["width"], metadata["height"]) == (7, 96, 64)
+    assert metadata["generation_id"] == generation["id"]
+    assert metadata["generator"] == "Atelier" and metadata["version"]
+    parameters = _parameters(image)
+    assert parameters.startswith(f"{PROMPT}\nNegative prompt: {NEGATIVE}\n")
+    assert "Seed: 7" in parameters and "Size: 96x64" in parameters and f"Model: {LOCAL_MODEL}" in parameters
+    if pil_format != "PNG":
+        exif = image.getexif()
+        assert exif[0x0131].startswith("Atelier ")
+        assert PROMPT in image.info["xmp"].decode("utf-8")
+
+
+def test_the_metadata_leaves_the_pixels_as_the_provider_made_them(alice):
+    first = _generated(alice, "jpeg")
+    second = _generated(alice, "jpeg")
+    one, two = _stored_file(alice, first), _stored_file(alice, second)
+    assert one != two
+    assert _opened(one).tobytes() == _opened(two).tobytes()
