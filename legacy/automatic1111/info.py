@@ -1,6 +1,7 @@
 """A1111's lists and state: ``sd-models``, ``samplers``, ``schedulers``, ``loras``, ``options``,
 ``progress`` and ``scripts``, over the catalog, the user's LoRAs and generations."""
 
+from django.http import JsonResponse
 from django.utils import timezone
 from rest_framework.response import Response
 
@@ -97,8 +98,8 @@ class OptionsView(A1111View):
                 raise ValidationFailed(details={CHECKPOINT_OPTION: ["Must be a string."]})
             model = checkpoint_model(user=request.user, override=name)
             user_client_option_set(user=request.user, client=CLIENT, name=CHECKPOINT_OPTION, value=model.pk)
-        # A1111 answers null.
-        return Response(None)
+        # A1111 answers null (DRF would send an empty body, which its clients cannot parse).
+        return JsonResponse(None, safe=False)
 
 
 class ProgressView(A1111View):

@@ -9,6 +9,7 @@ import requests
 import webuiapi
 from PIL import Image
 
+from catalog.models import AIModel
 from tests.helpers import credits_remaining
 
 # The routes wait for work that runs once the creating transaction has committed.
@@ -93,3 +94,29 @@ def test_models_samplers_and_schedulers_are_listed(api):
     assert set(model) == {"title", "model_name", "hash", "sha256", "filename", "config"}
     assert "Euler a" in api.util_get_sampler_names()
     assert "automatic" in api.util_get_scheduler_names()
+
+
+def _webui(live_server, client) -> webuiapi.WebUIApi:
+    port = int(live_server.url.rsplit(":", 1)[1])
+    api = webuiapi.WebUIApi(host="127.0.0.1", port=port)
+    api.set_auth("me", client.secret)
+    return api
+
+
+def test_options_choose_the_model_per_user(live_server, alice, bob):
+    AIModel.objects.create(id="local/sketch", name="Local sketch", provider="local", kind="text-to-image", min_width=64)
+    alice_api, bob_api = _webui(live_server, alice), _webui(live_server, bob)
+    assert alice_api.util_get_current_model() == "local/procedural"
+    alice_api.util_set_model("local/sketch", find_closest=False)
+    assert alice_api.util_get_current_model() == "local/sketch"
+    assert bob_api.util_get_current_model() == "local/procedural"
+    # Her other preferences are as they were, and her choice applies to her generations.
+    preferences = alice.get("/api/user/profile").json()["preferences"]
+    assert preferences == {"default_style": "", "preferred_format": "png", "email_notifications": True}
+    result = alice_api.txt2img(prompt="a kite", width=256, height=256, override_settings={})
+    assert result.info["sd_model_name"] == "local/sketch"
+    alice_api.set_options({"sd_model_checkpoint": "local/procedural"})
+    assert bob_api.txt2img(prompt="a kite", width=256, height=256).info["sd_model_name"] == "local/procedural"
+    refused = _request("POST", live_server, "options", json={"sd_model_checkpoint": "nope"}, auth=("me", alice.secret))
+    assert refused.status_code == 422
+    assert alice_api.util_get_current_model() == "local/procedural"
