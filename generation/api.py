@@ -1,4 +1,5 @@
 import logging
+import math
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
@@ -9,18 +10,21 @@ from core.errors import NotFound, PayloadTooLarge
 from core.numbers import parse_int
 from core.pagination import PageLimitPagination
 from core.schema import envelope, message_envelope
+from credits.selectors import credits_balance
 from gallery.models import Asset
 from gallery.serializers import AssetSerializer
 from gallery.services import asset_thumbnail_build
 from generation import selectors, services
 from generation.models import Generation, Status
 from generation.serializers import (
+    CancelManyInputSerializer,
     GenerateInputSerializer,
     GenerationListQuerySerializer,
     GenerationSerializer,
     generate_input,
     idempotency_key_of,
 )
+from generation.services.lifecycle import generation_cancel_many
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +45,59 @@ _QUOTE = envelope(
     credits_remaining=serializers.IntegerField(),
     sufficient=serializers.BooleanField(),
 )
+_CANCELLED_MANY = envelope(
+    "GenerationsCancelled",
+    cancelled=serializers.IntegerField(help_text="How many of your jobs were cancelled"),
+    generation_ids=serializers.ListField(child=serializers.UUIDField()),
+    credits_refunded=serializers.IntegerField(help_text="Credits given back for them, in all"),
+    credits_remaining=serializers.IntegerField(),
+)
+_PREFER = OpenApiParameter(
+    "Prefer",
+    str,
+    OpenApiParameter.HEADER,
+    description=(
+        "`wait` or `wait=N` (RFC 7240): hold the request up to N seconds (default 60, at most "
+        "ATELIER_SYNC_WAIT_MAX_SECONDS) for the generation to end; 201 with `results` if it did, "
+        "202 if it is still running. A malformed value (`wait=abc`) is ignored, as RFC 7240 says."
+    ),
+)
+_PREFERENCE_APPLIED = OpenApiParameter(
+    "Preference-Applied",
+    str,
+    OpenApiParameter.HEADER,
+    response=[201, 202],
+    description="`wait=N`: the seconds the request was held for at most, when `Prefer: wait` was honoured.",
+)
+# What a bare ``Prefer: wait`` waits, as Replicate's synchronous mode does.
+_PREFER_WAIT_DEFAULT_SECONDS = 60
+
+
+def _preferred_wait(request) -> float | None:
+    """The seconds a ``Prefer: wait[=N]`` header asks to hold the request, cut to
+    ``ATELIER_SYNC_WAIT_MAX_SECONDS``; None when it asks nothing we understand.
+
+    RFC 7240 §2: a server ignores a preference it does not understand, so a malformed ``wait``
+    (``wait=abc``, ``wait=-1``) is ignored rather than refused. Several ``Prefer`` headers
+    arrive joined by commas; a preference's own parameters (after ``;``) are ignored.
+    """
+    for preference in request.headers.get("Prefer", "").split(","):
+        name, has_value, value = preference.split(";", 1)[0].partition("=")
+        if name.strip().lower() != "wait":
+            continue
+        value = value.strip().strip('"')
+        if not has_value:
+            seconds = _PREFER_WAIT_DEFAULT_SECONDS
+        elif value.isascii() and value.isdigit():
+            seconds = int(value)
+        else:
+            return None
+        return min(seconds, settings.ATELIER_SYNC_WAIT_MAX_SECONDS)
+    return None
+
+
+def _seconds(value: float) -> str:
+    return str(int(value)) if value == math.floor(value) else f"{value:g}"
 
 
 def _refuse_oversized_body(request) -> None:
@@ -104,15 +161,15 @@ class GenerationViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=GenerateInputSerializer,
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER), _PREFER, _PREFERENCE_APPLIED],
         responses={
-            201: _ANSWER,
+            201: OpenApiResponse(_ANSWER, description="Queued; with Prefer: wait, finished in time"),
             200: PolymorphicProxySerializer(
                 "GenerationFinishedOrQuote",
                 serializers=[_ANSWER, _QUOTE],
                 resource_type_field_name=None,
             ),
-            202: OpenApiResponse(_ANSWER, description="sync_mode: still running at the bound"),
+            202: OpenApiResponse(_ANSWER, description="sync_mode or Prefer: wait: still running at the bound"),
         },
     )
     def create(self, request):
@@ -122,8 +179,11 @@ class GenerationViewSet(viewsets.GenericViewSet):
         if data["dry_run"]:
             quote = services.generation_quote(user=request.user, data=data)
             return Response({"success": True, "dry_run": True, **quote})
-        wait = _waits(request, data)
-        submitted = services.generation_submit(user=request.user, data=data, wait=wait, idempotency_key=key)
+        preferred = _preferred_wait(request)
+        wait = preferred is not None or _waits(request, data)
+        submitted = services.generation_submit(
+            user=request.user, data=data, wait=wait, idempotency_key=key, timeout=preferred
+        )
         generation = submitted.generation
         # Seed 001's clients show the results' thumbnails at once: those the thumbnail task has
         # not made yet are made now, before either list of images is written.
@@ -139,6 +199,10 @@ class GenerationViewSet(viewsets.GenericViewSet):
             body["results"] = AssetSerializer(results, many=True, context={"request": request}).data
         if not wait:
             return Response(body, status=status.HTTP_201_CREATED)
+        if preferred is not None:
+            # Replicate's synchronous mode: 201 once it has ended, 202 while it still runs.
+            code = status.HTTP_201_CREATED if submitted.finished else status.HTTP_202_ACCEPTED
+            return Response(body, status=code, headers={"Preference-Applied": f"wait={_seconds(preferred)}"})
         return Response(body, status=status.HTTP_200_OK if submitted.finished else status.HTTP_202_ACCEPTED)
 
     def _answer_context(self, submitted: services.Submitted, *, waited: bool) -> dict:
@@ -163,3 +227,24 @@ class GenerationViewSet(viewsets.GenericViewSet):
     def destroy(self, request, pk=None):
         services.generation_cancel(generation=self._get_own(pk))
         return Response({"success": True, "message": "Generation cancelled successfully"})
+
+    @extend_schema(
+        summary="Cancel many of your generations at once",
+        request=CancelManyInputSerializer,
+        responses={200: _CANCELLED_MANY},
+    )
+    def cancel_many(self, request):
+        """``{"status": "in_queue"}``: every job of yours waiting to start (the running ones go on);
+        ``{"all": true}``: every unfinished job of yours. Each is refunded once, as a single cancel is."""
+        payload = CancelManyInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        cancelled = generation_cancel_many(user=request.user, waiting_only=not payload.validated_data.get("all"))
+        return Response(
+            {
+                "success": True,
+                "cancelled": len(cancelled.generation_ids),
+                "generation_ids": [str(pk) for pk in cancelled.generation_ids],
+                "credits_refunded": cancelled.credits_refunded,
+                "credits_remaining": credits_balance(user=request.user),
+            }
+        )

@@ -56,6 +56,12 @@ class Generation(models.Model):
         db_default="",
         help_text="Where image.generated is sent when it completes, signed with the owner's webhook secret.",
     )
+    # Null (no filter asked for) is every event; a list always holds "completed", the terminal one.
+    webhook_events_filter = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Which events webhook_url receives (start, completed, logs); null: all of them.",
+    )
     cost = models.PositiveIntegerField(default=0, help_text="Credits reserved for this generation.")
     provider_request_id = models.CharField(max_length=200, blank=True, db_index=True)
     queue_position = models.PositiveIntegerField(null=True, blank=True)

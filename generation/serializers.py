@@ -8,6 +8,7 @@ from core.serializer_fields import ShallowCopiedFieldsMixin
 from gallery.serializers import AssetSerializer
 from generation.models import Generation, Status
 from generation.selectors import generation_queue_position
+from generation.webhook_payloads import WEBHOOK_EVENTS
 
 
 class OptionalBooleanField(serializers.BooleanField):
@@ -116,6 +117,16 @@ class GenerateInputSerializer(ShallowCopiedFieldsMixin, serializers.Serializer):
     mask = serializers.FileField(required=False, help_text="Inpainting mask: white = repaint, black = keep.")
     image_url = serializers.CharField(required=False, allow_blank=True, max_length=2048)
     webhook_url = serializers.CharField(required=False, allow_blank=True, max_length=2048)
+    webhook_events_filter = serializers.ListField(
+        child=serializers.ChoiceField(choices=WEBHOOK_EVENTS),
+        required=False,
+        max_length=len(WEBHOOK_EVENTS),
+        help_text=(
+            "Which events webhook_url receives: start, completed, logs (Replicate's names). "
+            "completed is always sent; today it is the only one delivered (as image.generated). "
+            "Left out: every event."
+        ),
+    )
     mask_url = serializers.CharField(required=False, allow_blank=True, max_length=2048)
     num_frames = serializers.IntegerField(required=False, min_value=2, max_value=1000, help_text="Video frames.")
     fps = serializers.IntegerField(required=False, min_value=1, max_value=120, help_text="Video frames per second.")
@@ -196,6 +207,12 @@ class GenerationSerializer(ShallowCopiedFieldsMixin, serializers.Serializer):
     params = serializers.JSONField(read_only=True, help_text="Other model parameters, as sent.")
     collection = serializers.UUIDField(source="collection_id", read_only=True, allow_null=True)
     credits_used = serializers.IntegerField(source="cost", read_only=True)
+    webhook_events_filter = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        allow_null=True,
+        help_text="The events its webhook_url receives; null: all of them.",
+    )
     queue_position = serializers.SerializerMethodField()
     progress = serializers.IntegerField(read_only=True)
     logs = serializers.JSONField(read_only=True)
@@ -249,3 +266,19 @@ def idempotency_key_of(request) -> str | None:
     if key is not None and not 1 <= len(key) <= 255:
         raise ValidationFailed(details={"Idempotency-Key": ["Use 1 to 255 characters."]})
     return key
+
+
+class CancelManyInputSerializer(serializers.Serializer):
+    """``POST /api/generate/cancel``: exactly one of ``status`` and ``all``."""
+
+    status = serializers.ChoiceField(
+        choices=[Status.IN_QUEUE], required=False, help_text="in_queue: every job of yours still waiting to start."
+    )
+    all = serializers.BooleanField(required=False, help_text="true: every unfinished job of yours, waiting or running.")
+
+    def validate(self, attrs):
+        if "status" in attrs and "all" in attrs:
+            raise serializers.ValidationError('Send either "status" or "all", not both.')
+        if "status" not in attrs and not attrs.get("all"):
+            raise serializers.ValidationError('Send {"status": "in_queue"} or {"all": true}.')
+        return attrs

@@ -5,6 +5,8 @@ from generation.event_views import GenerationEventsView
 
 urlpatterns = [
     path("api/generate", GenerationViewSet.as_view({"get": "list", "post": "create"}), name="generation-list"),
+    # Before the detail route, though a UUID could never read "cancel".
+    path("api/generate/cancel", GenerationViewSet.as_view({"post": "cancel_many"}), name="generation-cancel-many"),
     path(
         "api/generate/<uuid:pk>",
         GenerationViewSet.as_view({"get": "retrieve", "delete": "destroy"}),

@@ -28,6 +28,30 @@ def webhook_url_accepted(*, url: str | None) -> str:
     return url
 
 
+# The events a generation's ``webhook_url`` can ask for, in Replicate's names. Only
+# ``completed`` (delivered as ``image.generated``) is sent today; ``start`` and ``logs`` are
+# accepted and kept so that a client written for Replicate is not refused, and so that the
+# filter already holds when they are sent.
+WEBHOOK_EVENTS = ("start", "completed", "logs")
+WEBHOOK_EVENT_COMPLETED = "completed"
+
+
+def webhook_events_filter_accepted(*, events: list[str] | None) -> list[str] | None:
+    """A generation's ``webhook_events_filter`` as stored: None (every event) when none is
+    given, else the named events in their canonical order with ``completed`` always among
+    them, the terminal event a client cannot opt out of. (Unknown names are the serializer's 400.)"""
+    if events is None:
+        return None
+    asked = {*events, WEBHOOK_EVENT_COMPLETED}
+    return [event for event in WEBHOOK_EVENTS if event in asked]
+
+
+def webhook_event_wanted(*, generation: Generation, event: str) -> bool:
+    """Whether the generation's ``webhook_url`` is to receive ``event``."""
+    wanted = generation.webhook_events_filter
+    return event == WEBHOOK_EVENT_COMPLETED or wanted is None or event in wanted
+
+
 def generation_webhook_payload(*, generation: Generation) -> dict:
     """``image.generated``'s data: the generation, its owner and its images with their download URLs."""
     assets = list(generation.assets.order_by("created_at", "id").values("id", "type", "width", "height", "format"))
@@ -57,7 +81,9 @@ def _completed_send(generation_id) -> None:
             generation_id=generation.pk,
             user_id=generation.user_id,
             payload=generation_webhook_payload(generation=generation),
-            webhook_url=generation.webhook_url,
+            webhook_url=generation.webhook_url
+            if webhook_event_wanted(generation=generation, event=WEBHOOK_EVENT_COMPLETED)
+            else "",
         )
     except Exception:
         # Telling others is a courtesy: it must never undo or break the completion itself.

@@ -336,6 +336,8 @@ ATELIER_RETRY_BACKOFF_MAX_SECONDS = 60.0
 ATELIER_POLL_INTERVAL_SECONDS = 1.0
 ATELIER_POLL_INTERVAL_MAX_SECONDS = 30.0
 ATELIER_SYNC_TIMEOUT_SECONDS = env.float("ATELIER_SYNC_TIMEOUT_SECONDS", default=60.0)
+# The longest a `Prefer: wait=N` on POST /api/generate holds the request (a larger N is cut to it).
+ATELIER_SYNC_WAIT_MAX_SECONDS = env.float("ATELIER_SYNC_WAIT_MAX_SECONDS", default=60.0)
 # How long a process keeps the catalog and plans it read (core.process_cache); 0 reads every time.
 ATELIER_PROCESS_CACHE_SECONDS = env.float("ATELIER_PROCESS_CACHE_SECONDS", default=5.0)
 ATELIER_EVENT_STREAM_MAX_SECONDS = env.int("ATELIER_EVENT_STREAM_MAX_SECONDS", default=900)

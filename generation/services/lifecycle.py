@@ -32,7 +32,11 @@ from generation.services.dispatch import generation_dispatch
 from generation.services.submission import generation_save_charged
 from generation.state import transition
 from generation.validation import generation_spec_build
-from generation.webhook_payloads import generation_completed_send, webhook_url_accepted
+from generation.webhook_payloads import (
+    generation_completed_send,
+    webhook_events_filter_accepted,
+    webhook_url_accepted,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +138,7 @@ def generation_create(*, user, data: dict, model: AIModel | None = None) -> Crea
         cost=cost,
         collection=collection,
         webhook_url=webhook_url_accepted(url=data.get("webhook_url")),
+        webhook_events_filter=webhook_events_filter_accepted(events=data.get("webhook_events_filter")),
     )
     # Input images are rows and files of their own, saved in the generation's transaction.
     with transaction.atomic():
@@ -239,8 +244,9 @@ def generation_fail(*, generation_id, message: str, error_type: str = ErrorType.
     return True
 
 
-def generation_cancel(*, generation: Generation, actor=None) -> None:
-    """Cancels a queued or running generation and refunds it; 409 once it has ended.
+def generation_cancel(*, generation: Generation, actor=None) -> int:
+    """Cancels a queued or running generation and refunds it; the credits given back. 409 once
+    it has ended.
 
     A queued job is never claimed afterwards (the claim needs ``in_queue``). A running one is
     cancelled upstream where the provider can; otherwise its result is discarded on arrival.
@@ -255,10 +261,11 @@ def generation_cancel(*, generation: Generation, actor=None) -> None:
             current = Generation.objects.values_list("status", flat=True).get(pk=generation.pk)
             raise Conflict(f"Generation is already {current} and cannot be cancelled")
         reason = "Refund: generation cancelled" + (f" by staff ({actor.email})" if actor is not None else "")
-        credits_refund_generation(generation=generation, reason=reason, actor=actor)
+        refund = credits_refund_generation(generation=generation, reason=reason, actor=actor)
     request_id = Generation.objects.values_list("provider_request_id", flat=True).get(pk=generation.pk)
     if request_id:
         generation_cancel_upstream(provider_name=generation.provider, request_id=request_id)
+    return refund.amount if refund is not None else 0
 
 
 def generation_refund_refusal(*, generation: Generation) -> str | None:
@@ -313,16 +320,54 @@ def generation_retry(*, generation: Generation, data: dict) -> Created:
     return generation_create(user=generation.user, data=data)
 
 
-def generation_cancel_unfinished(*, user) -> int:
-    """Cancels (and refunds) every generation of the user that has not ended; how many."""
-    cancelled = 0
-    for generation in Generation.objects.filter(user=user).exclude(status__in=TERMINAL_STATUSES):
+# The statuses of a job that waits for a worker (``pending``: saved, not queued yet).
+WAITING_STATUSES = frozenset({Status.PENDING, Status.IN_QUEUE})
+
+
+@dataclass(frozen=True)
+class CancelledMany:
+    generation_ids: list
+    # The credits given back to the user, all the cancelled jobs together.
+    credits_refunded: int
+
+
+def generation_cancel_many(*, user, waiting_only: bool) -> CancelledMany:
+    """Cancels, each through ``generation_cancel`` (one transition, one refund), every unfinished
+    generation of the user, oldest first; with ``waiting_only``, only those no worker has taken.
+
+    A job that ends meanwhile is skipped. So is a waiting one a worker takes meanwhile, under
+    ``waiting_only``: its status is checked again, row locked, just before it is cancelled.
+    """
+    unfinished = Generation.objects.filter(user=user).exclude(status__in=TERMINAL_STATUSES)
+    if waiting_only:
+        unfinished = unfinished.filter(status__in=WAITING_STATUSES)
+    cancel = _cancel_if_waiting if waiting_only else generation_cancel
+    ids, refunded = [], 0
+    for generation in unfinished.order_by("created_at", "pk"):
         try:
-            generation_cancel(generation=generation)
+            given_back = cancel(generation=generation)
         except Conflict:
             continue  # it ended meanwhile
-        cancelled += 1
-    return cancelled
+        if given_back is None:
+            continue  # a worker took it meanwhile
+        ids.append(generation.pk)
+        refunded += given_back
+    return CancelledMany(generation_ids=ids, credits_refunded=refunded)
+
+
+def _cancel_if_waiting(*, generation: Generation) -> int | None:
+    """``generation_cancel`` if no worker has taken the job; None otherwise. A waiting job has
+    no upstream request, so the transaction holds no call to a provider."""
+    with transaction.atomic():
+        # The row lock holds off a worker's claim (a compare-and-swap UPDATE) until the cancel commits.
+        if not Generation.objects.select_for_update().filter(pk=generation.pk, status__in=WAITING_STATUSES).exists():
+            return None
+        return generation_cancel(generation=generation)
+
+
+def generation_cancel_unfinished(*, user) -> int:
+    """Cancels (and refunds) every generation of the user that has not ended; how many."""
+    return len(generation_cancel_many(user=user, waiting_only=False).generation_ids)
 
 
 def generation_cancel_upstream(*, provider_name: str, request_id: str) -> None:

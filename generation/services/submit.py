@@ -44,9 +44,12 @@ class Submitted:
         return self.generation.status == Status.COMPLETED
 
 
-def generation_submit(*, user, data: dict, wait: bool, idempotency_key: str | None = None) -> Submitted:
+def generation_submit(
+    *, user, data: dict, wait: bool, idempotency_key: str | None = None, timeout: float | None = None
+) -> Submitted:
     """Creates (and charges) the generation the canonical ``data`` asks for; with ``wait``, waits
-    for it to end within ``ATELIER_SYNC_TIMEOUT_SECONDS``, holding no transaction."""
+    for it to end within ``timeout`` seconds (``ATELIER_SYNC_TIMEOUT_SECONDS`` unless given; a
+    ``Prefer: wait=N`` header gives it), holding no transaction."""
     started = time.monotonic()
     model = generation_model_resolve(ref=data.get("model"))
 
@@ -81,7 +84,9 @@ def generation_submit(*, user, data: dict, wait: bool, idempotency_key: str | No
         )
     if wait:
         generation = generation_wait(
-            user=user, generation_id=generation_id, timeout=settings.ATELIER_SYNC_TIMEOUT_SECONDS
+            user=user,
+            generation_id=generation_id,
+            timeout=settings.ATELIER_SYNC_TIMEOUT_SECONDS if timeout is None else timeout,
         )
     else:
         generation = generation_get(user=user, generation_id=generation_id)

@@ -99,6 +99,25 @@ def test_a_finished_generation_and_its_results_are_documented(openapi, alice, mo
     assert_served_as_documented(openapi, "POST", "/api/generate", finished)
 
 
+def test_queue_control_answers_are_documented(openapi, alice, tasks_held_from_now):
+    tasks_held_from_now()
+    queued = generate(alice, width=64, height=64, webhook_events_filter=["start"])
+    assert queued.json()["generation"]["webhook_events_filter"] == ["start", "completed"]
+    waited = alice.post(
+        "/api/generate", {"model": "local", "prompt": "a kite"}, format="json", headers={"Prefer": "wait=0"}
+    )
+    assert waited.status_code == 202, waited.content
+    assert_served_as_documented(openapi, "POST", "/api/generate", waited)
+    cancelled = alice.post("/api/generate/cancel", {"status": "in_queue"}, format="json")
+    assert cancelled.json()["cancelled"] == 2
+    assert_served_as_documented(openapi, "POST", "/api/generate/cancel", cancelled)
+    refused = alice.post("/api/generate/cancel", {}, format="json")
+    assert_served_as_documented(openapi, "POST", "/api/generate/cancel", refused)
+    operation = openapi["paths"]["/api/generate"]["post"]
+    assert "Prefer" in {parameter["name"] for parameter in operation["parameters"]}
+    assert "Preference-Applied" in operation["responses"]["202"]["headers"]
+
+
 def test_lists_are_documented_as_lists_in_their_envelope(openapi):
     components = openapi["components"]["schemas"]
     favorites = openapi["paths"]["/api/gallery/favorites/list"]["get"]["responses"]["200"]
