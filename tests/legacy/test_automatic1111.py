@@ -3,14 +3,18 @@ server, and Open WebUI's requests as it sends them."""
 
 import base64
 import io
+from datetime import timedelta
 
 import pytest
 import requests
 import webuiapi
+from django.utils import timezone
 from PIL import Image
 
 from catalog.models import AIModel
+from generation.models import Generation, Status
 from tests.helpers import credits_remaining
+from tests.training.factories import image_files, start, upload
 
 # The routes wait for work that runs once the creating transaction has committed.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -120,3 +124,76 @@ def test_options_choose_the_model_per_user(live_server, alice, bob):
     refused = _request("POST", live_server, "options", json={"sd_model_checkpoint": "nope"}, auth=("me", alice.secret))
     assert refused.status_code == 422
     assert alice_api.util_get_current_model() == "local/procedural"
+
+
+def _trained_lora(client) -> dict:
+    dataset = upload(client, image_files(4))
+    response = start(client, dataset, steps=20)
+    assert response.status_code == 201, response.content
+    [lora] = client.get("/api/loras").json()["loras"]
+    return lora
+
+
+def test_a_lora_named_in_the_prompt_applies_the_callers_own_lora(live_server, alice, bob):
+    lora = _trained_lora(alice)
+    alice_api, bob_api = _webui(live_server, alice), _webui(live_server, bob)
+    [listed] = alice_api.get_loras()
+    assert listed["name"] == listed["alias"] == lora["name"]
+    assert listed["path"] == lora["id"]
+    assert listed["metadata"]["trigger_word"] == "filmlook"
+    assert bob_api.get_loras() == []
+    result = alice_api.txt2img(prompt=f"a red barn <lora:{lora['name']}:0.8>", width=256, height=256, seed=3)
+    generation = Generation.objects.get(pk=result.info["generation_id"])
+    assert generation.params["loras"] == [{"path": lora["id"], "scale": 0.8}]
+    # The tag is gone and, as for any generation with the LoRA, its trigger word is in.
+    assert generation.prompt == "filmlook a red barn"
+    assert "<lora:" not in result.info["all_prompts"][0]
+    before = credits_remaining(bob)
+    body = {"prompt": f"a red barn <lora:{lora['name']}:0.8>", "width": 256, "height": 256}
+    refused = _request("POST", live_server, "txt2img", json=body, auth=("me", bob.secret))
+    assert refused.status_code == 422, refused.text
+    assert "No LoRA of yours" in refused.json()["detail"]
+    assert credits_remaining(bob) == before
+
+
+def _png(size=(256, 256), colour=(40, 120, 200)) -> Image.Image:
+    return Image.new("RGB", size, colour)
+
+
+def test_img2img_transforms_the_init_image_and_inpaints_with_a_mask(api, alice):
+    before = credits_remaining(alice)
+    result = api.img2img(images=[_png()], prompt="a blue pond", width=256, height=256, denoising_strength=0.4)
+    [image] = result.images
+    assert image.size == (256, 256)
+    generation = Generation.objects.get(pk=result.info["generation_id"])
+    assert generation.model_id == "local/image-to-image"
+    assert generation.params["strength"] == 0.4
+    assert generation.inputs.count() == 1
+    assert result.parameters["init_images"] is None
+    mask = Image.new("L", (256, 256), 0)
+    mask.paste(255, (64, 64, 192, 192))
+    inpainted = api.img2img(images=[_png()], mask_image=mask, prompt="a duck", width=256, height=256)
+    assert inpainted.images[0].size == (256, 256)
+    assert Generation.objects.get(pk=inpainted.info["generation_id"]).model_id == "local/inpainting"
+    assert credits_remaining(alice) < before
+
+
+def test_progress_follows_the_latest_running_generation(api, alice):
+    idle = api.get_progress()
+    assert idle["progress"] == 0 and idle["state"]["job_count"] == 0 and idle["current_image"] is None
+    generation = Generation.objects.create(
+        user=alice.user,
+        model_id="local/procedural",
+        provider="local",
+        prompt="a kite",
+        width=256,
+        height=256,
+        status=Status.PROCESSING,
+        progress=50,
+        started_at=timezone.now() - timedelta(seconds=10),
+    )
+    running = api.get_progress()
+    assert running["progress"] == 0.5
+    assert 9 <= running["eta_relative"] <= 12
+    assert running["state"]["job"] == str(generation.pk)
+    assert running["state"]["job_count"] == 1
