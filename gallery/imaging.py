@@ -7,6 +7,8 @@ from contextlib import contextmanager
 
 from PIL import Image
 
+from gallery.provenance import metadata_embed, metadata_from_image
+
 # Formats a download may be converted to, and Pillow's name for each.
 CONVERTIBLE = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
 
@@ -61,8 +63,12 @@ def video_first_frame(path: str) -> tuple[Image.Image, float | None]:
 
 
 def convert(source, *, to: str) -> bytes:
-    """Re-encodes an image; JPEG has no alpha, so transparency is flattened onto white."""
+    """Re-encodes an image; JPEG has no alpha, so transparency is flattened onto white.
+
+    What made the image (gallery.provenance) goes into the new file in the new format's way.
+    """
     with Image.open(source) as image:
+        carried = metadata_from_image(image)
         image.load()
         if to == "jpeg":
             if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
@@ -77,4 +83,8 @@ def convert(source, *, to: str) -> bytes:
         out = io.BytesIO()
         options = {"quality": 92} if to in ("jpeg", "webp") else {"optimize": False}
         image.save(out, CONVERTIBLE[to], **options)
-    return out.getvalue()
+    if not carried["found"]:
+        return out.getvalue()
+    # Atelier's JSON makes the text again; a file with only the text keeps that text.
+    parameters = None if carried["atelier"] else carried["parameters"]
+    return metadata_embed(out.getvalue(), to, carried["atelier"] or {}, parameters=parameters)

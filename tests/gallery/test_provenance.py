@@ -78,3 +78,24 @@ def test_the_metadata_leaves_the_pixels_as_the_provider_made_them(alice):
     one, two = _stored_file(alice, first), _stored_file(alice, second)
     assert one != two
     assert _opened(one).tobytes() == _opened(two).tobytes()
+
+
+@pytest.mark.parametrize(
+    "original, wanted, pil_format", [("png", "jpeg", "JPEG"), ("jpeg", "webp", "WEBP"), ("webp", "png", "PNG")]
+)
+def test_a_converted_download_keeps_the_metadata(alice, original, wanted, pil_format):
+    generation = _generated(alice, original)
+
+    response = alice.get(f"/api/gallery/{generation['images'][0]['id']}/download", {"format": wanted})
+
+    image = _opened(body_of(response))
+    assert image.format == pil_format
+    metadata = _atelier_json(image)
+    assert (metadata["prompt"], metadata["seed"], metadata["generation_id"]) == (PROMPT, 7, generation["id"])
+    assert _parameters(image).startswith(f"{PROMPT}\nNegative prompt: {NEGATIVE}\n")
+
+
+def test_a_download_in_the_stored_format_is_the_stored_file(alice):
+    generation = _generated(alice, "webp")
+    response = alice.get(f"/api/gallery/{generation['images'][0]['id']}/download", {"format": "webp"})
+    assert body_of(response) == _stored_file(alice, generation)
