@@ -46,19 +46,31 @@ class BasicAPIKeyAuthentication(authentication.BaseAuthentication):
         return 'Basic realm="sdapi"'
 
 
+# The canonical parameters a refusal may name, by the names A1111's clients sent them under.
+A1111_NAMES = {
+    "image": "init_images",
+    "strength": "denoising_strength",
+    "num_images": "batch_size",
+    "num_inference_steps": "steps",
+    "guidance_scale": "cfg_scale",
+    "model": CHECKPOINT_OPTION,
+}
+
+
+ENVELOPE_KEYS = frozenset({"success", "error", "details", "type", "code", "request_id", "timestamp"})
+
+
+def _text(errors) -> str:
+    if isinstance(errors, dict):
+        return " ".join(f"{field}: {_text(value)}" for field, value in errors.items())
+    if isinstance(errors, list):
+        return "; ".join(_text(error) for error in errors)
+    return str(errors)
+
+
 def _detail(message: str, details) -> str:
     """The error in one readable sentence, as A1111's clients show ``detail``."""
-    if not details:
-        return message
-    if isinstance(details, dict):
-        parts = []
-        for field, errors in details.items():
-            text = "; ".join(str(error) for error in errors) if isinstance(errors, list) else str(errors)
-            parts.append(f"{field}: {text}")
-        return f"{message}: {' '.join(parts)}"
-    if isinstance(details, list):
-        return f"{message}: {'; '.join(str(item) for item in details)}"
-    return f"{message}: {details}"
+    return f"{message}: {_text(details)}" if details else message
 
 
 def a1111_exception_handler(exc, context):
@@ -66,14 +78,19 @@ def a1111_exception_handler(exc, context):
     validation is a 422, as A1111 (FastAPI) answers it."""
     response = envelope_exception_handler(exc, context)
     body = response.data
+    details = body.get("details")
+    if isinstance(details, dict):
+        details = {A1111_NAMES.get(field, field): errors for field, errors in details.items()}
     if response.status_code == 400:
         response.status_code = 422
     response.data = {
         "error": body.get("type", "error"),
-        "detail": _detail(body.get("error", ""), body.get("details")),
+        "detail": _detail(body.get("error", ""), details),
         "body": "",
-        "errors": body.get("details") or "",
+        "errors": details or "",
         "request_id": body.get("request_id"),
+        # What some errors add (credits_remaining, retry_after, generation_id…), as they say it.
+        **{key: value for key, value in body.items() if key not in ENVELOPE_KEYS},
     }
     return response
 

@@ -12,7 +12,10 @@ from django.utils import timezone
 from PIL import Image
 
 from catalog.models import AIModel
+from core.errors import ProviderError
+from credits.services import credits_admin_adjust
 from generation.models import Generation, Status
+from generation.providers.local import LocalProvider
 from tests.helpers import credits_remaining
 from tests.training.factories import image_files, start, upload
 
@@ -39,6 +42,16 @@ def test_txt2img_answers_pngs_of_the_asked_size_and_charges_credits(api, alice):
     assert result.info["sd_model_name"] == "local/procedural"
     assert result.parameters["prompt"] == "a lighthouse at dusk"
     assert credits_remaining(alice) == before - 2
+
+
+def _png(size=(256, 256), colour=(40, 120, 200)) -> Image.Image:
+    return Image.new("RGB", size, colour)
+
+
+def _b64(image: Image.Image) -> str:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
 
 
 def _request(method: str, live_server, path: str, **kwargs) -> requests.Response:
@@ -87,7 +100,30 @@ def test_bad_input_is_a_422_with_a_detail_and_charges_nothing(live_server, alice
     response = _request("POST", live_server, "img2img", json=image_body, headers=headers)
     assert response.status_code == 422, response.text
     assert "init_images" in response.json()["detail"]
+    # A refusal names the field as the client sent it.
+    image_body = {"prompt": "x", "init_images": [_b64(_png())], "denoising_strength": 3, "width": 256, "height": 256}
+    response = _request("POST", live_server, "img2img", json=image_body, headers=headers)
+    assert response.status_code == 422, response.text
+    assert list(response.json()["errors"]) == ["denoising_strength"]
     assert credits_remaining(alice) == before
+
+
+def test_a_failed_generation_is_a_502_with_a_refund_and_no_credits_a_402(live_server, alice, monkeypatch):
+    def refuse(self, job, *, reporter):
+        raise ProviderError("The provider refused the prompt")
+
+    before = credits_remaining(alice)
+    body = {"prompt": "a kite", "width": 256, "height": 256}
+    with monkeypatch.context() as patched:
+        patched.setattr(LocalProvider, "submit", refuse)
+        failed = _request("POST", live_server, "txt2img", json=body, auth=("me", alice.secret))
+    assert failed.status_code == 502, failed.text
+    assert "refused the prompt" in failed.json()["detail"]
+    assert credits_remaining(alice) == before
+    credits_admin_adjust(user=alice.user, action="set", amount=0, reason="test", actor=None)
+    broke = _request("POST", live_server, "txt2img", json=body, auth=("me", alice.secret))
+    assert broke.status_code == 402, broke.text
+    assert broke.json()["error"] == "insufficient_credits" and broke.json()["detail"]
 
 
 def test_models_samplers_and_schedulers_are_listed(api):
@@ -154,10 +190,6 @@ def test_a_lora_named_in_the_prompt_applies_the_callers_own_lora(live_server, al
     assert refused.status_code == 422, refused.text
     assert "No LoRA of yours" in refused.json()["detail"]
     assert credits_remaining(bob) == before
-
-
-def _png(size=(256, 256), colour=(40, 120, 200)) -> Image.Image:
-    return Image.new("RGB", size, colour)
 
 
 def test_img2img_transforms_the_init_image_and_inpaints_with_a_mask(api, alice):
