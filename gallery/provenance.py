@@ -95,14 +95,18 @@ def metadata_read(file) -> dict:
     image is a 400 naming ``file``."""
     if isinstance(file, Image.Image):
         return metadata_from_image(file)
-    data = file if isinstance(file, bytes | bytearray) else file.read()
     limit = settings.ATELIER_UPLOAD_MAX_IMAGE_BYTES
+    too_large = ValidationFailed(
+        "Invalid image", details={"file": [f"The file is larger than {limit // (1024 * 1024)} MB."]}
+    )
+    if (getattr(file, "size", None) or 0) > limit:
+        # An upload says its size: one too large is refused unread.
+        raise too_large
+    data = file if isinstance(file, bytes | bytearray) else file.read(limit + 1)
     if not data:
         raise ValidationFailed("Invalid image", details={"file": ["The file is empty."]})
     if len(data) > limit:
-        raise ValidationFailed(
-            "Invalid image", details={"file": [f"The file is larger than {limit // (1024 * 1024)} MB."]}
-        )
+        raise too_large
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -112,6 +116,15 @@ def metadata_read(file) -> dict:
             raise ValidationFailed("Invalid image", details={"file": ["The file is not an image."]}) from None
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise ValidationFailed("Invalid image", details={"file": [f"The image could not be read: {exc}"]}) from None
+
+
+def metadata_of_file(*, file, format: str, is_image: bool = True) -> dict:
+    """The metadata inside a stored file (an asset's). Our own files are read whatever their
+    size; a video carries none of ours."""
+    if not is_image:
+        return {"format": format, "found": False, "atelier": None, "parameters": "", "fields": None, "software": ""}
+    with file.open("rb") as handle, Image.open(handle) as image:
+        return metadata_from_image(image)
 
 
 def metadata_from_image(image: Image.Image) -> dict:

@@ -2,6 +2,7 @@ from django.urls import path
 
 from gallery.api.assets import GalleryViewSet
 from gallery.api.collections import CollectionViewSet
+from gallery.api.provenance import AssetProvenanceView, ProvenanceVerifyView
 from gallery.api.sharing import SharePageView, ShareRawView
 
 app_name = "gallery"
@@ -15,6 +16,8 @@ urlpatterns = [
     path("api/gallery/<uuid:pk>/file", GalleryViewSet.as_view({"get": "file"}), name="asset-file"),
     path("api/gallery/<uuid:pk>/thumbnail", GalleryViewSet.as_view({"get": "thumbnail"}), name="asset-thumbnail"),
     path("api/gallery/<uuid:pk>/download", GalleryViewSet.as_view({"get": "download"}), name="asset-download"),
+    path("api/gallery/<uuid:pk>/provenance", AssetProvenanceView.as_view(), name="asset-provenance"),
+    path("api/provenance/verify", ProvenanceVerifyView.as_view(), name="provenance-verify"),
     path("api/collections", CollectionViewSet.as_view({"get": "list", "post": "create"}), name="collection-list"),
     path("api/collections/<uuid:pk>", CollectionViewSet.as_view(_detail), name="collection-detail"),
     path(

@@ -7,10 +7,11 @@ import json
 import re
 
 import pytest
-from PIL import Image
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image, PngImagePlugin
 
 from tests.gallery.conftest import body_of
-from tests.helpers import LOCAL_MODEL, generate_done
+from tests.helpers import LOCAL_MODEL, assert_envelope, generate_done
 
 pytestmark = pytest.mark.django_db
 
@@ -99,3 +100,84 @@ def test_a_download_in_the_stored_format_is_the_stored_file(alice):
     generation = _generated(alice, "webp")
     response = alice.get(f"/api/gallery/{generation['images'][0]['id']}/download", {"format": "webp"})
     assert body_of(response) == _stored_file(alice, generation)
+
+
+def test_the_provenance_endpoint_reads_the_stored_file_for_its_owner_only(alice, bob):
+    generation = _generated(alice, "webp")
+    url = f"/api/gallery/{generation['images'][0]['id']}/provenance"
+
+    response = alice.get(url)
+
+    assert response.status_code == 200, response.content
+    provenance = response.json()["provenance"]
+    assert (provenance["format"], provenance["found"]) == ("webp", True)
+    assert provenance["atelier"]["prompt"] == PROMPT
+    assert provenance["atelier"]["generation_id"] == generation["id"]
+    assert provenance["fields"]["seed"] == 7
+    assert (provenance["fields"]["width"], provenance["fields"]["height"]) == (96, 64)
+    assert provenance["software"].startswith("Atelier ")
+    assert_envelope(bob.get(url), 404, "not_found")
+
+
+def _with_parameters(text: str) -> bytes:
+    chunk = PngImagePlugin.PngInfo()
+    chunk.add_text("parameters", text)
+    out = io.BytesIO()
+    Image.new("RGB", (32, 32), (40, 90, 200)).save(out, "PNG", pnginfo=chunk)
+    return out.getvalue()
+
+
+def test_verify_reads_the_common_parameters_text_of_any_png(alice):
+    text = (
+        "masterpiece, a castle on a hill\nNegative prompt: lowres, bad hands\n"
+        "Steps: 30, Sampler: DPM++ 2M Karras, CFG scale: 6.5, Seed: 1234, Size: 512x768, "
+        'Model: dreamshaper_8, Lora hashes: "a: 1, b: 2"'
+    )
+    upload = SimpleUploadedFile("castle.png", _with_parameters(text), content_type="image/png")
+
+    response = alice.post("/api/provenance/verify", {"file": upload}, format="multipart")
+
+    assert response.status_code == 200, response.content
+    provenance = response.json()["provenance"]
+    assert (provenance["found"], provenance["atelier"], provenance["parameters"]) == (True, None, text)
+    assert provenance["fields"] == {
+        "prompt": "masterpiece, a castle on a hill",
+        "negative_prompt": "lowres, bad hands",
+        "steps": 30,
+        "sampler": "DPM++ 2M Karras",
+        "cfg_scale": 6.5,
+        "seed": 1234,
+        "width": 512,
+        "height": 768,
+        "model": "dreamshaper_8",
+        "extra": {"Lora hashes": "a: 1, b: 2"},
+    }
+
+
+def test_verify_reads_atelier_metadata_from_a_downloaded_file(alice):
+    generation = _generated(alice, "jpeg")
+    upload = SimpleUploadedFile("fox.jpeg", _stored_file(alice, generation), content_type="image/jpeg")
+    provenance = alice.post("/api/provenance/verify", {"file": upload}, format="multipart").json()["provenance"]
+    assert (provenance["format"], provenance["atelier"]["generation_id"]) == ("jpeg", generation["id"])
+
+
+def test_verify_refuses_a_file_that_is_not_an_image(alice):
+    upload = SimpleUploadedFile("notes.png", b"not an image at all", content_type="image/png")
+    body = assert_envelope(alice.post("/api/provenance/verify", {"file": upload}, format="multipart"), 400)
+    assert "file" in body["details"]
+    assert_envelope(alice.post("/api/provenance/verify", {}, format="multipart"), 400)
+
+
+def test_the_provenance_answers_are_as_the_schema_says(alice, anon):
+    from tests.ops.test_schema_truth import assert_served_as_documented
+
+    openapi = anon.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    generation = _generated(alice, "png")
+    path = next(path for path in openapi["paths"] if path.startswith("/api/gallery/{") and path.endswith("/provenance"))
+    answer = alice.get(f"/api/gallery/{generation['images'][0]['id']}/provenance")
+    assert_served_as_documented(openapi, "GET", path, answer)
+    upload = SimpleUploadedFile("castle.png", _with_parameters("a castle\nSteps: 3, Seed: 1"), content_type="image/png")
+    verified = alice.post("/api/provenance/verify", {"file": upload}, format="multipart")
+    assert_served_as_documented(openapi, "POST", "/api/provenance/verify", verified)
+    refused = alice.post("/api/provenance/verify", {"file": SimpleUploadedFile("x.png", b"x")}, format="multipart")
+    assert_served_as_documented(openapi, "POST", "/api/provenance/verify", refused)
