@@ -11,7 +11,7 @@ from accounts.authentication import APIKeyAuthentication
 from accounts.selectors import api_key_find_active
 from accounts.services import api_key_touch, user_client_option
 from catalog.models import AIModel
-from catalog.selectors import model_get
+from catalog.selectors import model_get, model_list
 from core.errors import ValidationFailed
 from core.exception_handler import envelope_exception_handler
 
@@ -121,21 +121,27 @@ def model_find(name: str) -> AIModel | None:
     if model is not None:
         return model
     wanted = name.lower()
-    for candidate in AIModel.objects.filter(is_active=True):
+    for candidate in model_list():
         if wanted in (candidate.pk.lower(), candidate.name.lower(), *(alias.lower() for alias in candidate.aliases)):
             return candidate
     return None
 
 
-def checkpoint_model(*, user, override: str | None) -> AIModel | None:
-    """The model a request's ``override_settings.sd_model_checkpoint`` names, else the one the
-    user chose with ``POST /options``; None: the configured default. 422 for an unknown name."""
-    name = override or user_client_option(user=user, client=CLIENT, name=CHECKPOINT_OPTION)
-    if not name:
-        return None
-    model = model_find(name)
+def model_named(name: str) -> AIModel:
+    """``model_find``, or a 422 naming ``sd_model_checkpoint``."""
+    model = model_find(name) if name.strip() else None
     if model is None:
         raise ValidationFailed(
-            "Unknown model", details={CHECKPOINT_OPTION: [f"No model is called '{name}': see /sdapi/v1/sd-models."]}
+            "Unknown model",
+            details={CHECKPOINT_OPTION: [f"No model is called '{name}': see /sdapi/v1/sd-models."]},
         )
     return model
+
+
+def checkpoint_model(*, user, override: str | None) -> AIModel | None:
+    """The model a request's ``override_settings.sd_model_checkpoint`` names, else the one the
+    user chose with ``POST /options`` while it is still active; None: the configured default."""
+    if override:
+        return model_named(override)
+    chosen = user_client_option(user=user, client=CLIENT, name=CHECKPOINT_OPTION)
+    return model_find(chosen) if chosen else None

@@ -12,7 +12,7 @@ from core.errors import ValidationFailed
 from generation.models import Status
 from generation.selectors import generation_list
 from generation.services import generation_model_resolve
-from legacy.automatic1111.common import CHECKPOINT_OPTION, CLIENT, A1111View, checkpoint_model, model_hash
+from legacy.automatic1111.common import CHECKPOINT_OPTION, CLIENT, A1111View, checkpoint_model, model_hash, model_named
 from training.selectors import lora_list
 
 # A1111's own names, so that clients find the ones they send by default ("Euler a", "automatic").
@@ -96,7 +96,7 @@ class OptionsView(A1111View):
         if name is not None:
             if not isinstance(name, str):
                 raise ValidationFailed(details={CHECKPOINT_OPTION: ["Must be a string."]})
-            model = checkpoint_model(user=request.user, override=name)
+            model = model_named(name)
             user_client_option_set(user=request.user, client=CLIENT, name=CHECKPOINT_OPTION, value=model.pk)
         # A1111 answers null (DRF would send an empty body, which its clients cannot parse).
         return JsonResponse(None, safe=False)

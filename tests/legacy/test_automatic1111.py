@@ -13,6 +13,7 @@ from PIL import Image
 
 from catalog.models import AIModel
 from core.errors import ProviderError
+from core.process_cache import process_caches_clear
 from credits.services import credits_admin_adjust
 from generation.models import Generation, Status
 from generation.providers.local import LocalProvider
@@ -157,9 +158,18 @@ def test_options_choose_the_model_per_user(live_server, alice, bob):
     assert result.info["sd_model_name"] == "local/sketch"
     alice_api.set_options({"sd_model_checkpoint": "local/procedural"})
     assert bob_api.txt2img(prompt="a kite", width=256, height=256).info["sd_model_name"] == "local/procedural"
-    refused = _request("POST", live_server, "options", json={"sd_model_checkpoint": "nope"}, auth=("me", alice.secret))
-    assert refused.status_code == 422
+    for name in ("nope", "", 5):
+        body = {"sd_model_checkpoint": name}
+        refused = _request("POST", live_server, "options", json=body, auth=("me", alice.secret))
+        assert refused.status_code == 422, refused.text
     assert alice_api.util_get_current_model() == "local/procedural"
+    # A chosen model that is taken out of the catalog leaves the default in its place.
+    alice_api.set_options({"sd_model_checkpoint": "Local sketch"})
+    assert alice_api.util_get_current_model() == "local/sketch"
+    AIModel.objects.filter(pk="local/sketch").update(is_active=False)
+    process_caches_clear()
+    assert alice_api.util_get_current_model() == "local/procedural"
+    assert alice_api.txt2img(prompt="a kite", width=256, height=256).info["sd_model_name"] == "local/procedural"
 
 
 def _trained_lora(client) -> dict:
