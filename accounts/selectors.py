@@ -23,6 +23,18 @@ def api_key_list(*, user: User) -> QuerySet[APIKey]:
 PREFERENCE_DEFAULTS = {"default_style": "", "preferred_format": "png", "email_notifications": True}
 
 
+# Preferences beyond seed 004's, set by the same update and read one by one, so that the
+# seed-shaped profile (and its clients) keep exactly the keys above. ``embed_prompt_metadata``:
+# whether the prompts go inside the user's image files (gallery.provenance); the rest always does.
+OTHER_PREFERENCE_DEFAULTS = {"embed_prompt_metadata": True}
+
+
+def user_preference(*, user: User, name: str):
+    """One preference of the user: theirs, else its default."""
+    defaults = {**PREFERENCE_DEFAULTS, **OTHER_PREFERENCE_DEFAULTS}
+    return (user.preferences or {}).get(name, defaults[name])
+
+
 def user_preferences(*, user: User) -> dict:
     """The user's preferences, every key present: those they set, over the defaults."""
     stored = user.preferences or {}

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accounts import keys
 from accounts.models import APIKey, User
-from accounts.selectors import PREFERENCE_DEFAULTS, user_preferences
+from accounts.selectors import OTHER_PREFERENCE_DEFAULTS, PREFERENCE_DEFAULTS, user_preferences
 from core.errors import ValidationFailed
 
 
@@ -35,9 +35,9 @@ def user_preferences_update(*, user: User, preferences: dict, styles: Iterable[s
     known = {name.lower(): name for name in styles}
     changes, errors = {}, {}
     for key, value in preferences.items():
-        if key not in PREFERENCE_DEFAULTS:
-            errors[key] = [f"Unknown preference. Use: {', '.join(PREFERENCE_DEFAULTS)}."]
-        elif key == "email_notifications":
+        if key not in PREFERENCE_DEFAULTS and key not in OTHER_PREFERENCE_DEFAULTS:
+            errors[key] = [f"Unknown preference. Use: {', '.join([*PREFERENCE_DEFAULTS, *OTHER_PREFERENCE_DEFAULTS])}."]
+        elif key in ("email_notifications", "embed_prompt_metadata"):
             if isinstance(value, bool):
                 changes[key] = value
             else:

@@ -181,3 +181,26 @@ def test_the_provenance_answers_are_as_the_schema_says(alice, anon):
     assert_served_as_documented(openapi, "POST", "/api/provenance/verify", verified)
     refused = alice.post("/api/provenance/verify", {"file": SimpleUploadedFile("x.png", b"x")}, format="multipart")
     assert_served_as_documented(openapi, "POST", "/api/provenance/verify", refused)
+
+
+@pytest.mark.parametrize("fmt", ["png", "jpeg"])
+def test_with_the_preference_off_the_prompts_stay_out_of_the_file(alice, fmt):
+    changed = alice.patch("/api/user/profile", {"embed_prompt_metadata": False}, format="json")
+    assert changed.status_code == 200, changed.content
+    generation = _generated(alice, fmt)
+
+    data = _stored_file(alice, generation)
+
+    assert PROMPT.encode() not in data and NEGATIVE.encode() not in data
+    image = _opened(data)
+    metadata = _atelier_json(image)
+    assert "prompt" not in metadata and "negative_prompt" not in metadata
+    assert (metadata["seed"], metadata["model"], metadata["generation_id"]) == (7, LOCAL_MODEL, generation["id"])
+    assert _parameters(image).startswith("Seed: 7, Size: 96x64")
+    converted = body_of(alice.get(f"/api/gallery/{generation['images'][0]['id']}/download", {"format": "webp"}))
+    assert PROMPT.encode() not in converted
+    assert "prompt" not in _atelier_json(_opened(converted))
+
+
+def test_the_preference_is_a_boolean(alice):
+    assert_envelope(alice.patch("/api/user/profile", {"embed_prompt_metadata": "no"}, format="json"), 400)
