@@ -81,7 +81,7 @@ def metadata_embed(data: bytes, fmt: str, metadata: dict, *, parameters: str | N
         if fmt == "png":
             return _png_embed(data, text=text, blob=blob)
         xmp = _xmp_packet(text=text, blob=blob, software=_software(metadata))
-        exif = _exif_bytes(text=text, software=_software(metadata))
+        exif = _exif_bytes(text=text, software=_software(metadata), base=_exif_in(data))
         if fmt == "jpeg":
             return _jpeg_embed(data, exif=exif, xmp=xmp)
         return _webp_embed(data, exif=exif[len(EXIF_HEADER) :], xmp=xmp)
@@ -337,8 +337,17 @@ def _xmp_fields(xmp) -> dict:
     return found
 
 
-def _exif_bytes(*, text: str, software: str) -> bytes:
-    exif = Image.Exif()
+def _exif_in(data: bytes) -> Image.Exif:
+    """The EXIF the file has (its orientation, camera, …), which ours joins rather than replaces."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.getexif()
+    except (UnidentifiedImageError, *_DAMAGED):
+        return Image.Exif()
+
+
+def _exif_bytes(*, text: str, software: str, base: Image.Exif | None = None) -> bytes:
+    exif = base if base is not None else Image.Exif()
     exif[0x0131] = software
     if text:
         # ImageDescription is ASCII by the standard; UserComment carries the text in full.

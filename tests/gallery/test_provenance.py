@@ -204,3 +204,36 @@ def test_with_the_preference_off_the_prompts_stay_out_of_the_file(alice, fmt):
 
 def test_the_preference_is_a_boolean(alice):
     assert_envelope(alice.patch("/api/user/profile", {"embed_prompt_metadata": "no"}, format="json"), 400)
+
+
+def test_an_image_to_image_output_names_its_input(alice):
+    from generation.models import GenerationInput
+    from tests.inputs.conftest import picture, png, upload
+
+    response = alice.post(
+        "/api/generate",
+        {"sync_mode": "false", "model": "local-img2img", "prompt": "ocean", "image": upload(png(picture(80, 60)))},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.content
+    generation = alice.get(f"/api/generate/{response.json()['generation']['id']}").json()["generation"]
+
+    metadata = _atelier_json(_opened(_stored_file(alice, generation)))
+
+    stored_input = GenerationInput.objects.get(generation_id=generation["id"], role="image")
+    assert metadata["source"] == {"sha256": stored_input.sha256}
+    assert metadata["model"] == "local/image-to-image"
+
+
+def test_the_metadata_joins_the_exif_a_provider_wrote(settings):
+    from gallery.provenance import metadata_embed
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated: the picture must stay upright as the provider meant it
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (1, 2, 3)).save(out, "JPEG", exif=exif)
+
+    image = _opened(metadata_embed(out.getvalue(), "jpeg", {"prompt": PROMPT, "seed": 3}))
+
+    assert image.getexif()[0x0112] == 6
+    assert _atelier_json(image) == {"prompt": PROMPT, "seed": 3}
