@@ -2,6 +2,7 @@ import time
 
 from django.db.models import Prefetch, Q, QuerySet, Subquery
 
+from core.db import connection_release
 from gallery.models import Asset
 from generation.models import TERMINAL_STATUSES, DailyGenerationCount, Generation, GenerationEvent, Status
 
@@ -56,12 +57,14 @@ def generation_queue_waiting(*, generation_id, limit: int) -> tuple[str | None, 
 
 
 def generation_wait(*, user, generation_id, timeout: float, interval: float = 0.1) -> Generation | None:
-    """Re-reads the generation until it ends or ``timeout`` passes. Holds no transaction."""
+    """Re-reads the generation until it ends or ``timeout`` passes. Holds no transaction, and no
+    pooled database connection between its reads."""
     deadline = time.monotonic() + timeout
     while True:
         generation = generation_get(user=user, generation_id=generation_id)
         if generation is None or generation.status in TERMINAL_STATUSES or time.monotonic() >= deadline:
             return generation
+        connection_release()
         time.sleep(min(interval, max(deadline - time.monotonic(), 0)))
 
 
