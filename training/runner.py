@@ -1,4 +1,6 @@
-"""Running a job: the worker's claim, a remote provider's updates, and the recovery pass."""
+"""Running a job: the worker's claim, a local provider's reports, a remote provider's updates,
+and the recovery pass. The providers adapt (they train, or talk to a provider's API); the moves
+of the job, its records and the LoRA it makes are decided here."""
 
 from __future__ import annotations
 
@@ -8,11 +10,14 @@ import re
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from core.errors import ApplicationError, ProviderTransient
+from core.json_append import JSONAppend
 from core.task_messages import task_send
 from training.models import RUNNING_STATUSES, Status, TrainingEvent, TrainingJob
 from training.providers import training_provider
@@ -38,12 +43,94 @@ def training_run(*, job_id) -> None:
         if provider.remote:
             _submit(job=job, lease=lease, provider=provider)
         else:
-            provider.train(job=job, lease=lease)
+            provider.train(job=job, report=_LocalReport(job=job, lease=lease))
     except ApplicationError as exc:
         training_fail(job_id=job.pk, error=exc.message, error_type=str(exc.type), holder=lease)
     except Exception:
         logger.exception("Training %s failed", job.pk)
         training_fail(job_id=job.pk, error="Internal error while training", error_type="server_error", holder=lease)
+
+
+class _LocalReport:
+    """What a provider that trains in the worker reports, recorded under the worker's lease.
+
+    Each call answers False once the job is no longer this worker's (cancelled, failed or
+    recovered by another): the provider stops there.
+    """
+
+    def __init__(self, *, job: TrainingJob, lease: str):
+        self.job, self.lease = job, lease
+
+    def started(self, *, images: int, step: int) -> bool:
+        note = f"resuming from the checkpoint at step {step}" if step else "starting at step 0"
+        return transition(
+            job_id=self.job.pk,
+            to=Status.TRAINING,
+            holder=self.lease,
+            log=f"Preprocessed {images} images; {note}",
+            current_step=step,
+        )
+
+    def first_loss(self, *, loss: float) -> bool:
+        return record(job_id=self.job.pk, lease=self.lease, loss=loss, loss_history=[[0, round(loss, 6)]])
+
+    def progress(self, *, step: int, loss: float, remaining_seconds: int | None) -> bool:
+        steps = self.job.steps
+        progress = min(99, round(step * 100 / steps))
+        return record(
+            job_id=self.job.pk,
+            lease=self.lease,
+            log=f"Step {step}/{steps}: Loss {loss:.6f}",
+            event={"type": TrainingEvent.Type.PROGRESS, "progress": progress, "current_step": step, "loss": loss},
+            progress=progress,
+            current_step=step,
+            loss=loss,
+            loss_history=JSONAppend("loss_history", [step, round(loss, 6)]),
+            estimated_remaining_seconds=remaining_seconds,
+        )
+
+    def checkpoint(self, *, step: int, state: bytes) -> bool:
+        job = self.job
+        saved = default_storage.save(f"training/checkpoints/{job.pk}/step_{step:06d}.npz", ContentFile(state))
+        previous = TrainingJob.objects.filter(pk=job.pk).values_list("checkpoint", flat=True).first()
+        kept = record(
+            job_id=job.pk,
+            lease=self.lease,
+            log=f"Checkpoint saved at step {step}",
+            checkpoint=saved,
+            checkpoint_step=step,
+        )
+        if previous and previous != saved:
+            default_storage.delete(previous)
+        return kept
+
+    def sample(self, *, step: int, seed: int, prompt: str, png: bytes) -> bool:
+        name = f"training/samples/{self.job.pk}/step_{step:06d}_seed_{seed}.png"
+        path = default_storage.save(name, ContentFile(png))
+        sample = {"step": step, "seed": seed, "prompt": prompt, "path": path}
+        return record(
+            job_id=self.job.pk,
+            lease=self.lease,
+            event={"type": TrainingEvent.Type.SAMPLE, **sample},
+            samples=JSONAppend("samples", sample),
+        )
+
+    def saving(self) -> bool:
+        return transition(job_id=self.job.pk, to=Status.UPLOADING, holder=self.lease, log="Saving the trained adapter")
+
+    def trained(self, *, weights: bytes, config: bytes, loss: float) -> None:
+        job = self.job
+        with transaction.atomic():
+            if transition(
+                job_id=job.pk,
+                to=Status.COMPLETED,
+                holder=self.lease,
+                log=f"Completed: final loss {loss:.6f}",
+                progress=100,
+                current_step=job.steps,
+                loss=loss,
+            ):
+                lora_create(job=job, weights=weights, config=config)
 
 
 def webhook_url(job: TrainingJob) -> str:

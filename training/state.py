@@ -1,21 +1,19 @@
 """The training state machine: which status may follow which, and the worker's lease.
 
-Every transition is a compare-and-swap UPDATE (``WHERE status IN allowed_from``), as in
-generation.state: of a worker, a cancel, a webhook and the recovery pass racing on one job,
-exactly one wins each move. A worker claims a job with a fresh ``lease``; its later writes
-match that lease, so a worker that lost the job (recovered after it stalled) cannot write.
+Moves go through the job kernel (``core.jobs``), as generation's do: every transition is a
+compare-and-swap UPDATE (``WHERE status IN allowed_from``), so of a worker, a cancel, a webhook
+and the recovery pass racing on one job, exactly one wins each move. A worker claims a job with
+a fresh ``lease``; its later writes match that lease, so a worker that lost the job (recovered
+after it stalled) cannot write. Each move and each report stores its events, announced to the
+job's live streams (``training.event_stream``) when it commits.
 """
 
-import uuid
-
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core import pubsub
+from core import jobs
 from core.json_append import JSONAppend
-from training.event_stream import training_channel
-from training.models import RUNNING_STATUSES, Status, TrainingEvent, TrainingJob
+from training.models import RUNNING_STATUSES, TERMINAL_STATUSES, Status, TrainingEvent, TrainingJob
 
 ALLOWED_FROM: dict[str, frozenset[str]] = {
     # Back to queued: the recovery pass requeues a job whose worker died (it resumes from its
@@ -30,12 +28,23 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
 }
 
 
-class IllegalTransition(Exception):
-    pass
+def training_channel(job_id) -> str:
+    return f"training:{job_id}"
 
 
-def log_line(message: str) -> dict:
-    return {"at": timezone.now().isoformat(), "message": message}
+TRAINING_JOBS = jobs.JobKind(
+    model=TrainingJob,
+    event_model=TrainingEvent,
+    job_field="job_id",
+    allowed_from=ALLOWED_FROM,
+    terminal_statuses=TERMINAL_STATUSES,
+    channel=training_channel,
+    status_keys=("error", "error_type", "progress"),
+    lease_field="lease",
+)
+
+IllegalTransition = jobs.IllegalTransition
+log_line = jobs.log_line
 
 
 def transition(
@@ -56,46 +65,21 @@ def transition(
     fields["heartbeat_at"] = now
     line = None
     if log is not None:
-        line = log_line(log)
+        line = jobs.log_line(log, at=now)
         fields["logs"] = JSONAppend("logs", line)
-    query = TrainingJob.objects.filter(pk=job_id, status__in=ALLOWED_FROM[to])
-    if holder is not None:
-        query = query.filter(lease=holder)
-    if only_if:
-        query = query.filter(**only_if)
-    with transaction.atomic(savepoint=False):
-        updated = query.update(status=to, **fields)
-        if updated:
-            data = {"status": to}
-            for key in ("error", "error_type", "progress"):
-                if key in fields:
-                    data[key] = fields[key]
-            events = [TrainingEvent(job_id=job_id, type=TrainingEvent.Type.STATUS, data=data)]
-            if line is not None:
-                events.insert(0, TrainingEvent(job_id=job_id, type=TrainingEvent.Type.LOG, data=line))
-            TrainingEvent.objects.bulk_create(events)
-            _announce(job_id)
-    return bool(updated)
-
-
-def _announce(job_id) -> None:
-    """Tells the job's open event streams that it has new events, once they are committed."""
-    pubsub.publish_on_commit(channel=training_channel(job_id), message={"new": True})
+    moved = jobs.transition(
+        TRAINING_JOBS, job_id=job_id, to=to, fields=fields, log=line, holder=holder, only_if=only_if
+    )
+    return moved is not None
 
 
 def claim(*, job_id) -> str | None:
     """queued → preprocessing for this worker; its lease, or None when someone else has the job."""
-    lease = uuid.uuid4().hex
     now = timezone.now()
-    moved = transition(
-        job_id=job_id,
-        to=Status.PREPROCESSING,
-        log="Worker started",
-        lease=lease,
-        attempts=F("attempts") + 1,
-        started_at=now,
-    )
-    return lease if moved else None
+    line = jobs.log_line("Worker started", at=now)
+    fields = {"attempts": F("attempts") + 1, "started_at": now, "updated_at": now, "heartbeat_at": now}
+    fields["logs"] = JSONAppend("logs", line)
+    return jobs.claim(TRAINING_JOBS, job_id=job_id, to=Status.PREPROCESSING, log=line, fields=fields)
 
 
 def record(*, job_id, lease: str, log: str | None = None, event: dict | None = None, **fields) -> bool:
@@ -106,19 +90,18 @@ def record(*, job_id, lease: str, log: str | None = None, event: dict | None = N
     now = timezone.now()
     fields["updated_at"] = now
     fields["heartbeat_at"] = now
-    line = None
+    events = []
     if log is not None:
-        line = log_line(log)
+        line = jobs.log_line(log, at=now)
         fields["logs"] = JSONAppend("logs", line)
-    with transaction.atomic(savepoint=False):
-        updated = TrainingJob.objects.filter(pk=job_id, lease=lease, status__in=RUNNING_STATUSES).update(**fields)
-        if updated:
-            events = []
-            if line is not None:
-                events.append(TrainingEvent(job_id=job_id, type=TrainingEvent.Type.LOG, data=line))
-            if event is not None:
-                events.append(TrainingEvent(job_id=job_id, type=event.pop("type"), data=event))
-            if events:
-                TrainingEvent.objects.bulk_create(events)
-                _announce(job_id)
-    return bool(updated)
+        events.append((TrainingEvent.Type.LOG, line))
+    if event is not None:
+        event = dict(event)
+        events.append((event.pop("type"), event))
+    return jobs.record(
+        TRAINING_JOBS,
+        job_id=job_id,
+        where={"lease": lease, "status__in": RUNNING_STATUSES},
+        fields=fields,
+        events=events,
+    )

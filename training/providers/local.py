@@ -1,33 +1,49 @@
 """The offline ``local`` training provider: runs training.trainer inside the worker.
 
 It trains a style adapter for the procedural renderer (colour matrix, tone curves, detail
-gain), not a diffusion LoRA. Progress, loss, ETA and log lines are written as it goes, sample
-images at fixed seeds every few steps, and a checkpoint every few steps, from which a job whose
-worker died resumes.
+gain), not a diffusion LoRA. It trains and reports: the start (and the step it resumes from),
+progress (step, loss, ETA), sample images at fixed seeds every few steps, a checkpoint every few
+steps (from which a job whose worker died resumes), and the weights at the end. What becomes of
+each report (the job's moves, its stored events and files, the LoRA) is the runner's
+(``training.runner``); a report answers False when the job is no longer this worker's, and the
+training stops.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from typing import Protocol
 
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-from django.db import transaction
 
-from core.json_append import JSONAppend
 from generation.providers.local_renderer import style_adapter
 from training.datasets import archive_images
-from training.models import Status, TrainingEvent, TrainingJob
 from training.providers.base import TrainingProvider
-from training.state import record, transition
 from training.trainer import Trainer
 
 SAMPLE_SEEDS = (1, 2)
 
 
-def sample_prompt(job: TrainingJob) -> str:
+class TrainingReport(Protocol):
+    """What a provider that trains in the worker tells as it goes."""
+
+    def started(self, *, images: int, step: int) -> bool: ...
+
+    def first_loss(self, *, loss: float) -> bool: ...
+
+    def checkpoint(self, *, step: int, state: bytes) -> bool: ...
+
+    def sample(self, *, step: int, seed: int, prompt: str, png: bytes) -> bool: ...
+
+    def progress(self, *, step: int, loss: float, remaining_seconds: int | None) -> bool: ...
+
+    def saving(self) -> bool: ...
+
+    def trained(self, *, weights: bytes, config: bytes, loss: float) -> None: ...
+
+
+def sample_prompt(job) -> str:
     return f"{job.trigger_word} a landscape in the style of {job.trigger_word}"
 
 
@@ -42,26 +58,17 @@ class LocalTraining(TrainingProvider):
     def is_configured(self) -> bool:
         return True
 
-    def train(self, *, job: TrainingJob, lease: str) -> None:
+    def train(self, *, job, report: TrainingReport) -> None:
         images = archive_images(job.dataset.archive.read())
         state = job.checkpoint.read() if job.checkpoint else None
         trainer = Trainer(
             images=images, seed=job.seed, learning_rate=job.learning_rate, total_steps=job.steps, state=state
         )
         start = trainer.step_count
-        note = f"resuming from the checkpoint at step {start}" if start else "starting at step 0"
-        if not transition(
-            job_id=job.pk,
-            to=Status.TRAINING,
-            holder=lease,
-            log=f"Preprocessed {len(images)} images; {note}",
-            current_step=start,
-        ):
+        if not report.started(images=len(images), step=start):
             return
-        if start == 0:
-            loss = trainer.loss()
-            if not record(job_id=job.pk, lease=lease, loss=loss, loss_history=[[0, round(loss, 6)]]):
-                return
+        if start == 0 and not report.first_loss(loss=trainer.loss()):
+            return
         every = _every(job.steps)
         began = time.monotonic()
         while trainer.step_count < job.steps:
@@ -70,73 +77,33 @@ class LocalTraining(TrainingProvider):
             if step % every["log"] and step != job.steps:
                 continue
             if step % every["checkpoint"] == 0 and step != job.steps:
-                if not self._checkpoint(job=job, lease=lease, trainer=trainer):
+                if not report.checkpoint(step=step, state=trainer.state()):
                     return
             if step % every["sample"] == 0 or step == job.steps:
-                if not self._samples(job=job, lease=lease, trainer=trainer):
+                if not self._samples(job=job, report=report, trainer=trainer):
                     return
-            if not self._progress(job=job, lease=lease, trainer=trainer, began=began, start=start):
+            rate = (step - start) / max(1e-6, time.monotonic() - began)
+            remaining = round((job.steps - step) / rate) if rate > 0 else None
+            if not report.progress(step=step, loss=trainer.loss(), remaining_seconds=remaining):
                 return
-        self._finish(job=job, lease=lease, trainer=trainer)
+        if not report.saving():
+            return
+        final = trainer.loss()
+        report.trained(weights=self._weights(job=job, trainer=trainer), config=self._config(job, final), loss=final)
 
-    def _progress(self, *, job, lease, trainer: Trainer, began: float, start: int) -> bool:
-        step, loss = trainer.step_count, trainer.loss()
-        rate = (step - start) / max(1e-6, time.monotonic() - began)
-        remaining = round((job.steps - step) / rate) if rate > 0 else None
-        progress = min(99, round(step * 100 / job.steps))
-        return record(
-            job_id=job.pk,
-            lease=lease,
-            log=f"Step {step}/{job.steps}: Loss {loss:.6f}",
-            event={"type": TrainingEvent.Type.PROGRESS, "progress": progress, "current_step": step, "loss": loss},
-            progress=progress,
-            current_step=step,
-            loss=loss,
-            loss_history=JSONAppend("loss_history", [step, round(loss, 6)]),
-            estimated_remaining_seconds=remaining,
-        )
-
-    def _checkpoint(self, *, job, lease, trainer: Trainer) -> bool:
-        name = f"training/checkpoints/{job.pk}/step_{trainer.step_count:06d}.npz"
-        saved = default_storage.save(name, ContentFile(trainer.state()))
-        previous = TrainingJob.objects.filter(pk=job.pk).values_list("checkpoint", flat=True).first()
-        kept = record(
-            job_id=job.pk,
-            lease=lease,
-            log=f"Checkpoint saved at step {trainer.step_count}",
-            checkpoint=saved,
-            checkpoint_step=trainer.step_count,
-        )
-        if previous and previous != saved:
-            default_storage.delete(previous)
-        return kept
-
-    def _samples(self, *, job, lease, trainer: Trainer) -> bool:
+    def _samples(self, *, job, report: TrainingReport, trainer: Trainer) -> bool:
         prompt = sample_prompt(job)
         for seed in SAMPLE_SEEDS:
-            image = trainer.sample(prompt=prompt, seed=seed)
-            name = f"training/samples/{job.pk}/step_{trainer.step_count:06d}_seed_{seed}.png"
-            path = default_storage.save(name, ContentFile(style_adapter.png_bytes(image)))
-            sample = {"step": trainer.step_count, "seed": seed, "prompt": prompt, "path": path}
-            if not record(
-                job_id=job.pk,
-                lease=lease,
-                event={"type": TrainingEvent.Type.SAMPLE, **sample},
-                samples=JSONAppend("samples", sample),
-            ):
+            png = style_adapter.png_bytes(trainer.sample(prompt=prompt, seed=seed))
+            if not report.sample(step=trainer.step_count, seed=seed, prompt=prompt, png=png):
                 return False
         return True
 
-    def _finish(self, *, job, lease, trainer: Trainer) -> None:
-        from training.services import lora_create
+    def _weights(self, *, job, trainer: Trainer) -> bytes:
+        return style_adapter.dumps(trainer.params, metadata={"trigger_word": job.trigger_word, "steps": str(job.steps)})
 
-        if not transition(job_id=job.pk, to=Status.UPLOADING, holder=lease, log="Saving the trained adapter"):
-            return
-        final = trainer.loss()
-        weights = style_adapter.dumps(
-            trainer.params, metadata={"trigger_word": job.trigger_word, "steps": str(job.steps)}
-        )
-        config = json.dumps(
+    def _config(self, job, final: float) -> bytes:
+        return json.dumps(
             {
                 "format": style_adapter.FORMAT,
                 "kind": "style adapter for the procedural renderer (not a diffusion LoRA)",
@@ -149,18 +116,6 @@ class LocalTraining(TrainingProvider):
             },
             indent=2,
         ).encode()
-        with transaction.atomic():
-            if not transition(
-                job_id=job.pk,
-                to=Status.COMPLETED,
-                holder=lease,
-                log=f"Completed: final loss {final:.6f}",
-                progress=100,
-                current_step=job.steps,
-                loss=final,
-            ):
-                return
-            lora_create(job=job, weights=weights, config=config)
 
 
 def _every(steps: int) -> dict[str, int]:
