@@ -1,6 +1,7 @@
 import io
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from typing import TypeVar
 
 from PIL import Image
@@ -111,3 +112,27 @@ def wait_until(
             said = message() if callable(message) else message
             raise AssertionError(f"after {timeout} s: {said or 'the condition did not hold'}")
         time.sleep(interval)
+
+
+@contextmanager
+def asgi_server_running(application=None):
+    """Serves ``application`` (Django's stock ASGI handler unless given) with uvicorn on a free
+    loopback port, in a thread of this process, and yields its base URL."""
+    import threading
+
+    import uvicorn
+    from django.core.asgi import get_asgi_application
+
+    config = uvicorn.Config(
+        application or get_asgi_application(), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+    )
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    wait_until(lambda: instance.started, timeout=10)
+    port = instance.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        instance.should_exit = True
+        thread.join(10)

@@ -6,12 +6,11 @@ import threading
 
 import httpx
 import pytest
-import uvicorn
 
 from generation.models import Status
 from generation.state import transition
 from tests.generation.test_pushed_events import _queued, _watch
-from tests.helpers import wait_until
+from tests.helpers import asgi_server_running
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,15 +19,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def server():
     from config.asgi import application
 
-    config = uvicorn.Config(application, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    wait_until(lambda: instance.started, timeout=10)
-    port = instance.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(10)
+    with asgi_server_running(application) as url:
+        yield url
 
 
 def _request_threads() -> set[threading.Thread]:

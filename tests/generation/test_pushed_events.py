@@ -12,8 +12,6 @@ from contextlib import ExitStack
 
 import httpx
 import pytest
-import uvicorn
-from django.core.asgi import get_asgi_application
 from django.db import connections
 from django.db.backends.signals import connection_created
 
@@ -21,22 +19,15 @@ from core import pubsub
 from generation.models import Generation, GenerationEvent, Status
 from generation.services.events import generation_record_queue_position, generation_record_step
 from generation.state import transition
-from tests.helpers import LOCAL_MODEL, assert_envelope, wait_until
+from tests.helpers import LOCAL_MODEL, asgi_server_running, assert_envelope, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def server():
-    config = uvicorn.Config(get_asgi_application(), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    wait_until(lambda: instance.started, timeout=10)
-    port = instance.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(10)
+    with asgi_server_running() as url:
+        yield url
 
 
 class Watcher(threading.Thread):

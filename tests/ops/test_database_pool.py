@@ -11,15 +11,13 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
-import uvicorn
-from django.core.asgi import get_asgi_application
 from django.db import OperationalError, connection, connections
 from django.test import Client as DjangoClient
 
 from core.exception_handler import database_busy_error
 from generation.models import Generation, Status
 from generation.state import transition
-from tests.helpers import LOCAL_MODEL, assert_envelope, wait_until
+from tests.helpers import LOCAL_MODEL, asgi_server_running, assert_envelope
 
 POOL_TIMEOUT = 0.5
 
@@ -100,15 +98,8 @@ def test_a_signed_in_browser_whose_session_cannot_be_read_gets_503_not_500(alice
 
 @pytest.fixture
 def asgi_server():
-    config = uvicorn.Config(get_asgi_application(), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    wait_until(lambda: instance.started, timeout=10)
-    port = instance.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(10)
+    with asgi_server_running() as url:
+        yield url
 
 
 @pytest.mark.postgres
