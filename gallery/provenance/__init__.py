@@ -134,7 +134,8 @@ def metadata_from_image(image: Image.Image) -> dict:
         blob = blob or found.get("blob", "")
         text = text or found.get("description", "")
         software = found.get("tool", "")
-    exif = exif_of(image)
+    # Pillow looks for a PNG's EXIF by decoding the whole image; ours is in the other chunks.
+    exif = exif_of(image) if fmt != "png" or "exif" in info else {}
     if exif:
         text = text or exif.get("comment", "") or exif.get("description", "")
         software = exif.get("software", "") or software
