@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import models, transaction
@@ -42,10 +42,11 @@ class JobKind:
     lease_field: str = "lease"
     status_event: str = "status"
     log_event: str = "log"
-    read_fields: tuple[str, ...] = field(default=("pk", "status"))
+    # What a stream reads of the job when it opens.
+    read_fields: tuple[str, ...] = ("pk", "status")
 
-    def event(self, job_id, type: str, data: dict) -> models.Model:
-        return self.event_model(**{self.job_field: job_id, "type": type, "data": data})
+    def event(self, job_id, event_type: str, data: dict) -> models.Model:
+        return self.event_model(**{self.job_field: job_id, "type": event_type, "data": data})
 
 
 def log_line(message: str, *, at=None) -> dict:
@@ -70,7 +71,7 @@ def events_store(kind: JobKind, *, job_id, events: list[tuple[str, dict]], publi
 
     ``publish(job_id=…, events=…)`` replaces the plain announcement (an app that tells more,
     such as the moves of a queue)."""
-    rows = kind.event_model.objects.bulk_create([kind.event(job_id, type, data) for type, data in events])
+    rows = kind.event_model.objects.bulk_create([kind.event(job_id, *event) for event in events])
     if publish is None:
         events_publish(kind, job_id=job_id, events=rows)
     else:
@@ -113,7 +114,7 @@ def transition(
                 data[key] = fields[key]
         events = [(kind.log_event, log)] if log is not None else []
         events.append((kind.status_event, data))
-        rows = kind.event_model.objects.bulk_create([kind.event(job_id, type, data) for type, data in events])
+        rows = kind.event_model.objects.bulk_create([kind.event(job_id, *event) for event in events])
         if publish is None:
             events_publish(kind, job_id=job_id, events=rows)
         else:
