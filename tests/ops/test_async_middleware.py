@@ -19,7 +19,7 @@ from tests.ops.test_database_pool import connection_held, tiny_pool  # noqa: F40
 pytestmark = pytest.mark.django_db
 
 HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-PROJECT_MIDDLEWARE = [path for path in settings.MIDDLEWARE if path.startswith(("ops.", "accounts."))]
+PROJECT_MIDDLEWARE = [path for path in settings.MIDDLEWARE if path.startswith(("core.", "ops.", "accounts."))]
 
 
 def _get(client, path, **headers):
@@ -100,6 +100,11 @@ def test_no_link_of_the_chain_is_adapted_under_asgi(settings, caplog):
         BaseHandler().load_middleware(is_async=True)
         BaseHandler().load_middleware(is_async=False)
     assert [r.getMessage() for r in caplog.records if "adapted" in r.getMessage()] == []
+
+
+def test_the_chain_holds_the_projects_middleware():
+    # Request ids, envelope, CSP, static files, common, authentication, inactive users.
+    assert len(PROJECT_MIDDLEWARE) == 7
 
 
 @pytest.mark.parametrize("path", PROJECT_MIDDLEWARE)
