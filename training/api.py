@@ -3,6 +3,7 @@ service or selector, and answers through its output serializer (the shapes: trai
 
 from __future__ import annotations
 
+from django.core.handlers.asgi import ASGIRequest
 from django.core.validators import RegexValidator
 from django.http import FileResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -14,12 +15,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import NotFound, ValidationFailed
+from core.jobs import release_database_connections
 from core.numbers import parse_int
 from core.pagination import PageLimitPagination
 from core.schema import message_envelope
 from generation.renderers import EventStreamRenderer
 from training import selectors, services
-from training.event_stream import training_event_stream
+from training.event_stream import training_event_stream, training_event_stream_async
 from training.models import Status
 from training.presenters import training_estimate_text
 from training.providers import training_providers
@@ -359,9 +361,14 @@ class TrainingEventsView(OwnerView):
         last_event_id = parse_int(request.headers.get("Last-Event-ID", "0"))
         if last_event_id is None:
             raise ValidationFailed(details={"Last-Event-ID": ["Must be an event id."]})
-        response = StreamingHttpResponse(
-            training_event_stream(job_id=job.pk, last_event_id=last_event_id), content_type="text/event-stream"
-        )
+        options = {"job_id": job.pk, "last_event_id": last_event_id}
+        if isinstance(request._request, ASGIRequest):
+            # An async stream holds no thread; the request's thread gives its connection back.
+            release_database_connections()
+            stream = training_event_stream_async(**options)
+        else:
+            stream = training_event_stream(**options)
+        response = StreamingHttpResponse(stream, content_type="text/event-stream")
         response["Cache-Control"] = "no-cache"
         response["X-Accel-Buffering"] = "no"
         return response
