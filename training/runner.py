@@ -19,6 +19,7 @@ from django.utils import timezone
 from core.errors import ApplicationError, ProviderTransient
 from core.json_append import JSONAppend
 from core.task_messages import task_send
+from generation.providers.downloads import download_output
 from training.models import RUNNING_STATUSES, Status, TrainingEvent, TrainingJob
 from training.providers import training_provider
 from training.providers.base import RemoteStatus
@@ -194,7 +195,9 @@ def training_remote_apply(*, job: TrainingJob, update: RemoteStatus) -> bool:
         with transaction.atomic():
             if transition(job_id=job.pk, to=Status.CANCELLED, log=f"Cancelled at {job.provider}"):
                 job.refresh_from_db()
-                training_refund(job_id=job.pk, amount=unused_credits(job), reason=f"LoRA training cancelled {job.pk}")
+                training_refund(
+                    job_id=job.pk, amount=unused_credits(job), reason=f"LoRA training “{job.trigger_word}” cancelled"
+                )
         return True
     _remote_results(job=job, update=update)
     return True
@@ -224,8 +227,6 @@ def _remote_progress(*, job: TrainingJob, update: RemoteStatus) -> None:
 
 
 def _remote_results(*, job: TrainingJob, update: RemoteStatus) -> None:
-    from generation.providers.downloads import download_output
-
     if not transition(job_id=job.pk, to=Status.UPLOADING, holder=job.lease, log="Downloading the trained LoRA"):
         return
     accept = {"application/octet-stream": "safetensors", "binary/octet-stream": "safetensors"}
