@@ -109,6 +109,8 @@ def _make_broker_folders(sender=None, source=None, **kwargs) -> None:
 def _record_worker_heartbeat(sender=None, **kwargs) -> None:
     """Each heartbeat a worker sends (every few seconds) is written, throttled, where /health and
     /admin/api/status read worker liveness (ops/workers.py)."""
+    # Imported when a heartbeat comes, not with this module: it loads with the settings, before
+    # the apps (and their models) are ready.
     from ops.workers import worker_heartbeat_record
 
     # A cache hiccup must not stop the worker's heartbeat.
@@ -125,6 +127,7 @@ def _warm_providers(**kwargs) -> None:
 
     if not apps.ready:
         return
+    # Only once the apps are ready (this module loads with the settings, before them).
     from generation.providers import providers_warm
 
     providers_warm()
