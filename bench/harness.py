@@ -512,3 +512,28 @@ def load(request: bytes, *, port: int, concurrency: int, requests: int, max_seco
     asyncio.run(main())
     result.elapsed = time.perf_counter() - started
     return result
+
+
+def database_transactions() -> int:
+    """Transactions the bench database has committed or rolled back so far (pg_stat_database)."""
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER_URL}/postgres", autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s", [DB_NAME]
+        ).fetchone()
+    return int(row[0])
+
+
+def loop_tasks_stop(loop, tasks, thread) -> None:
+    """Cancels ``tasks`` on the event loop another ``thread`` runs, then stops the loop and the thread."""
+    import asyncio
+
+    async def cancel():
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    asyncio.run_coroutine_threadsafe(cancel(), loop).result(30)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)

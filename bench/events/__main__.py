@@ -152,33 +152,16 @@ class Watchers:
                 print(f"    watcher failed: {exc!r}", file=sys.stderr)
 
     def close(self) -> None:
-        async def cancel():
-            for task in self.tasks:
-                task.cancel()
-            await asyncio.gather(*self.tasks, return_exceptions=True)
-
-        asyncio.run_coroutine_threadsafe(cancel(), self.loop).result(30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-
-
-def _transactions() -> int:
-    import psycopg
-
-    with psycopg.connect(f"{harness.PG_SERVER_URL}/postgres", autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s", [harness.DB_NAME]
-        ).fetchone()
-    return int(row[0])
+        harness.loop_tasks_stop(self.loop, self.tasks, self.thread)
 
 
 def _idle_queries_per_second(seconds: float) -> float:
     # A backend reports its counts at most once a second while busy and 10 s after it went idle:
     # let the streams' opening reads be reported first, then count over a long window.
     time.sleep(11.0)
-    before = _transactions()
+    before = harness.database_transactions()
     time.sleep(seconds)
-    return (_transactions() - before) / seconds
+    return (harness.database_transactions() - before) / seconds
 
 
 def _web_rss_mb(web: harness.Process) -> float:

@@ -117,24 +117,7 @@ class QueueWatchers:
                 print(f"    watcher failed: {exc!r}", file=sys.stderr)
 
     def close(self) -> None:
-        async def cancel():
-            for task in self.tasks:
-                task.cancel()
-            await asyncio.gather(*self.tasks, return_exceptions=True)
-
-        asyncio.run_coroutine_threadsafe(cancel(), self.loop).result(30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-
-
-def _transactions() -> int:
-    import psycopg
-
-    with psycopg.connect(f"{harness.PG_SERVER_URL}/postgres", autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s", [harness.DB_NAME]
-        ).fetchone()
-    return int(row[0])
+        harness.loop_tasks_stop(self.loop, self.tasks, self.thread)
 
 
 def _queue_jobs(count: int) -> list[str]:
@@ -232,7 +215,7 @@ def _run(per_job: int, env: dict, key: str, options) -> dict:
             watchers.connect_all()
             connect_seconds = time.monotonic() - began
             time.sleep(STATS_SETTLE_SECONDS)  # the opening reads are reported before counting
-            before = _transactions()
+            before = harness.database_transactions()
             cpu = harness.CPUMeter(web)
             cpu_before = cpu.sample()
             drain_began = time.monotonic()
@@ -252,7 +235,7 @@ def _run(per_job: int, env: dict, key: str, options) -> dict:
                 time.sleep(0.05)
             web_cpu, _ = cpu.used(cpu_before)  # the web worker's (database backends come and go)
             time.sleep(STATS_SETTLE_SECONDS)
-            transactions = _transactions() - before
+            transactions = harness.database_transactions() - before
             latencies = [
                 (arrived - committed[streams[index]]) * 1000
                 for index, arrived in watchers.ended.items()

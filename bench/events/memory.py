@@ -76,15 +76,7 @@ class OpenStreams:
 
     def close(self) -> None:
         """Closes every stream, and waits until the server has seen them go."""
-
-        async def cancel():
-            for task in self.tasks:
-                task.cancel()
-            await asyncio.gather(*self.tasks, return_exceptions=True)
-
-        asyncio.run_coroutine_threadsafe(cancel(), self.loop).result(30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
+        harness.loop_tasks_stop(self.loop, self.tasks, self.thread)
 
 
 def _worker_pid(web: harness.Process) -> int:
