@@ -42,6 +42,9 @@ class ProviderJob:
     # the ComfyUI workflow template, and the trained style adapters (local LoRAs) with their scales.
     workflow: Workflow | None = None
     style_adapters: tuple = ()
+    # Whether the generation's watchers want in-progress pictures (the request's ``previews``).
+    # A provider that can stream intermediate frames asks for them only when this is True.
+    previews: bool = True
 
     @property
     def upstream_params(self) -> dict:
@@ -86,6 +89,7 @@ class Reporter:
     on_queue_position: Callable[[int | None], None] | None = None
     on_step: Callable[[int, str], None] | None = None
     on_request_id: Callable[[str], None] | None = None
+    on_preview: Callable[..., None] | None = None
 
     def progress(self, percent: int) -> None:
         self.on_progress(max(0, min(100, int(percent))))
@@ -103,6 +107,13 @@ class Reporter:
         while the provider still follows the job can reach it."""
         if self.on_request_id is not None:
             self.on_request_id(request_id)
+
+    def preview(self, image, *, step: int | None = None, total_steps: int | None = None) -> None:
+        """An in-progress picture of the job: encoded image bytes (PNG, JPEG or WebP) or a
+        Pillow image, with the step it shows where the provider says. The job system scales,
+        throttles and publishes it; it is never stored as an asset nor billed."""
+        if self.on_preview is not None:
+            self.on_preview(image, step=step, total_steps=total_steps)
 
     def step(self, percent: int, message: str) -> None:
         """Progress with the log line that explains it, recorded together."""
