@@ -9,9 +9,24 @@ URL the request asked to be told at, or ""). The outbound webhooks deliver it as
 ``provider_call_finished`` is sent after every call to a provider (a submit or a poll), with
 ``provider``, ``duration_ms`` and ``ok`` (False for timeouts, 5xx, refusals and crashes; a request
 the provider refused as bad input is the provider working). The operator console counts them.
+
+``generation_started`` is sent once when a generation's provider work starts (it left
+``in_queue`` for ``processing``), after that commits: ``generation_id``, ``user_id``,
+``payload``, ``webhook_url``, ``events_filter`` (the request's ``webhook_events_filter``).
+
+``generation_log`` is sent for each log line a provider reports while it works:
+``generation_id``, ``user_id``, ``message``, ``webhook_url``, ``events_filter``.
+
+``generation_preview`` is sent for each in-progress picture that was published to the live
+stream (after throttling): ``generation_id``, ``user_id``, ``preview`` (the event's data without
+the image bytes: ``index``, ``url``, ``width``, ``height``, ``step``, ``total_steps``),
+``webhook_url``, ``events_filter``.
 """
 
 from django.dispatch import Signal
 
 generation_completed = Signal()
 provider_call_finished = Signal()
+generation_started = Signal()
+generation_log = Signal()
+generation_preview = Signal()
