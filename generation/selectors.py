@@ -5,6 +5,7 @@ from django.db.models import Prefetch, Q, QuerySet, Subquery
 from core.db import connection_release
 from gallery.models import Asset
 from generation.models import TERMINAL_STATUSES, DailyGenerationCount, Generation, GenerationEvent, Status
+from generation.previews_cache import LatestPreview, preview_cache_get
 
 
 def _with_assets(queryset: QuerySet[Generation]) -> QuerySet[Generation]:
@@ -70,3 +71,10 @@ def generation_wait(*, user, generation_id, timeout: float, interval: float = 0.
 
 def generation_events_after(*, generation_id, after_id: int) -> list[GenerationEvent]:
     return list(GenerationEvent.objects.filter(generation_id=generation_id, pk__gt=after_id).order_by("pk"))
+
+
+def generation_latest_preview(generation_id) -> LatestPreview | None:
+    """The newest in-progress picture of the generation (WebP bytes, content type, width,
+    height, step, total_steps, index), or None when it has none. Reads the shared cache only:
+    the caller checks who may see it, and whether the job still runs."""
+    return preview_cache_get(generation_id=generation_id)

@@ -344,6 +344,10 @@ ATELIER_EVENT_STREAM_MAX_SECONDS = env.int("ATELIER_EVENT_STREAM_MAX_SECONDS", d
 # How many of a queue's waiting jobs hear their new position when it moves (one message per move).
 ATELIER_QUEUE_POSITIONS_PUSHED = env.int("ATELIER_QUEUE_POSITIONS_PUSHED", default=100)
 ATELIER_IDEMPOTENCY_TTL_HOURS = 24
+# In-progress pictures on a generation's live stream: their longest side, and at most one per
+# this many milliseconds per generation (the newest frame; those in between are dropped).
+ATELIER_PREVIEW_MAX_SIDE = env.int("ATELIER_PREVIEW_MAX_SIDE", default=256)
+ATELIER_PREVIEW_MIN_INTERVAL_MS = env.int("ATELIER_PREVIEW_MIN_INTERVAL_MS", default=500)
 
 # Rate limits per endpoint group (django-ratelimit on the cache: Redis in production), counted
 # per account when signed in, else per client address. Rates: N/s, N/m, N/h, N/d, or N/15m.
