@@ -9,7 +9,8 @@ wait behind others for a long time. Holding a worker on the websocket for the wh
 tie up a worker per queued prompt, so ComfyUI is a queued provider like the hosted ones, with
 bounded windows of listening: ``submit`` opens the websocket with the job's client id, posts
 the graph to ``/prompt`` and follows ComfyUI's events for at most ATELIER_COMFYUI_LISTEN_SECONDS
-(progress → the generation's progress, node events → its log). A prompt that finishes within
+(progress → the generation's progress, node events → its log, binary preview frames → its
+previews, see comfyui_events). A prompt that finishes within
 that window completes inline; otherwise submit returns the prompt id and each ``poll`` opens the
 websocket again for one more window. Whether a prompt has finished, and how, is read from
 ``/history/{prompt_id}``; events sent while no one listens are lost, which only costs
@@ -138,7 +139,13 @@ def _render(template: Workflow, *, values: dict) -> dict:
 
 
 def _facts(job: ProviderJob) -> dict:
-    return {"client_id": job.generation_id, "format": job.output_format, "seed": job.seed, "count": job.num_images}
+    return {
+        "client_id": job.generation_id,
+        "format": job.output_format,
+        "seed": job.seed,
+        "count": job.num_images,
+        "previews": job.previews,
+    }
 
 
 def _client():
@@ -226,7 +233,7 @@ def _follow_and_collect(
     # A socket opened before the prompt was queued sees its end; a later one may have missed it.
     entry = None if since_queued else _history(http, prompt_id)
     if entry is None and socket is not None:
-        follow(socket, prompt_id=prompt_id, reporter=reporter)
+        follow(socket, prompt_id=prompt_id, reporter=reporter, previews=facts["previews"])
         entry = _history(http, prompt_id)
     if entry is None:
         _check_still_queued(http, prompt_id)

@@ -6,8 +6,14 @@ ComfyUI does, sending the real event sequence to the socket of the prompt's ``cl
 step, ``executed`` for the save node, ``execution_success``, then ``executing`` with
 ``node: null`` once the history is written (queue changes are broadcast as ``status``). The
 save node writes PNGs of the size and batch of the graph's ``EmptyLatentImage``, served by
-``/view``. ``/interrupt`` stops the running prompt (only the named one when the body carries a
-``prompt_id``), ``POST /queue {"delete": [...]}`` drops pending ones.
+``/view``. During its steps the sampler also sends binary preview frames, as ComfyUI launched
+with ``--preview-method`` does (``previews = False`` is a server launched without): a JPEG of
+the latent's size (a eighth of the image's) that grows lighter step by step,
+``PREVIEW_IMAGE_WITH_METADATA`` (type 4, naming the prompt) to a socket whose first message
+announced ``supports_preview_metadata`` (the server then answers with its own ``feature_flags``),
+a plain ``PREVIEW_IMAGE`` (type 1) to any other. ``/interrupt`` stops the running prompt (only
+the named one when the body carries a ``prompt_id``), ``POST /queue {"delete": [...]}`` drops
+pending ones.
 
 Failures: a checkpoint other than ``CHECKPOINTS`` is refused by validation (400 with node
 errors, as ComfyUI does); ``fail_next(kind)`` makes the next ``POST /prompt`` answer
@@ -24,6 +30,7 @@ Run alone (the start-command tests do): ``python -m tests.fakes.comfyui --port N
 import argparse
 import io
 import json
+import struct
 import threading
 import time
 import uuid
@@ -44,6 +51,9 @@ class _Socket:
         self.connection = connection
         self.lock = threading.Lock()
         self.open = True
+        # What the client's first message announced (ComfyUI reads flags from it only).
+        self.feature_flags: dict = {}
+        self.first_message = True
 
     def flush(self) -> None:
         data = b"".join(self.protocol.data_to_send())
@@ -56,6 +66,16 @@ class _Socket:
                 return
             try:
                 self.protocol.send_text(json.dumps(message).encode())
+                self.flush()
+            except OSError:
+                self.open = False
+
+    def send_bytes(self, data: bytes) -> None:
+        with self.lock:
+            if not self.open:
+                return
+            try:
+                self.protocol.send_binary(data)
                 self.flush()
             except OSError:
                 self.open = False
@@ -80,6 +100,12 @@ class _Failed(Exception):
 class FakeComfyUI(LoopbackFake):
     def __init__(self, *, step_delay: float = 0.0, port: int = 0) -> None:
         self.step_delay = step_delay
+        # Whether the sampler sends preview frames (ComfyUI's --preview-method other than none).
+        self.previews = True
+        # False: a server from before feature flags, which ignores them and sends type 1 frames.
+        self.knows_feature_flags = True
+        # The preview frames sent: (client id, frame type, prompt id, step).
+        self.previews_sent: list[tuple[str, int, str, int]] = []
         self.prompts: list[dict] = []
         self.requests: list[tuple[str, str]] = []
         self.interrupts: list[dict] = []
@@ -299,7 +325,7 @@ class FakeComfyUI(LoopbackFake):
                 node = graph[node_id]
                 self._emit(client, "executing", {"node": node_id, "display_node": node_id, "prompt_id": prompt_id})
                 if node["class_type"] == "KSampler":
-                    self._sample(node_id, node, prompt_id=prompt_id, client=client, fail=extra["fail"])
+                    self._sample(node_id, node, graph=graph, prompt_id=prompt_id, client=client, fail=extra["fail"])
                 if node["class_type"] == "SaveImage":
                     images = self._save(graph, prefix=node["inputs"].get("filename_prefix", "ComfyUI"))
                     outputs[node_id] = {"images": images}
@@ -338,7 +364,7 @@ class FakeComfyUI(LoopbackFake):
         status("execution_success", {})
         self._record(prompt_id, graph, extra, outputs, messages, status_str="success", completed=True)
 
-    def _sample(self, node_id: str, node: dict, *, prompt_id: str, client: str, fail: bool) -> None:
+    def _sample(self, node_id: str, node: dict, *, graph: dict, prompt_id: str, client: str, fail: bool) -> None:
         self._current = node_id
         steps = int(node["inputs"].get("steps", 20))
         for step in range(1, steps + 1):
@@ -351,6 +377,39 @@ class FakeComfyUI(LoopbackFake):
             if self.step_delay:
                 time.sleep(self.step_delay)
             self._emit(client, "progress", {"value": step, "max": steps, "prompt_id": prompt_id, "node": node_id})
+            if self.previews:
+                self._send_preview(client, graph=graph, prompt_id=prompt_id, node_id=node_id, step=step, steps=steps)
+
+    def _send_preview(self, client: str, *, graph: dict, prompt_id: str, node_id: str, step: int, steps: int) -> None:
+        """One sampler preview, framed as ComfyUI's server.py frames it for this client's socket."""
+        socket = self._sockets.get(client)
+        if socket is None:
+            return
+        latent = next((n for n in graph.values() if n["class_type"] == "EmptyLatentImage"), {"inputs": {}})
+        width = max(8, int(latent["inputs"].get("width", 512)) // 8)
+        height = max(8, int(latent["inputs"].get("height", 512)) // 8)
+        shade = 40 + 200 * step // steps
+        buffer = io.BytesIO()
+        Image.new("RGB", (width, height), (shade, shade, 255 - shade)).save(buffer, format="JPEG", quality=95)
+        image = buffer.getvalue()
+        if socket.feature_flags.get("supports_preview_metadata") is True:
+            metadata = json.dumps(
+                {
+                    "node_id": node_id,
+                    "prompt_id": prompt_id,
+                    "display_node_id": node_id,
+                    "parent_node_id": None,
+                    "real_node_id": node_id,
+                    "image_type": "image/jpeg",
+                }
+            ).encode()
+            frame = struct.pack(">I", 4) + struct.pack(">I", len(metadata)) + metadata + image
+            kind = 4
+        else:
+            frame = struct.pack(">I", 1) + struct.pack(">I", 1) + image
+            kind = 1
+        self.previews_sent.append((client, kind, prompt_id, step))
+        socket.send_bytes(frame)
 
     def _save(self, graph: dict, *, prefix: str) -> list[dict]:
         latent = next((n for n in graph.values() if n["class_type"] == "EmptyLatentImage"), {"inputs": {}})
@@ -436,8 +495,10 @@ class FakeComfyUI(LoopbackFake):
                         protocol.receive_eof()
                     else:
                         protocol.receive_data(data)
-                    protocol.events_received()
+                    frames = protocol.events_received()
                     socket.flush()
+                for frame in frames:
+                    self._client_message(socket, frame)
                 if not data or protocol.close_expected():
                     break
         except OSError:
@@ -446,6 +507,24 @@ class FakeComfyUI(LoopbackFake):
             socket.open = False
             if self._sockets.get(client_id) is socket:
                 del self._sockets[client_id]
+
+    def _client_message(self, socket: _Socket, frame) -> None:
+        """A message from the client: ComfyUI reads ``feature_flags`` from the first one only,
+        and answers with its own."""
+        from websockets.frames import Opcode
+
+        if frame.opcode != Opcode.TEXT:
+            return
+        first, socket.first_message = socket.first_message, False
+        try:
+            message = json.loads(frame.data)
+        except ValueError:
+            return
+        if first and self.knows_feature_flags and isinstance(message, dict) and message.get("type") == "feature_flags":
+            socket.feature_flags = message.get("data") or {}
+            socket.send(
+                {"type": "feature_flags", "data": {"supports_preview_metadata": True, "max_upload_size": 104857600}}
+            )
 
     def _handler(self):
         fake = self
