@@ -29,6 +29,10 @@ class AssetGenerationSerializer(serializers.Serializer):
     id = serializers.UUIDField(read_only=True)
     prompt = serializers.CharField(read_only=True)
     model = serializers.CharField(source="model_id", read_only=True)
+    api = serializers.CharField(
+        read_only=True,
+        help_text="The API it was asked for through: atelier, openai, automatic1111, or a seed's (seed000…).",
+    )
     created_at = serializers.DateTimeField(read_only=True)
 
 

@@ -156,6 +156,7 @@ def _parameters(asset: Asset) -> list[tuple[str, object]]:
         cost = generation.cost
         images = f" for {generation.num_images} images" if generation.num_images > 1 else ""
         rows.append(("Cost", f"{cost} credit{'' if cost == 1 else 's'}{images}"))
+        rows.append(("Asked through", generation.get_api_display()))
     rows.append(("Created", asset.created_at))
     return [(label, value) for label, value in rows if value not in (None, "")]
 

@@ -17,10 +17,23 @@ class Status(models.TextChoices):
 TERMINAL_STATUSES = frozenset({Status.COMPLETED, Status.FAILED, Status.CANCELLED})
 
 
+class Api(models.TextChoices):
+    """The API a generation was asked for through: Atelier's own (the studio uses it too), the
+    image APIs other clients speak (legacy), or one of the older documented shapes."""
+
+    ATELIER = "atelier", "Atelier API"
+    OPENAI = "openai", "OpenAI Images API"
+    AUTOMATIC1111 = "automatic1111", "AUTOMATIC1111 API"
+    SEED000 = "seed000", "Seed 000 API"
+    SEED002 = "seed002", "Seed 002 API"
+    SEED004 = "seed004", "Seed 004 API"
+
+
 class Generation(models.Model):
     """One request to generate images. Its status only moves through generation.state."""
 
     Status = Status
+    Api = Api
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # No index of its own: generation_user_newest (user, -created_at) serves lookups by user.
@@ -61,6 +74,14 @@ class Generation(models.Model):
         null=True,
         blank=True,
         help_text="Which events webhook_url receives (start, completed, logs); null: all of them.",
+    )
+    api = models.CharField(
+        max_length=20,
+        choices=Api.choices,
+        default=Api.ATELIER,
+        # A database default too, so that statements that insert generations without naming it work.
+        db_default=Api.ATELIER,
+        help_text="The API it was asked for through.",
     )
     cost = models.PositiveIntegerField(default=0, help_text="Credits reserved for this generation.")
     provider_request_id = models.CharField(max_length=200, blank=True, db_index=True)

@@ -213,6 +213,9 @@ class GenerationSerializer(ShallowCopiedFieldsMixin, serializers.Serializer):
         allow_null=True,
         help_text="The events its webhook_url receives; null: all of them.",
     )
+    api = serializers.ChoiceField(
+        choices=Generation.Api.choices, read_only=True, help_text="The API it was asked for through."
+    )
     queue_position = serializers.SerializerMethodField()
     progress = serializers.IntegerField(read_only=True)
     logs = serializers.JSONField(read_only=True)

@@ -25,6 +25,7 @@ from core.errors import ErrorType, NotFound, ProviderUnavailable, ValidationFail
 from core.exception_handler import envelope_exception_handler
 from gallery.serializers import asset_file_url
 from generation.inputs.kinds import IMAGE_KINDS
+from generation.models import Api
 from legacy.sync import submit_and_wait
 
 # OpenAI's (type, code) for each of the project's error types; any other is an
@@ -168,7 +169,7 @@ def _image_model(ref: str, *, kind: str) -> AIModel | str:
 
 def _images_answer(request, data: dict, canonical: dict) -> Response:
     """Submits the generation, waits for it and answers its images as OpenAI does."""
-    submitted = submit_and_wait(request, canonical)
+    submitted = submit_and_wait(request, canonical, api=Api.OPENAI)
     generation = submitted.generation
     if not submitted.finished:
         # OpenAI's clients cannot follow a job: say where it is, for a person to look.

@@ -13,7 +13,7 @@ from catalog.selectors import model_list
 from core.errors import ApplicationError, GPUBusy, NotFound, ProviderUnavailable
 from core.schema import ErrorSerializer
 from generation import selectors, services
-from generation.models import Generation
+from generation.models import Api, Generation
 from legacy.sync import submit_and_wait
 
 _SEED_MODEL = inline_serializer(
@@ -80,7 +80,9 @@ class ImageGenerateView(APIView):
     def post(self, request):
         payload = SeedGenerateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        submitted = submit_and_wait(request, {**payload.validated_data, "num_images": 1}, failure=_failure)
+        submitted = submit_and_wait(
+            request, {**payload.validated_data, "num_images": 1}, failure=_failure, api=Api.SEED000
+        )
         generation = submitted.generation
         if not submitted.finished:
             raise GPUBusy(details="The image is still being generated", requestId=str(generation.pk))

@@ -16,6 +16,7 @@ from accounts.permissions import IsStaff
 from core.errors import NotFound
 from gallery.selectors import collection_get
 from gallery.serializers import asset_file_url
+from generation.models import Api
 from generation.services.comfyui import comfyui_start, comfyui_status
 from legacy.sync import STILL_RUNNING, still_running, submit_and_wait
 
@@ -66,7 +67,7 @@ class ImagesGenerateView(APIView):
     def post(self, request):
         # Only seed 002's fields reach the canonical serializer.
         data = {name: request.data[name] for name in SeedImagesGenerateSerializer().fields if name in request.data}
-        submitted = submit_and_wait(request, {**data, "num_images": 1})
+        submitted = submit_and_wait(request, {**data, "num_images": 1}, api=Api.SEED002)
         if not submitted.finished:
             return still_running(request, submitted)
         generation = submitted.generation
@@ -121,6 +122,7 @@ class PostGenerateImagesView(APIView):
                 "num_images": payload.validated_data["count"],
                 "collection": collection.pk,
             },
+            api=Api.SEED002,
         )
         if not submitted.finished:
             return still_running(request, submitted)

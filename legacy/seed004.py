@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from core.schema import envelope
 from gallery.serializers import asset_file_url
+from generation.models import Api
 from generation.prompts.api import EnhanceInputSerializer, EnhancementSerializer, enhancement_for
 from generation.serializers import GenerateInputSerializer
 from legacy.sync import STILL_RUNNING, still_running, submit_and_wait
@@ -53,7 +54,7 @@ class GenerateImageView(APIView):
     )
     def post(self, request):
         data = {key: value for key, value in request.data.items() if key not in ("sync_mode", "dry_run")}
-        submitted = submit_and_wait(request, data)
+        submitted = submit_and_wait(request, data, api=Api.SEED004)
         if not submitted.finished:
             return still_running(request, submitted)
         generation = submitted.generation

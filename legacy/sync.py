@@ -32,13 +32,17 @@ STILL_RUNNING = OpenApiResponse(
 
 
 def submit_and_wait(
-    request, data: dict, *, failure: Callable[[Generation], ApplicationError] = generation_failure
+    request, data: dict, *, api: str, failure: Callable[[Generation], ApplicationError] = generation_failure
 ) -> Submitted:
-    """Submits the generation ``data`` asks for and waits for it; a generation that ended
-    without images raises ``failure(generation)`` (the canonical error unless the seed names
-    its own)."""
+    """Submits the generation ``data`` asks for through ``api`` (``Generation.Api``, which the
+    gallery shows) and waits for it; a generation that ended without images raises
+    ``failure(generation)`` (the canonical error unless the seed names its own)."""
     submitted = generation_submit(
-        user=request.user, data=generate_input(data), wait=True, idempotency_key=idempotency_key_of(request)
+        user=request.user,
+        data=generate_input(data),
+        wait=True,
+        idempotency_key=idempotency_key_of(request),
+        api=api,
     )
     if submitted.finished and not submitted.completed:
         raise failure(submitted.generation)

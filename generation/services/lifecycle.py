@@ -23,7 +23,7 @@ from gallery.services import asset_create
 from generation import providers
 from generation.inputs.kinds import IMAGE_KINDS
 from generation.inputs.services import generation_inputs_prepare, generation_inputs_store
-from generation.models import TERMINAL_STATUSES, Generation, Status
+from generation.models import TERMINAL_STATUSES, Api, Generation, Status
 from generation.prompts import prompt_prepare_for_generation
 from generation.provenance import generation_provenance
 from generation.providers import ProviderOutput
@@ -75,8 +75,9 @@ class Created:
     balance_after: int
 
 
-def generation_create(*, user, data: dict, model: AIModel | None = None) -> Created:
-    """Validates, reserves the credits and saves the generation in one transaction.
+def generation_create(*, user, data: dict, model: AIModel | None = None, api: str = Api.ATELIER) -> Created:
+    """Validates, reserves the credits and saves the generation in one transaction; ``api``:
+    the API it was asked for through (``Generation.Api``).
 
     The run is enqueued only once that transaction has committed, so a worker never sees a
     generation that does not exist yet, and nothing is charged for a request that fails here.
@@ -139,6 +140,7 @@ def generation_create(*, user, data: dict, model: AIModel | None = None) -> Crea
         collection=collection,
         webhook_url=webhook_url_accepted(url=data.get("webhook_url")),
         webhook_events_filter=webhook_events_filter_accepted(events=data.get("webhook_events_filter")),
+        api=api,
     )
     # Input images are rows and files of their own, saved in the generation's transaction.
     with transaction.atomic():
@@ -317,7 +319,7 @@ def generation_retry(*, generation: Generation, data: dict) -> Created:
     refusal = generation_retry_refusal(generation=generation)
     if refusal:
         raise Conflict(f"Generation cannot be retried: {refusal}")
-    return generation_create(user=generation.user, data=data)
+    return generation_create(user=generation.user, data=data, api=generation.api)
 
 
 # The statuses of a job that waits for a worker (``pending``: saved, not queued yet).

@@ -16,7 +16,7 @@ from django.conf import settings
 from core.errors import ApplicationError, ErrorType, ProviderError, ProviderUnavailable, ValidationFailed
 from core.throttling import user_rate_limit_hit
 from credits.selectors import credits_balance
-from generation.models import TERMINAL_STATUSES, Generation, Status
+from generation.models import TERMINAL_STATUSES, Api, Generation, Status
 from generation.selectors import generation_get, generation_wait
 from generation.services.dispatch import queue_waiting
 from generation.services.idempotency import idempotent_create, request_fingerprint
@@ -45,11 +45,18 @@ class Submitted:
 
 
 def generation_submit(
-    *, user, data: dict, wait: bool, idempotency_key: str | None = None, timeout: float | None = None
+    *,
+    user,
+    data: dict,
+    wait: bool,
+    idempotency_key: str | None = None,
+    timeout: float | None = None,
+    api: str = Api.ATELIER,
 ) -> Submitted:
     """Creates (and charges) the generation the canonical ``data`` asks for; with ``wait``, waits
     for it to end within ``timeout`` seconds (``ATELIER_SYNC_TIMEOUT_SECONDS`` unless given; a
-    ``Prefer: wait=N`` header gives it), holding no transaction."""
+    ``Prefer: wait=N`` header gives it), holding no transaction. ``api``: the API the request
+    came by (``Generation.Api``), which the gallery shows."""
     started = time.monotonic()
     model = generation_model_resolve(ref=data.get("model"))
 
@@ -64,7 +71,7 @@ def generation_submit(
         if not wait:
             # Asked before its message is sent: the messages waiting then are the jobs ahead of it.
             waiting = queue_waiting(model.provider)
-        created = generation_create(user=user, data=data, model=model)
+        created = generation_create(user=user, data=data, model=model, api=api)
         return created.generation.pk
 
     if idempotency_key is None:

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from catalog.models import AIModel, ModelKind
 from catalog.selectors import model_list
 from core.errors import ProviderUnavailable, ValidationFailed
+from generation.models import Api
 from generation.services import Submitted, generation_model_resolve
 from legacy.automatic1111.common import A1111View, checkpoint_model, model_hash
 from legacy.sync import submit_and_wait
@@ -170,7 +171,7 @@ class Txt2ImgView(A1111View):
         values = payload.validated_data
         override = values["override_settings"].get("sd_model_checkpoint")
         model = checkpoint_model(user=request.user, override=override) or generation_model_resolve(ref=None)
-        submitted = submit_and_wait(request, _canonical(request, values, model))
+        submitted = submit_and_wait(request, _canonical(request, values, model), api=Api.AUTOMATIC1111)
         return _answer(request, submitted, model)
 
 
@@ -204,5 +205,5 @@ class Img2ImgView(A1111View):
         data["image"] = SimpleUploadedFile("init.png", image)
         if masked:
             data["mask"] = SimpleUploadedFile("mask.png", _decoded(values["mask"], field="mask"))
-        submitted = submit_and_wait(request, data)
+        submitted = submit_and_wait(request, data, api=Api.AUTOMATIC1111)
         return _answer(request, submitted, model)
