@@ -12,6 +12,12 @@ allowed one (closest aspect ratio, then closest area) and a log line on the gene
 The stored image carries the size OpenAI actually drew.
 
 The SDK's own retries are off: the job system retries 429/5xx/timeouts with its backoff.
+
+Previews (PROTOCOLS.md §9). GPT Image can stream: when the job wants previews the call is made
+with ``stream=True`` and ``partial_images`` (the request's, 1-3, else 2), and the SDK yields
+``image_generation.partial_image`` / ``image_edit.partial_image`` events, each forwarded as a
+preview, then one ``*.completed`` event per image carrying the final picture. Without previews
+(or with ``partial_images: 0``) the call is the plain one. DALL·E models do not stream.
 """
 
 import base64
@@ -41,7 +47,12 @@ QUALITY = {
     "gpt-image-1": {"low": "low", "medium": "medium", "high": "high", "standard": "medium", "hd": "high"},
 }
 STYLES = ("vivid", "natural")
+# Partial images asked of a streaming GPT Image call when the request does not say (OpenAI takes 0-3).
+DEFAULT_PARTIAL_IMAGES = 2
+MAX_PARTIAL_IMAGES = 3
 IMAGE_TYPES = {"image/png": "png", "image/jpeg": "jpeg", "image/webp": "webp"}
+# The kinds made by ``/v1/images/edits`` (image-to-image on GPT Image is an edit without a mask).
+EDIT_KINDS = ("inpainting", "image-to-image")
 
 
 class OpenAIImagesProvider(Provider):
@@ -92,6 +103,9 @@ class OpenAIImagesProvider(Provider):
 
         client = self.client()
         call, arguments = _endpoint(client, job, arguments)
+        partials = partial_images(job)
+        if partials:
+            return Submission(outputs=_streamed(call, arguments, job=job, partials=partials, reporter=reporter))
         per_call = MAX_N.get(model, 4)
         outputs: list[ProviderOutput] = []
         while len(outputs) < job.num_images:
@@ -109,6 +123,55 @@ class OpenAIImagesProvider(Provider):
         return Submission(outputs=outputs)
 
 
+def streams(upstream_model: str) -> bool:
+    """Whether OpenAI streams partial images of this model (GPT Image does, DALL·E does not)."""
+    return upstream_model.startswith("gpt-image")
+
+
+def partial_images(job: ProviderJob) -> int:
+    """How many partial images to ask for: 0 (a plain call) unless the job wants previews of a
+    model that streams; the request's ``partial_images`` bounded to 1-3, else the default."""
+    if not job.previews or not streams(job.upstream_model) or job.kind not in ("text-to-image", *EDIT_KINDS):
+        return 0
+    asked = job.upstream_params.get("partial_images")
+    if asked is None:
+        return DEFAULT_PARTIAL_IMAGES
+    try:
+        return max(0, min(MAX_PARTIAL_IMAGES, int(asked)))
+    except (TypeError, ValueError):
+        return DEFAULT_PARTIAL_IMAGES
+
+
+def _streamed(call, arguments: dict, *, job: ProviderJob, partials: int, reporter: Reporter) -> list[ProviderOutput]:
+    """One streaming call for the whole batch: each partial image is a preview of the image being
+    drawn, each completed event one of the batch's images."""
+    outputs: list[ProviderOutput] = []
+
+    def read(stream) -> None:
+        for event in stream:
+            kind = getattr(event, "type", "")
+            if kind.endswith(".partial_image"):
+                reporter.preview(_decoded(event.b64_json), step=event.partial_image_index + 1, total_steps=partials)
+            elif kind.endswith(".completed") and len(outputs) < job.num_images:
+                outputs.append(checked_image(_decoded(event.b64_json), provider="OpenAI", fmt=job.output_format))
+                reporter.progress(round(len(outputs) * 100 / job.num_images))
+                reporter.log(f"Received {len(outputs)} of {job.num_images} image(s) from OpenAI")
+
+    stream = _call(call, {**arguments, "n": job.num_images, "stream": True, "partial_images": partials})
+    _call(read, {"stream": stream})
+    if len(outputs) < job.num_images:
+        # The stream closed before every image came: a dropped connection, worth another try.
+        raise ProviderTransient("OpenAI's image stream ended before the image was done")
+    return outputs
+
+
+def _decoded(b64_json) -> bytes:
+    try:
+        return base64.b64decode(b64_json or "", validate=True)
+    except ValueError as exc:
+        raise ProviderError("OpenAI returned an image that is not valid base64") from exc
+
+
 def nearest_size(model: str, width: int, height: int) -> tuple[int, int]:
     """The allowed size closest in aspect ratio, then in area; the request itself if unknown."""
     allowed = SIZES.get(model)
@@ -121,7 +184,7 @@ def nearest_size(model: str, width: int, height: int) -> tuple[int, int]:
 
 def _endpoint(client, job: ProviderJob, arguments: dict):
     """The SDK method for the model's kind, and its arguments (files for edits and variations)."""
-    if job.kind not in ("inpainting", "image-to-image"):
+    if job.kind not in EDIT_KINDS:
         return client.images.generate, arguments
     if job.image is None:
         raise ValidationFailed(details={"image": [f"{job.model_id} needs an input image."]})
@@ -174,6 +237,9 @@ def _call(call, arguments: dict):
         raise _mapped(exc) from exc
     except openai.APIResponseValidationError as exc:
         raise ProviderError("OpenAI returned an answer that could not be read") from exc
+    except openai.APIError as exc:
+        # An ``error`` event in the middle of a stream.
+        raise ProviderError(f"OpenAI failed while drawing: {str(exc.message or 'unknown error')[:500]}") from exc
     except ValueError as exc:
         # A 200 whose body is not JSON.
         raise ProviderError("OpenAI returned an answer that could not be read") from exc

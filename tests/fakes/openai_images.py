@@ -10,6 +10,14 @@ Answers with ``{"created", "data": [...]}``: one entry per ``n``, each a PNG (or
 kind one of ``content_policy``, ``invalid_size``, ``401``, ``429`` (with ``retry-after``),
 ``quota`` (429 insufficient_quota), ``500``, ``garbage`` (200 whose body is not JSON) or
 ``slow`` (the answer, after ``slow_seconds``).
+
+Streaming (gpt-image-1, ``stream: true``): the answer is ``text/event-stream``, per image
+``partial_images`` events ``image_generation.partial_image`` (``image_edit.partial_image`` for
+edits; ``b64_json`` of an image of the final size, coarser the earlier it comes, with its
+0-based ``partial_image_index``), then ``image_generation.completed`` (``image_edit.completed``)
+with the final image and ``usage``, each as ``event: <type>`` and ``data: <JSON>``. Streams
+fail with ``stream_error`` (an ``error`` event after the first partial image) or ``stream_cut``
+(the connection closes after it). Streaming a DALL·E model is refused with OpenAI's 400.
 Every request is recorded.
 """
 
@@ -131,29 +139,96 @@ class FakeOpenAIImages(LoopbackFake):
         size = body.get("size") or "1024x1024"
         width, height = (int(part) for part in size.split("x"))
         fmt = body.get("output_format") or "png"
+        if body.get("stream") in (True, "true"):
+            if not model.startswith("gpt-image"):
+                message = "Streaming is not supported for this model."
+                return 400, json_type, _error(message, "invalid_request_error", None, "stream")
+            return self._stream(body, path=path, files=files or {}, size=(width, height), failure=failure)
         as_url = (
             self.answer_with_url or not model.startswith("gpt-image") and body.get("response_format", "url") == "url"
         )
         data = []
         for index in range(int(body.get("n") or 1)):
-            image = Image.new("RGB", (width, height), (40 * index % 256, 120, 200))
-            if path == "/v1/images/edits" and "mask" in (files or {}):
-                # The "edit": the mask's fully transparent pixels come back painted red.
-                mask = Image.open(io.BytesIO(files["mask"][0])).getchannel("A").resize((width, height))
-                image.paste((255, 0, 0), mask=mask.point(lambda alpha: 255 if alpha == 0 else 0))
-            buffer = io.BytesIO()
-            image.save(buffer, format={"jpeg": "JPEG", "webp": "WEBP"}.get(fmt, "PNG"))
+            picture = self._picture((width, height), fmt=fmt, index=index, files=files or {}, path=path)
             entry = {"b64_json": None, "url": None, "revised_prompt": None}
             if as_url:
                 name = f"img-{len(self._files)}.png"
-                self._files[name] = buffer.getvalue()
+                self._files[name] = picture
                 entry["url"] = f"{self.url}/files/{name}"
             else:
-                entry["b64_json"] = base64.b64encode(buffer.getvalue()).decode()
+                entry["b64_json"] = base64.b64encode(picture).decode()
             if model == "dall-e-3":
                 entry["revised_prompt"] = REVISED.format(prompt=body.get("prompt", ""))
             data.append(entry)
         return 200, json_type, json.dumps({"created": int(time.time()), "data": data}).encode()
+
+    def _picture(self, size: tuple[int, int], *, fmt: str, index: int, files: dict, path: str) -> bytes:
+        width, height = size
+        image = Image.new("RGB", (width, height), (40 * index % 256, 120, 200))
+        if path == "/v1/images/edits" and "mask" in files:
+            # The "edit": the mask's fully transparent pixels come back painted red.
+            mask = Image.open(io.BytesIO(files["mask"][0])).getchannel("A").resize((width, height))
+            image.paste((255, 0, 0), mask=mask.point(lambda alpha: 255 if alpha == 0 else 0))
+        buffer = io.BytesIO()
+        image.save(buffer, format={"jpeg": "JPEG", "webp": "WEBP"}.get(fmt, "PNG"))
+        return buffer.getvalue()
+
+    def _stream(self, body: dict, *, path: str, files: dict, size: tuple[int, int], failure: str | None):
+        """The events of a streamed generation or edit, as OpenAI sends them."""
+        prefix = "image_edit" if path == "/v1/images/edits" else "image_generation"
+        fmt = body.get("output_format") or "png"
+        partials = int(body.get("partial_images") or 0)
+        common = {
+            "background": "opaque",
+            "output_format": fmt,
+            "quality": body.get("quality") or "medium",
+            "size": f"{size[0]}x{size[1]}",
+        }
+        events: list[bytes] = []
+
+        def event(kind: str, data: dict) -> None:
+            events.append(f"event: {kind}\ndata: {json.dumps(data)}\n\n".encode())
+
+        for index in range(int(body.get("n") or 1)):
+            final = self._picture(size, fmt=fmt, index=index, files=files, path=path)
+            for partial in range(partials):
+                # Coarser the earlier: the final picture seen through fewer and fewer blocks.
+                blocks = 4 * (partial + 1)
+                picture = Image.open(io.BytesIO(final)).convert("RGB")
+                coarse = picture.resize((blocks, blocks)).resize(size, Image.Resampling.NEAREST)
+                shade = Image.new("RGB", size, (255, 255, 255))
+                coarse = Image.blend(coarse, shade, 0.5 / (partial + 1))
+                buffer = io.BytesIO()
+                coarse.save(buffer, format={"jpeg": "JPEG", "webp": "WEBP"}.get(fmt, "PNG"))
+                data = {
+                    "type": f"{prefix}.partial_image",
+                    "b64_json": base64.b64encode(buffer.getvalue()).decode(),
+                    "created_at": int(time.time()),
+                    "partial_image_index": partial,
+                    **common,
+                }
+                event(data["type"], data)
+                if failure == "stream_error":
+                    error = {"message": "The image could not be generated.", "type": "server_error", "code": None}
+                    event("error", {"type": "error", "error": error})
+                    return 200, {"Content-Type": "text/event-stream"}, b"".join(events)
+                if failure == "stream_cut":
+                    return 200, {"Content-Type": "text/event-stream"}, b"".join(events)
+            usage = {
+                "input_tokens": 50,
+                "input_tokens_details": {"image_tokens": 0, "text_tokens": 50},
+                "output_tokens": 272,
+                "total_tokens": 322,
+            }
+            data = {
+                "type": f"{prefix}.completed",
+                "b64_json": base64.b64encode(final).decode(),
+                "created_at": int(time.time()),
+                "usage": usage,
+                **common,
+            }
+            event(data["type"], data)
+        return 200, {"Content-Type": "text/event-stream"}, b"".join(events)
 
     def _handler(self):
         fake = self

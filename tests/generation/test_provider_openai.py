@@ -291,6 +291,8 @@ def test_gpt_image_inpainting_asks_for_the_output_format_and_quality(openai_fake
         params={"quality": "high"},
         image=_png((1024, 1024)),
         mask=_left_half_white((1024, 1024)),
+        # The plain call (streamed edits: test_provider_openai_previews.py).
+        previews=False,
     )
 
     outputs, _ = _submit(job)
