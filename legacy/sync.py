@@ -32,11 +32,18 @@ STILL_RUNNING = OpenApiResponse(
 
 
 def submit_and_wait(
-    request, data: dict, *, api: str, failure: Callable[[Generation], ApplicationError] = generation_failure
+    request,
+    data: dict,
+    *,
+    api: str,
+    failure: Callable[[Generation], ApplicationError] = generation_failure,
+    answer_cancelled: bool = False,
 ) -> Submitted:
     """Submits the generation ``data`` asks for through ``api`` (``Generation.Api``, which the
     gallery shows) and waits for it; a generation that ended without images raises
-    ``failure(generation)`` (the canonical error unless the seed names its own)."""
+    ``failure(generation)`` (the canonical error unless the seed names its own), except a
+    cancelled one with ``answer_cancelled`` (the route answers it, as A1111 answers an
+    interrupted job)."""
     submitted = generation_submit(
         user=request.user,
         data=generate_input(data),
@@ -44,7 +51,8 @@ def submit_and_wait(
         idempotency_key=idempotency_key_of(request),
         api=api,
     )
-    if submitted.finished and not submitted.completed:
+    cancelled = submitted.generation.status == Generation.Status.CANCELLED
+    if submitted.finished and not submitted.completed and not (answer_cancelled and cancelled):
         raise failure(submitted.generation)
     return submitted
 

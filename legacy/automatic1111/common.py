@@ -14,6 +14,8 @@ from catalog.models import AIModel
 from catalog.selectors import model_get, model_list
 from core.errors import ValidationFailed
 from core.exception_handler import envelope_exception_handler
+from generation.models import Generation, Status
+from generation.selectors import generation_list
 
 CLIENT = "automatic1111"
 CHECKPOINT_OPTION = "sd_model_checkpoint"
@@ -79,8 +81,9 @@ def a1111_exception_handler(exc, context):
     response = envelope_exception_handler(exc, context)
     body = response.data
     details = body.get("details")
+    names = getattr(context.get("view"), "field_names", A1111_NAMES)
     if isinstance(details, dict):
-        details = {A1111_NAMES.get(field, field): errors for field, errors in details.items()}
+        details = {names.get(field, field): errors for field, errors in details.items()}
     if response.status_code == 400:
         response.status_code = 422
     response.data = {
@@ -99,6 +102,8 @@ class A1111View(APIView):
     """A ``/sdapi/v1`` route: API key as Bearer token or Basic password, errors in A1111's shape."""
 
     authentication_classes = [APIKeyAuthentication, BasicAPIKeyAuthentication]
+    # The names a refusal's fields are given (a route whose own fields are A1111's sets none).
+    field_names = A1111_NAMES
     # Left out of the canonical OpenAPI schema (DRF skips a view without one): its shapes, errors
     # included, are AUTOMATIC1111's, which docs/api.md describes.
     schema = None
@@ -145,3 +150,21 @@ def checkpoint_model(*, user, override: str | None) -> AIModel | None:
         return model_named(override)
     chosen = user_client_option(user=user, client=CLIENT, name=CHECKPOINT_OPTION)
     return model_find(chosen) if chosen else None
+
+
+# A job that has not ended: waiting for a worker, or running.
+RUNNING = (Status.PENDING, Status.IN_QUEUE, Status.PROCESSING)
+
+
+def running_generations(*, user):
+    return generation_list(user=user).filter(status__in=RUNNING)
+
+
+def current_generation(*, user) -> Generation | None:
+    """The caller's job A1111 would call current: the one a worker runs (the oldest, when
+    several do), else the first in line; None when none is unfinished."""
+    running = running_generations(user=user)
+    return (
+        running.filter(status=Status.PROCESSING).order_by("started_at", "created_at").first()
+        or running.order_by("created_at").first()
+    )

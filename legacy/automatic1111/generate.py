@@ -126,6 +126,7 @@ def _answer(request, submitted: Submitted, model: AIModel) -> Response:
             details=f"Follow it at {reverse('generation-detail', args=[generation.pk])}",
             generation_id=str(generation.pk),
         )
+    # An interrupted (cancelled) job has none: A1111 answers it with what it made, and so here.
     assets = list(generation.assets.all())
     images = []
     for asset in assets:
@@ -171,7 +172,9 @@ class Txt2ImgView(A1111View):
         values = payload.validated_data
         override = values["override_settings"].get("sd_model_checkpoint")
         model = checkpoint_model(user=request.user, override=override) or generation_model_resolve(ref=None)
-        submitted = submit_and_wait(request, _canonical(request, values, model), api=Api.AUTOMATIC1111)
+        submitted = submit_and_wait(
+            request, _canonical(request, values, model), api=Api.AUTOMATIC1111, answer_cancelled=True
+        )
         return _answer(request, submitted, model)
 
 
@@ -205,5 +208,5 @@ class Img2ImgView(A1111View):
         data["image"] = SimpleUploadedFile("init.png", image)
         if masked:
             data["mask"] = SimpleUploadedFile("mask.png", _decoded(values["mask"], field="mask"))
-        submitted = submit_and_wait(request, data, api=Api.AUTOMATIC1111)
+        submitted = submit_and_wait(request, data, api=Api.AUTOMATIC1111, answer_cancelled=True)
         return _answer(request, submitted, model)

@@ -1,18 +1,30 @@
 """A1111's lists and state: ``sd-models``, ``samplers``, ``schedulers``, ``loras``, ``options``,
 ``progress`` and ``scripts``, over the catalog, the user's LoRAs and generations."""
 
+import base64
+import io
+
 from django.http import JsonResponse
 from django.utils import timezone
+from PIL import Image
 from rest_framework.response import Response
 
 from accounts.services import user_client_option_set
 from catalog.models import ModelKind
 from catalog.selectors import model_list
 from core.errors import ValidationFailed
-from generation.models import Status
-from generation.selectors import generation_list
+from generation.selectors import generation_latest_preview
 from generation.services import generation_model_resolve
-from legacy.automatic1111.common import CHECKPOINT_OPTION, CLIENT, A1111View, checkpoint_model, model_hash, model_named
+from legacy.automatic1111.common import (
+    CHECKPOINT_OPTION,
+    CLIENT,
+    A1111View,
+    checkpoint_model,
+    current_generation,
+    model_hash,
+    model_named,
+    running_generations,
+)
 from training.selectors import lora_list
 
 # A1111's own names, so that clients find the ones they send by default ("Euler a", "automatic").
@@ -25,7 +37,6 @@ SCHEDULERS = (
     ("exponential", "Exponential"),
     ("sgm_uniform", "SGM Uniform"),
 )
-RUNNING = (Status.PENDING, Status.IN_QUEUE, Status.PROCESSING)
 
 
 class SdModelsView(A1111View):
@@ -102,12 +113,26 @@ class OptionsView(A1111View):
         return JsonResponse(None, safe=False)
 
 
+def _current_image(generation) -> str | None:
+    """The job's newest live preview as base64 PNG (A1111's ``current_image``), or None."""
+    preview = generation_latest_preview(generation.pk)
+    if preview is None:
+        return None
+    try:
+        with Image.open(io.BytesIO(preview.data)) as image:
+            buffer = io.BytesIO()
+            image.save(buffer, format="PNG")
+    except (OSError, ValueError):
+        return None
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
 class ProgressView(A1111View):
-    """The caller's latest running generation: its progress and an estimate of the time left."""
+    """The caller's current job (``current_generation``): its progress, an estimate of the time
+    left and its newest live preview (``skip_current_image=true`` leaves it out)."""
 
     def get(self, request):
-        running = generation_list(user=request.user).filter(status__in=RUNNING)
-        generation = running.first()
+        generation = current_generation(user=request.user)
         if generation is None:
             state = {"skipped": False, "interrupted": False, "stopping": False, "job": "", "job_count": 0}
             state.update(job_timestamp="0", job_no=0, sampling_step=0, sampling_steps=0)
@@ -123,18 +148,19 @@ class ProgressView(A1111View):
             "interrupted": False,
             "stopping": False,
             "job": str(generation.pk),
-            "job_count": running.count(),
+            "job_count": running_generations(user=request.user).count(),
             "job_timestamp": generation.created_at.strftime("%Y%m%d%H%M%S"),
             "job_no": 0,
             "sampling_step": round(progress * steps),
             "sampling_steps": steps,
         }
+        skip_image = request.query_params.get("skip_current_image", "").lower() in ("true", "1")
         return Response(
             {
                 "progress": progress,
                 "eta_relative": round(eta, 3),
                 "state": state,
-                "current_image": None,
+                "current_image": None if skip_image else _current_image(generation),
                 "textinfo": generation.status,
             }
         )

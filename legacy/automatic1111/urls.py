@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from legacy.automatic1111 import generate, info
+from legacy.automatic1111 import control, generate, info, png_info
 
 urlpatterns = [
     path("txt2img", generate.Txt2ImgView.as_view(), name="a1111-txt2img"),
@@ -14,4 +14,7 @@ urlpatterns = [
     path("options", info.OptionsView.as_view(), name="a1111-options"),
     path("progress", info.ProgressView.as_view(), name="a1111-progress"),
     path("scripts", info.ScriptsView.as_view(), name="a1111-scripts"),
+    path("interrupt", control.InterruptView.as_view(), name="a1111-interrupt"),
+    path("skip", control.SkipView.as_view(), name="a1111-skip"),
+    path("png-info", png_info.PngInfoView.as_view(), name="a1111-png-info"),
 ]
