@@ -10,7 +10,19 @@ from core.errors import ValidationFailed
 
 @admin.register(AIModel)
 class AIModelAdmin(admin.ModelAdmin):
-    list_display = ["id", "name", "provider", "kind", "credit_cost", "price", "max_images", "rate_limit", "is_active"]
+    list_display = [
+        "id",
+        "name",
+        "provider",
+        "kind",
+        "credit_cost",
+        "price",
+        "max_images",
+        "rate_limit",
+        "previews",
+        "is_active",
+    ]
+    readonly_fields = ["previews"]
     list_filter = ["provider", "kind", "is_active"]
     search_fields = ["id", "name", "description", "provider_model"]
     list_editable = ["credit_cost", "is_active"]
@@ -24,6 +36,12 @@ class AIModelAdmin(admin.ModelAdmin):
                 "(ATELIER_CREDIT_EXTRA_VIDEO, ATELIER_CREDIT_EXTRA_UPSCALE), LoRAs too (ATELIER_CREDIT_LORA_EXTRA)."
             )
         return form
+
+    @admin.display(description="Previews", boolean=True)
+    def previews(self, model: AIModel) -> bool:
+        """Whether jobs show in-progress pictures; a fal or Replicate model that streams says so
+        with ``"stream": true`` in its defaults."""
+        return model.supports_previews
 
     @admin.display(description="Charged per image")
     def price(self, model: AIModel) -> int:

@@ -22,6 +22,12 @@ class AIModelSerializer(serializers.ModelSerializer):
     # alone would understate video and upscale models).
     credit_cost = serializers.SerializerMethodField()
     lora_extra_cost = serializers.SerializerMethodField()
+    supports_previews = serializers.BooleanField(
+        read_only=True,
+        help_text="Whether jobs of this model show in-progress pictures (`event: preview` on the "
+        "generation's live stream): local and ComfyUI models, GPT Image, and fal or Replicate models "
+        "that stream.",
+    )
 
     class Meta:
         model = AIModel
@@ -42,6 +48,7 @@ class AIModelSerializer(serializers.ModelSerializer):
             "default_height",
             "max_images",
             "supports",
+            "supports_previews",
             "defaults",
             "info",
             "available",

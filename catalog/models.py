@@ -75,6 +75,19 @@ class AIModel(models.Model):
     def upstream_id(self) -> str:
         return self.provider_model or self.id
 
+    @property
+    def supports_previews(self) -> bool:
+        """Whether its provider shows in-progress pictures of this model's jobs: the local
+        renderer and ComfyUI always, OpenAI for GPT Image (partial images), fal and Replicate
+        only for a model that streams, which its ``defaults`` say with ``"stream": true``."""
+        if self.provider in (Provider.LOCAL, Provider.COMFYUI):
+            return True
+        if self.provider == Provider.OPENAI:
+            return self.upstream_id.startswith("gpt-image") and self.kind != ModelKind.IMAGE_TO_VIDEO
+        if self.provider in (Provider.FAL, Provider.REPLICATE):
+            return (self.defaults or {}).get("stream") is True
+        return False
+
 
 PROMPT_SLOT = "{prompt}"
 NEGATIVE_SLOT = "{negative_prompt}"
