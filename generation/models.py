@@ -61,6 +61,19 @@ class Generation(models.Model):
         related_name="+",
         help_text="The owner's collection its images go into.",
     )
+    remix_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="remixes",
+        help_text="The generation whose settings this one started from (from_asset or remix_of).",
+    )
+    embed_prompt_metadata = models.BooleanField(
+        default=True,
+        db_default=True,
+        help_text="Whether its files carry the prompt and negative prompt (the request's embed_metadata).",
+    )
     webhook_url = models.URLField(
         max_length=2048,
         blank=True,

@@ -6,14 +6,14 @@ handed down with the output (gallery.provenance documents its fields and formats
 
 from django.conf import settings
 
-from accounts.selectors import user_preference
 from gallery.selectors import asset_find_by_url
 from generation.models import Generation, GenerationInput
 from generation.providers import ProviderOutput
 
 
 def generation_provenance(*, generation: Generation, output: ProviderOutput) -> dict:
-    """The metadata of one output; without the prompts when the owner keeps them out of files."""
+    """The metadata of one output; without the prompts when the generation keeps them out of its
+    files (the request's ``embed_metadata``, else the owner's ``embed_prompt_metadata``)."""
     params = generation.params or {}
     defaults = generation.model.defaults or {}
 
@@ -39,7 +39,7 @@ def generation_provenance(*, generation: Generation, output: ProviderOutput) -> 
         "loras": [{"path": lora.get("path", ""), "scale": lora.get("scale", 1.0)} for lora in param("loras") or []],
         "source": _source(generation),
     }
-    if not user_preference(user=generation.user, name="embed_prompt_metadata"):
+    if not generation.embed_prompt_metadata:
         for name in ("prompt", "final_prompt", "negative_prompt"):
             metadata.pop(name)
     return {name: value for name, value in metadata.items() if value not in (None, "", [])}

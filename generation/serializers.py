@@ -135,6 +135,24 @@ class GenerateInputSerializer(ShallowCopiedFieldsMixin, serializers.Serializer):
     inputs_from = serializers.UUIDField(
         required=False, help_text="Reuse the input image and mask of one of your earlier generations."
     )
+    from_asset = serializers.UUIDField(
+        required=False,
+        help_text=(
+            "Remix one of your images: every setting of the generation that made it (its own seed, one image, "
+            "its input image and mask), each field of this request overriding it."
+        ),
+    )
+    remix_of = serializers.UUIDField(
+        required=False,
+        help_text="Remix one of your generations: every setting of it (seed, image count, inputs), overridable.",
+    )
+    embed_metadata = OptionalBooleanField(
+        required=False,
+        help_text=(
+            "false: the files of this generation carry what made them without the prompt and negative prompt. "
+            "Left out: your preference embed_prompt_metadata."
+        ),
+    )
 
     PARAM_FIELDS = (
         "quality",
@@ -153,6 +171,11 @@ class GenerateInputSerializer(ShallowCopiedFieldsMixin, serializers.Serializer):
         return "jpeg" if value == "jpg" else value
 
     def validate(self, attrs):
+        if "from_asset" in attrs and "remix_of" in attrs:
+            raise serializers.ValidationError({"remix_of": ["Send from_asset or remix_of, not both."]})
+        if ("from_asset" in attrs or "remix_of" in attrs) and "num_images" not in self.initial_data:
+            # Not asked: the remixed generation's count applies, not this field's default.
+            attrs.pop("num_images", None)
         # Seed 002 says cfg_scale and steps; the canonical names are guidance_scale and
         # num_inference_steps.
         if "cfg_scale" in attrs:
@@ -206,6 +229,17 @@ class GenerationSerializer(ShallowCopiedFieldsMixin, serializers.Serializer):
     output_format = serializers.CharField(read_only=True)
     params = serializers.JSONField(read_only=True, help_text="Other model parameters, as sent.")
     collection = serializers.UUIDField(source="collection_id", read_only=True, allow_null=True)
+    remix_of = serializers.UUIDField(
+        source="remix_of_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The generation whose settings this one started from (from_asset or remix_of).",
+    )
+    embed_metadata = serializers.BooleanField(
+        source="embed_prompt_metadata",
+        read_only=True,
+        help_text="Whether its files carry the prompt and negative prompt.",
+    )
     credits_used = serializers.IntegerField(source="cost", read_only=True)
     webhook_events_filter = serializers.ListField(
         child=serializers.CharField(),

@@ -176,7 +176,11 @@ def prompt_prepare_for_generation(
     params: dict = {}
     if style is not None:
         params["art_style"] = style.name
-        negative_prompt = style.apply_negative(negative_prompt)
+        styled = style.apply_negative(negative_prompt)
+        if styled != negative_prompt.strip():
+            # The user's own words, kept apart: a remix applies the style to them again.
+            params["negative_prompt_asked"] = negative_prompt.strip()
+        negative_prompt = styled
     if expand and prompt:
         enhancement = prompt_enhance(topic=prompt, art_style=style.name if style else None)
         params["prompt_enhancement"] = enhancement.enhanced_by

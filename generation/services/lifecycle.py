@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.selectors import user_preference
 from catalog.models import AIModel
 from catalog.selectors import model_get, model_unavailable_reason, setting_value
 from core.errors import Conflict, ErrorType, ProviderUnavailable, ValidationFailed
@@ -29,6 +30,7 @@ from generation.provenance import generation_provenance
 from generation.providers import ProviderOutput
 from generation.selectors import generation_count_on
 from generation.services.dispatch import generation_dispatch
+from generation.services.remix import generation_remix_apply
 from generation.services.submission import generation_save_charged
 from generation.state import transition
 from generation.validation import generation_spec_build
@@ -55,6 +57,7 @@ def generation_quote(*, user, data: dict, model: AIModel | None = None) -> dict:
 
     Validates like a real request, but charges nothing and creates nothing.
     """
+    data = generation_remix_apply(user=user, data=data)
     model = model or generation_model_resolve(ref=data.get("model"))
     spec = generation_spec_build(model=model, data=data, user=user)
     cost = credits_cost(model=model, num_images=spec.num_images, params=spec.params)
@@ -138,6 +141,8 @@ def generation_create(*, user, data: dict, model: AIModel | None = None, api: st
         params={**spec.params, **prepared.params},
         cost=cost,
         collection=collection,
+        remix_of_id=data.get("remix_of"),
+        embed_prompt_metadata=_embeds_prompt(user=user, data=data),
         webhook_url=webhook_url_accepted(url=data.get("webhook_url")),
         webhook_events_filter=webhook_events_filter_accepted(events=data.get("webhook_events_filter")),
         api=api,
@@ -150,6 +155,12 @@ def generation_create(*, user, data: dict, model: AIModel | None = None, api: st
         generation_inputs_store(generation=generation, inputs=inputs)
         transaction.on_commit(partial(_dispatch_created, generation_id=generation.pk, provider=generation.provider))
     return Created(generation=generation, balance_after=balance_after)
+
+
+def _embeds_prompt(*, user, data: dict) -> bool:
+    """The request's ``embed_metadata``, else the owner's preference, as the generation starts."""
+    asked = data.get("embed_metadata")
+    return user_preference(user=user, name="embed_prompt_metadata") if asked is None else bool(asked)
 
 
 def _collection_of(*, user, collection_id):

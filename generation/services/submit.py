@@ -3,9 +3,10 @@
 ``POST /api/generate`` and every seed route that makes images validate their request into the
 canonical parameters (``GenerateInputSerializer``), call ``generation_submit`` and shape its
 answer: the routes differ only in their request and response shapes. This function owns what
-they must all do alike: the model, the per-model and group rate limits, the quota and the
-charge (``generation_create``), the collection, the ``Idempotency-Key``, the wait, and what a
-job that failed means for the answer (``generation_failure``).
+they must all do alike: a remix's settings (``generation_remix_apply``), the model, the
+per-model and group rate limits, the quota and the charge (``generation_create``), the
+collection, the ``Idempotency-Key``, the wait, and what a job that failed means for the answer
+(``generation_failure``).
 """
 
 import time
@@ -21,6 +22,7 @@ from generation.selectors import generation_get, generation_wait
 from generation.services.dispatch import queue_waiting
 from generation.services.idempotency import idempotent_create, request_fingerprint
 from generation.services.lifecycle import generation_create, generation_model_resolve
+from generation.services.remix import generation_remix_apply
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ def generation_submit(
     ``Prefer: wait=N`` header gives it), holding no transaction. ``api``: the API the request
     came by (``Generation.Api``), which the gallery shows."""
     started = time.monotonic()
+    # A remix (from_asset, remix_of) becomes the full request it stands for, before anything else.
+    data = generation_remix_apply(user=user, data=data)
     model = generation_model_resolve(ref=data.get("model"))
 
     waiting = created = None
