@@ -32,9 +32,12 @@ install: $(STAMP)
 
 # Web, worker and beat as one command (Procfile); without REDIS_URL they share a broker and a
 # cache in files under var/.
+# Outputs are signed with content credentials by a local test signer (var/c2pa/) unless a signer
+# is configured (ATELIER_C2PA_CERT); if it cannot be made, they are stored unsigned.
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	eval "$$($(BIN)/python manage.py c2pa_test_signer --export --if-unset 2>/dev/null)"; \
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile -p $(PORT)
 
 lint: $(STAMP)

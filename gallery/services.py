@@ -13,7 +13,13 @@ from core.errors import Conflict, NotFound, ProviderError, ValidationFailed
 from core.task_messages import task_send
 from gallery.imaging import CONVERTIBLE, convert, local_path, thumbnail_from_image, video_first_frame
 from gallery.models import Asset, Collection
-from gallery.provenance import EMBEDDABLE, metadata_embed
+from gallery.provenance import (
+    EMBEDDABLE,
+    content_credentials_sign,
+    content_credentials_transcode,
+    metadata_embed,
+    signing_enabled,
+)
 from gallery.video import NotAVideo, video_probe
 
 logger = logging.getLogger(__name__)
@@ -36,16 +42,19 @@ def asset_create(
     collection: Collection | None = None,
     is_nsfw: bool = False,
     metadata: dict | None = None,
+    ingredient: bytes | None = None,
 ) -> Asset:
     """Stores the file first and the row second, so a row never points at a missing file.
 
     If saving the row fails the file is removed again. The thumbnail is made by a task once the
     row is committed. A video's size and duration are read from the file itself, whatever the
     provider said. ``metadata`` (what made the image, see gallery.provenance) goes inside an
-    image's file.
+    image's file, which is then signed with content credentials when a signer is configured;
+    ``ingredient`` is the input image of an image-to-image or inpainting generation.
     """
     if metadata and type == Asset.Type.IMAGE and format in EMBEDDABLE:
         data = _with_metadata(data, format=format, metadata=metadata)
+        data = _with_credentials(data, format=format, metadata=metadata, ingredient=ingredient)
     if type == Asset.Type.VIDEO:
         try:
             info = video_probe(data, suffix=f".{format}")
@@ -86,6 +95,28 @@ def _with_metadata(data: bytes, *, format: str, metadata: dict) -> bytes:
         # A file whose structure we cannot follow is kept as the provider made it: losing the
         # image the user paid for would be worse than losing its metadata.
         logger.exception("Could not write the metadata into a %s file", format)
+        return data
+
+
+def _with_credentials(data: bytes, *, format: str, metadata: dict, ingredient: bytes | None) -> bytes:
+    if not signing_enabled():
+        return data
+    try:
+        return content_credentials_sign(data, format, metadata=metadata, ingredient=ingredient)
+    except Exception:  # noqa: BLE001 - the SDK's errors, a missing or refused certificate
+        # Stored unsigned rather than lost, as with the metadata; the log says why.
+        logger.exception("Could not sign a %s file with content credentials", format)
+        return data
+
+
+def _transcode_signed(data: bytes, *, format: str, original: bytes) -> bytes:
+    """A conversion signed again, the original its parent; unsigned when the original was."""
+    if not signing_enabled():
+        return data
+    try:
+        return content_credentials_transcode(data, format, original=original)
+    except Exception:  # noqa: BLE001 - see _with_credentials
+        logger.exception("Could not sign a conversion to %s with content credentials", format)
         return data
 
 
@@ -200,7 +231,10 @@ def asset_download(*, asset: Asset, format: str | None) -> tuple:
     target = conversion_name(asset=asset, format=fmt)
     if not storage.exists(target):
         with asset.file.open("rb") as source:
-            data = convert(source, to=fmt)
+            original = source.read()
+        data = convert(io.BytesIO(original), to=fmt)
+        if asset.type == Asset.Type.IMAGE and fmt in EMBEDDABLE:
+            data = _transcode_signed(data, format=fmt, original=original)
         saved = storage.save(target, ContentFile(data))
         if saved != target:
             # Another request converted it at the same time; keep one copy.

@@ -58,3 +58,16 @@ def _source(generation: Generation) -> dict | None:
         if asset.generation_id:
             source["generation_id"] = str(asset.generation_id)
     return source
+
+
+def generation_input_image(generation: Generation) -> bytes | None:
+    """The input image's bytes (image-to-image, inpainting), for the content credentials to
+    name as the outputs' parent; None without one, or when its file is gone."""
+    row = GenerationInput.objects.filter(generation=generation, role=GenerationInput.Role.IMAGE).first()
+    if row is None or not row.file:
+        return None
+    try:
+        with row.file.open("rb") as handle:
+            return handle.read()
+    except OSError:
+        return None

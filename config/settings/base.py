@@ -387,6 +387,16 @@ ATELIER_THUMBNAIL_SIZE = env.int("ATELIER_THUMBNAIL_SIZE", default=384)
 ATELIER_THUMBNAIL_QUALITY = env.int("ATELIER_THUMBNAIL_QUALITY", default=80)
 ATELIER_PRESIGNED_URL_EXPIRE = env.int("ATELIER_PRESIGNED_URL_EXPIRE", default=300)
 
+# Content credentials (C2PA, gallery.provenance): with a certificate chain (PEM, the signer's
+# certificate first) and its private key (PEM; the algorithm follows from the key), every image
+# the platform stores, and every conversion of one, is signed. Empty = outputs are not signed.
+# TRUST_ANCHORS: PEM roots the reader trusts besides the SDK's own; TSA_URL: an RFC 3161
+# timestamp authority the signer asks (empty = no timestamp, nothing leaves the host).
+ATELIER_C2PA_CERT = env("ATELIER_C2PA_CERT", default="")
+ATELIER_C2PA_KEY = env("ATELIER_C2PA_KEY", default="")
+ATELIER_C2PA_TRUST_ANCHORS = env("ATELIER_C2PA_TRUST_ANCHORS", default="")
+ATELIER_C2PA_TSA_URL = env("ATELIER_C2PA_TSA_URL", default="")
+
 # Prompt enhancement (catalog issue): the LLM models asked when a request names none, and the
 # bounds of one call. Without ANTHROPIC_API_KEY / OPENAI_API_KEY the offline composer answers.
 ATELIER_PROMPT_ANTHROPIC_MODEL = env("ATELIER_PROMPT_ANTHROPIC_MODEL", default="claude-haiku-4-5")

@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 from core.errors import NotFound
 from core.schema import envelope
 from gallery.models import Asset
-from gallery.provenance import metadata_of_file, metadata_read
+from gallery.provenance import provenance_of_file, provenance_read
 from gallery.selectors import asset_get
 
 
@@ -63,6 +63,53 @@ class ParametersFieldsSerializer(serializers.Serializer):
     extra = serializers.DictField(child=serializers.CharField(), help_text="Every other setting, as written")
 
 
+class CredentialsStatusSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="The C2PA validation status code, e.g. assertion.dataHash.mismatch")
+    explanation = serializers.CharField(allow_blank=True)
+
+
+class CredentialsActionSerializer(serializers.Serializer):
+    action = serializers.CharField(help_text="c2pa.created, c2pa.opened, c2pa.edited, c2pa.transcoded, …")
+    digital_source_type = serializers.CharField(allow_blank=True, help_text="The IPTC digital source type URI")
+    software_agent = serializers.CharField(allow_blank=True, help_text="What did it: the model, or Atelier")
+    when = serializers.CharField(allow_blank=True)
+
+
+class CredentialsIngredientSerializer(serializers.Serializer):
+    title = serializers.CharField(allow_blank=True)
+    format = serializers.CharField(allow_blank=True)
+    relationship = serializers.CharField(allow_blank=True, help_text="parentOf: the image this one was made from")
+    has_manifest = serializers.BooleanField(help_text="Whether the ingredient carried content credentials of its own")
+
+
+class ContentCredentialsSerializer(serializers.Serializer):
+    """The file's C2PA manifest, summed up, and what validating it says. Only ``available`` and
+    ``present`` are there when the file has no manifest."""
+
+    available = serializers.BooleanField(help_text="Whether this server can read content credentials")
+    present = serializers.BooleanField(help_text="Whether the file carries a C2PA manifest")
+    state = serializers.ChoiceField(
+        choices=["valid", "untrusted", "invalid"],
+        required=False,
+        help_text="valid: signed by a trusted signer and unchanged since; untrusted: unchanged, but the "
+        "signer is on no trust list; invalid: changed after signing, or a broken manifest (see status)",
+    )
+    validation_state = serializers.CharField(required=False, help_text="The reader's own word: Trusted, Valid, Invalid")
+    status = CredentialsStatusSerializer(many=True, required=False, help_text="The failures the reader reported")
+    claim_generator = serializers.CharField(required=False, allow_blank=True)
+    title = serializers.CharField(required=False, allow_blank=True)
+    actions = CredentialsActionSerializer(many=True, required=False)
+    digital_source_type = serializers.CharField(
+        required=False, allow_blank=True, help_text="How the image was made (its own manifest's, or its original's)"
+    )
+    software_agent = serializers.CharField(required=False, allow_blank=True, help_text="The model that made it")
+    ingredients = CredentialsIngredientSerializer(many=True, required=False)
+    signer = serializers.CharField(required=False, allow_blank=True, help_text="The signing certificate's common name")
+    issuer = serializers.CharField(required=False, allow_blank=True, help_text="Its organisation")
+    algorithm = serializers.CharField(required=False, allow_blank=True)
+    signed_at = serializers.CharField(required=False, allow_blank=True)
+
+
 class ProvenanceSerializer(serializers.Serializer):
     format = serializers.CharField(help_text="The file's format, as read from its content")
     found = serializers.BooleanField(help_text="Whether the file says what made it")
@@ -70,6 +117,7 @@ class ProvenanceSerializer(serializers.Serializer):
     parameters = serializers.CharField(allow_blank=True, help_text="The common parameters text, as written")
     fields = ParametersFieldsSerializer(allow_null=True, help_text="That text read into fields")
     software = serializers.CharField(allow_blank=True, help_text="The program the file names as its maker")
+    content_credentials = ContentCredentialsSerializer(help_text="The C2PA manifest and its validation")
 
 
 _RESPONSE = envelope("ProvenanceResponse", "provenance", ProvenanceSerializer)
@@ -80,6 +128,7 @@ class AssetProvenanceView(APIView):
 
     @extend_schema(
         summary="What made one of my images, read back from its file",
+        description="Atelier's metadata and the C2PA content credentials the stored file carries, validated.",
         parameters=[OpenApiParameter("pk", str, OpenApiParameter.PATH)],
         responses=_RESPONSE,
     )
@@ -87,7 +136,7 @@ class AssetProvenanceView(APIView):
         asset = asset_get(owner=request.user, asset_id=pk)
         if asset is None:
             raise NotFound("Asset not found")
-        found = metadata_of_file(file=asset.file, format=asset.format, is_image=asset.type == Asset.Type.IMAGE)
+        found = provenance_of_file(file=asset.file, format=asset.format, is_image=asset.type == Asset.Type.IMAGE)
         return Response({"success": True, "provenance": ProvenanceSerializer(found).data})
 
 
@@ -100,12 +149,16 @@ class ProvenanceVerifyView(APIView):
 
     @extend_schema(
         summary="What an image file says made it",
-        description="Atelier's record, or the common `parameters` text read into fields. 400 for a non-image.",
+        description=(
+            "Atelier's record, or the common `parameters` text read into fields, and the file's C2PA "
+            "content credentials with their validation (a file changed after signing reads as `invalid`). "
+            "400 for a non-image or a file over the upload limit."
+        ),
         request={"multipart/form-data": InputSerializer},
         responses=_RESPONSE,
     )
     def post(self, request):
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        found = metadata_read(payload.validated_data["file"])
+        found = provenance_read(payload.validated_data["file"])
         return Response({"success": True, "provenance": ProvenanceSerializer(found).data})

@@ -12,6 +12,9 @@ Two forms travel together so that both Atelier and the common tools can read the
 The metadata is spliced into the encoded file, never re-encoded, so the pixels stay exactly
 those the provider made (``containers``); ``tags`` writes and reads XMP and EXIF, ``parameters``
 the text. This package knows nothing of generations: the caller hands it a dict.
+
+Content credentials (C2PA) are signed over the file with its metadata (``signing``, with the
+operator's certificate from ``credentials``) and read back with their validation (``reading``).
 """
 
 import io
@@ -24,8 +27,25 @@ from PIL import Image, UnidentifiedImageError
 
 from core.errors import ValidationFailed
 from gallery.provenance.containers import jpeg_embed, png_embed, webp_embed
+from gallery.provenance.credentials import c2pa_installed, signing_enabled
 from gallery.provenance.parameters import number, parameters_parse, parameters_text, software_name
+from gallery.provenance.reading import content_credentials_read
+from gallery.provenance.signing import content_credentials_sign, content_credentials_transcode
 from gallery.provenance.tags import as_text, exif_bytes, exif_in, exif_of, xmp_fields, xmp_packet
+
+__all__ = [
+    "EMBEDDABLE",
+    "content_credentials_read",
+    "content_credentials_sign",
+    "content_credentials_transcode",
+    "metadata_embed",
+    "metadata_from_image",
+    "metadata_of_file",
+    "metadata_read",
+    "provenance_of_file",
+    "provenance_read",
+    "signing_enabled",
+]
 
 # The formats whose files can carry the metadata; anything else is stored as it is.
 EMBEDDABLE = frozenset({"png", "jpeg", "webp"})
@@ -87,18 +107,7 @@ def metadata_read(file) -> dict:
     image is a 400 naming ``file``."""
     if isinstance(file, Image.Image):
         return metadata_from_image(file)
-    limit = settings.ATELIER_UPLOAD_MAX_IMAGE_BYTES
-    too_large = ValidationFailed(
-        "Invalid image", details={"file": [f"The file is larger than {limit // (1024 * 1024)} MB."]}
-    )
-    if (getattr(file, "size", None) or 0) > limit:
-        # An upload says its size: one too large is refused unread.
-        raise too_large
-    data = file if isinstance(file, bytes | bytearray) else file.read(limit + 1)
-    if not data:
-        raise ValidationFailed("Invalid image", details={"file": ["The file is empty."]})
-    if len(data) > limit:
-        raise too_large
+    data = _upload_bytes(file)
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -110,6 +119,32 @@ def metadata_read(file) -> dict:
             raise ValidationFailed("Invalid image", details={"file": [f"The image could not be read: {exc}"]}) from None
 
 
+def provenance_read(file) -> dict:
+    """``metadata_read``'s answer and the file's content credentials (``content_credentials``:
+    see ``reading``), read only once the file is known to be an image within the limits."""
+    data = _upload_bytes(file)
+    found = metadata_read(data)
+    found["content_credentials"] = content_credentials_read(data)
+    return found
+
+
+def _upload_bytes(file) -> bytes:
+    """The bytes of a file sent to be read, within the upload limits (400 naming ``file``)."""
+    limit = settings.ATELIER_UPLOAD_MAX_IMAGE_BYTES
+    too_large = ValidationFailed(
+        "Invalid image", details={"file": [f"The file is larger than {limit // (1024 * 1024)} MB."]}
+    )
+    if (getattr(file, "size", None) or 0) > limit:
+        # An upload says its size: one too large is refused unread.
+        raise too_large
+    data = bytes(file) if isinstance(file, bytes | bytearray) else file.read(limit + 1)
+    if not data:
+        raise ValidationFailed("Invalid image", details={"file": ["The file is empty."]})
+    if len(data) > limit:
+        raise too_large
+    return data
+
+
 def metadata_of_file(*, file, format: str, is_image: bool = True) -> dict:
     """The metadata inside a stored file (an asset's). Our own files are read whatever their
     size; a video carries none of ours."""
@@ -117,6 +152,20 @@ def metadata_of_file(*, file, format: str, is_image: bool = True) -> dict:
         return {"format": format, "found": False, "atelier": None, "parameters": "", "fields": None, "software": ""}
     with file.open("rb") as handle, Image.open(handle) as image:
         return metadata_from_image(image)
+
+
+def provenance_of_file(*, file, format: str, is_image: bool = True) -> dict:
+    """``metadata_of_file`` and the stored file's content credentials (``content_credentials``)."""
+    if not is_image:
+        found = metadata_of_file(file=file, format=format, is_image=False)
+        found["content_credentials"] = {"available": c2pa_installed(), "present": False}
+        return found
+    with file.open("rb") as handle:
+        data = handle.read()
+    with Image.open(io.BytesIO(data)) as image:
+        found = metadata_from_image(image)
+    found["content_credentials"] = content_credentials_read(data)
+    return found
 
 
 def metadata_from_image(image: Image.Image) -> dict:

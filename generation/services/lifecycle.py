@@ -19,6 +19,7 @@ from credits.models import LedgerEntry
 from credits.quotas import daily_generation_quota, daily_generations_refuse
 from credits.selectors import credits_balance, credits_cost
 from credits.services import credits_refund_generation
+from gallery.provenance import signing_enabled
 from gallery.selectors import collection_get
 from gallery.services import asset_create
 from generation import providers
@@ -26,7 +27,7 @@ from generation.inputs.kinds import IMAGE_KINDS
 from generation.inputs.services import generation_inputs_prepare, generation_inputs_store
 from generation.models import TERMINAL_STATUSES, Api, Generation, Status
 from generation.prompts import prompt_prepare_for_generation
-from generation.provenance import generation_provenance
+from generation.provenance import generation_input_image, generation_provenance
 from generation.providers import ProviderOutput
 from generation.selectors import generation_count_on
 from generation.services.dispatch import generation_dispatch
@@ -196,6 +197,8 @@ def generation_complete(*, generation: Generation, outputs: list[ProviderOutput]
     roll back and the files just written are removed.
     """
     stored = []
+    # The input image is the outputs' parent in their content credentials, when they are signed.
+    ingredient = generation_input_image(generation) if signing_enabled() else None
     try:
         with transaction.atomic():
             for output in outputs:
@@ -216,6 +219,7 @@ def generation_complete(*, generation: Generation, outputs: list[ProviderOutput]
                         is_nsfw=output.nsfw,
                         collection=generation.collection if generation.collection_id else None,
                         metadata=generation_provenance(generation=generation, output=output),
+                        ingredient=ingredient,
                     )
                 )
             revised = next((output.revised_prompt for output in outputs if output.revised_prompt), "")
