@@ -13,6 +13,7 @@ urlpatterns = [
     # page works under the Content-Security-Policy.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("", include("accounts.urls")),
+    path("", include("teams.urls")),
     path("", include("catalog.urls")),
     path("", include("credits.urls")),
     path("", include("gallery.urls")),

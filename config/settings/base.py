@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.google",
     "ops",
     "accounts",
+    "teams",
     "catalog",
     "credits",
     "gallery",
@@ -314,6 +315,8 @@ ATELIER_DEFAULT_MODEL = env("ATELIER_DEFAULT_MODEL", default="local/procedural")
 # The model of the OpenAI-compatible Images API (/v1/images/generations) when a request names none.
 ATELIER_OPENAI_DEFAULT_MODEL = env("ATELIER_OPENAI_DEFAULT_MODEL", default="local/procedural")
 ATELIER_STARTING_CREDITS = env.int("ATELIER_STARTING_CREDITS", default=100)
+# Teams: how long an emailed invite link stays good.
+ATELIER_TEAM_INVITE_DAYS = env.int("ATELIER_TEAM_INVITE_DAYS", default=7)
 ATELIER_MAX_PROMPT_LENGTH = 2000
 ATELIER_MAX_NEGATIVE_PROMPT_LENGTH = 1000
 ATELIER_MAX_SEED = 2**32
