@@ -9,6 +9,12 @@ QUEUE_POSITION_MIN_INTERVAL (the newest), so that a fast queue does not keep the
 other events. When it opens it reads its position too: no stream reads on another's behalf, so
 none waits behind another's reads. Queue positions are computed, not stored, and sent without
 an id.
+
+In-progress pictures (``preview`` messages, generation/previews.py) are not stored either. A
+stream holds at most one that it has not sent, the newest: a watcher that reads slowly skips
+pictures instead of queueing them. They go out before the events that woke the stream with
+them, in the order of their index, never after the terminal event; a stream that opens while
+the job runs starts with the latest one.
 """
 
 import threading
@@ -19,8 +25,9 @@ from django.conf import settings
 
 from core import jobs, pubsub
 from generation.events_bus import queue_channel
-from generation.models import Generation, Status
-from generation.selectors import generation_queue_position
+from generation.models import TERMINAL_STATUSES, Generation, Status
+from generation.previews_cache import preview_frame_data
+from generation.selectors import generation_latest_preview, generation_queue_position
 from generation.state import GENERATION_JOBS
 
 HEARTBEAT_SECONDS = 15.0
@@ -53,11 +60,16 @@ class _Feed(jobs.Feed):
         self._delivered = 0
         self._consumed = 0
         self._status_seq = 0
+        # The newest preview not sent yet (its event's data), and the index of the last one sent.
+        self._preview: dict | None = None
+        self.preview_index = -1
 
     def accepts(self, message: dict) -> bool:
         """Which messages wake the stream: of a queue's positions, only those that name its job,
         and not within QUEUE_POSITION_MIN_INTERVAL of its last position (that message is held
         until then, replacing an older one). Runs in the delivering thread."""
+        if "preview" in message:
+            return self._hold_preview(message["preview"])
         positions = message.get("positions")
         if positions is not None and self.key not in positions:
             return False
@@ -73,6 +85,34 @@ class _Feed(jobs.Feed):
                 self._held = None  # older than this one
             self._delivered += 1
         return True
+
+    def _hold_preview(self, preview: dict) -> bool:
+        """Keeps the newest preview in the stream's one slot (replacing one not sent yet) and
+        wakes the stream when the slot was empty. Runs in the delivering thread."""
+        with self._held_lock:
+            empty = self._preview is None
+            self._preview = preview
+            if empty and self.subscription is not None:
+                self.subscription.wake()
+                self._delivered += 1
+        return False
+
+    def _take_preview(self) -> list[str]:
+        with self._held_lock:
+            preview, self._preview = self._preview, None
+        return self._preview_frames(preview)
+
+    def _preview_frames(self, preview: dict | None) -> list[str]:
+        if preview is None or self.done or self.status in TERMINAL_STATUSES:
+            return []
+        if preview.get("index", 0) <= self.preview_index:
+            return []  # sent already (the latest, read when the stream opened)
+        self.preview_index = preview.get("index", 0)
+        return [jobs.frame(event="preview", data=preview)]
+
+    def receive(self, messages: list[dict], *, skipped: int = 0) -> list[str]:
+        # The held preview first: it came before the terminal event that may be among the messages.
+        return self._take_preview() + super().receive(messages, skipped=skipped)
 
     def consumed(self, count: int) -> None:
         self._consumed += count
@@ -104,7 +144,12 @@ class _Feed(jobs.Feed):
         position = generation_queue_position(generation=job)
         if job.status == Status.IN_QUEUE:
             self.queue_ceiling = position
-        return self._position_frames(position)
+        frames = self._position_frames(position)
+        if job.status == Status.PROCESSING:
+            latest = generation_latest_preview(job.pk)
+            if latest is not None:
+                frames += self._preview_frames(preview_frame_data(latest))
+        return frames
 
     def apply_other(self, message: dict) -> list[str]:
         if "positions" in message:

@@ -96,6 +96,11 @@ class Generation(models.Model):
         db_default=Api.ATELIER,
         help_text="The API it was asked for through.",
     )
+    previews = models.BooleanField(
+        default=True,
+        db_default=True,
+        help_text="Whether its watchers get in-progress pictures while it runs (the request's previews).",
+    )
     cost = models.PositiveIntegerField(default=0, help_text="Credits reserved for this generation.")
     provider_request_id = models.CharField(max_length=200, blank=True, db_index=True)
     queue_position = models.PositiveIntegerField(null=True, blank=True)

@@ -6,9 +6,11 @@ Never a stored asset: an entry lives for PREVIEW_TTL_SECONDS after its last fram
 finished generation no longer shows it.
 """
 
+import base64
 from dataclasses import asdict, dataclass
 
 from django.core.cache import cache
+from django.urls import reverse
 
 # An hour after its last frame; a job that runs longer without a frame shows none.
 PREVIEW_TTL_SECONDS = 3600
@@ -49,3 +51,20 @@ def preview_cache_get(*, generation_id) -> LatestPreview | None:
 
 def preview_cache_delete(*, generation_id) -> None:
     cache.delete(_key(generation_id))
+
+
+def preview_frame_data(preview: LatestPreview) -> dict:
+    """The data of a ``preview`` event on the live stream: the image inline, as a data URL."""
+    return {
+        "index": preview.index,
+        "image": f"data:{preview.content_type};base64,{base64.b64encode(preview.data).decode()}",
+        "width": preview.width,
+        "height": preview.height,
+        "step": preview.step,
+        "total_steps": preview.total_steps,
+    }
+
+
+def preview_path(generation_id, *, index: int) -> str:
+    """Where a generation's latest preview is served; the index makes each one a new URL."""
+    return f"{reverse('generation-preview', kwargs={'pk': generation_id})}?index={index}"

@@ -78,3 +78,11 @@ def generation_latest_preview(generation_id) -> LatestPreview | None:
     height, step, total_steps, index), or None when it has none. Reads the shared cache only:
     the caller checks who may see it, and whether the job still runs."""
     return preview_cache_get(generation_id=generation_id)
+
+
+def generation_running_preview(*, user, generation_id) -> LatestPreview | None:
+    """The latest preview of one of ``user``'s generations while it runs; None for another's,
+    for a finished one, or before its first preview."""
+    if not Generation.objects.filter(user=user, pk=generation_id, status=Status.PROCESSING).exists():
+        return None
+    return preview_cache_get(generation_id=generation_id)

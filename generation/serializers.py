@@ -7,7 +7,8 @@ from core.errors import ValidationFailed
 from core.serializer_fields import ShallowCopiedFieldsMixin
 from gallery.serializers import AssetSerializer
 from generation.models import Generation, Status
-from generation.selectors import generation_queue_position
+from generation.previews_cache import preview_path
+from generation.selectors import generation_latest_preview, generation_queue_position
 from generation.webhook_payloads import WEBHOOK_EVENTS
 
 
@@ -125,6 +126,12 @@ class GenerateInputSerializer(ShallowCopiedFieldsMixin, serializers.Serializer):
             "Which events webhook_url receives: start, completed, logs (Replicate's names). "
             "completed is always sent; today it is the only one delivered (as image.generated). "
             "Left out: every event."
+        ),
+    )
+    previews = OptionalBooleanField(
+        required=False,
+        help_text=(
+            "Send in-progress pictures (preview events on the live stream, preview_url while it runs). Default: true."
         ),
     )
     mask_url = serializers.CharField(required=False, allow_blank=True, max_length=2048)
@@ -251,6 +258,10 @@ class GenerationSerializer(ShallowCopiedFieldsMixin, serializers.Serializer):
         choices=Generation.Api.choices, read_only=True, help_text="The API it was asked for through."
     )
     queue_position = serializers.SerializerMethodField()
+    previews = serializers.BooleanField(read_only=True, help_text="Whether it sends in-progress pictures.")
+    preview_url = serializers.SerializerMethodField(
+        help_text="Its latest in-progress picture (WebP) while it runs; null once finished or before the first one."
+    )
     progress = serializers.IntegerField(read_only=True)
     logs = serializers.JSONField(read_only=True)
     error = serializers.CharField(read_only=True)
@@ -278,6 +289,17 @@ class GenerationSerializer(ShallowCopiedFieldsMixin, serializers.Serializer):
         if submitted and generation.status not in (Status.COMPLETED, Status.FAILED, Status.CANCELLED):
             return STILL_RUNNING_MESSAGE if submitted == "waited" else QUEUED_MESSAGE
         return _STATUS_MESSAGES.get(generation.status, generation.status)
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_preview_url(self, generation: Generation) -> str | None:
+        if generation.status != Status.PROCESSING:
+            return None
+        preview = generation_latest_preview(generation.pk)
+        if preview is None:
+            return None
+        path = preview_path(generation.pk, index=preview.index)
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
 
     def get_queue_position(self, generation: Generation) -> int | None:
         # A submission's answer may know it already, from the broker (``Submitted.queue_position``).

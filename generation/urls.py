@@ -2,6 +2,7 @@ from django.urls import path
 
 from generation.api import GenerationViewSet
 from generation.event_views import GenerationEventsView
+from generation.previews_views import GenerationPreviewView
 
 urlpatterns = [
     path("api/generate", GenerationViewSet.as_view({"get": "list", "post": "create"}), name="generation-list"),
@@ -14,4 +15,5 @@ urlpatterns = [
     ),
     # Its own view: under ASGI the stream is an async iterator that holds no thread.
     path("api/generate/<uuid:pk>/events", GenerationEventsView.as_view(), name="generation-events"),
+    path("api/generate/<uuid:pk>/preview", GenerationPreviewView.as_view(), name="generation-preview"),
 ]

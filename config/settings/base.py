@@ -351,6 +351,9 @@ ATELIER_IDEMPOTENCY_TTL_HOURS = 24
 # this many milliseconds per generation (the newest frame; those in between are dropped).
 ATELIER_PREVIEW_MAX_SIDE = env.int("ATELIER_PREVIEW_MAX_SIDE", default=256)
 ATELIER_PREVIEW_MIN_INTERVAL_MS = env.int("ATELIER_PREVIEW_MIN_INTERVAL_MS", default=500)
+# A pause of the local provider after each layer it paints, when previews are on: a demo where
+# the painting can be watched. 0 (no pause) by default.
+ATELIER_LOCAL_PAINT_DELAY_MS = env.int("ATELIER_LOCAL_PAINT_DELAY_MS", default=0)
 
 # Rate limits per endpoint group (django-ratelimit on the cache: Redis in production), counted
 # per account when signed in, else per client address. Rates: N/s, N/m, N/h, N/d, or N/15m.

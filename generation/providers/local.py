@@ -1,10 +1,14 @@
 """The offline ``local`` provider: a deterministic procedural renderer, not an AI model.
 
 It always works, needs no key and no network, and gives the same pixels for the same
-prompt, seed and size, which makes it the default of the embedded run and of the tests.
+prompt, seed and size, which makes it the default of the embedded run and of the tests. A text-to-image job shows its
+canvas as each layer is painted (sky, sun, shapes, ground): real in-progress pictures, sent
+when the job wants previews; ``ATELIER_LOCAL_PAINT_DELAY_MS`` slows the painting down between
+layers for a demo that lets the painting be watched (0 by default).
 """
 
 import io
+import time
 
 from django.conf import settings
 from PIL import Image
@@ -28,7 +32,8 @@ class LocalProvider(Provider):
             raise ProviderError(f"A {job.kind} job needs an input image")
         outputs = []
         for index in range(job.num_images):
-            output = _make(job, seed=_image_seed(job.seed, index), adapters=job.style_adapters)
+            frame = _frames(job, reporter=reporter, index=index)
+            output = _make(job, seed=_image_seed(job.seed, index), adapters=job.style_adapters, frame=frame)
             outputs.append(output)
             reporter.step(
                 round((index + 1) * 100 / job.num_images), f"Rendered {output.type} {index + 1} of {job.num_images}"
@@ -42,7 +47,23 @@ def _open(data: bytes) -> Image.Image:
     return image
 
 
-def _make(job: ProviderJob, *, seed: int, adapters: list = ()) -> ProviderOutput:
+def _frames(job: ProviderJob, *, reporter: Reporter, index: int):
+    """What shows the reporter the canvas of image ``index`` as it is painted (text to image,
+    when the job wants previews): steps count through the batch, STEPS per image."""
+    if not job.previews or job.kind != "text-to-image":
+        return None
+    total = local_renderer.STEPS * job.num_images
+    pause = settings.ATELIER_LOCAL_PAINT_DELAY_MS / 1000
+
+    def frame(image: Image.Image, step: int) -> None:
+        reporter.preview(image, step=index * local_renderer.STEPS + step, total_steps=total)
+        if pause > 0:
+            time.sleep(pause)
+
+    return frame
+
+
+def _make(job: ProviderJob, *, seed: int, adapters: list = (), frame=None) -> ProviderOutput:
     """One output of the job's kind; every kind but text-to-image starts from the input image."""
     if job.kind == "image-to-video":
         num_frames = int(job.params.get("num_frames") or local_video.DEFAULT_FRAMES)
@@ -68,7 +89,12 @@ def _make(job: ProviderJob, *, seed: int, adapters: list = ()) -> ProviderOutput
         image = local_edit.upscale(_open(job.image), factor=int(job.params.get("upscale_factor") or 2))
     else:
         image = local_renderer.render(
-            prompt=job.prompt, seed=seed, width=job.width, height=job.height, negative_prompt=job.negative_prompt
+            prompt=job.prompt,
+            seed=seed,
+            width=job.width,
+            height=job.height,
+            negative_prompt=job.negative_prompt,
+            frame=frame,
         )
     for params, scale in adapters:
         image = style_adapter.apply(image, params, scale=scale)

@@ -147,6 +147,7 @@ def generation_create(*, user, data: dict, model: AIModel | None = None, api: st
         webhook_url=webhook_url_accepted(url=data.get("webhook_url")),
         webhook_events_filter=webhook_events_filter_accepted(events=data.get("webhook_events_filter")),
         api=api,
+        previews=data.get("previews", True),
     )
     # Input images are rows and files of their own, saved in the generation's transaction.
     with transaction.atomic():

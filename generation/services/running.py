@@ -13,6 +13,7 @@ from generation.inputs.kinds import IMAGE_KINDS
 from generation.inputs.selectors import generation_input_data
 from generation.loras import local_adapters
 from generation.models import Generation, Status
+from generation.previews import PreviewSink
 from generation.provider_calls import provider_call_timed
 from generation.providers import ProviderJob, Reporter, Submission, Workflow
 from generation.providers.comfyui import workflow_name
@@ -56,6 +57,7 @@ def _job(generation: Generation, *, needs: frozenset[str] = frozenset(), inputs:
         defaults=defaults,
         workflow=_workflow({**defaults, **generation.params}) if "workflow" in needs else None,
         style_adapters=_style_adapters(generation) if "style_adapters" in needs else (),
+        previews=generation.previews,
     )
 
 
@@ -86,7 +88,8 @@ def _record_request_id(*, generation_id, request_id: str) -> None:
 
 def generation_reporter(generation_id) -> Reporter:
     """Records what a provider reports about the generation as it works: progress, log lines,
-    its place in the provider's own queue, its upstream id as soon as the provider has one."""
+    its place in the provider's own queue, its upstream id as soon as the provider has one;
+    and publishes its in-progress pictures (generation/previews.py)."""
     return Reporter(
         on_progress=lambda percent: generation_record_progress(generation_id=generation_id, percent=percent),
         on_log=lambda message: generation_record_log(generation_id=generation_id, message=message),
@@ -97,6 +100,7 @@ def generation_reporter(generation_id) -> Reporter:
             generation_id=generation_id, percent=percent, message=message
         ),
         on_request_id=lambda request_id: _record_request_id(generation_id=generation_id, request_id=request_id),
+        on_preview=PreviewSink(generation_id),
     )
 
 

@@ -14,7 +14,9 @@ in every process (for a given Pillow version).
 
 The palette comes from the prompt (each word maps to a hue; words such as "sunset",
 "ocean", "forest", "night", "red" or "blue" bias it), the seed varies the composition,
-and a non-empty negative prompt slightly mutes the colours.  The scene is painted at a
+and a non-empty negative prompt slightly mutes the colours. The scene is painted layer by layer
+(sky, sun, shapes, ground), and whoever asks is shown the canvas after each layer: the local
+provider's in-progress pictures.  The scene is painted at a
 reduced working scale and resized with a bicubic filter, which keeps a 1024x1024 render
 well under a tenth of a second.
 """
@@ -22,13 +24,14 @@ well under a tenth of a second.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 from PIL import Image, ImageEnhance
 
 from generation.providers.local_renderer.palette import Palette, mute_amount, prompt_words, seeded_rng
-from generation.providers.local_renderer.scene import paint
+from generation.providers.local_renderer.scene import STEPS, paint
 
-__all__ = ["MAX_SIZE", "MIN_SIZE", "SUPPORTED_FORMATS", "encode", "render"]
+__all__ = ["MAX_SIZE", "MIN_SIZE", "STEPS", "SUPPORTED_FORMATS", "encode", "render"]
 
 MIN_SIZE = 64
 MAX_SIZE = 2048
@@ -45,8 +48,13 @@ def render(
     width: int,
     height: int,
     negative_prompt: str = "",
+    frame: Callable[[Image.Image, int], None] | None = None,
 ) -> Image.Image:
-    """Render a deterministic abstract RGB image of exactly ``width`` x ``height`` pixels."""
+    """Render a deterministic abstract RGB image of exactly ``width`` x ``height`` pixels.
+
+    ``frame(image, step)``, when given, is shown the working canvas (at most 512 px) as the
+    scene is painted layer by layer, steps 1 to ``STEPS - 1``; it must not change it. The
+    result is the same with or without it."""
     if not isinstance(prompt, str):
         raise TypeError("prompt must be a str")
     if not isinstance(negative_prompt, str):
@@ -68,7 +76,7 @@ def render(
     work_w = max(8, round(width * scale))
     work_h = max(8, round(height * scale))
 
-    image = paint(palette, rng, work_w, work_h)
+    image = paint(palette, rng, work_w, work_h, frame=frame)
 
     mute = mute_amount(negative_prompt)
     if mute > 0.0:

@@ -6,13 +6,23 @@ from __future__ import annotations
 import itertools
 import math
 import random
+from collections.abc import Callable
 
 from PIL import Image, ImageDraw, ImageFilter
 
 from generation.providers.local_renderer.palette import RGB, Palette, mix, smoothstep
 
+# The layers ``paint`` shows as it goes: the sky (with its stars), the sun or moon, the floating
+# shapes, the ground or sea; the last step is the finished image.
+STEPS = 5
 
-def paint(pal: Palette, rng: random.Random, w: int, h: int) -> Image.Image:
+
+def paint(
+    pal: Palette, rng: random.Random, w: int, h: int, *, frame: Callable[[Image.Image, int], None] | None = None
+) -> Image.Image:
+    """The scene on a ``w`` x ``h`` canvas. ``frame(image, step)``, when given, is shown the
+    canvas after each of the first STEPS - 1 layers (step 1 to 4): it must not change it. The
+    pixels are the same with or without it."""
     if pal.water and not pal.land:
         mode = "sea"
     elif pal.land and not pal.water:
@@ -35,6 +45,8 @@ def paint(pal: Palette, rng: random.Random, w: int, h: int) -> Image.Image:
     starry = pal.night or (not pal.sunset and rng.random() < 0.12 and pal.sat > 0.5)
     if starry:
         _stars(image, rng, w, hy, unit)
+    if frame is not None:
+        frame(image, 1)
 
     # Sun or moon, with a wide glow.
     sun_r = min(unit * rng.uniform(0.05, 0.11), 0.45 * min(w, h) + 2)
@@ -45,8 +57,12 @@ def paint(pal: Palette, rng: random.Random, w: int, h: int) -> Image.Image:
         sun_y = hy * rng.uniform(0.18, 0.6)
     _glow(image, sun_x, sun_y, sun_r * rng.uniform(4.0, 6.5), pal.glow, 0.55 if pal.night else 0.7)
     _disc(image, sun_x, sun_y, sun_r, pal.sun, 235, blur=max(0.6, sun_r * 0.06))
+    if frame is not None:
+        frame(image, 2)
 
     _floating_shapes(image, pal, rng, w, h, hy, unit, many=mode == "orbs")
+    if frame is not None:
+        frame(image, 3)
 
     if mode == "sea":
         _sea(image, pal, rng, w, h, hy, sun_x, sun_r)
@@ -54,6 +70,8 @@ def paint(pal: Palette, rng: random.Random, w: int, h: int) -> Image.Image:
         _hills(image, pal, rng, w, h, hy, layers=rng.randint(3, 5))
     else:
         _ribbons(image, pal, rng, w, h, hy)
+    if frame is not None:
+        frame(image, 4)
 
     _vignette(image, 0.35 if pal.night else 0.22)
     return image
