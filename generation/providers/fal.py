@@ -14,28 +14,39 @@ the SDK's errors into ours, and cancel.
 
 Input images we hold are sent as data URIs: the SDK's upload host cannot be redirected, and
 fal accepts data URIs wherever it takes a file URL.
+
+Previews (PROTOCOLS.md §9). A model whose catalog defaults say ``"stream": true`` has an app
+with a ``/stream`` endpoint: when the job wants previews it is called there (the SDK's
+``stream``) instead of through the queue, and the worker follows it to the end. Every event is
+the app's output so far; the last one is the result, each one before it an intermediate frame
+whose first image (a data URI or a URL) becomes a preview, with its ``step``/``total_steps``
+when the app says. A ``/stream`` call fal answers without an event stream (an error status, or
+an app that does not stream after all) falls back to the queue, whose answers say what is
+wrong. A streamed job has no queue request id, so fal cannot be asked to cancel it.
 """
 
 import re
 
 from django.conf import settings
 
-from core.errors import ApplicationError, ProviderError, ValidationFailed
+from core.errors import ApplicationError, ProviderError, ProviderTransient, ValidationFailed
 from generation.providers import fal_arguments
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
 from generation.providers.clients.fal import (
     COMPLETED,
     IN_PROGRESS,
     QUEUED,
+    StreamRefused,
     fal_call,
     fal_cancel,
     fal_handle,
     fal_sdk_client,
     fal_state,
+    fal_stream,
     fal_validation_error,
     request_id_of,
 )
-from generation.providers.downloads import download_client
+from generation.providers.downloads import IMAGE_TYPES, download_client, download_output
 from generation.providers.lookups import poll_after, unseen
 from generation.providers.outputs import image_output, video_output
 from generation.webhooks.addresses import provider_webhook_url
@@ -59,6 +70,11 @@ class FalProvider(Provider):
     def submit(self, job: ProviderJob, *, reporter: Reporter) -> Submission:
         params = job.upstream_params
         arguments = fal_arguments.build(job, params=params)
+        if job.previews and params.get("stream") is True:
+            try:
+                return _streamed(job, arguments, reporter=reporter)
+            except StreamRefused:
+                reporter.log("fal's streaming endpoint did not stream; queueing the request instead")
         webhook = provider_webhook_url(provider=self.name, generation_id=job.generation_id)
         client = fal_sdk_client()
         handle = fal_call(lambda: client.submit(job.upstream_model, arguments, webhook_url=webhook))
@@ -108,6 +124,42 @@ class FalProvider(Provider):
 
     def cancel(self, request_id: str) -> bool:
         return fal_cancel(request_id)
+
+
+def _streamed(job: ProviderJob, arguments: dict, *, reporter: Reporter) -> Submission:
+    """Follows a call to the app's ``/stream`` endpoint: each event but the last is a frame in
+    progress, the last is the result."""
+    reporter.log("Streaming from fal")
+    previous = None
+    for event in fal_stream(job.upstream_model, arguments):
+        if previous is not None:
+            _preview(previous, reporter=reporter)
+        previous = event
+    if not isinstance(previous, dict):
+        raise ProviderTransient("fal's stream ended without a result")
+    return Submission(outputs=outputs_from_result(previous, fmt=job.output_format))
+
+
+def _preview(event, *, reporter: Reporter) -> None:
+    """The first image of an intermediate event as a preview; an event without one shows nothing."""
+    if not isinstance(event, dict):
+        return
+    images = event.get("images")
+    image = images[0] if isinstance(images, list) and images else event.get("image")
+    url = image.get("url") if isinstance(image, dict) else None
+    if not isinstance(url, str):
+        return
+    try:
+        data = download_output(url, provider="fal", accept=IMAGE_TYPES).data
+    except (ProviderError, ProviderTransient):
+        # A frame we cannot read is skipped: the result still comes.
+        return
+    step, total = event.get("step"), event.get("total_steps")
+    reporter.preview(
+        data,
+        step=step if isinstance(step, int) else None,
+        total_steps=total if isinstance(total, int) else None,
+    )
 
 
 def _failed_run(error: str, error_type: str | None) -> ApplicationError:

@@ -11,6 +11,14 @@ submit carried ``fal_webhook``, the result is POSTed there like fal does, signed
 ED25519 key whose JWK the fake serves at ``/.well-known/jwks.json``. Outputs are real PNG or
 JPEG images of the requested size (``/files/...``), or a real MP4 for image-to-video.
 
+Streaming: ``POST /{app}/stream`` (the SDK's ``stream``, on the run host) answers
+``text/event-stream`` as fal's streaming apps do, chunk by chunk over ``run_seconds``: one
+unnamed ``data: <JSON>`` event per step whose ``images`` hold a small JPEG data URI of the
+image so far (lighter step by step) with ``step``/``total_steps``, then the result as the last
+event. ``streams = False`` makes it an app without that endpoint (404); the scripted submit
+failures below answer it as they answer a submit, and ``stream_cut`` drops the connection after
+the first event.
+
 ``fail_next(kind, times=n)`` scripts the next submits: ``401``, ``403``, ``422``, ``429``,
 ``500``, ``slow`` (answers after ``slow_seconds``), ``garbage`` (200 that is not JSON); or the
 job itself: ``run_error`` (completes with an error, webhook status ERROR), ``image_404`` (its
@@ -68,6 +76,8 @@ class Job:
     failure: str | None = None
     cancelled: bool = False
     files: list[str] = field(default_factory=list)
+    # Called on the app's /stream endpoint rather than queued.
+    streamed: bool = False
 
 
 @dataclass
@@ -123,6 +133,7 @@ class FakeFal(LoopbackFake):
         self.deliveries: list[Delivery] = []
         self.files: dict[str, tuple[str, bytes]] = {}
         self.jwks_fetches = 0
+        self.streams = True
 
     @property
     def host(self) -> str:
@@ -350,6 +361,56 @@ class FakeFal(LoopbackFake):
             "queue_position": self.queue_ahead,
         }
 
+    def _stream(self, handler, path: str, headers: dict, body) -> None:
+        """Answers a call to an app's ``/stream`` endpoint: refused like a submit, or the events."""
+        endpoint = path.strip("/").removesuffix("/stream")
+        if not self.streams:
+            return handler._send(404, {"detail": "Not Found"})
+        failure = self._next_failure()
+        if headers.get("authorization") != f"Key {KEY}" or failure in ("401", "403"):
+            return handler._send(int(failure or 401), {"detail": "Unauthorized: invalid API key"})
+        if failure == "422":
+            detail = [{"loc": ["body", "image_size"], "msg": "Invalid image size", "type": "value_error"}]
+            return handler._send(422, {"detail": detail})
+        if failure in ("429", "500"):
+            return handler._send(int(failure), {"detail": "Internal server error"})
+        job = Job(
+            id=str(uuid.uuid4()),
+            app="/".join(endpoint.split("/")[:2]),
+            endpoint=endpoint,
+            arguments=body if isinstance(body, dict) else {},
+            webhook_url=None,
+            submitted=time.monotonic(),
+            streamed=True,
+        )
+        self.jobs[job.id] = job
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.send_header("x-fal-request-id", job.id)
+        handler.end_headers()
+
+        def chunk(data: dict) -> None:
+            payload = f"data: {json.dumps(data)}\n\n".encode()
+            handler.wfile.write(f"{len(payload):x}\r\n".encode() + payload + b"\r\n")
+            handler.wfile.flush()
+
+        width, height = self._size(job.arguments)
+        small = (max(8, width // 8), max(8, height // 8))
+        for step in range(1, self.steps + 1):
+            time.sleep(self.run_seconds / self.steps)
+            shade = 40 + 200 * step // self.steps
+            frame = io.BytesIO()
+            Image.new("RGB", small, (shade, shade, 255 - shade)).save(frame, format="JPEG")
+            uri = "data:image/jpeg;base64," + base64.b64encode(frame.getvalue()).decode()
+            image = {"url": uri, "width": small[0], "height": small[1], "content_type": "image/jpeg"}
+            chunk({"images": [image], "step": step, "total_steps": self.steps, "seed": job.arguments.get("seed")})
+            if failure == "stream_cut":
+                handler.close_connection = True
+                return
+        chunk(self._result(job))
+        handler.wfile.write(b"0\r\n\r\n")
+
     def _queue_call(self, method: str, path: str, query: dict) -> tuple[int, dict | bytes]:
         parts = path.strip("/").split("/")
         # {owner}/{app}/requests/{id}[/status|/cancel]
@@ -410,6 +471,8 @@ class FakeFal(LoopbackFake):
                     content_type, data = fake.files[name]
                     return self._send(200, data, content_type)
                 fake.requests.append(Recorded(method, parts.path, query, headers, body))
+                if method == "POST" and parts.path.endswith("/stream"):
+                    return fake._stream(self, parts.path, headers, body)
                 if method == "POST":
                     status, answer = fake._submit(parts.path, query, headers, body)
                 else:

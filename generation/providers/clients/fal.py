@@ -1,6 +1,6 @@
 """fal.ai's ``fal-client`` SDK as every fal adapter uses it: one client per configuration, the
-handle of a queued request, one call wrapper that turns what can go wrong into our errors, and
-cancel.
+handle of a queued request, one call wrapper that turns what can go wrong into our errors,
+cancel, and the events of an app's streaming endpoint.
 
 fal-client reads its hosts from the environment (``FAL_RUN_HOST``, ``FAL_QUEUE_RUN_HOST``)
 when it is first imported, so it is imported on first use here, never when Django starts (the
@@ -75,6 +75,32 @@ def fal_call(function):
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         # A 2xx whose body is not JSON, lacks the fields the SDK reads, or names an unknown status.
         raise ProviderError("fal returned an answer that could not be read") from exc
+
+
+class StreamRefused(Exception):
+    """fal answered a ``/stream`` call with something other than an event stream (an error
+    status, or an app without a streaming endpoint); the SDK does not say which."""
+
+
+def fal_stream(application: str, arguments: dict):
+    """The events of a call to the app's ``/stream`` endpoint, through the SDK's ``stream``.
+
+    Raises StreamRefused when fal answers with no event stream, before any event; other
+    failures are mapped as ``fal_call`` maps them. Each read waits at most the client's timeout
+    (the SDK would wait for ever: it passes no timeout of its own)."""
+    # Imported on first use, as in fal_sdk_client.
+    from httpx_sse import SSEError
+
+    events = fal_sdk_client().stream(application, arguments, timeout=settings.ATELIER_FAL_TIMEOUT_SECONDS)
+
+    def next_event():
+        try:
+            return next(events, None)
+        except SSEError as exc:
+            raise StreamRefused(str(exc)) from exc
+
+    while (event := fal_call(next_event)) is not None:
+        yield event
 
 
 def fal_cancel(request_ref: str) -> bool:
