@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("generation", "0012_generation_api"),
+        ("generation", "0013_generation_remix_of_and_prompt_embedding"),
     ]
 
     operations = [
