@@ -13,6 +13,7 @@ For each N and each design it starts one web process, opens N event streams of N
   transaction commits; a watcher stamps the moment the frame arrives (both on this machine's
   monotonic clock). p50/p99 over the delivered frames, and how many were delivered.
 
+``--scenario plain`` only times ordinary requests on both kinds of server (as ``--plain-requests``).
 ``--scenario memory`` measures the web process's memory per open stream (bench/events/memory.py).
 
 ``--scenario storm`` is a reconnect storm instead: N streams (``--streams``, 1,000) opened at the
@@ -306,33 +307,76 @@ def _stored_event(jobs: list[str]) -> None:
     )
 
 
-def _plain_requests(env: dict, key: str) -> None:
-    """What serving on ASGI costs an ordinary (sync) API request: the median of sequential
-    requests on one keep-alive connection, on the same two servers as the streams."""
+def _plain_requests(env: dict, key: str, count: int = 400) -> None:
+    """What serving on ASGI costs an ordinary (sync) API request against WSGI: both servers up at
+    once, one keep-alive connection each, their requests alternated (the order swapped each
+    round) so that a busy neighbour slows both alike; the median of each, and the web worker's
+    CPU time per request (user + system, from /proc)."""
     import http.client
     import statistics
 
-    def median_ms(port: int, path: str, count: int = 300) -> float:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        timings = []
-        for _ in range(count):
-            began = time.perf_counter()
-            connection.request("GET", path, headers={"Authorization": f"Bearer {key}"})
-            connection.getresponse().read()
-            timings.append((time.perf_counter() - began) * 1000)
-        connection.close()
-        return statistics.median(timings[count // 5 :])
+    paths = ("/bench/bare", "/api/generate?limit=5")
+    servers = (("WSGI gthread", "polling"), ("ASGI uvicorn", "pushed"))
+    ports = {label: harness.free_port() for label, _ in servers}
+    web_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.events.settings"}
+    starts = [(f"web-{design}", _web_args(design, ports[label], 4), web_env) for label, design in servers]
+    with harness.running(*starts) as webs:
+        for (label, _), web in zip(servers, webs, strict=True):
+            harness.wait_http(web, ports[label], "/bench/bare", key)
+        workers = {label: _gunicorn_worker(web.pid) for (label, _), web in zip(servers, webs, strict=True)}
+        connections = {label: http.client.HTTPConnection("127.0.0.1", ports[label], timeout=10) for label in ports}
 
-    print("\nplain requests, median of sequential requests (ms):")
-    print("| server | GET /bench/bare | GET /api/generate?limit=5 |")
-    print("| --- | ---: | ---: |")
-    for design, label in (("polling", "WSGI gthread"), ("pushed", "ASGI uvicorn")):
-        port = harness.free_port()
-        web_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.events.settings"}
-        with harness.running((f"web-{design}", _web_args(design, port, 4), web_env)) as (web,):
-            harness.wait_http(web, port, "/bench/bare", key)
-            bare, listed = median_ms(port, "/bench/bare"), median_ms(port, "/api/generate?limit=5")
-            print(f"| {label} | {bare:.2f} | {listed:.2f} |", flush=True)
+        def timed(label: str, path: str) -> float:
+            began = time.perf_counter()
+            connections[label].request("GET", path, headers={"Authorization": f"Bearer {key}"})
+            connections[label].getresponse().read()
+            return (time.perf_counter() - began) * 1000
+
+        rows = []
+        for path in paths:
+            order = [label for label, _ in servers]
+            for _ in range(count // 5):  # warm-up
+                for label in order:
+                    timed(label, path)
+            timings: dict[str, list[float]] = {label: [] for label in order}
+            cpu_before = {label: _cpu_seconds(pid) for label, pid in workers.items()}
+            for _ in range(count):
+                order.reverse()
+                for label in order:
+                    timings[label].append(timed(label, path))
+            cpu = {label: (_cpu_seconds(pid) - cpu_before[label]) * 1000 / count for label, pid in workers.items()}
+            rows.append((path, {label: statistics.median(t) for label, t in timings.items()}, cpu))
+        for connection in connections.values():
+            connection.close()
+
+    wsgi, asgi = (label for label, _ in servers)
+    print(f"\nplain requests, {count} alternated on each server (median ms; worker CPU ms per request):")
+    print(f"| path | {wsgi} | {asgi} | ratio | CPU {wsgi} | CPU {asgi} | CPU ratio |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for path, median, cpu in rows:
+        print(
+            f"| {path} | {median[wsgi]:.2f} | {median[asgi]:.2f} | {median[asgi] / median[wsgi]:.2f} | "
+            f"{cpu[wsgi]:.2f} | {cpu[asgi]:.2f} | {cpu[asgi] / cpu[wsgi]:.2f} |",
+            flush=True,
+        )
+
+
+def _gunicorn_worker(master_pid: int) -> int:
+    """The pid of the one worker a ``gunicorn -w 1`` master runs."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with open(f"/proc/{master_pid}/task/{master_pid}/children") as children:
+            pids = children.read().split()
+        if pids:
+            return int(pids[0])
+        time.sleep(0.1)
+    raise RuntimeError("gunicorn started no worker")
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _jobs(count: int) -> list[str]:
@@ -364,7 +408,7 @@ def main() -> None:
     parser.add_argument("--drain-seconds", type=float, default=5.0)
     parser.add_argument("--poll-threads", type=int, default=48)
     parser.add_argument("--plain-requests", action="store_true", help="also time ordinary requests on both servers")
-    parser.add_argument("--scenario", choices=("watchers", "storm", "memory"), default="watchers")
+    parser.add_argument("--scenario", choices=("watchers", "storm", "memory", "plain"), default="watchers")
     parser.add_argument("--streams", type=int, default=1000, help="streams opened at once (storm)")
     parser.add_argument("--open-timeout", type=float, default=120.0, help="how long the storm may take to open")
     options = parser.parse_args()
@@ -379,6 +423,10 @@ def main() -> None:
         with harness.bench_environment() as (env, key):
             result = _storm(options.streams, _jobs(options.streams), env, key, options)
         _print_storm(result)
+        return
+    if options.scenario == "plain":
+        with harness.bench_environment() as (env, key):
+            _plain_requests(env, key)
         return
     if options.scenario == "memory":
         # The memory an open stream costs (bench/events/memory.py).
