@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import ValidationError
 
 from catalog.labels import human_label, model_name
+from gallery.credentials_panel import asset_credentials_panel
 from gallery.filters import AssetFilter
 from gallery.models import Asset
 from gallery.selectors import asset_filter_choices, asset_get, asset_keyset_page, asset_list, collection_list
@@ -175,6 +176,7 @@ def asset_page(request, pk):
         "parameters": _parameters(asset),
         "reuse_url": _reuse_url(asset),
         "download_formats": [asset.format] if asset.type == Asset.Type.VIDEO else DOWNLOAD_FORMATS,
+        "credentials": asset_credentials_panel(asset),
     }
     return render(request, "gallery/asset.html", context)
 

@@ -8,6 +8,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 from gallery.api.ranges import serve_file_ranged
+from gallery.credentials_panel import asset_credentials_panel
 from gallery.models import Asset
 from gallery.selectors import asset_get_shared
 
@@ -29,7 +30,9 @@ class SharePageView(APIView):
 
     def get(self, request, key: str):
         asset = _shared(request, key)
-        return render(request, "gallery/share.html", {"asset": asset})
+        # The panel reads the file ShareRawView serves.
+        credentials = asset_credentials_panel(asset) if asset.type == Asset.Type.IMAGE else None
+        return render(request, "gallery/share.html", {"asset": asset, "credentials": credentials})
 
 
 @extend_schema(exclude=True)

@@ -286,3 +286,47 @@ def test_the_answers_with_credentials_are_as_the_schema_says(alice, anon, signin
     tampered = SimpleUploadedFile("x.png", _with_pixels_changed(_download(alice, generation)), content_type="image/png")
     verified = alice.post("/api/provenance/verify", {"file": tampered}, format="multipart")
     assert_served_as_documented(openapi, "POST", "/api/provenance/verify", verified)
+
+
+def _panel(html: str) -> str:
+    start = html.index('data-role="content-credentials"')
+    return html[start : html.index("</section>", start)]
+
+
+def test_the_asset_page_and_the_share_page_show_the_content_credentials(alice, anon, signing):
+    from gallery.models import Asset
+    from tests.helpers import signed_in
+
+    generation = _generated(alice, "png")
+    asset = Asset.objects.get(pk=generation["images"][0]["id"])
+
+    panel = _panel(signed_in(alice.user).get(f"/asset/{asset.pk}").content.decode())
+
+    assert 'data-state="valid"' in panel and "Verified" in panel
+    assert "an AI model (trained algorithmic media)" in panel
+    assert LOCAL_MODEL in panel and "Created" in panel
+    assert "Atelier test signer" in panel
+    Asset.objects.filter(pk=asset.pk).update(is_public=True)
+    shared = anon.get(f"/s/{asset.short_key}", HTTP_ACCEPT="text/html")
+    assert shared.status_code == 200
+    assert 'data-state="valid"' in _panel(shared.content.decode())
+
+
+def test_the_panel_says_when_the_stored_file_was_altered_or_never_signed(alice, signing, settings):
+    from gallery.models import Asset
+    from tests.helpers import signed_in
+
+    generation = _generated(alice, "png")
+    asset = Asset.objects.get(pk=generation["images"][0]["id"])
+    tampered = _with_pixels_changed(_download(alice, generation))
+    with asset.file.storage.open(asset.file.name, "wb") as handle:
+        handle.write(tampered)
+
+    panel = _panel(signed_in(alice.user).get(f"/asset/{asset.pk}").content.decode())
+
+    assert 'data-state="invalid"' in panel and "Altered" in panel
+    assert "assertion.dataHash.mismatch" in panel
+    settings.ATELIER_C2PA_CERT = ""
+    unsigned = Asset.objects.get(pk=_generated(alice, "png")["images"][0]["id"])
+    panel = _panel(signed_in(alice.user).get(f"/asset/{unsigned.pk}").content.decode())
+    assert 'data-state="none"' in panel and "carries no content credentials" in panel
