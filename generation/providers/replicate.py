@@ -8,21 +8,32 @@ succeeded → outputs downloaded into our storage, failed/canceled → failed wi
 
 The SDK client, its call wrapper and cancel are generation/providers/clients/replicate.py's,
 shared with training's Replicate adapter.
+
+Previews (PROTOCOLS.md §9). A model whose catalog defaults say ``"stream": true`` yields its
+output as an iterator: intermediate frames, then the final image(s). When the job wants
+previews its prediction is created with ``stream: true`` (and the webhook's ``output`` event),
+and the creating worker follows the prediction's event stream (the SDK's ``stream``) for at
+most ATELIER_REPLICATE_STREAM_SECONDS, each ``output`` event (an https or data URI) becoming a
+preview; at ``done`` the prediction is read and finished inline, otherwise polls and the webhook
+take over, previewing the newest output the prediction lists while it runs. The outputs kept
+of such a model are its last ``num_outputs`` ones.
 """
 
 import re
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from core.errors import ProviderError
+from core.errors import ProviderError, ProviderTransient
 from generation.providers.base import Provider, ProviderJob, ProviderOutput, Reporter, Submission
 from generation.providers.clients.replicate import (
     prediction_cancel,
+    prediction_events,
     replicate_call,
     replicate_progress,
     replicate_sdk_client,
 )
-from generation.providers.downloads import download_client
+from generation.providers.downloads import IMAGE_TYPES, download_client, download_output
 from generation.providers.fal_arguments import data_uri, nearest_ratio
 from generation.providers.lookups import poll_after, unseen
 from generation.providers.outputs import image_output
@@ -69,10 +80,13 @@ class ReplicateProvider(Provider):
     def submit(self, job: ProviderJob, *, reporter: Reporter) -> Submission:
         params = job.upstream_params
         arguments: dict = {"input": build_input(job, params=params)}
+        streaming = _previewed(job)
         webhook = provider_webhook_url(provider=self.name, generation_id=job.generation_id)
         if webhook:
             arguments["webhook"] = webhook
-            arguments["webhook_events_filter"] = WEBHOOK_EVENTS
+            arguments["webhook_events_filter"] = [*WEBHOOK_EVENTS, "output"] if streaming else WEBHOOK_EVENTS
+        if streaming:
+            arguments["stream"] = True
         model = job.upstream_model
         if VERSION_ID.match(model):
             arguments["version"] = model
@@ -84,6 +98,12 @@ class ReplicateProvider(Provider):
         if not isinstance(prediction.id, str) or not prediction.id:
             raise ProviderError("Replicate returned an answer that could not be read")
         reporter.log(f"Created Replicate prediction {prediction.id}" + (" (webhook requested)" if webhook else ""))
+        if streaming and _followable((prediction.urls or {}).get("stream")):
+            reporter.request_id(prediction.id)
+            _follow_stream(prediction, reporter=reporter)
+            # Done, failed, or still running when the window closed: the prediction says which.
+            latest = replicate_call(lambda: replicate_sdk_client().predictions.get(prediction.id))
+            return self._follow(_as_dict(latest), request_id=prediction.id, job=job, reporter=reporter)
         # Followed from here by polls and the webhook, which know the generation's format.
         return Submission(request_id=prediction.id, poll_after=poll_after())
 
@@ -103,12 +123,75 @@ class ReplicateProvider(Provider):
             raise ProviderError("Replicate returned an answer that could not be read")
         _record_logs(request_id, prediction.get("logs"), reporter=reporter)
         if status in ("starting", "processing"):
+            if _previewed(job):
+                _preview_newest(request_id, prediction.get("output"), reporter=reporter)
             return Submission(request_id=request_id, poll_after=poll_after())
         if status == "failed":
             raise ProviderError(f"Replicate failed the prediction: {str(prediction.get('error') or 'unknown')[:500]}")
         if status == "canceled":
             raise ProviderError("The prediction was cancelled at Replicate")
-        return Submission(outputs=_outputs(prediction.get("output"), fmt=job.output_format))
+        output = prediction.get("output")
+        if _streams(job) and isinstance(output, list):
+            # An iterator model lists its frames before its final image(s).
+            output = output[-job.num_images :]
+        return Submission(outputs=_outputs(output, fmt=job.output_format))
+
+
+def _streams(job: ProviderJob) -> bool:
+    """Whether the model yields its output as an iterator, frames first (its catalog defaults say)."""
+    return job.upstream_params.get("stream") is True
+
+
+def _previewed(job: ProviderJob) -> bool:
+    return job.previews and _streams(job)
+
+
+def _followable(url) -> bool:
+    """Whether the SDK may follow a stream URL the answer names (it sends our token there): an
+    https one, or one on the host the client is configured for."""
+    if not isinstance(url, str):
+        return False
+    parts = urlsplit(url)
+    configured = urlsplit(settings.REPLICATE_BASE_URL or "https://api.replicate.com")
+    return parts.scheme == "https" or (parts.scheme, parts.netloc) == (configured.scheme, configured.netloc)
+
+
+def _follow_stream(prediction, *, reporter: Reporter) -> None:
+    """Previews each ``output`` event of the prediction's stream until ``done`` or the window closes."""
+    seconds = settings.ATELIER_REPLICATE_STREAM_SECONDS
+    step = 0
+    if seconds > 0:
+        for event, data in prediction_events(prediction, seconds=seconds):
+            if event == "done":
+                break
+            if event == "output":
+                step += 1
+                _preview(data, step=step, reporter=reporter)
+    # The polls that follow preview only frames listed after those seen here.
+    unseen(_frames_key(prediction.id), [None] * step, keep_seconds=LOG_CURSOR_SECONDS)
+
+
+def _preview(url, *, step: int | None, reporter: Reporter) -> None:
+    if not isinstance(url, str):
+        return
+    try:
+        data = download_output(url, provider="Replicate", accept=IMAGE_TYPES).data
+    except (ProviderError, ProviderTransient):
+        # A frame we cannot read is skipped: the result still comes.
+        return
+    reporter.preview(data, step=step)
+
+
+def _preview_newest(request_id: str, output, *, reporter: Reporter) -> None:
+    """The newest frame a running iterator model lists, once (polls and webhooks resend them all)."""
+    if not isinstance(output, list) or not output:
+        return
+    if unseen(_frames_key(request_id), output, keep_seconds=LOG_CURSOR_SECONDS):
+        _preview(output[-1], step=len(output), reporter=reporter)
+
+
+def _frames_key(request_id: str) -> str:
+    return f"replicate:frames:{request_id}"
 
 
 def build_input(job: ProviderJob, *, params: dict) -> dict:

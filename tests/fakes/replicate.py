@@ -7,6 +7,14 @@ events asked in ``webhook_events_filter`` (start, logs, completed), signed with 
 (``webhook-id``/``-timestamp``/``-signature``, HMAC-SHA256 with ``SECRET``), which
 ``GET /v1/webhooks/default/secret`` also answers.
 
+Streaming (an iterator model, created with ``"stream": true``): the prediction's ``urls`` name a
+``stream`` URL whose ``text/event-stream`` sends, as Replicate does, one ``output`` event per step
+(``data:`` a JPEG data URI of the picture so far, lighter step by step and tinted by the seed),
+then ``output`` events for the final images' URLs and ``done`` (``{}``), each with an id such as
+``1690212292:0``, paced over ``run_seconds``; its ``output`` lists the frames so far while it
+runs and every frame then the images once it has succeeded. ``streams = False`` is a model that
+does not stream (no ``stream`` URL).
+
 ``fail_next(kind, times=n)`` scripts the next creates: ``401``, ``403``, ``422``, ``429``, ``500``,
 ``slow``, ``garbage``; or the prediction: ``failed`` (ends failed with an error), ``image_404``.
 """
@@ -52,6 +60,7 @@ class Prediction:
     failure: str | None = None
     cancelled_at: float | None = None
     sent: set = field(default_factory=set)
+    stream: bool = False
 
 
 @dataclass
@@ -72,6 +81,8 @@ class FakeReplicate(LoopbackFake):
         self.requests: list[Recorded] = []
         self.deliveries: list[Delivery] = []
         self.files: dict[str, bytes] = {}
+        self.streams = True
+        self.steps = 4
         super().__init__()
 
     def creates(self) -> list[Recorded]:
@@ -102,6 +113,21 @@ class FakeReplicate(LoopbackFake):
             lines.append(f"{step * 100 // steps:3d}%|{bar:<10}| {step}/{steps} [00:0{step}<00:00, 2.00it/s]")
         return "\n".join(lines) + "\n"
 
+    def _steps_done(self, prediction: Prediction) -> int:
+        elapsed = time.monotonic() - prediction.created - self.start_seconds
+        return max(0, min(self.steps, int(elapsed / max(self.run_seconds, 1e-6) * self.steps)))
+
+    def frame(self, prediction: Prediction, step: int) -> str:
+        """The picture so far after ``step`` steps, as a JPEG data URI."""
+        seed = int(prediction.input.get("seed", 0)) % 256
+        shade = 40 + 200 * step // self.steps
+        buffer = io.BytesIO()
+        width, height = _size(prediction.input)
+        Image.new("RGB", (max(8, width // 8), max(8, height // 8)), (shade, seed, 255 - shade)).save(
+            buffer, format="JPEG"
+        )
+        return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
+
     def prediction_json(self, prediction: Prediction) -> dict:
         status = self._status(prediction)
         output = None
@@ -109,6 +135,9 @@ class FakeReplicate(LoopbackFake):
             output = [
                 self._output_url(prediction, index) for index in range(int(prediction.input.get("num_outputs", 1)))
             ]
+        if prediction.stream and status in ("processing", "succeeded"):
+            steps = self.steps if status == "succeeded" else self._steps_done(prediction)
+            output = [self.frame(prediction, step) for step in range(1, steps + 1)] + (output or [])
         base = f"{self.url}/v1/predictions/{prediction.id}"
         return {
             "id": prediction.id,
@@ -125,8 +154,52 @@ class FakeReplicate(LoopbackFake):
             "started_at": None if status == "starting" else "2026-01-01T00:00:01.000000Z",
             "completed_at": datetime.now(UTC).isoformat() if status in ("succeeded", "failed", "canceled") else None,
             "metrics": {"predict_time": self.run_seconds} if status in ("succeeded", "failed") else {},
-            "urls": {"get": base, "cancel": f"{base}/cancel", "web": f"https://replicate.com/p/{prediction.id}"},
+            "urls": {
+                "get": base,
+                "cancel": f"{base}/cancel",
+                "web": f"https://replicate.com/p/{prediction.id}",
+                **({"stream": f"{self.url}/v1/streams/{prediction.id}"} if prediction.stream else {}),
+            },
         }
+
+    def _stream(self, handler, prediction: Prediction) -> None:
+        """The prediction's event stream, as Replicate sends it while the model runs."""
+        try:
+            self._send_events(handler, prediction)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client stopped following
+
+    def _send_events(self, handler, prediction: Prediction) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/event-stream")
+        handler.send_header("Cache-Control", "no-store")
+        handler.end_headers()
+        serial = 0
+
+        def event(kind: str, data: str) -> None:
+            nonlocal serial
+            handler.wfile.write(f"event: {kind}\nid: {int(time.time())}:{serial}\ndata: {data}\n\n".encode())
+            handler.wfile.flush()
+            serial += 1
+
+        sent = 0
+        while True:
+            status = self._status(prediction)
+            done = self.steps if status != "starting" and status != "processing" else self._steps_done(prediction)
+            for step in range(sent + 1, done + 1):
+                event("output", self.frame(prediction, step))
+            sent = done
+            if status == "succeeded":
+                for url in self.prediction_json(prediction)["output"][self.steps :]:
+                    event("output", url)
+                event("done", "{}")
+                return
+            if status in ("failed", "canceled"):
+                if status == "failed":
+                    event("error", json.dumps({"detail": "CUDA out of memory"}))
+                event("done", json.dumps({"reason": "error" if status == "failed" else "canceled"}))
+                return
+            time.sleep(0.01)
 
     def _output_url(self, prediction: Prediction, index: int) -> str:
         name = f"{prediction.id}-{index}.png"
@@ -210,6 +283,7 @@ class FakeReplicate(LoopbackFake):
             events=body.get("webhook_events_filter") or ["start", "output", "logs", "completed"],
             created=time.monotonic(),
             failure=failure if failure not in CREATE_FAILURES else None,
+            stream=bool(body.get("stream")) and self.streams,
         )
         self.predictions[prediction.id] = prediction
         if prediction.webhook:
@@ -238,6 +312,9 @@ class FakeReplicate(LoopbackFake):
                 fake.requests.append(Recorded(method, path, headers, body))
                 if headers.get("authorization") != f"Bearer {TOKEN}":
                     return self._send(401, {"title": "Unauthenticated", "detail": "Invalid token", "status": 401})
+                streamed = path.removeprefix("/v1/streams/")
+                if method == "GET" and streamed != path and streamed in fake.predictions:
+                    return fake._stream(self, fake.predictions[streamed])
                 parts = path.strip("/").split("/")
                 if method == "POST" and path.endswith("/predictions"):
                     return self._send(*fake._create(path, body))

@@ -83,6 +83,25 @@ def replicate_progress(logs: str) -> int | None:
     return None if progress is None else round(progress.percentage * 100)
 
 
+def prediction_events(prediction, *, seconds: float):
+    """The events of a prediction's stream (``urls.stream``), through the SDK's
+    ``Prediction.stream``, for at most ``seconds``: ``(event type, data)`` pairs, the data of an
+    ``output`` event a string (a file output's URL). Stops at ``done``, when the time is up
+    (checked between events; each read waits at most the client's timeout), or at the first
+    failure, which is logged: a prediction that is not followed here is followed by polls."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    try:
+        for event in prediction.stream():
+            data = event.data
+            yield event.event.value, getattr(data, "url", data)
+            if time.monotonic() >= deadline:
+                return
+    except Exception as exc:  # noqa: BLE001 - the SDK raises errors of httpx, pydantic and its own
+        logger.info("Stopped following the stream of Replicate prediction %s: %s", prediction.id, exc)
+
+
 def prediction_cancel(prediction_id: str) -> bool:
     """Cancels a prediction; True when Replicate says it is cancelled."""
     prediction = replicate_call(lambda: replicate_sdk_client().predictions.cancel(prediction_id))

@@ -1,0 +1,156 @@
+"""Replicate's streamed predictions: the ``output`` events of an iterator model become the job's
+previews, through the ``replicate`` SDK against the fake Replicate; other models show none."""
+
+import io
+
+import pytest
+from PIL import Image
+
+from generation.providers import ProviderJob, Reporter
+from generation.providers.replicate import ReplicateProvider
+from tests.generation.conftest import replicate_configured
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def replicate(settings):
+    fake = replicate_configured(settings)
+    fake.run_seconds = 0.2
+    yield fake
+    fake.stop()
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.previews: list[tuple[Image.Image, int | None]] = []
+        self.logs: list[str] = []
+        self.request_ids: list[str] = []
+        self.reporter = Reporter(
+            on_progress=lambda percent: None,
+            on_log=self.logs.append,
+            on_preview=self.preview,
+            on_request_id=self.request_ids.append,
+        )
+
+    def preview(self, image, *, step=None, total_steps=None) -> None:
+        picture = Image.open(io.BytesIO(image))
+        picture.load()
+        self.previews.append((picture, step))
+
+
+def _job(**overrides) -> ProviderJob:
+    values = {
+        "generation_id": "00000000-0000-0000-0000-0000000000ee",
+        "model_id": "replicate/anotherjesse/streaming-sdxl",
+        "upstream_model": "anotherjesse/streaming-sdxl",
+        "kind": "text-to-image",
+        "prompt": "a lighthouse in fog",
+        "negative_prompt": "",
+        "width": 512,
+        "height": 384,
+        "num_images": 1,
+        "seed": 77,
+        "output_format": "png",
+        "defaults": {"stream": True},
+    }
+    return ProviderJob(**{**values, **overrides})
+
+
+def test_a_streaming_model_is_followed_on_its_stream_and_finishes_inline(replicate):
+    recorder = Recorder()
+
+    submission = ReplicateProvider().submit(_job(), reporter=recorder.reporter)
+
+    [create] = replicate.creates()
+    assert create.body["stream"] is True
+    assert replicate.calls("GET", "/v1/streams/" + recorder.request_ids[0])
+    # The four frames, in order, then the final image (the last output event before done).
+    frames = [(image.size, step) for image, step in recorder.previews]
+    assert frames[:4] == [((64, 48), 1), ((64, 48), 2), ((64, 48), 3), ((64, 48), 4)]
+    assert len(frames) == 5 and frames[4][0] == (512, 384)
+    shades = [image.getpixel((0, 0))[0] for image, _step in recorder.previews[:4]]
+    assert shades == sorted(shades) and len(set(shades)) == 4
+    # Only the final image is kept, not the frames the iterator listed before it.
+    [output] = submission.outputs
+    assert (output.width, output.height) == (512, 384)
+
+
+def test_without_previews_the_prediction_is_not_streamed(replicate):
+    recorder = Recorder()
+
+    submission = ReplicateProvider().submit(_job(previews=False), reporter=recorder.reporter)
+
+    [create] = replicate.creates()
+    assert "stream" not in create.body
+    assert not submission.finished and recorder.previews == []
+
+
+def test_a_model_that_does_not_stream_shows_no_previews(replicate):
+    recorder = Recorder()
+
+    submission = ReplicateProvider().submit(_job(defaults={}), reporter=recorder.reporter)
+
+    assert "stream" not in replicate.creates()[0].body
+    assert not submission.finished and recorder.previews == []
+
+
+def test_a_prediction_without_a_stream_url_is_left_to_polls_which_preview_the_newest_frame(replicate, settings):
+    replicate.streams = False
+    recorder = Recorder()
+    provider = ReplicateProvider()
+    job = _job()
+
+    submission = provider.submit(job, reporter=recorder.reporter)
+    assert not submission.finished
+    while not submission.finished:
+        submission = provider.poll(submission.request_id, job=job, reporter=recorder.reporter)
+
+    # No frame is listed by a model that does not stream; the prediction still completes.
+    assert recorder.previews == []
+    assert len(submission.outputs) == 1
+
+
+def test_polls_preview_the_newest_frame_an_iterator_model_lists_once(replicate, settings):
+    settings.ATELIER_REPLICATE_STREAM_SECONDS = 0.0
+    replicate.run_seconds = 0.4
+    recorder = Recorder()
+    provider = ReplicateProvider()
+    job = _job()
+
+    submission = provider.submit(job, reporter=recorder.reporter)
+    assert not submission.finished
+    while not submission.finished:
+        submission = provider.poll(submission.request_id, job=job, reporter=recorder.reporter)
+
+    steps = [step for _image, step in recorder.previews]
+    assert steps == sorted(set(steps)) and steps  # each frame once, in order
+    [output] = submission.outputs
+    assert (output.width, output.height) == (512, 384)
+
+
+def test_a_short_stream_window_hands_over_to_polls_without_showing_a_frame_twice(replicate, settings):
+    settings.ATELIER_REPLICATE_STREAM_SECONDS = 0.01
+    replicate.run_seconds = 0.4
+    recorder = Recorder()
+    provider = ReplicateProvider()
+    job = _job()
+
+    submission = provider.submit(job, reporter=recorder.reporter)
+    assert not submission.finished
+    streamed = len(recorder.previews)
+    while not submission.finished:
+        submission = provider.poll(submission.request_id, job=job, reporter=recorder.reporter)
+
+    steps = [step for _image, step in recorder.previews]
+    assert streamed >= 1 and steps[0] == 1
+    assert steps == sorted(set(steps))
+
+
+def test_a_streamed_prediction_that_fails_fails_the_job_with_replicates_error(replicate):
+    from core.errors import ProviderError
+
+    replicate.fail_next("failed")
+
+    with pytest.raises(ProviderError, match="CUDA out of memory"):
+        ReplicateProvider().submit(_job(), reporter=Recorder().reporter)
