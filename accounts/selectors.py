@@ -26,7 +26,10 @@ PREFERENCE_DEFAULTS = {"default_style": "", "preferred_format": "png", "email_no
 # Preferences beyond seed 004's, set by the same update and read one by one, so that the
 # seed-shaped profile (and its clients) keep exactly the keys above. ``embed_prompt_metadata``:
 # whether the prompts go inside the user's image files (gallery.provenance); the rest always does.
-OTHER_PREFERENCE_DEFAULTS = {"embed_prompt_metadata": True}
+# ``share_prompt_metadata``: whether public share links serve the files with those prompts in
+# them; by default they serve a copy without.
+OTHER_PREFERENCE_DEFAULTS = {"embed_prompt_metadata": True, "share_prompt_metadata": False}
+PRIVACY_PREFERENCES = ("embed_prompt_metadata", "share_prompt_metadata")
 
 
 def user_preference(*, user: User, name: str):
@@ -39,3 +42,8 @@ def user_preferences(*, user: User) -> dict:
     """The user's preferences, every key present: those they set, over the defaults."""
     stored = user.preferences or {}
     return {key: stored.get(key, default) for key, default in PREFERENCE_DEFAULTS.items()}
+
+
+def user_privacy_preferences(*, user: User) -> dict:
+    """Where the user's prompts go: inside their files, and inside the files their links share."""
+    return {name: user_preference(user=user, name=name) for name in PRIVACY_PREFERENCES}

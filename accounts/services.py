@@ -6,7 +6,12 @@ from django.utils import timezone
 
 from accounts import keys
 from accounts.models import APIKey, User
-from accounts.selectors import OTHER_PREFERENCE_DEFAULTS, PREFERENCE_DEFAULTS, user_preferences
+from accounts.selectors import (
+    OTHER_PREFERENCE_DEFAULTS,
+    PREFERENCE_DEFAULTS,
+    PRIVACY_PREFERENCES,
+    user_preferences,
+)
 from core.errors import ValidationFailed
 
 
@@ -37,7 +42,7 @@ def user_preferences_update(*, user: User, preferences: dict, styles: Iterable[s
     for key, value in preferences.items():
         if key not in PREFERENCE_DEFAULTS and key not in OTHER_PREFERENCE_DEFAULTS:
             errors[key] = [f"Unknown preference. Use: {', '.join([*PREFERENCE_DEFAULTS, *OTHER_PREFERENCE_DEFAULTS])}."]
-        elif key in ("email_notifications", "embed_prompt_metadata"):
+        elif key in ("email_notifications", *PRIVACY_PREFERENCES):
             if isinstance(value, bool):
                 changes[key] = value
             else:

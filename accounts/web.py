@@ -9,8 +9,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.account_page import account_page_parts_context
-from accounts.selectors import api_key_list
-from accounts.services import api_key_create, api_key_revoke, user_profile_update
+from accounts.selectors import PRIVACY_PREFERENCES, api_key_list, user_privacy_preferences
+from accounts.services import api_key_create, api_key_revoke, user_preferences_update, user_profile_update
 
 
 class ProfileForm(forms.Form):
@@ -40,6 +40,7 @@ def _page(request, **keys_context):
     context = {
         **account_page_parts_context(user=user),
         "profile_form": ProfileForm(initial={"full_name": user.full_name}),
+        "privacy": user_privacy_preferences(user=user),
         **_keys_context(request, **keys_context),
     }
     return render(request, "accounts/account.html", context)
@@ -66,6 +67,17 @@ def profile_update(request):
         messages.success(request, "Profile saved.")
     else:
         messages.error(request, "The profile was not saved: the name is too long.")
+    return redirect("account")
+
+
+@require_POST
+@login_required
+def privacy_update(request):
+    """The privacy card's checkboxes: a box left unticked is sent as nothing, which means false."""
+    choices = {name: request.POST.get(name) == "on" for name in PRIVACY_PREFERENCES}
+    # No art style is among these preferences, so no style is needed to check them.
+    user_preferences_update(user=request.user, preferences=choices, styles=())
+    messages.success(request, "Privacy choices saved.")
     return redirect("account")
 
 

@@ -9,7 +9,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from accounts.selectors import user_preferences
+from accounts.selectors import user_preferences, user_privacy_preferences
 from catalog.selectors import model_price_per_image
 from core.process_cache import ProcessCache
 from core.throttling import QUOTA_GROUP, rate_parts, user_usage_read
@@ -321,5 +321,7 @@ def user_profile(*, user) -> dict:
             "is_active": user.is_active,
         },
         "preferences": user_preferences(user=user),
+        # Beside seed 004's preferences, whose clients expect exactly its keys there.
+        "privacy": user_privacy_preferences(user=user),
         "limits": limits_for_user(user=user),
     }

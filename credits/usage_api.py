@@ -19,6 +19,20 @@ class PreferencesSerializer(serializers.Serializer):
     email_notifications = serializers.BooleanField(required=False)
 
 
+class PrivacySerializer(serializers.Serializer):
+    embed_prompt_metadata = serializers.BooleanField(
+        required=False, help_text="Your image files carry your prompt and negative prompt (default true)"
+    )
+    share_prompt_metadata = serializers.BooleanField(
+        required=False,
+        help_text="Your public share links serve files with your prompts in them (default false: without)",
+    )
+
+
+class PreferencesUpdateSerializer(PreferencesSerializer, PrivacySerializer):
+    """Any of the preferences and the privacy choices, by their own names."""
+
+
 class SubscriptionSerializer(serializers.Serializer):
     plan = serializers.CharField()
     credits_remaining = serializers.IntegerField()
@@ -38,6 +52,7 @@ _PROFILE = envelope(
     created_at=serializers.DateTimeField(),
     subscription=SubscriptionSerializer(),
     preferences=PreferencesSerializer(),
+    privacy=PrivacySerializer(help_text="Where your prompts go; set with the same PATCH"),
 )
 
 
@@ -68,9 +83,12 @@ class ProfileView(APIView):
         return Response({"success": True, **user_profile(user=request.user)})
 
     @extend_schema(
-        summary="Update preferences (default_style, preferred_format, email_notifications)",
+        summary=(
+            "Update preferences (default_style, preferred_format, email_notifications, "
+            "embed_prompt_metadata, share_prompt_metadata)"
+        ),
         description='Send the preference keys themselves, or as the profile shows them: `{"preferences": {…}}`.',
-        request=PreferencesSerializer,
+        request=PreferencesUpdateSerializer,
         responses=_PROFILE,
     )
     def patch(self, request):

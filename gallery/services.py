@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from accounts.selectors import user_preference
 from core.errors import Conflict, NotFound, ProviderError, ValidationFailed
 from core.task_messages import task_send
 from gallery.imaging import CONVERTIBLE, convert, local_path, thumbnail_from_image, video_first_frame
@@ -20,6 +21,7 @@ from gallery.provenance import (
     metadata_embed,
     signing_enabled,
 )
+from gallery.provenance.privacy import metadata_without_prompts
 from gallery.video import NotAVideo, video_probe
 
 logger = logging.getLogger(__name__)
@@ -158,7 +160,8 @@ def asset_thumbnail_build(*, asset: Asset) -> Asset:
 
 
 def _derived_names(asset: Asset) -> list[str]:
-    return [conversion_name(asset=asset, format=fmt) for fmt in CONVERTIBLE if fmt != asset.format]
+    conversions = [conversion_name(asset=asset, format=fmt) for fmt in CONVERTIBLE if fmt != asset.format]
+    return [*conversions, shared_name(asset=asset)]
 
 
 def conversion_name(*, asset: Asset, format: str) -> str:
@@ -240,6 +243,39 @@ def asset_download(*, asset: Asset, format: str | None) -> tuple:
             # Another request converted it at the same time; keep one copy.
             storage.delete(saved)
     return storage.open(target, "rb"), name
+
+
+def shared_name(*, asset: Asset) -> str:
+    return f"conversions/{asset.owner_id}/{asset.id}.shared.{asset.format}"
+
+
+def asset_shared_file(*, asset: Asset) -> str:
+    """The stored name of the file a public share link serves: the original when its owner shares
+    their prompts (``share_prompt_metadata``) or it is a video, else a copy whose metadata has no
+    prompt and negative prompt, made on first request and reused afterwards."""
+    if asset.type != Asset.Type.IMAGE or asset.format not in EMBEDDABLE:
+        return asset.file.name
+    if user_preference(user=asset.owner, name="share_prompt_metadata"):
+        return asset.file.name
+    storage, target = asset.file.storage, shared_name(asset=asset)
+    if not storage.exists(target):
+        with asset.file.open("rb") as source:
+            original = source.read()
+        try:
+            data = metadata_without_prompts(original, asset.format)
+        except (OSError, ValueError, SyntaxError):
+            # A file whose structure we cannot follow is not shared with whatever it may hold.
+            logger.exception("Could not take the prompts out of asset %s", asset.pk)
+            raise NotFound("Asset not found") from None
+        if data != original:
+            # Its content credentials were bound to the bytes that changed: signed again, the
+            # original its parent, as a conversion is.
+            data = _transcode_signed(data, format=asset.format, original=original)
+        saved = storage.save(target, ContentFile(data))
+        if saved != target:
+            # Another request made it at the same time; keep one copy.
+            storage.delete(saved)
+    return target
 
 
 def download_filename(*, asset: Asset, format: str) -> str:

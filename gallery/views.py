@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import ValidationError
 
+from accounts.selectors import user_preference
 from catalog.labels import human_label, model_name
 from gallery.credentials_panel import asset_credentials_panel
 from gallery.filters import AssetFilter
@@ -164,7 +165,11 @@ def _parameters(asset: Asset) -> list[tuple[str, object]]:
 
 def _share_context(request, asset: Asset) -> dict:
     share_url = asset_share_url(asset, request) if asset.is_shareable else None
-    return {"asset": asset, "share_url": share_url}
+    return {
+        "asset": asset,
+        "share_url": share_url,
+        "shares_prompts": user_preference(user=request.user, name="share_prompt_metadata"),
+    }
 
 
 @require_GET

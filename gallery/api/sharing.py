@@ -11,6 +11,7 @@ from gallery.api.ranges import serve_file_ranged
 from gallery.credentials_panel import asset_credentials_panel
 from gallery.models import Asset
 from gallery.selectors import asset_get_shared
+from gallery.services import asset_shared_file
 
 
 def _shared(request, key: str) -> Asset:
@@ -48,5 +49,7 @@ class ShareRawView(APIView):
         asset = _shared(request, key)
         if self.video_only and asset.type != Asset.Type.VIDEO:
             raise Http404
-        # Byte ranges: a browser's video element plays and seeks with them.
-        return serve_file_ranged(request, storage=asset.file.storage, name=asset.file.name, cache=_cache(asset))
+        # Byte ranges: a browser's video element plays and seeks with them. An image goes out
+        # without its prompts unless its owner shares them.
+        name = asset_shared_file(asset=asset)
+        return serve_file_ranged(request, storage=asset.file.storage, name=name, cache=_cache(asset))

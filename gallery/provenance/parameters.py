@@ -46,7 +46,7 @@ def parameters_parse(text: str) -> dict:
     every other ``key: value`` pair as text in ``extra``."""
     lines = text.strip().splitlines()
     settings_line = ""
-    if lines and len(_PAIR.findall(lines[-1])) >= 2 and re.match(r"\s*\w[\w \-/]*:", lines[-1]):
+    if lines and _is_settings_line(lines[-1]):
         settings_line = lines.pop()
     prompt, negative, in_negative = [], [], False
     for line in lines:
@@ -76,6 +76,18 @@ def parameters_parse(text: str) -> dict:
         "model": pairs.pop("Model", ""),
         "extra": pairs,
     }
+
+
+def parameters_without_prompts(text: str) -> str:
+    """The ``parameters`` text of any tool with its prompt and negative prompt lines taken out:
+    the settings line alone, or nothing when it has none."""
+    lines = text.strip().splitlines()
+    return lines[-1] if lines and _is_settings_line(lines[-1]) else ""
+
+
+def _is_settings_line(line: str) -> bool:
+    """Whether the line is the settings line (``Steps: 20, Seed: 1, …``) that ends the text."""
+    return len(_PAIR.findall(line)) >= 2 and bool(re.match(r"\s*\w[\w \-/]*:", line))
 
 
 def number(value, kind):
