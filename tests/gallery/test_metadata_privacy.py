@@ -6,8 +6,11 @@ import html
 import io
 import json
 import re
+from pathlib import Path
 
+import c2pa
 import pytest
+from django.core.management import call_command
 from PIL import Image
 
 from gallery.models import Asset
@@ -112,6 +115,32 @@ def test_a_share_link_serves_the_image_without_its_prompts_unless_the_owner_shar
     with_prompts = body_of(anon.get(raw))
     assert _atelier_json(_opened(with_prompts))["prompt"] == PROMPT
     assert _holds_prompts(with_prompts)
+
+
+@pytest.fixture
+def signing(settings, tmp_path):
+    """The test CA and signer of the management command ``make run`` uses, configured."""
+    out = io.StringIO()
+    call_command("c2pa_test_signer", "--dir", str(tmp_path), stdout=out)
+    signer = dict(line.split("=", 1) for line in out.getvalue().split())
+    for name in ("ATELIER_C2PA_CERT", "ATELIER_C2PA_KEY", "ATELIER_C2PA_TRUST_ANCHORS"):
+        setattr(settings, name, signer[name])
+    return signer
+
+
+@pytest.mark.parametrize("fmt, mime", [("png", "image/png"), ("jpeg", "image/jpeg")])
+def test_the_copy_without_prompts_is_signed_again_and_validates(alice, anon, signing, fmt, mime):
+    generation = _generated(alice, fmt)
+    served = body_of(anon.get(_shared(alice, generation)))
+
+    assert not _holds_prompts(served)
+    config = {
+        "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False},
+        "trust": {"user_anchors": Path(signing["ATELIER_C2PA_TRUST_ANCHORS"]).read_text()},
+    }
+    with c2pa.Context.from_dict(config) as context, c2pa.Reader(mime, io.BytesIO(served), None, context) as reader:
+        store = json.loads(reader.json())
+    assert store["validation_state"] == "Trusted", store.get("validation_results")
 
 
 def test_the_copy_without_prompts_goes_with_its_asset(alice, anon, django_capture_on_commit_callbacks):
