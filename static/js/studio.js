@@ -1,6 +1,7 @@
 // The studio: adapts the form to the chosen model, posts it to the REST API (JSON, or
 // multipart FormData when files are attached), then follows the job over its server-sent
-// event stream: queue position, progress, log lines, and finally the images.
+// event stream: queue position, progress, log lines, the picture as it is made (previews),
+// and finally the images.
 const { csrfToken, readEnvelope, showError, setBalance, refreshBalance } = window.Atelier;
 
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
@@ -363,6 +364,8 @@ function buildPayload() {
     if (value === "" || value == null || (input && input.disabled)) continue;
     payload[name] = value;
   }
+  // In-progress pictures are on unless the user turned them off.
+  if (!$("previews").checked) payload.previews = false;
   const lora = chosenLora();
   if (lora) payload.loras = [{ path: lora.path, scale: loraScale() }];
   const carried = carriedReference();
@@ -565,6 +568,59 @@ function setStatus(card, status) {
     percent.textContent = `${part(card, "progress").getAttribute("aria-valuenow")}%`;
   }
   if (TERMINAL.has(status)) part(card, "cancel").hidden = true;
+  showJobsBar();
+}
+
+// "Cancel all queued" shows while any job of the page waits for a worker.
+function showJobsBar() {
+  const waiting = document.querySelectorAll("#jobs .job[data-status=in_queue], #jobs .job[data-status=pending]");
+  const bar = document.getElementById("jobs-bar");
+  if (waiting.length) {
+    bar.hidden = false;
+  } else if (!document.getElementById("jobs-bar-status").textContent) {
+    bar.hidden = true;
+  }
+}
+
+async function cancelQueued() {
+  const status = document.getElementById("jobs-bar-status");
+  const response = await fetch("/api/generate/cancel", {
+    method: "POST",
+    body: JSON.stringify({ status: "in_queue" }),
+    headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+  });
+  const answer = await readEnvelope(response);
+  if (!response.ok) {
+    status.textContent = answer.error || "Could not cancel your queued jobs.";
+    document.getElementById("jobs-bar").hidden = false;
+    return;
+  }
+  const jobs = `${answer.cancelled} queued job${answer.cancelled === 1 ? "" : "s"}`;
+  status.textContent = `Cancelled ${jobs}; ${credits(answer.credits_refunded)} back.`;
+  document.getElementById("jobs-bar").hidden = false;
+  setBalance(answer.credits_remaining);
+}
+
+// The newest in-progress picture replaces the one shown (an older one arriving late is ignored).
+function showPreview(card, preview) {
+  if (card.dataset.finished || preview.index <= Number(card.dataset.previewIndex ?? -1)) return;
+  card.dataset.previewIndex = String(preview.index);
+  // Every index shown, in order: what a watcher of the card saw.
+  card.dataset.previews = card.dataset.previews ? `${card.dataset.previews},${preview.index}` : String(preview.index);
+  const figure = part(card, "preview");
+  const image = part(card, "preview-image");
+  image.src = preview.image || preview.url;
+  image.width = preview.width;
+  image.height = preview.height;
+  figure.style.setProperty("--ratio", `${preview.width} / ${preview.height}`);
+  part(card, "preview-step").textContent =
+    preview.step != null && preview.total_steps ? `Step ${preview.step} of ${preview.total_steps}` : "In progress";
+  figure.hidden = false;
+}
+
+function hidePreview(card) {
+  part(card, "preview").hidden = true;
+  part(card, "preview-image").removeAttribute("src");
 }
 
 function setQueuePosition(card, position) {
@@ -643,6 +699,7 @@ async function finish(card, generationId) {
   }
   const generation = answer.generation;
   setStatus(card, generation.status);
+  hidePreview(card);
   if (generation.status === "completed") {
     setProgress(card, 100);
     renderResults(card, generation.images);
@@ -663,6 +720,8 @@ function follow(generation) {
   setQueuePosition(card, generation.queue_position);
   const jobs = document.getElementById("jobs");
   jobs.prepend(card);
+  document.getElementById("jobs-bar-status").textContent = "";
+  showJobsBar();
   jobs.scrollTop = 0;
   requestAnimationFrame(() => keepInView(card));
 
@@ -686,6 +745,7 @@ function follow(generation) {
   stream.addEventListener("progress", (event) => setProgress(card, JSON.parse(event.data).progress));
   stream.addEventListener("log", (event) => addLog(card, JSON.parse(event.data)));
   stream.addEventListener("queue_position", (event) => setQueuePosition(card, JSON.parse(event.data).queue_position));
+  stream.addEventListener("preview", (event) => showPreview(card, JSON.parse(event.data)));
   // The stream ends after the last status; the browser then reconnects on its own. Ask for the
   // job's state once instead, and stop following it when it is over.
   stream.addEventListener("error", async () => {
@@ -799,6 +859,12 @@ document.getElementById("random-seed").addEventListener("click", () => {
   $("seed").value = String(Math.floor(Math.random() * 4294967295));
 });
 form.addEventListener("submit", submit);
+document.getElementById("cancel-queued").addEventListener("click", cancelQueued);
+// Whether to show previews is remembered in this browser.
+if (localStorage.getItem("atelier.previews") === "off") $("previews").checked = false;
+$("previews").addEventListener("change", () => {
+  localStorage.setItem("atelier.previews", $("previews").checked ? "on" : "off");
+});
 $("prompt").addEventListener("keydown", (event) => {
   if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
 });
