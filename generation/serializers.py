@@ -134,6 +134,12 @@ class GenerateInputSerializer(ShallowCopiedFieldsMixin, serializers.Serializer):
             "Send in-progress pictures (preview events on the live stream, preview_url while it runs). Default: true."
         ),
     )
+    partial_images = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=3,
+        help_text="GPT Image: how many partial images to stream as previews (0-3; default 2 when previews are on).",
+    )
     mask_url = serializers.CharField(required=False, allow_blank=True, max_length=2048)
     num_frames = serializers.IntegerField(required=False, min_value=2, max_value=1000, help_text="Video frames.")
     fps = serializers.IntegerField(required=False, min_value=1, max_value=120, help_text="Video frames per second.")
@@ -172,6 +178,7 @@ class GenerateInputSerializer(ShallowCopiedFieldsMixin, serializers.Serializer):
         "num_frames",
         "fps",
         "upscale_factor",
+        "partial_images",
     )
 
     def validate_format(self, value: str) -> str:

@@ -8,7 +8,7 @@ step, ``executed`` for the save node, ``execution_success``, then ``executing`` 
 save node writes PNGs of the size and batch of the graph's ``EmptyLatentImage``, served by
 ``/view``. During its steps the sampler also sends binary preview frames, as ComfyUI launched
 with ``--preview-method`` does (``previews = False`` is a server launched without): a JPEG of
-the latent's size (a eighth of the image's) that grows lighter step by step,
+the latent's size (an eighth of the image's) that grows lighter step by step (green: the seed),
 ``PREVIEW_IMAGE_WITH_METADATA`` (type 4, naming the prompt) to a socket whose first message
 announced ``supports_preview_metadata`` (the server then answers with its own ``feature_flags``),
 a plain ``PREVIEW_IMAGE`` (type 1) to any other. ``/interrupt`` stops the running prompt (only
@@ -389,8 +389,9 @@ class FakeComfyUI(LoopbackFake):
         width = max(8, int(latent["inputs"].get("width", 512)) // 8)
         height = max(8, int(latent["inputs"].get("height", 512)) // 8)
         shade = 40 + 200 * step // steps
+        seed = next((int(n["inputs"].get("seed", 0)) for n in graph.values() if n["class_type"] == "KSampler"), 0)
         buffer = io.BytesIO()
-        Image.new("RGB", (width, height), (shade, shade, 255 - shade)).save(buffer, format="JPEG", quality=95)
+        Image.new("RGB", (width, height), (shade, seed % 256, 255 - shade)).save(buffer, format="JPEG", quality=95)
         image = buffer.getvalue()
         if socket.feature_flags.get("supports_preview_metadata") is True:
             metadata = json.dumps(

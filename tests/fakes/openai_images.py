@@ -58,6 +58,8 @@ class FakeOpenAIImages(LoopbackFake):
         self.answer_with_url = False
         # How long a "slow" answer takes before it comes (longer than the client's timeout in tests).
         self.slow_seconds = 1.0
+        # The pause before each event of a streamed answer (OpenAI sends them as the image is drawn).
+        self.stream_delay = 0.0
         self._files: dict[str, bytes] = {}
         super().__init__()
 
@@ -211,9 +213,9 @@ class FakeOpenAIImages(LoopbackFake):
                 if failure == "stream_error":
                     error = {"message": "The image could not be generated.", "type": "server_error", "code": None}
                     event("error", {"type": "error", "error": error})
-                    return 200, {"Content-Type": "text/event-stream"}, b"".join(events)
+                    return 200, {"Content-Type": "text/event-stream"}, events
                 if failure == "stream_cut":
-                    return 200, {"Content-Type": "text/event-stream"}, b"".join(events)
+                    return 200, {"Content-Type": "text/event-stream"}, events
             usage = {
                 "input_tokens": 50,
                 "input_tokens_details": {"image_tokens": 0, "text_tokens": 50},
@@ -228,16 +230,24 @@ class FakeOpenAIImages(LoopbackFake):
                 **common,
             }
             event(data["type"], data)
-        return 200, {"Content-Type": "text/event-stream"}, b"".join(events)
+        return 200, {"Content-Type": "text/event-stream"}, events
 
     def _handler(self):
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def _send(self, status: int, headers: dict, payload: bytes) -> None:
+            def _send(self, status: int, headers: dict, payload: bytes | list[bytes]) -> None:
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
+                if isinstance(payload, list):
+                    # Events, each sent as it is ready; the body ends when the connection closes.
+                    self.end_headers()
+                    for event in payload:
+                        time.sleep(fake.stream_delay)
+                        self.wfile.write(event)
+                        self.wfile.flush()
+                    return
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
