@@ -1,6 +1,11 @@
 """The "Content credentials" panel of the asset page and the public share page: what the file
 served there carries, in words a visitor reads (gallery.provenance reads the manifest)."""
 
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+
 from gallery.models import Asset
 from gallery.provenance import content_credentials_read
 from gallery.provenance.signing import TRAINED_ALGORITHMIC_MEDIA
@@ -18,20 +23,33 @@ _STATES = {
 _ACTIONS = {
     "c2pa.created": "Created",
     "c2pa.edited": "Edited",
-    "c2pa.opened": "Opened an input image",
+    "c2pa.opened": "Opened",
     "c2pa.transcoded": "Converted",
+    "c2pa.edited.metadata": "Metadata edited (prompts taken out)",
 }
 
-_RELATIONSHIPS = {"parentOf": "made from", "componentOf": "part of", "inputTo": "input to"}
+_RELATIONSHIPS = {"parentOf": "made from:", "componentOf": "part of:", "inputTo": "input to:"}
 
 
-def asset_credentials_panel(asset: Asset) -> dict:
-    """The panel's rows for the asset's stored file (the file its pages show and serve)."""
+# A public share page may be seen often: its file is read and validated once per this long
+# (the stored file never changes; the key follows it and the configured trust anchors).
+PANEL_CACHE_SECONDS = 600
+
+
+def asset_credentials_panel(asset: Asset, *, name: str | None = None) -> dict:
+    """The panel's rows for one of the asset's stored files: ``name`` (a share link's copy
+    without prompts), or the asset's own file. Each page shows the file it serves."""
     if asset.type != Asset.Type.IMAGE:
         return {"present": False}
-    with asset.file.open("rb") as handle:
-        found = content_credentials_read(handle.read())
-    return credentials_panel(found)
+    name = name or asset.file.name
+    trust = hashlib.sha256(settings.ATELIER_C2PA_TRUST_ANCHORS.encode()).hexdigest()[:16]
+    key = f"gallery:credentials-panel:{asset.pk}:{name}:{asset.file_size}:{trust}"
+    panel = cache.get(key)
+    if panel is None:
+        with asset.file.storage.open(name, "rb") as handle:
+            panel = credentials_panel(content_credentials_read(handle.read()))
+        cache.set(key, panel, PANEL_CACHE_SECONDS)
+    return panel
 
 
 def credentials_panel(found: dict) -> dict:
@@ -44,11 +62,12 @@ def credentials_panel(found: dict) -> dict:
     rows = [
         ("Made by", source_type),
         ("Model", found.get("software_agent")),
-        ("Actions", ", ".join(_ACTIONS.get(item["action"], item["action"]) for item in found.get("actions") or [])),
+        ("Actions", " → ".join(_ACTIONS.get(item["action"], item["action"]) for item in found.get("actions") or [])),
         (
             "Ingredients",
             "; ".join(
-                f"{_RELATIONSHIPS.get(item['relationship'], item['relationship'])} {item['title']}".strip()
+                f"{_RELATIONSHIPS.get(item['relationship'], item['relationship'])} {item['title']}"
+                f"{', with its own credentials' if item['has_manifest'] else ''}".strip()
                 for item in found.get("ingredients") or []
             ),
         ),

@@ -16,8 +16,8 @@ from gallery.imaging import CONVERTIBLE, convert, local_path, thumbnail_from_ima
 from gallery.models import Asset, Collection
 from gallery.provenance import (
     EMBEDDABLE,
+    content_credentials_derive,
     content_credentials_sign,
-    content_credentials_transcode,
     metadata_embed,
     signing_enabled,
 )
@@ -111,14 +111,15 @@ def _with_credentials(data: bytes, *, format: str, metadata: dict, ingredient: b
         return data
 
 
-def _transcode_signed(data: bytes, *, format: str, original: bytes) -> bytes:
-    """A conversion signed again, the original its parent; unsigned when the original was."""
+def _derived_signed(data: bytes, *, format: str, original: bytes, action: str, title: str) -> bytes:
+    """A file made from a stored one (a conversion, a copy without prompts) signed again, the
+    original its parent; unsigned without a signer."""
     if not signing_enabled():
         return data
     try:
-        return content_credentials_transcode(data, format, original=original)
+        return content_credentials_derive(data, format, original=original, action=action, title=title)
     except Exception:  # noqa: BLE001 - see _with_credentials
-        logger.exception("Could not sign a conversion to %s with content credentials", format)
+        logger.exception("Could not sign a %s file made from a stored one (%s)", format, action)
         return data
 
 
@@ -237,7 +238,9 @@ def asset_download(*, asset: Asset, format: str | None) -> tuple:
             original = source.read()
         data = convert(io.BytesIO(original), to=fmt)
         if asset.type == Asset.Type.IMAGE and fmt in EMBEDDABLE:
-            data = _transcode_signed(data, format=fmt, original=original)
+            data = _derived_signed(
+                data, format=fmt, original=original, action="c2pa.transcoded", title=f"Converted to {fmt.upper()}"
+            )
         saved = storage.save(target, ContentFile(data))
         if saved != target:
             # Another request converted it at the same time; keep one copy.
@@ -270,7 +273,13 @@ def asset_shared_file(*, asset: Asset) -> str:
         if data != original:
             # Its content credentials were bound to the bytes that changed: signed again, the
             # original its parent, as a conversion is.
-            data = _transcode_signed(data, format=asset.format, original=original)
+            data = _derived_signed(
+                data,
+                format=asset.format,
+                original=original,
+                action="c2pa.edited.metadata",
+                title="Shared copy without prompts",
+            )
         saved = storage.save(target, ContentFile(data))
         if saved != target:
             # Another request made it at the same time; keep one copy.

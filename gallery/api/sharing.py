@@ -31,8 +31,10 @@ class SharePageView(APIView):
 
     def get(self, request, key: str):
         asset = _shared(request, key)
-        # The panel reads the file ShareRawView serves.
-        credentials = asset_credentials_panel(asset) if asset.type == Asset.Type.IMAGE else None
+        credentials = None
+        if asset.type == Asset.Type.IMAGE:
+            # The panel reads the file ShareRawView serves (a copy without prompts, maybe).
+            credentials = asset_credentials_panel(asset, name=asset_shared_file(asset=asset))
         return render(request, "gallery/share.html", {"asset": asset, "credentials": credentials})
 
 

@@ -30,11 +30,16 @@ from gallery.provenance.containers import jpeg_embed, png_embed, webp_embed
 from gallery.provenance.credentials import c2pa_installed, signing_enabled
 from gallery.provenance.parameters import number, parameters_parse, parameters_text, software_name
 from gallery.provenance.reading import content_credentials_read
-from gallery.provenance.signing import content_credentials_sign, content_credentials_transcode
+from gallery.provenance.signing import (
+    content_credentials_derive,
+    content_credentials_sign,
+    content_credentials_transcode,
+)
 from gallery.provenance.tags import as_text, exif_bytes, exif_in, exif_of, xmp_fields, xmp_packet
 
 __all__ = [
     "EMBEDDABLE",
+    "content_credentials_derive",
     "content_credentials_read",
     "content_credentials_sign",
     "content_credentials_transcode",

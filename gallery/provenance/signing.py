@@ -5,7 +5,8 @@ another one, ``c2pa.opened`` on that input image as the parent ingredient, then 
 the IPTC digital source type ``trainedAlgorithmicMedia``, the model as the ``softwareAgent``, and
 Atelier and its version as the claim generator. A conversion (PNG ↔ JPEG ↔ WebP) is signed again:
 the original file, manifest and all, becomes its parent, and the new manifest says
-``c2pa.transcoded``.
+``c2pa.transcoded`` (``c2pa.edited.metadata`` for a copy whose metadata Atelier changed, e.g. a
+share link's copy without prompts).
 
 The manifest is bound to the file's bytes, metadata included: sign after embedding, never before.
 """
@@ -68,11 +69,13 @@ def generation_manifest(metadata: dict, *, edited: bool) -> dict:
     }
 
 
-def transcode_manifest(*, to: str) -> dict:
+def derived_manifest(*, action: str, title: str) -> dict:
+    """The manifest of a file Atelier made from one of its own: the original is opened (the
+    parent ingredient), then ``action`` (``c2pa.transcoded``, ``c2pa.edited.metadata``)."""
     when = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     return {
         "claim_generator_info": _claim_generator(),
-        "title": f"Converted to {to.upper()}",
+        "title": title,
         "assertions": [
             {
                 "label": "c2pa.actions",
@@ -80,7 +83,7 @@ def transcode_manifest(*, to: str) -> dict:
                     "actions": [
                         {"action": "c2pa.opened", "parameters": {"ingredientIds": [_PARENT]}, "when": when},
                         {
-                            "action": "c2pa.transcoded",
+                            "action": action,
                             "softwareAgent": {"name": "Atelier", "version": settings.ATELIER_VERSION},
                             "when": when,
                         },
@@ -112,10 +115,20 @@ def content_credentials_sign(data: bytes, fmt: str, *, metadata: dict, ingredien
 
 def content_credentials_transcode(data: bytes, to: str, *, original: bytes) -> bytes:
     """A conversion ``data`` (format ``to``) signed with ``original`` as its parent."""
+    return content_credentials_derive(
+        data, to, original=original, action="c2pa.transcoded", title=f"Converted to {to.upper()}"
+    )
+
+
+def content_credentials_derive(data: bytes, fmt: str, *, original: bytes, action: str, title: str) -> bytes:
+    """``data`` (format ``fmt``), which Atelier made from ``original``, signed with ``original``
+    (its manifest inside) as the parent and ``action`` saying what was done: ``c2pa.transcoded``
+    for a conversion, ``c2pa.edited.metadata`` for a copy whose metadata lost its prompts."""
     original_format = image_format(original)
     if original_format is None:
         raise ValueError("the original is not a PNG, JPEG or WebP file")
-    return _sign(data, to, transcode_manifest(to=to), parent=(original, original_format, "Original"))
+    manifest = derived_manifest(action=action, title=title)
+    return _sign(data, fmt, manifest, parent=(original, original_format, "Original image"))
 
 
 def _sign(data: bytes, fmt: str, manifest: dict, *, parent: tuple | None) -> bytes:

@@ -309,7 +309,15 @@ def test_the_asset_page_and_the_share_page_show_the_content_credentials(alice, a
     Asset.objects.filter(pk=asset.pk).update(is_public=True)
     shared = anon.get(f"/s/{asset.short_key}", HTTP_ACCEPT="text/html")
     assert shared.status_code == 200
-    assert 'data-state="valid"' in _panel(shared.content.decode())
+    # The share link serves a copy without prompts, signed again: its panel is that file's.
+    panel = _panel(shared.content.decode())
+    assert 'data-state="valid"' in panel and "Metadata edited (prompts taken out)" in panel
+    assert "an AI model (trained algorithmic media)" in panel and LOCAL_MODEL in panel
+    served = body_of(anon.get(f"/s/{asset.short_key}/raw"))
+    assert PROMPT not in Image.open(io.BytesIO(served)).text.get("atelier", "")
+    store = _manifest_store(served, trust=signing["ATELIER_C2PA_TRUST_ANCHORS"])
+    assert store["validation_state"] == "Trusted", store.get("validation_results")
+    assert [action["action"] for action in _actions(_active(store))] == ["c2pa.opened", "c2pa.edited.metadata"]
 
 
 def test_the_panel_says_when_the_stored_file_was_altered_or_never_signed(alice, signing, settings):
