@@ -38,9 +38,15 @@ class Plan(models.Model):
 
 
 class CreditAccount(models.Model):
-    """A user's balance. It only ever changes together with a LedgerEntry (credits.services)."""
+    """A user's balance, or a team's wallet (exactly one of ``user`` and ``team``). It only ever
+    changes together with a LedgerEntry (credits.services, credits.team_wallet)."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_account")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="credit_account"
+    )
+    team = models.OneToOneField(
+        "teams.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="credit_account"
+    )
     plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts")
     balance = models.IntegerField(default=0)
     last_refill_at = models.DateTimeField(null=True, blank=True)
@@ -48,14 +54,24 @@ class CreditAccount(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=Q(balance__gte=0), name="credit_balance_not_negative")]
+        constraints = [
+            models.CheckConstraint(condition=Q(balance__gte=0), name="credit_balance_not_negative"),
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, team__isnull=True) | Q(user__isnull=True, team__isnull=False),
+                name="credit_account_of_a_user_or_a_team",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.user} — {self.balance} credits"
+        return f"{self.user or self.team} — {self.balance} credits"
 
 
 class LedgerEntry(models.Model):
-    """One append-only move of credits. Corrections are new entries, never edits."""
+    """One append-only move of credits. Corrections are new entries, never edits.
+
+    A personal entry names its ``user``; an entry of a team's wallet names the ``team`` instead
+    and the ``member`` who spent (or was refunded), so a person's own ledger never shows them.
+    """
 
     class Kind(models.TextChoices):
         GRANT = "grant", "Grant"
@@ -65,7 +81,20 @@ class LedgerEntry(models.Model):
         ADMIN_ADJUSTMENT = "admin_adjustment", "Admin adjustment"
         EXPIRY = "expiry", "Expiry"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ledger_entries")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="ledger_entries"
+    )
+    team = models.ForeignKey(
+        "teams.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="ledger_entries"
+    )
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="On a team's wallet: the member who spent (or was refunded).",
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     amount = models.IntegerField(help_text="Positive adds credits, negative takes them.")
     balance_after = models.IntegerField()
@@ -98,13 +127,24 @@ class LedgerEntry(models.Model):
                 condition=Q(kind="monthly_refill"),
                 name="ledger_one_refill_per_user_period",
             ),
+            models.UniqueConstraint(
+                fields=["team", "period"],
+                condition=Q(kind="monthly_refill"),
+                name="ledger_one_refill_per_team_period",
+            ),
             models.CheckConstraint(
                 condition=~Q(kind="monthly_refill") | Q(period__isnull=False), name="ledger_refill_has_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, team__isnull=True) | Q(user__isnull=True, team__isnull=False),
+                name="ledger_entry_of_a_user_or_a_team",
             ),
         ]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="ledger_user_created"),
             models.Index(fields=["user", "kind", "created_at"], name="ledger_user_kind_created"),
+            models.Index(fields=["team", "-created_at"], name="ledger_team_created"),
+            models.Index(fields=["team", "member", "kind", "created_at"], name="ledger_team_member_kind"),
         ]
 
     def __str__(self) -> str:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from core.errors import InsufficientCredits, ValidationFailed
@@ -38,19 +38,20 @@ def credits_account_open(*, user) -> CreditAccount:
     with transaction.atomic():
         account, created = CreditAccount.objects.get_or_create(user=user, defaults={"plan": plan_default()})
         if created and settings.ATELIER_STARTING_CREDITS > 0:
-            _move(user=user, amount=settings.ATELIER_STARTING_CREDITS, kind=Kind.GRANT, reason="Welcome grant")
+            ledger_move(user=user, amount=settings.ATELIER_STARTING_CREDITS, kind=Kind.GRANT, reason="Welcome grant")
             account.refresh_from_db()
         return account
 
 
-def _update_balance(*, user_id: int, amount: int) -> int | None:
+def _update_balance(*, user_id: int | None, amount: int, team_id=None) -> int | None:
     """Adds ``amount`` (negative takes) unless the balance would drop below zero.
 
     A conditional UPDATE, so concurrent moves serialise on the row and each sees the other's
     result; the new balance is read back under the row lock the UPDATE took (call it inside a
-    transaction). None when the balance does not cover it (or there is no account).
+    transaction). None when the balance does not cover it (or there is no account). ``team_id``:
+    the team's wallet instead of the user's account.
     """
-    account = CreditAccount.objects.filter(user_id=user_id)
+    account = CreditAccount.objects.filter(**({"team_id": team_id} if team_id is not None else {"user_id": user_id}))
     if not account.filter(balance__gte=-amount).update(balance=F("balance") + amount, updated_at=timezone.now()):
         return None
     return account.values_list("balance", flat=True).get()
@@ -69,7 +70,7 @@ def credits_announce_if_low(*, user_id: int, before: int, after: int) -> None:
     transaction.on_commit(send)
 
 
-def _move(
+def ledger_move(
     *,
     user,
     amount: int,
@@ -78,15 +79,28 @@ def _move(
     actor=None,
     generation=None,
     period: date | None = None,
+    team_id=None,
+    member=None,
 ) -> LedgerEntry:
     """Moves ``amount`` and writes its entry; InsufficientCredits when the balance does not cover it.
 
     Call inside a transaction: the entry and the balance change commit or roll back together.
+    ``team_id`` (with ``user`` None): the move is on the team's wallet, ``member`` the person.
     """
-    entry = _move_if_covered(
-        user=user, amount=amount, kind=kind, reason=reason, actor=actor, generation=generation, period=period
+    entry = ledger_move_if_covered(
+        user=user,
+        amount=amount,
+        kind=kind,
+        reason=reason,
+        actor=actor,
+        generation=generation,
+        period=period,
+        team_id=team_id,
+        member=member,
     )
     if entry is None:
+        if team_id is not None:
+            raise InsufficientCredits(details="The team's wallet does not cover this move.", wallet="team")
         _refuse(user=user, amount=amount)
     return entry
 
@@ -123,13 +137,17 @@ def _refuse(*, user, amount: int):
     )
 
 
-def _move_if_covered(*, user, amount: int, kind: str, reason: str, actor, generation, period) -> LedgerEntry | None:
+def ledger_move_if_covered(
+    *, user, amount: int, kind: str, reason: str, actor, generation, period, team_id=None, member=None
+) -> LedgerEntry | None:
     """The move and its entry, or None (and nothing changed) when the balance does not cover it."""
-    balance = _update_balance(user_id=user.pk, amount=amount)
+    balance = _update_balance(user_id=user.pk if user is not None else None, amount=amount, team_id=team_id)
     if balance is None:
         return None
     entry = LedgerEntry.objects.create(
         user=user,
+        team_id=team_id,
+        member=member,
         kind=kind,
         amount=amount,
         balance_after=balance,
@@ -138,7 +156,8 @@ def _move_if_covered(*, user, amount: int, kind: str, reason: str, actor, genera
         generation=generation,
         period=period,
     )
-    credits_announce_if_low(user_id=user.pk, before=balance - amount, after=balance)
+    if user is not None:
+        credits_announce_if_low(user_id=user.pk, before=balance - amount, after=balance)
     return entry
 
 
@@ -146,7 +165,7 @@ def credits_grant(*, user, amount: int, reason: str, kind: str = Kind.GRANT, act
     if amount <= 0:
         raise ValueError("A grant must be positive")
     with transaction.atomic():
-        return _move(user=user, amount=amount, kind=kind, reason=reason, actor=actor)
+        return ledger_move(user=user, amount=amount, kind=kind, reason=reason, actor=actor)
 
 
 def credits_debit(*, user, amount: int, reason: str, generation=None, actor=None) -> LedgerEntry:
@@ -161,7 +180,7 @@ def credits_debit(*, user, amount: int, reason: str, generation=None, actor=None
     # outside the block, so a caller's transaction stays usable), and any other error aborts
     # the caller's transaction anyway.
     with transaction.atomic(savepoint=False):
-        entry = _move_if_covered(
+        entry = ledger_move_if_covered(
             user=user, amount=-amount, kind=Kind.DEBIT, reason=reason, actor=actor, generation=generation, period=None
         )
     if entry is None:
@@ -179,8 +198,11 @@ def credits_refund_generation(*, generation, reason: str, actor=None) -> LedgerE
         return None
     try:
         with transaction.atomic():
-            return _move(
-                user=generation.user,
+            return ledger_move(
+                # A team's generation goes back to the wallet it was charged to, in its member's name.
+                user=generation.user if debit.team_id is None else None,
+                team_id=debit.team_id,
+                member=debit.member,
                 amount=-debit.amount,
                 kind=Kind.REFUND,
                 reason=reason,
@@ -223,7 +245,7 @@ def credits_admin_adjust(*, user, action: str, amount: int, reason: str, actor) 
                 details={"amount": [f"The user has only {old} credits."]},
                 credits_remaining=old,
             )
-        entry = _move(user=user, amount=delta, kind=Kind.ADMIN_ADJUSTMENT, reason=reason[:300], actor=actor)
+        entry = ledger_move(user=user, amount=delta, kind=Kind.ADMIN_ADJUSTMENT, reason=reason[:300], actor=actor)
     return old, entry.balance_after, entry
 
 
@@ -248,15 +270,26 @@ def credits_refill_account(*, account: CreditAccount, period: date, now: datetim
             account = (
                 CreditAccount.objects.select_for_update(of=("self",)).select_related("user", "plan").get(pk=account.pk)
             )
-            user = account.user
-            if LedgerEntry.objects.filter(user=user, kind=Kind.MONTHLY_REFILL, period=period).exists():
+            user, team_id = account.user, account.team_id
+            # A team's wallet refills only on a plan staff gave it; a person's on the default plan too.
+            if team_id is not None and account.plan is None:
+                return False
+            owner = {"team_id": team_id} if team_id is not None else {"user": user}
+            if LedgerEntry.objects.filter(**owner, kind=Kind.MONTHLY_REFILL, period=period).exists():
                 return False
             plan = account.plan or plan_default()
             label = f"{plan.name} plan, {period:%B %Y}"
             if settings.ATELIER_REFILL_POLICY == REFILL_RESET and account.balance > 0:
-                _move(user=user, amount=-account.balance, kind=Kind.EXPIRY, reason=f"Unused credits expire: {label}")
-            _move(
+                ledger_move(
+                    user=user,
+                    team_id=team_id,
+                    amount=-account.balance,
+                    kind=Kind.EXPIRY,
+                    reason=f"Unused credits expire: {label}",
+                )
+            ledger_move(
                 user=user,
+                team_id=team_id,
                 amount=plan.monthly_credits,
                 kind=Kind.MONTHLY_REFILL,
                 reason=f"Monthly credits: {label}",
@@ -280,9 +313,12 @@ def credits_refill_batch(*, after_pk: int = 0, limit: int | None = None, now: da
     limit = limit or settings.ATELIER_REFILL_BATCH_SIZE
     period = period_of(now)
     refilled = LedgerEntry.objects.filter(user=OuterRef("user"), kind=Kind.MONTHLY_REFILL, period=period)
+    team_refilled = LedgerEntry.objects.filter(team=OuterRef("team"), kind=Kind.MONTHLY_REFILL, period=period)
     due = list(
         CreditAccount.objects.filter(pk__gt=after_pk, created_at__lt=period_start(period))
-        .filter(~Exists(refilled))
+        # Team wallets without a plan have no monthly credits.
+        .filter(Q(team__isnull=True) | Q(plan__isnull=False))
+        .filter(~Exists(refilled) & ~Exists(team_refilled))
         .order_by("pk")[:limit]
     )
     done = 0

@@ -25,6 +25,9 @@ from generation.serializers import (
     idempotency_key_of,
 )
 from generation.services.lifecycle import generation_cancel_many
+from teams.acting import acting_key_team, acting_team
+from teams.policy import team_object_delete_check
+from teams.schema import TEAM_PARAMETER
 
 logger = logging.getLogger(__name__)
 
@@ -145,23 +148,34 @@ class GenerationViewSet(viewsets.GenericViewSet):
     results_key = "generations"
     # Submissions are counted by generation_submit, whichever route they come by.
     ratelimit_groups = {"create": None}
+    # X-Atelier-Team, a team key or the session's space make and list the team's (teams/acting.py).
+    acts_as_team = True
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Generation.objects.none()
         query = GenerationListQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        return selectors.generation_list(user=self.request.user, status=query.validated_data.get("status"))
+        return selectors.generation_list(
+            user=self.request.user, status=query.validated_data.get("status"), team=acting_team(self.request)
+        )
 
     def _get_own(self, pk) -> Generation:
-        generation = selectors.generation_get(user=self.request.user, generation_id=pk)
+        generation = selectors.generation_get(
+            user=self.request.user, generation_id=pk, key_team=acting_key_team(self.request)
+        )
         if generation is None:
             raise NotFound("Generation not found")
         return generation
 
     @extend_schema(
         request=GenerateInputSerializer,
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER), _PREFER, _PREFERENCE_APPLIED],
+        parameters=[
+            OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER),
+            _PREFER,
+            _PREFERENCE_APPLIED,
+            TEAM_PARAMETER,
+        ],
         responses={
             201: OpenApiResponse(_ANSWER, description="Queued; with Prefer: wait, finished in time"),
             200: PolymorphicProxySerializer(
@@ -182,7 +196,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
         preferred = _preferred_wait(request)
         wait = preferred is not None or _waits(request, data)
         submitted = services.generation_submit(
-            user=request.user, data=data, wait=wait, idempotency_key=key, timeout=preferred
+            user=request.user, data=data, wait=wait, idempotency_key=key, timeout=preferred, team=acting_team(request)
         )
         generation = submitted.generation
         # Seed 001's clients show the results' thumbnails at once: those the thumbnail task has
@@ -212,20 +226,26 @@ class GenerationViewSet(viewsets.GenericViewSet):
             "submitted": "waited" if waited else "queued",
         }
 
-    @extend_schema(parameters=[OpenApiParameter("status", str, enum=Status.values)])
+    @extend_schema(parameters=[OpenApiParameter("status", str, enum=Status.values), TEAM_PARAMETER])
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(responses=envelope("GenerationResponse", "generation", GenerationSerializer))
+    @extend_schema(
+        responses=envelope("GenerationResponse", "generation", GenerationSerializer), parameters=[TEAM_PARAMETER]
+    )
     def retrieve(self, request, pk=None):
         return Response({"success": True, "generation": self.get_serializer(self._get_own(pk)).data})
 
     @extend_schema(
-        summary="Cancel a queued or running generation", responses={200: message_envelope("GenerationCancelled")}
+        summary="Cancel a queued or running generation",
+        responses={200: message_envelope("GenerationCancelled")},
+        parameters=[TEAM_PARAMETER],
     )
     def destroy(self, request, pk=None):
-        services.generation_cancel(generation=self._get_own(pk))
+        generation = self._get_own(pk)
+        team_object_delete_check(user=request.user, team_id=generation.team_id, creator_id=generation.user_id)
+        services.generation_cancel(generation=generation)
         return Response({"success": True, "message": "Generation cancelled successfully"})
 
     @extend_schema(

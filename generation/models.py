@@ -40,6 +40,8 @@ class Generation(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generations", db_index=False
     )
+    # Made in a team: the team's, paid from its wallet, seen by its members (null: personal).
+    team = models.ForeignKey("teams.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="generations")
     model = models.ForeignKey("catalog.AIModel", on_delete=models.PROTECT, related_name="generations")
     # Looked up with its status (generation_status_queue) or its request id, never alone.
     provider = models.CharField(max_length=20)

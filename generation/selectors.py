@@ -6,6 +6,7 @@ from core.db import connection_release
 from gallery.models import Asset
 from generation.models import TERMINAL_STATUSES, DailyGenerationCount, Generation, GenerationEvent, Status
 from generation.previews_cache import LatestPreview, preview_cache_get
+from teams.selectors import space_listed_q, space_visible_q
 
 
 def _with_assets(queryset: QuerySet[Generation]) -> QuerySet[Generation]:
@@ -14,15 +15,19 @@ def _with_assets(queryset: QuerySet[Generation]) -> QuerySet[Generation]:
     )
 
 
-def generation_list(*, user, status: str | None = None) -> QuerySet[Generation]:
-    queryset = Generation.objects.filter(user=user)
+def generation_list(*, user, status: str | None = None, team=None) -> QuerySet[Generation]:
+    """The user's personal generations, or with ``team`` the team's (every member's)."""
+    queryset = Generation.objects.filter(space_listed_q(user=user, team=team))
     if status:
         queryset = queryset.filter(status=status)
     return _with_assets(queryset).order_by("-created_at", "-id")
 
 
-def generation_get(*, user, generation_id) -> Generation | None:
-    return _with_assets(Generation.objects.filter(user=user, pk=generation_id)).first()
+def generation_get(*, user, generation_id, key_team=None) -> Generation | None:
+    """One of the user's generations, or of a team they belong to (``key_team``: a team key's
+    team, and only its generations); None for anyone else's."""
+    visible = space_visible_q(user=user, key_team=key_team)
+    return _with_assets(Generation.objects.filter(visible, pk=generation_id)).first()
 
 
 def generation_count_on(*, user, day) -> int:

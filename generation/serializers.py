@@ -243,6 +243,9 @@ class GenerationSerializer(ShallowCopiedFieldsMixin, serializers.Serializer):
     output_format = serializers.CharField(read_only=True)
     params = serializers.JSONField(read_only=True, help_text="Other model parameters, as sent.")
     collection = serializers.UUIDField(source="collection_id", read_only=True, allow_null=True)
+    team = serializers.UUIDField(
+        source="team_id", read_only=True, allow_null=True, help_text="The team it was made in; null: personal."
+    )
     remix_of = serializers.UUIDField(
         source="remix_of_id",
         read_only=True,

@@ -7,8 +7,10 @@ The checks themselves are called by the one submission use case and by training.
 
 from collections.abc import Callable
 
-from teams.errors import TeamPolicyRefused
+from core.errors import NotFound
+from teams.errors import TeamPermissionDenied, TeamPolicyRefused
 from teams.models import Membership, Team
+from teams.selectors import membership_find
 
 _resolve: Callable[[str], str | None] | None = None
 
@@ -49,3 +51,15 @@ def team_training_check(*, membership: Membership | None) -> None:
         details=f"In the team “{membership.team.name}” only owners and admins may train LoRAs.",
         team=str(membership.team_id),
     )
+
+
+def team_object_delete_check(*, user, team_id, creator_id) -> None:
+    """A team's object is deleted (or cancelled) by its creator or the team's owners and admins;
+    another member gets 403. Personal objects are their owner's (the caller found it already)."""
+    if team_id is None or creator_id == user.pk:
+        return
+    membership = membership_find(user=user, team_id=team_id)
+    if membership is None:
+        raise NotFound()
+    if not membership.manages:
+        raise TeamPermissionDenied("Only its creator and the team's owners and admins may do that")

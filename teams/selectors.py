@@ -4,7 +4,7 @@ someone outside the team finds nothing (the API answers 404)."""
 import hashlib
 from uuid import UUID
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts import keys
@@ -98,3 +98,20 @@ def team_api_key_find_active(*, full_key: str) -> TeamAPIKey | None:
     if api_key is None or not keys.matches(full_key, api_key.key_hash):
         return None
     return api_key
+
+
+def space_listed_q(*, user, team=None, prefix: str = "") -> Q:
+    """The rows a list shows in a space: the team's (``team``), or the user's personal ones.
+    ``prefix``: the path to the row that has ``user`` and ``team`` (``"generation__"``)."""
+    if team is not None:
+        return Q(**{f"{prefix}team": team})
+    return Q(**{f"{prefix}team__isnull": True, f"{prefix}user": user})
+
+
+def space_visible_q(*, user, key_team=None, prefix: str = "") -> Q:
+    """The rows the caller may open by id: their personal ones and those of every team they
+    belong to; with a team key (``key_team``), the key's team's only."""
+    if key_team is not None:
+        return Q(**{f"{prefix}team": key_team})
+    teams = Membership.objects.filter(user=user, team__deleted_at__isnull=True).values("team_id")
+    return Q(**{f"{prefix}team__isnull": True, f"{prefix}user": user}) | Q(**{f"{prefix}team__in": teams})

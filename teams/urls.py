@@ -15,6 +15,7 @@ urlpatterns = [
     # The web pages: the link in an invite mail, and the team page.
     path("teams/join/<str:token>", web.join, name="team-join"),
     path("teams/new", web.team_create, name="team-create"),
+    path("teams/space", web.space_set, name="team-space"),
     path("teams/<uuid:team_id>", web.team_page, name="team-page"),
     path("teams/<uuid:team_id>/members/<uuid:user_id>", web.member_change, name="team-member-change"),
 ]

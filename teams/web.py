@@ -7,11 +7,12 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import ApplicationError, NotFound
 from teams import services
+from teams.acting import active_space_set
 from teams.models import Role
 from teams.selectors import invite_find, invite_list_pending, member_get, member_list, membership_find
 from teams.team_page import team_page_parts_context
@@ -137,3 +138,23 @@ def team_create(request):
         messages.error(request, _words(error))
         return redirect("account")
     return redirect("team-page", team_id=membership.team_id)
+
+
+@require_POST
+@login_required
+def space_set(request):
+    """The header bar's space menu: the browser works in the team chosen, or personally."""
+    team_id = request.POST.get("team") or None
+    try:
+        membership = active_space_set(request, team_id=team_id)
+    except NotFound:
+        raise Http404("Team not found") from None
+    messages.success(
+        request, f"Working in {membership.team.name}." if membership else "Working in your personal space."
+    )
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    return redirect(target)

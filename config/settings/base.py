@@ -260,6 +260,8 @@ CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000) or None
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Team keys (atlteam_…) first: the personal key class refuses any key it does not know.
+        "teams.authentication.TeamAPIKeyAuthentication",
         "accounts.authentication.APIKeyAuthentication",
         "accounts.authentication.SessionAuthentication",
     ],
@@ -317,6 +319,8 @@ ATELIER_OPENAI_DEFAULT_MODEL = env("ATELIER_OPENAI_DEFAULT_MODEL", default="loca
 ATELIER_STARTING_CREDITS = env.int("ATELIER_STARTING_CREDITS", default=100)
 # Teams: how long an emailed invite link stays good.
 ATELIER_TEAM_INVITE_DAYS = env.int("ATELIER_TEAM_INVITE_DAYS", default=7)
+# Credits a new team's wallet starts with (staff add more, or put it on a plan).
+ATELIER_TEAM_STARTING_CREDITS = env.int("ATELIER_TEAM_STARTING_CREDITS", default=0)
 ATELIER_MAX_PROMPT_LENGTH = 2000
 ATELIER_MAX_NEGATIVE_PROMPT_LENGTH = 1000
 ATELIER_MAX_SEED = 2**32

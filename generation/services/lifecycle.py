@@ -79,9 +79,10 @@ class Created:
     balance_after: int
 
 
-def generation_create(*, user, data: dict, model: AIModel | None = None, api: str = Api.ATELIER) -> Created:
+def generation_create(*, user, data: dict, model: AIModel | None = None, api: str = Api.ATELIER, team=None) -> Created:
     """Validates, reserves the credits and saves the generation in one transaction; ``api``:
-    the API it was asked for through (``Generation.Api``).
+    the API it was asked for through (``Generation.Api``); ``team``: made as that team, whose
+    caps for the member stand in for the plan's daily quota (generation.services.submission).
 
     The run is enqueued only once that transaction has committed, so a worker never sees a
     generation that does not exist yet, and nothing is charged for a request that fails here.
@@ -95,7 +96,7 @@ def generation_create(*, user, data: dict, model: AIModel | None = None, api: st
         # The 503 says what enables the model (the key its provider needs).
         raise ProviderUnavailable(exc.message, details=model_unavailable_reason(model=model) or exc.details) from exc
     collection = _collection_of(user=user, collection_id=data.get("collection"))
-    daily_quota = daily_generation_quota(user=user)
+    daily_quota = daily_generation_quota(user=user) if team is None else None
     if daily_quota is not None and model.kind in IMAGE_KINDS:
         # Before input images are fetched, a user whose day is used up gets the 429. (A read:
         # the save below is what holds the quota exactly.)
@@ -126,6 +127,7 @@ def generation_create(*, user, data: dict, model: AIModel | None = None, api: st
     # (``dispatched_at`` is set here).
     generation = Generation(
         user=user,
+        team=team,
         model=model,
         provider=model.provider,
         status=Status.IN_QUEUE,

@@ -9,6 +9,10 @@ One transaction, the same on every database, all or nothing:
 3. the balance goes down by the cost, but only while it covers it, with its ledger entry
    (``credits_debit``, the same conditional ``UPDATE`` every move of credits uses).
 
+Made as a team, 1 is the member's daily cap in the team and 3 takes the team's wallet within
+the member's monthly cap (``team_wallet_debit``, under the member's row lock), in place of the
+plan's quota and the personal balance.
+
 A refusal at 1 or 3 raises ``QuotaExceeded`` or ``InsufficientCredits`` and rolls all of it back.
 """
 
@@ -17,6 +21,7 @@ from django.db.models import F
 
 from credits.quotas import daily_generations_refuse
 from credits.services import credits_debit
+from credits.team_wallet import team_wallet_debit
 from generation.models import DailyGenerationCount, Generation, GenerationEvent, Status
 
 
@@ -25,12 +30,22 @@ def generation_save_charged(*, generation: Generation, reason: str, daily_quota:
     balance the debit left. ``daily_quota`` None: no quota, the day is still counted."""
     # No savepoint of its own: a refusal rolls back the caller's whole transaction anyway.
     with transaction.atomic(savepoint=False):
-        _count_in_quota(user_id=generation.user_id, day=generation.queued_at.date(), quota=daily_quota)
+        if generation.team_id is None:
+            _count_in_quota(user_id=generation.user_id, day=generation.queued_at.date(), quota=daily_quota)
         generation.save(force_insert=True)
         GenerationEvent.objects.create(
             generation=generation, type=GenerationEvent.Type.STATUS, data={"status": Status.IN_QUEUE}
         )
-        debit = credits_debit(user=generation.user, amount=generation.cost, reason=reason, generation=generation)
+        if generation.team_id is None:
+            debit = credits_debit(user=generation.user, amount=generation.cost, reason=reason, generation=generation)
+        else:
+            debit = team_wallet_debit(
+                team_id=generation.team_id,
+                member=generation.user,
+                amount=generation.cost,
+                reason=reason,
+                generation=generation,
+            )
     return debit.balance_after
 
 

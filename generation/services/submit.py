@@ -17,12 +17,14 @@ from django.conf import settings
 from core.errors import ApplicationError, ErrorType, ProviderError, ProviderUnavailable, ValidationFailed
 from core.throttling import user_rate_limit_hit
 from credits.selectors import credits_balance
+from credits.team_selectors import team_wallet_balance
 from generation.models import TERMINAL_STATUSES, Api, Generation, Status
 from generation.selectors import generation_get, generation_wait
 from generation.services.dispatch import queue_waiting
 from generation.services.idempotency import idempotent_create, request_fingerprint
 from generation.services.lifecycle import generation_create, generation_model_resolve
 from generation.services.remix import generation_remix_apply
+from teams.policy import team_model_check
 
 
 @dataclass(frozen=True)
@@ -54,15 +56,19 @@ def generation_submit(
     idempotency_key: str | None = None,
     timeout: float | None = None,
     api: str = Api.ATELIER,
+    team=None,
 ) -> Submitted:
     """Creates (and charges) the generation the canonical ``data`` asks for; with ``wait``, waits
     for it to end within ``timeout`` seconds (``ATELIER_SYNC_TIMEOUT_SECONDS`` unless given; a
     ``Prefer: wait=N`` header gives it), holding no transaction. ``api``: the API the request
-    came by (``Generation.Api``), which the gallery shows."""
+    came by (``Generation.Api``), which the gallery shows. ``team``: made as that team (the user
+    is a member), under its policy and paid from its wallet within the member's caps."""
     started = time.monotonic()
     # A remix (from_asset, remix_of) becomes the full request it stands for, before anything else.
     data = generation_remix_apply(user=user, data=data)
     model = generation_model_resolve(ref=data.get("model"))
+    # The team's allow-list refuses before anything is counted or charged.
+    team_model_check(team=team, model_id=model.pk)
 
     waiting = created = None
 
@@ -75,7 +81,7 @@ def generation_submit(
         if not wait:
             # Asked before its message is sent: the messages waiting then are the jobs ahead of it.
             waiting = queue_waiting(model.provider)
-        created = generation_create(user=user, data=data, model=model, api=api)
+        created = generation_create(user=user, data=data, model=model, api=api, team=team)
         return created.generation.pk
 
     if idempotency_key is None:
@@ -103,7 +109,7 @@ def generation_submit(
         generation = generation_get(user=user, generation_id=generation_id)
     return Submitted(
         generation=generation,
-        credits_remaining=credits_balance(user=user),
+        credits_remaining=credits_balance(user=user) if team is None else team_wallet_balance(team_id=team.pk),
         queue_position=None,
         elapsed=time.monotonic() - started,
     )
