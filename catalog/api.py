@@ -25,8 +25,8 @@ class AIModelSerializer(serializers.ModelSerializer):
     supports_previews = serializers.BooleanField(
         read_only=True,
         help_text="Whether jobs of this model show in-progress pictures (`event: preview` on the "
-        "generation's live stream): local and ComfyUI models, GPT Image, and fal or Replicate models "
-        "that stream.",
+        "generation's live stream): local text-to-image and ComfyUI models, GPT Image, and fal or "
+        "Replicate models that stream.",
     )
 
     class Meta:

@@ -78,9 +78,12 @@ class AIModel(models.Model):
     @property
     def supports_previews(self) -> bool:
         """Whether its provider shows in-progress pictures of this model's jobs: the local
-        renderer and ComfyUI always, OpenAI for GPT Image (partial images), fal and Replicate
-        only for a model that streams, which its ``defaults`` say with ``"stream": true``."""
-        if self.provider in (Provider.LOCAL, Provider.COMFYUI):
+        renderer as it paints a picture from a prompt, ComfyUI always, OpenAI for GPT Image
+        (partial images), fal and Replicate only for a model that streams, which its
+        ``defaults`` say with ``"stream": true``."""
+        if self.provider == Provider.LOCAL:
+            return self.kind == ModelKind.TEXT_TO_IMAGE
+        if self.provider == Provider.COMFYUI:
             return True
         if self.provider == Provider.OPENAI:
             return self.upstream_id.startswith("gpt-image") and self.kind != ModelKind.IMAGE_TO_VIDEO

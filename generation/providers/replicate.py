@@ -152,7 +152,7 @@ def _followable(url) -> bool:
     if not isinstance(url, str):
         return False
     parts = urlsplit(url)
-    configured = urlsplit(settings.REPLICATE_BASE_URL or "https://api.replicate.com")
+    configured = urlsplit(settings.REPLICATE_BASE_URL)
     return parts.scheme == "https" or (parts.scheme, parts.netloc) == (configured.scheme, configured.netloc)
 
 

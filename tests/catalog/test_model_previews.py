@@ -19,6 +19,9 @@ def test_the_api_says_which_models_show_previews(alice):
     models = _models(alice)
 
     assert models["local/procedural"]["supports_previews"] is True
+    # The local renderer paints only a picture it draws from a prompt; edits, video and upscales show none.
+    for model_id in ("local/image-to-image", "local/inpainting", "local/image-to-video", "local/upscale"):
+        assert models[model_id]["supports_previews"] is False
     assert models["comfyui/checkpoint"]["supports_previews"] is True
     gpt_image = [entry for entry in models.values() if entry["provider"] == "openai" and "gpt-image" in entry["id"]]
     assert gpt_image and all(entry["supports_previews"] for entry in gpt_image)

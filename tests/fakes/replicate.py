@@ -13,7 +13,7 @@ Streaming (an iterator model, created with ``"stream": true``): the prediction's
 then ``output`` events for the final images' URLs and ``done`` (``{}``), each with an id such as
 ``1690212292:0``, paced over ``run_seconds``; its ``output`` lists the frames so far while it
 runs and every frame then the images once it has succeeded. ``streams = False`` is a model that
-does not stream (no ``stream`` URL).
+does not stream (no ``stream`` URL); ``stream_base`` points stream URLs at another host.
 
 ``fail_next(kind, times=n)`` scripts the next creates: ``401``, ``403``, ``422``, ``429``, ``500``,
 ``slow``, ``garbage``; or the prediction: ``failed`` (ends failed with an error), ``image_404``.
@@ -83,6 +83,8 @@ class FakeReplicate(LoopbackFake):
         self.files: dict[str, bytes] = {}
         self.streams = True
         self.steps = 4
+        # Where the stream URLs point (None: this fake); another host tests who may follow them.
+        self.stream_base: str | None = None
         super().__init__()
 
     def creates(self) -> list[Recorded]:
@@ -158,7 +160,11 @@ class FakeReplicate(LoopbackFake):
                 "get": base,
                 "cancel": f"{base}/cancel",
                 "web": f"https://replicate.com/p/{prediction.id}",
-                **({"stream": f"{self.url}/v1/streams/{prediction.id}"} if prediction.stream else {}),
+                **(
+                    {"stream": f"{self.stream_base or self.url}/v1/streams/{prediction.id}"}
+                    if prediction.stream
+                    else {}
+                ),
             },
         }
 

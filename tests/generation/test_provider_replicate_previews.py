@@ -154,3 +154,18 @@ def test_a_streamed_prediction_that_fails_fails_the_job_with_replicates_error(re
 
     with pytest.raises(ProviderError, match="CUDA out of memory"):
         ReplicateProvider().submit(_job(), reporter=Recorder().reporter)
+
+
+def test_a_stream_url_on_another_plain_http_host_is_not_followed_with_our_token(replicate):
+    replicate.stream_base = "http://192.0.2.1:9"
+    recorder = Recorder()
+    provider = ReplicateProvider()
+    job = _job()
+
+    submission = provider.submit(job, reporter=recorder.reporter)
+
+    assert not submission.finished
+    assert not replicate.calls("GET", "/v1/streams/" + submission.request_id)
+    while not submission.finished:
+        submission = provider.poll(submission.request_id, job=job, reporter=recorder.reporter)
+    assert len(submission.outputs) == 1
