@@ -70,11 +70,13 @@ class PreviewSink:
     """The ``on_preview`` of one run's reporter: throttles, encodes and publishes the frames of
     one generation. Safe to call from several threads (a provider that reads a websocket)."""
 
-    def __init__(self, generation_id):
+    def __init__(self, generation_id, *, generation: Generation | None = None):
+        """``generation``: the row, when the caller has it (saves the sink its one query)."""
         self.generation_id = str(generation_id)
         self._lock = threading.Lock()
         self._loaded = False
         self._facts: dict | None = None
+        self._given = generation
         # When the last preview was published (time.time(), shared with other runs of the job
         # through the cache), and the index the next one gets.
         self._last_at: float | None = None
@@ -93,32 +95,36 @@ class PreviewSink:
             except Exception:  # noqa: BLE001 - a bad frame must never fail the job
                 logger.warning("Preview of %s: could not read the frame", self.generation_id, exc_info=True)
                 return
-            index = self._next_index
+            preview = LatestPreview(
+                data=data,
+                content_type=CONTENT_TYPE,
+                width=width,
+                height=height,
+                step=step,
+                total_steps=total_steps,
+                index=self._next_index,
+                published_at=now,
+            )
             self._next_index += 1
             self._last_at = now
-        preview = LatestPreview(
-            data=data,
-            content_type=CONTENT_TYPE,
-            width=width,
-            height=height,
-            step=step,
-            total_steps=total_steps,
-            index=index,
-            published_at=now,
-        )
-        self._publish(preview)
+            # Under the lock: two threads' previews go out in the order of their indexes.
+            self._publish(preview)
 
     def _load(self) -> bool:
         """Reads, once per run, whether the generation wants previews and what its webhooks
         need, and where the previews of an earlier run of it (an earlier poll) stopped."""
         if not self._loaded:
             self._loaded = True
-            self._facts = (
-                Generation.objects.filter(pk=self.generation_id, previews=True)
-                .values("user_id", "webhook_url", "webhook_events_filter")
-                .first()
-            )
+            generation = self._given
+            if generation is None:
+                generation = (
+                    Generation.objects.filter(pk=self.generation_id)
+                    .only("user_id", "webhook_url", "webhook_events_filter", "previews")
+                    .first()
+                )
+            self._facts = _facts_of(generation) if generation is not None and generation.previews else None
             if self._facts is not None:
+                # Pacing and indexes go on from an earlier run of the job (a poll, a retry).
                 earlier = preview_cache_get(generation_id=self.generation_id)
                 if earlier is not None:
                     self._last_at, self._next_index = earlier.published_at, earlier.index + 1
@@ -144,3 +150,11 @@ class PreviewSink:
             webhook_url=self._facts["webhook_url"],
             events_filter=self._facts["webhook_events_filter"],
         )
+
+
+def _facts_of(generation: Generation) -> dict:
+    return {
+        "user_id": generation.user_id,
+        "webhook_url": generation.webhook_url,
+        "webhook_events_filter": generation.webhook_events_filter,
+    }

@@ -10,7 +10,6 @@ import base64
 from dataclasses import asdict, dataclass
 
 from django.core.cache import cache
-from django.urls import reverse
 
 # An hour after its last frame; a job that runs longer without a frame shows none.
 PREVIEW_TTL_SECONDS = 3600
@@ -65,6 +64,11 @@ def preview_frame_data(preview: LatestPreview) -> dict:
     }
 
 
+# The route ``generation-preview`` (generation/urls.py), spelled out: a worker that publishes a
+# preview would otherwise load the whole URLconf for its first one.
+PREVIEW_PATH = "/api/generate/{generation_id}/preview"
+
+
 def preview_path(generation_id, *, index: int) -> str:
     """Where a generation's latest preview is served; the index makes each one a new URL."""
-    return f"{reverse('generation-preview', kwargs={'pk': generation_id})}?index={index}"
+    return f"{PREVIEW_PATH.format(generation_id=generation_id)}?index={index}"

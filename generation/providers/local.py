@@ -27,6 +27,10 @@ class LocalProvider(Provider):
     def is_configured(self) -> bool:
         return True
 
+    def warm(self) -> None:
+        # The WebP encoder its previews use, loaded once in the worker's main process.
+        Image.new("RGB", (8, 8)).save(io.BytesIO(), format="WEBP")
+
     def submit(self, job: ProviderJob, *, reporter: Reporter) -> Submission:
         if job.kind != "text-to-image" and job.image is None:
             raise ProviderError(f"A {job.kind} job needs an input image")

@@ -86,7 +86,7 @@ def _record_request_id(*, generation_id, request_id: str) -> None:
     Generation.objects.filter(pk=generation_id).update(provider_request_id=request_id)
 
 
-def generation_reporter(generation_id) -> Reporter:
+def generation_reporter(generation_id, *, generation: Generation | None = None) -> Reporter:
     """Records what a provider reports about the generation as it works: progress, log lines,
     its place in the provider's own queue, its upstream id as soon as the provider has one;
     and publishes its in-progress pictures (generation/previews.py)."""
@@ -100,7 +100,7 @@ def generation_reporter(generation_id) -> Reporter:
             generation_id=generation_id, percent=percent, message=message
         ),
         on_request_id=lambda request_id: _record_request_id(generation_id=generation_id, request_id=request_id),
-        on_preview=PreviewSink(generation_id),
+        on_preview=PreviewSink(generation_id, generation=generation),
     )
 
 
@@ -120,7 +120,7 @@ def generation_run(*, generation_id) -> None:
     ):
         return
     generation.status, generation.attempts = Status.PROCESSING, attempt
-    reporter = generation_reporter(generation_id)
+    reporter = generation_reporter(generation_id, generation=generation)
     try:
         provider = providers.get(generation.provider)
         with provider_call_timed(provider=generation.provider):
@@ -150,7 +150,7 @@ def generation_poll(*, generation_id, attempt: int) -> None:
             submission = providers.get(generation.provider).poll(
                 generation.provider_request_id,
                 job=generation_poll_job(generation),
-                reporter=generation_reporter(generation_id),
+                reporter=generation_reporter(generation_id, generation=generation),
             )
         _handle(generation=generation, submission=submission, attempt=attempt + 1)
     except ProviderTransient as exc:

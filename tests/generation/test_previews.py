@@ -7,10 +7,12 @@ import io
 
 import httpx
 import pytest
+from django.urls import reverse
 from PIL import Image
 
 from generation.event_stream import generation_event_stream
 from generation.models import Generation, Status
+from generation.previews_cache import preview_path
 from generation.services.running import generation_reporter
 from generation.state import transition
 from tests.generation.test_pushed_events import Watcher
@@ -251,3 +253,10 @@ def test_a_stream_opened_while_the_job_runs_starts_with_the_latest_preview(alice
     assert _decoded(preview).size == (256, 128)
     transition(generation_id=generation.pk, to=Status.CANCELLED)
     assert sse_frames("".join(stream))[-1]["data"]["status"] == "cancelled"
+
+
+def test_the_preview_path_is_the_routes():
+    assert preview_path(UUID, index=3) == f"{reverse('generation-preview', kwargs={'pk': UUID})}?index=3"
+
+
+UUID = "0a56cdb1-fffd-4372-9bd7-671afce455f0"
