@@ -20,20 +20,32 @@ from gallery.provenance.credentials import signing_material
 
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 
-MIME_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "webp": "image/webp"}
+MIME_TYPES = {
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+    "jpg": "image/jpeg",
+    "webp": "image/webp",
+    "gif": "image/gif",
+    "tiff": "image/tiff",
+}
 
 # The label the input image's ingredient has in the manifest, which the actions point at.
 _PARENT = "parent"
 
 
 def image_format(data: bytes) -> str | None:
-    """The format of an encoded image from its first bytes, among those C2PA is written into."""
+    """The format of an encoded image from its first bytes, among those that carry C2PA
+    manifests and that an upload may be (Atelier signs PNG, JPEG and WebP; it reads GIF and TIFF too)."""
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         return "png"
     if data.startswith(b"\xff\xd8"):
         return "jpeg"
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "webp"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tiff"
     return None
 
 

@@ -338,3 +338,39 @@ def test_the_panel_says_when_the_stored_file_was_altered_or_never_signed(alice, 
     unsigned = Asset.objects.get(pk=_generated(alice, "png")["images"][0]["id"])
     panel = _panel(signed_in(alice.user).get(f"/asset/{unsigned.pk}").content.decode())
     assert 'data-state="none"' in panel and "carries no content credentials" in panel
+
+
+def test_a_signer_that_cannot_sign_leaves_the_output_stored_unsigned(alice, signing, settings, tmp_path, caplog):
+    broken = tmp_path / "not-a-key.pem"
+    broken.write_text("-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n")
+    settings.ATELIER_C2PA_KEY = str(broken)
+
+    generation = _generated(alice, "png")
+
+    assert generation["status"] == "completed"
+    data = _download(alice, generation)
+    assert PROMPT in Image.open(io.BytesIO(data)).text["atelier"]
+    assert c2pa.Reader.try_create("image/png", io.BytesIO(data)) is None
+    assert "Could not sign a png file with content credentials" in caplog.text
+
+
+def test_verify_reports_a_manifest_it_cannot_read_and_a_gif_without_one(alice):
+    plain = io.BytesIO()
+    Image.new("RGB", (20, 20), (9, 9, 9)).save(plain, "PNG")
+    data = plain.getvalue()
+    garbage = b"jumb" + bytes(range(200))
+    chunk = struct.pack(">I", len(garbage)) + b"caBX" + garbage + struct.pack(">I", zlib.crc32(b"caBX" + garbage))
+    damaged = data[:33] + chunk + data[33:]
+
+    upload = SimpleUploadedFile("damaged.png", damaged, content_type="image/png")
+    credentials = alice.post("/api/provenance/verify", {"file": upload}, format="multipart").json()["provenance"][
+        "content_credentials"
+    ]
+
+    assert (credentials["present"], credentials["state"]) == (True, "invalid")
+    assert [item["code"] for item in credentials["status"]] == ["manifest.unreadable"]
+    gif = io.BytesIO()
+    Image.new("RGB", (20, 20), (9, 9, 9)).save(gif, "GIF")
+    upload = SimpleUploadedFile("plain.gif", gif.getvalue(), content_type="image/gif")
+    provenance = alice.post("/api/provenance/verify", {"file": upload}, format="multipart").json()["provenance"]
+    assert provenance["content_credentials"] == {"available": True, "present": False}
