@@ -169,3 +169,30 @@ def test_a_stream_url_on_another_plain_http_host_is_not_followed_with_our_token(
     while not submission.finished:
         submission = provider.poll(submission.request_id, job=job, reporter=recorder.reporter)
     assert len(submission.outputs) == 1
+
+
+def test_with_a_webhook_the_output_event_is_asked_for_and_each_new_frame_it_lists_previewed_once(replicate, settings):
+    settings.PUBLIC_BASE_URL = "http://127.0.0.1:9"  # nothing listens: the fake's deliveries fail at once
+    settings.ATELIER_REPLICATE_STREAM_SECONDS = 0.0
+    recorder = Recorder()
+    provider = ReplicateProvider()
+    job = _job()
+
+    submission = provider.submit(job, reporter=recorder.reporter)
+
+    [create] = replicate.creates()
+    assert create.body["webhook_events_filter"] == ["start", "logs", "completed", "output"]
+    prediction = replicate.predictions[submission.request_id]
+    frames = [replicate.frame(prediction, step) for step in (1, 2, 3)]
+    for listed in (frames[:2], frames[:2], frames):
+        payload = {"id": prediction.id, "status": "processing", "logs": "", "output": listed}
+        provider.webhook_update(payload, request_id=prediction.id, job=job, reporter=recorder.reporter)
+    assert [step for _image, step in recorder.previews] == [2, 3]
+
+
+def test_without_previews_the_webhook_is_not_asked_for_output_events(replicate, settings):
+    settings.PUBLIC_BASE_URL = "http://127.0.0.1:9"  # nothing listens: the fake's deliveries fail at once
+
+    ReplicateProvider().submit(_job(previews=False), reporter=Recorder().reporter)
+
+    assert replicate.creates()[0].body["webhook_events_filter"] == ["start", "logs", "completed"]
