@@ -102,8 +102,13 @@ class ReplicateProvider(Provider):
             reporter.request_id(prediction.id)
             _follow_stream(prediction, reporter=reporter)
             # Done, failed, or still running when the window closed: the prediction says which.
-            latest = replicate_call(lambda: replicate_sdk_client().predictions.get(prediction.id))
-            return self._follow(_as_dict(latest), request_id=prediction.id, job=job, reporter=reporter)
+            try:
+                latest = replicate_call(lambda: replicate_sdk_client().predictions.get(prediction.id))
+                return self._follow(_as_dict(latest), request_id=prediction.id, job=job, reporter=reporter)
+            except ProviderTransient as exc:
+                # The prediction exists: polls follow it from here. Letting the error through
+                # would have the job system create it a second time.
+                reporter.log(f"{exc.message}; following the prediction by polling")
         # Followed from here by polls and the webhook, which know the generation's format.
         return Submission(request_id=prediction.id, poll_after=poll_after())
 

@@ -13,7 +13,8 @@ Streaming (an iterator model, created with ``"stream": true``): the prediction's
 then ``output`` events for the final images' URLs and ``done`` (``{}``), each with an id such as
 ``1690212292:0``, paced over ``run_seconds``; its ``output`` lists the frames so far while it
 runs and every frame then the images once it has succeeded. ``streams = False`` is a model that
-does not stream (no ``stream`` URL); ``stream_base`` points stream URLs at another host.
+does not stream (no ``stream`` URL); ``stream_base`` points stream URLs at another host;
+``get_failures = n`` makes the next n reads of a prediction answer 500.
 
 ``fail_next(kind, times=n)`` scripts the next creates: ``401``, ``403``, ``422``, ``429``, ``500``,
 ``slow``, ``garbage``; or the prediction: ``failed`` (ends failed with an error), ``image_404``.
@@ -85,6 +86,8 @@ class FakeReplicate(LoopbackFake):
         self.steps = 4
         # Where the stream URLs point (None: this fake); another host tests who may follow them.
         self.stream_base: str | None = None
+        # How many of the next reads of a prediction answer 500.
+        self.get_failures = 0
         super().__init__()
 
     def creates(self) -> list[Recorded]:
@@ -328,6 +331,9 @@ class FakeReplicate(LoopbackFake):
                     return self._send(200, {"key": SECRET})
                 if len(parts) >= 3 and parts[:2] == ["v1", "predictions"] and parts[2] in fake.predictions:
                     prediction = fake.predictions[parts[2]]
+                    if method == "GET" and len(parts) == 3 and fake.get_failures > 0:
+                        fake.get_failures -= 1
+                        return self._send(500, {"title": "Internal Server Error", "detail": "Try again", "status": 500})
                     if method == "GET" and len(parts) == 3:
                         return self._send(200, fake.prediction_json(prediction))
                     if method == "POST" and parts[3:] == ["cancel"]:

@@ -196,3 +196,18 @@ def test_without_previews_the_webhook_is_not_asked_for_output_events(replicate, 
     ReplicateProvider().submit(_job(previews=False), reporter=Recorder().reporter)
 
     assert replicate.creates()[0].body["webhook_events_filter"] == ["start", "logs", "completed"]
+
+
+def test_a_failed_read_after_the_stream_leaves_the_prediction_to_polls_without_creating_it_again(replicate):
+    replicate.get_failures = 1
+    recorder = Recorder()
+    provider = ReplicateProvider()
+    job = _job()
+
+    submission = provider.submit(job, reporter=recorder.reporter)
+
+    assert not submission.finished and submission.request_id
+    assert any(line.endswith("following the prediction by polling") for line in recorder.logs)
+    submission = provider.poll(submission.request_id, job=job, reporter=recorder.reporter)
+    assert len(submission.outputs) == 1
+    assert len(replicate.creates()) == 1
