@@ -121,22 +121,11 @@ def _style_of(asset: Asset) -> str:
 
 
 def _reuse_url(asset: Asset) -> str:
-    """The studio, prefilled with what made this asset."""
-    generation = asset.generation
+    """The studio, filled with what made this asset: every setting of its generation, input images
+    included (``from_asset``), or what the asset itself recorded once its generation is gone."""
+    if asset.generation_id:
+        return f"{reverse('studio')}?{urlencode({'from_asset': asset.pk})}"
     query = {"prompt": asset.prompt, "model": asset.model, "seed": asset.seed, "style": _style_of(asset)}
-    if generation is not None:
-        query.update(
-            prompt=generation.prompt or asset.prompt,
-            width=generation.width,
-            height=generation.height,
-            format=generation.output_format,
-        )
-        # The stored negative prompt already holds the style's additions; sending both again
-        # would add them twice, so it is carried over only when no style was applied.
-        if not query["style"]:
-            query["negative_prompt"] = generation.negative_prompt
-        for name in ("num_inference_steps", "guidance_scale", "strength"):
-            query[name] = generation.params.get(name)
     return f"{reverse('studio')}?{urlencode({k: v for k, v in query.items() if v not in (None, '')})}"
 
 

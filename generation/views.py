@@ -21,11 +21,13 @@ from catalog.selectors import (
     model_unavailable_reason,
     style_list,
 )
+from core.errors import ApplicationError
 from gallery.imaging import thumbnail_from_image
 from gallery.selectors import asset_list
 from gallery.views import landing
 from generation.models import TERMINAL_STATUSES
 from generation.selectors import generation_get, generation_list
+from generation.services.remix import generation_remix_source, generation_settings
 
 # Kinds whose models start from the user's picture; inpainting also needs a mask.
 IMAGE_INPUT_KINDS = {ModelKind.IMAGE_TO_IMAGE, ModelKind.INPAINTING, ModelKind.IMAGE_TO_VIDEO, ModelKind.UPSCALE}
@@ -137,6 +139,10 @@ def _studio(request):
     for model in models:
         model.spec = specs[model.pk]
     prefill = {name: request.GET[name] for name in PREFILL_FIELDS if request.GET.get(name)}
+    # "Use all settings": every setting of one of the user's images, over the query string's.
+    remixed = _remix_prefill(user=request.user, asset_id=request.GET.get("from_asset"))
+    if remixed is not None:
+        prefill.update(remixed)
     wanted = prefill.get("model") or settings.ATELIER_DEFAULT_MODEL
     selected = next((m.pk for m in models if m.pk == wanted or wanted in m.aliases), None)
     if selected is None:
@@ -171,6 +177,40 @@ def _studio(request):
         ],
     }
     return render(request, "generation/studio.html", context)
+
+
+def _remix_prefill(*, user, asset_id) -> dict | None:
+    """The form's fields filled with every setting of one of the user's images (``from_asset``,
+    which the form sends back so that the API remixes it), or None for an id that is not theirs."""
+    if not asset_id:
+        return None
+    try:
+        source = generation_remix_source(user=user, data={"from_asset": uuid.UUID(str(asset_id))})
+    except (ValueError, ApplicationError):
+        return None
+    generation, seed = source
+    settings_ = generation_settings(generation=generation, seed=seed, one_image=True)
+    params = settings_["params"]
+    prefill = {
+        "from_asset": str(asset_id),
+        "model": settings_["model"],
+        "prompt": settings_["prompt"],
+        "negative_prompt": settings_["negative_prompt"],
+        "style": settings_.get("art_style", ""),
+        "seed": settings_["seed"],
+        "width": settings_["width"],
+        "height": settings_["height"],
+        "num_images": settings_["num_images"],
+        "format": settings_.get("format", ""),
+        "num_inference_steps": params.get("num_inference_steps"),
+        "guidance_scale": params.get("guidance_scale"),
+        "strength": params.get("strength"),
+        "inputs_from": settings_.get("inputs_from"),
+    }
+    loras = params.get("loras") or []
+    if loras:
+        prefill.update(lora=loras[0].get("path", ""), lora_scale=loras[0].get("scale", 1.0))
+    return {name: str(value) for name, value in prefill.items() if value not in (None, "")}
 
 
 def _reference(*, user, generation_id) -> dict | None:

@@ -372,6 +372,16 @@ function buildPayload() {
   if (carried && spec && spec.takes_image && !$("image").files.length) {
     payload.inputs_from = carried.querySelector("input[name=inputs_from]").value;
   }
+  const remixSource = document.getElementById("remix-source");
+  if (remixSource) {
+    // "Use all settings": the API takes every setting of that image, and the form's fields
+    // override them. What the form leaves empty is asked for as empty, not taken from the image.
+    payload.from_asset = remixSource.querySelector("input[name=from_asset]").value;
+    if (!("negative_prompt" in payload) && !$("negative_prompt").disabled) payload.negative_prompt = "";
+    if (!("art_style" in payload)) payload.art_style = "";
+    if (!("seed" in payload) && !$("seed").disabled) payload.seed = null;
+    if (!payload.loras) payload.loras = [];
+  }
   return payload;
 }
 
@@ -511,7 +521,8 @@ async function submit(event) {
           for (const [key, inner] of Object.entries(item)) body.append(`${name}[${index}]${key}`, String(inner));
         });
       } else {
-        body.append(name, String(value));
+        // A form spells null as empty (DRF reads it back as null where null is allowed).
+        body.append(name, value == null ? "" : String(value));
       }
     }
     for (const input of files) body.append(input.name, input.files[0]);
@@ -845,6 +856,13 @@ document.getElementById("id_lora_scale_range").addEventListener("input", (event)
 $("lora_scale").addEventListener("input", () => {
   document.getElementById("id_lora_scale_range").value = String(Math.min(2, loraScale()));
 });
+const remixClear = document.getElementById("remix-clear");
+if (remixClear) {
+  remixClear.addEventListener("click", () => {
+    document.getElementById("remix-source").remove();
+    $("prompt").focus();
+  });
+}
 const referenceClear = document.getElementById("reference-clear");
 if (referenceClear) {
   referenceClear.addEventListener("click", () => {

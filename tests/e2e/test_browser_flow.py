@@ -87,8 +87,8 @@ def test_sign_up_generate_find_favourite_download_share_and_create_a_key(live_se
     share_url = page.locator("#share-url").input_value()
     assert re.search(r"/s/[\w-]+$", share_url)
     screenshot(page, "asset")
-    reuse = page.get_by_role("link", name="Use these settings again").get_attribute("href")
-    assert "seed=" in reuse and "prompt=a+lighthouse" in reuse
+    reuse = page.get_by_role("link", name="Use all settings").get_attribute("href")
+    assert reuse == f"/?from_asset={page.url.rsplit('/', 1)[-1]}"
 
     # Anyone with the link sees the image, without signing in.
     stranger = new_page()

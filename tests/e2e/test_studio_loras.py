@@ -1,7 +1,7 @@
 """A person uses a trained LoRA from the studio in Chromium at 1400×900: picked with its scale,
 its trigger word in the prompt, its extra in the price, carried by the generation; opened from
 the training page; and the studio's smaller promises (the Generate button in view, the reference
-image of "use these settings again", errors in words)."""
+image of "use all settings", errors in words)."""
 
 import io
 
@@ -137,9 +137,9 @@ def test_pick_a_lora_and_its_scale_see_the_price_and_generate_with_it(live_serve
     page.wait_for_function(f"() => document.querySelector('#credits-balance').textContent.trim() === '{balance - 2}'")
     screenshot(page, "studio-lora-result")
 
-    # "Use these settings again" brings the LoRA and its scale back, the trigger word once.
+    # "Use all settings" brings the LoRA and its scale back, the trigger word once.
     job.locator(".results a").first.click()
-    page.get_by_role("link", name="Use these settings again").click()
+    page.get_by_role("link", name="Use all settings").click()
     page.wait_for_function(f"() => document.querySelector('#id_lora').value === '{lora['id']}'")
     assert page.get_by_label("LoRA scale", exact=True).input_value() == "0.6"
     assert prompt.input_value() == "filmlook a kite over a green hill"
@@ -214,8 +214,8 @@ def test_use_these_settings_again_carries_the_reference_image(live_server, new_p
     page = new_page()
     _sign_in(page, live_server.url, "jo@example.com")
     page.goto(f"{live_server.url}/asset/{first['images'][0]['id']}")
-    page.get_by_role("link", name="Use these settings again").click()
-    page.wait_for_url("**/?*inputs_from=*")
+    page.get_by_role("link", name="Use all settings").click()
+    page.wait_for_url("**/?from_asset=*")
     assert page.get_by_label("Model", exact=True).input_value() == "local/image-to-image"
     assert page.get_by_label("Prompt", exact=True).input_value() == "a harbour at dawn"
     preview = page.get_by_alt_text("The reference image of your earlier generation")

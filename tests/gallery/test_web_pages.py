@@ -61,8 +61,12 @@ def test_asset_page_shows_prompt_parameters_downloads_and_reuse_link(alice, alic
     assert "a lighthouse at dusk" in html
     for fmt in ("png", "jpeg", "webp"):
         assert f"/asset/{alices_image.pk}/download?format={fmt}" in html
-    reuse = re.search(r'href="(/\?[^"]+)"', html).group(1)
-    assert "prompt=a+lighthouse+at+dusk" in reuse and "seed=7" in reuse and "style=watercolor" in reuse
+    reuse = re.search(r'href="(/\?[^"]+)">Use all settings', html).group(1)
+    assert reuse == f"/?from_asset={alices_image.pk}"
+    # The studio it opens is filled with every setting of the image.
+    studio = signed_in(alice.user).get(reuse).content.decode()
+    assert "a lighthouse at dusk</textarea>" in studio and 'value="7"' in studio
+    assert re.search(r'<option value="watercolor"\s+selected', studio)
 
 
 def test_asset_page_of_another_users_asset_is_a_404(alice, bob, alices_image):

@@ -154,17 +154,24 @@ def test_studio_carries_the_reference_image_of_an_earlier_generation(alice, bob)
     assert 'name="inputs_from"' not in signed_in(alice.user).get("/", {"inputs_from": "nope"}).content.decode()
 
 
-def test_use_these_settings_again_carries_the_reference_image(alice):
+def test_use_all_settings_carries_the_reference_image(alice, bob):
     generation = _image_to_image(alice)
     done = alice.get(f"/api/generate/{generation['id']}").json()["generation"]
     asset_id = done["images"][0]["id"]
     html = signed_in(alice.user).get(f"/asset/{asset_id}").content.decode()
-    link = re.search(r'href="([^"]+)">Use these settings again', html).group(1).replace("&amp;", "&")
-    assert f"inputs_from={generation['id']}" in link and "model=local%2Fimage-to-image" in link
+    link = re.search(r'href="([^"]+)">Use all settings', html).group(1).replace("&amp;", "&")
+    assert link == f"/?from_asset={asset_id}"
+    studio = signed_in(alice.user).get(link).content.decode()
+    assert f'<input type="hidden" name="from_asset" value="{asset_id}">' in studio
+    assert f'<input type="hidden" name="inputs_from" value="{generation["id"]}">' in studio
+    assert re.search(r'<option value="local/image-to-image"\s+selected', studio)
+    # Someone else's asset fills nothing.
+    other = signed_in(bob.user).get(link).content.decode()
+    assert 'name="from_asset"' not in other and 'name="inputs_from"' not in other
     # A text-to-image result has no reference to carry.
     plain = generate_done(alice)
-    html = signed_in(alice.user).get(f"/asset/{plain['images'][0]['id']}").content.decode()
-    assert "inputs_from" not in html
+    html = signed_in(alice.user).get(f"/?from_asset={plain['images'][0]['id']}").content.decode()
+    assert 'name="from_asset"' in html and "inputs_from" not in html
 
 
 def test_open_the_studio_from_the_training_page_chooses_the_lora_and_a_model_for_it(alice):
@@ -176,10 +183,13 @@ def test_open_the_studio_from_the_training_page_chooses_the_lora_and_a_model_for
     assert signed_in(alice.user).get(link).status_code == 200
 
 
-def test_use_these_settings_again_carries_the_lora_and_its_scale(alice):
+def test_use_all_settings_carries_the_lora_and_its_scale(alice):
     job = start(alice, upload_images(alice, image_files(3)), steps=20).json()
     lora_id = alice.get(f"/api/training/status/{job['training_id']}").json()["lora_id"]
     generation = generate_done(alice, prompt="a kite", loras=[{"path": lora_id, "scale": 0.5}])
     html = signed_in(alice.user).get(f"/asset/{generation['images'][0]['id']}").content.decode()
-    link = re.search(r'href="([^"]+)">Use these settings again', html).group(1).replace("&amp;", "&")
-    assert f"lora={lora_id}&lora_scale=0.5" in link and "inputs_from" not in link
+    link = re.search(r'href="([^"]+)">Use all settings', html).group(1).replace("&amp;", "&")
+    studio = signed_in(alice.user).get(link).content.decode()
+    assert f'data-prefill="{lora_id}"' in studio
+    assert re.search(r'name="lora_scale" type="number"[^>]* value="0.5"', studio)
+    assert "inputs_from" not in studio
