@@ -41,8 +41,10 @@ function settingsOf(provenance) {
   const own = provenance.atelier || {};
   const text = provenance.fields || {};
   const pick = (...values) => values.find((value) => value != null && value !== "");
+  // What was sent: a style's words (or an enhanced prompt) are already in these, so the style is
+  // not chosen again, which would add its words twice.
   return {
-    prompt: pick(own.prompt, text.prompt),
+    prompt: pick(own.final_prompt, own.prompt, text.prompt),
     negative_prompt: pick(own.negative_prompt, text.negative_prompt),
     model: pick(own.model, text.model),
     seed: pick(own.seed, text.seed),
@@ -68,7 +70,9 @@ function fill(settings) {
   set("seed", settings.seed);
   set("num_inference_steps", settings.steps);
   set("guidance_scale", settings.guidance);
-  if (settings.style && !choose("art_style", settings.style)) notes.push(`its style (${settings.style}) is not one of this server's`);
+  // "None": the style is written out in the prompts above.
+  choose("art_style", "");
+  if (settings.style) notes.push(`its style (${settings.style}) is written out in the prompt`);
   if (settings.lora) {
     const path = settings.lora.path || "";
     const chosen = choose("lora", path) || (/^https?:\/\//.test(path) && choose("lora", "url") && set("lora_path", path));
@@ -102,7 +106,7 @@ async function recall(file) {
     const notes = fill(settingsOf(provenance));
     const maker = provenance.atelier ? "Atelier" : provenance.software || "another tool";
     const prompts = provenance.atelier && !provenance.atelier.prompt && !provenance.fields?.prompt ? " (its prompt was kept out of the file)" : "";
-    say(`Filled from ${file.name}, made by ${maker}${prompts}.${notes.length ? ` Not used: ${notes.join("; ")}.` : ""}`);
+    say(`Filled from ${file.name}, made by ${maker}${prompts}.${notes.length ? ` Note: ${notes.join("; ")}.` : ""}`);
     field("prompt").focus();
   } catch {
     say("Could not reach the server. Check your connection and try again.");

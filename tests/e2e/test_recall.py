@@ -55,6 +55,7 @@ def test_dropping_a_file_made_by_atelier_fills_the_studio(live_server, new_page,
         model=LOCAL_MODEL,
         prompt="a paper boat on a rainy street",
         negative_prompt="people",
+        art_style="classic",
         seed=31337,
         width=320,
         height=256,
@@ -71,8 +72,13 @@ def test_dropping_a_file_made_by_atelier_fills_the_studio(live_server, new_page,
     said = _drop(page, data, "paper-boat.png")
 
     assert said.startswith("Filled from paper-boat.png, made by Atelier")
-    assert _field(page, "prompt") == "a paper boat on a rainy street"
-    assert _field(page, "negative_prompt") == "people"
+    assert "its style (classic) is written out in the prompt" in said
+    # What was sent, the style's words in it, and no style chosen to add them a second time.
+    assert _field(page, "prompt") == made["final_prompt"]
+    assert made["final_prompt"].startswith("a paper boat on a rainy street, classical oil painting")
+    assert _field(page, "negative_prompt") == made["negative_prompt"]
+    assert made["negative_prompt"].startswith("people, ")
+    assert _field(page, "art_style") == ""
     assert _field(page, "model") == LOCAL_MODEL
     assert _field(page, "seed") == "31337"
     assert (_field(page, "image_size"), _field(page, "width"), _field(page, "height")) == ("custom", "320", "256")
@@ -105,7 +111,7 @@ def test_dropping_a_file_with_another_tools_parameters_fills_what_it_can(live_se
 
     said = _drop(page, out.getvalue(), "castle.png")
 
-    assert "Not used: its model (sd_xl_base_1.0) is not available here" in said
+    assert "Note: its model (sd_xl_base_1.0) is not available here" in said
     assert _field(page, "prompt") == "a castle in the clouds, golden hour"
     assert _field(page, "negative_prompt") == "watermark"
     assert (_field(page, "seed"), _field(page, "width"), _field(page, "height")) == ("1234", "512", "768")
