@@ -1,7 +1,8 @@
 """OpenAI's Images API at ``/v1``, for the clients that already speak it (the official SDKs):
 ``POST /v1/images/generations``, ``/v1/images/edits`` and ``/v1/images/variations`` wait for
 their images through ``submit_and_wait``, as the synchronous seed routes do, and
-``GET /v1/models[/{id}]`` lists the catalog. Authentication is the API key
+``GET /v1/models[/{id}]`` lists the catalog. With ``stream: true`` the image routes answer
+OpenAI's server-sent events instead (``legacy.openai_stream``). Authentication is the API key
 (``Authorization: Bearer``); errors are OpenAI's ``{"error": {message, type, param, code}}``.
 
 These routes are left out of /api/schema/: OpenAI publishes this API's own specification, and
@@ -26,6 +27,7 @@ from core.exception_handler import envelope_exception_handler
 from gallery.serializers import asset_file_url
 from generation.inputs.kinds import IMAGE_KINDS
 from generation.models import Api
+from legacy.openai_stream import images_stream
 from legacy.sync import submit_and_wait
 
 # OpenAI's (type, code) for each of the project's error types; any other is an
@@ -85,6 +87,11 @@ def openai_error(exc, context) -> Response | None:
     )
 
 
+def openai_error_body(exc) -> dict:
+    """An error's ``{"error": {…}}`` in OpenAI's shape, for a stream's ``error`` event."""
+    return openai_error(exc, {}).data
+
+
 class _SizeField(serializers.CharField):
     """``WIDTHxHEIGHT`` as (width, height), or None for ``auto`` (the model's default)."""
 
@@ -122,17 +129,19 @@ class _GenerationsInput(_ImagesInput):
     output_compression = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100)
     moderation = serializers.ChoiceField(choices=["low", "auto"], required=False, allow_null=True)
     stream = serializers.BooleanField(required=False, default=False)
-    partial_images = serializers.IntegerField(required=False, allow_null=True)
-
-    def validate_stream(self, value: bool) -> bool:
-        if value:
-            raise serializers.ValidationError("Streaming is not supported: ask without stream.")
-        return value
+    partial_images = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=3)
 
 
 class _EditsInput(_ImagesInput):
     prompt = serializers.CharField(required=False, allow_blank=True, max_length=32000)
     mask = serializers.FileField(required=False)
+    quality = serializers.CharField(required=False, allow_null=True)
+    output_format = serializers.ChoiceField(choices=["png", "jpeg", "webp"], required=False, allow_null=True)
+    background = serializers.ChoiceField(choices=["transparent", "opaque", "auto"], required=False, allow_null=True)
+    output_compression = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100)
+    input_fidelity = serializers.ChoiceField(choices=["high", "low"], required=False, allow_null=True)
+    stream = serializers.BooleanField(required=False, default=False)
+    partial_images = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=3)
 
 
 def _canonical(data: dict, *, model: str) -> dict:
@@ -216,6 +225,8 @@ class ImagesGenerationsView(_OpenAIView):
         for name, canonical_name in (("quality", "quality"), ("style", "style"), ("output_format", "format")):
             if data.get(name) is not None:
                 canonical[canonical_name] = data[name]
+        if data["stream"]:
+            return images_stream(request, data, canonical, kind="image_generation", error_body=openai_error_body)
         return _images_answer(request, data, canonical)
 
 
@@ -236,6 +247,11 @@ class ImagesEditsView(_OpenAIView):
         canonical.update(prompt=data.get("prompt", ""), image=_input_images(request)[0])
         if mask is not None:
             canonical["mask"] = mask
+        for name, canonical_name in (("quality", "quality"), ("output_format", "format")):
+            if data.get(name) is not None:
+                canonical[canonical_name] = data[name]
+        if data["stream"]:
+            return images_stream(request, data, canonical, kind="image_edit", error_body=openai_error_body)
         return _images_answer(request, data, canonical)
 
 

@@ -55,3 +55,24 @@ def in_background(call) -> tuple[threading.Thread, dict]:
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread, outcome
+
+
+@pytest.fixture
+def worker(settings):
+    """A real Celery worker (threads) taking the local and painting jobs from Redis: a request
+    that submits one answers before it runs."""
+    import redis
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    app.conf.task_always_eager = False
+    queues = ["generation.local", f"generation.{PaintingGatedProvider.name}"]
+    manager = start_worker(
+        app, pool="threads", concurrency=2, perform_ping_check=False, queues=queues, loglevel="WARNING"
+    )
+    manager.__enter__()
+    yield
+    manager.__exit__(None, None, None)
+    app.conf.task_always_eager = True

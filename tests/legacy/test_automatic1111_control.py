@@ -53,6 +53,28 @@ def test_progress_shows_the_running_job_to_its_owner_only(live_server, alice, bo
     assert [image.size for image in outcome["result"].images] == [(128, 96)]
 
 
+def test_progress_shows_the_running_jobs_newest_live_picture(live_server, alice, painting, settings):
+    settings.ATELIER_PREVIEW_MIN_INTERVAL_MS = 0  # the fake paints its two frames at once
+    api = _webui(live_server, alice)
+    thread, outcome = _running_txt2img(api, painting)
+    progress = wait_until(lambda: (p := api.get_progress())["current_image"] and p, timeout=15)
+    picture = Image.open(io.BytesIO(base64.b64decode(progress["current_image"])))
+    assert picture.format == "PNG"
+    assert all(abs(a - b) <= 8 for a, b in zip(picture.getpixel((32, 24))[:3], (40, 200, 40), strict=True))
+    skipped = requests.get(
+        f"{live_server.url}/sdapi/v1/progress",
+        params={"skip_current_image": "true"},
+        auth=("me", alice.secret),
+        timeout=30,
+    )
+    assert skipped.json()["current_image"] is None
+    assert skipped.json()["state"]["job"] == progress["state"]["job"]
+    painting.gate.set()
+    thread.join(30)
+    assert outcome["result"].images[0].size == (128, 96)
+    assert api.get_progress()["current_image"] is None
+
+
 @pytest.mark.parametrize("control", ["interrupt", "skip"])
 def test_interrupt_and_skip_cancel_the_owners_job_and_refund_it(live_server, alice, painting, control):
     api = _webui(live_server, alice)
