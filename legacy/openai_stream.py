@@ -115,9 +115,9 @@ def _previews_in(messages: list[dict]) -> list[tuple[int, bytes]]:
 def _events(*, user, generation_id, partial_images: int, kind: str, described: dict, error_body) -> Iterator[str]:
     deadline = time.monotonic() + settings.ATELIER_SYNC_TIMEOUT_SECONDS
     sent, last_index = 0, -1
-    # A comment (which clients skip) sends the headers now: the client knows the job is on.
-    yield ": generating\n\n"
     with pubsub.subscribe(generation_channel(generation_id)) as subscription:
+        # A comment (which clients skip) sends the headers now: the client knows the job is on.
+        yield ": generating\n\n"
         # Read after subscribing: an end or a preview that comes later is heard.
         generation = generation_get(user=user, generation_id=generation_id)
         latest = generation_latest_preview(generation_id) if partial_images else None

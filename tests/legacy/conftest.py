@@ -10,12 +10,19 @@ from tests.fakes.providers import GatedProvider
 
 
 class PaintingGatedProvider(GatedProvider):
-    """Shows two in-progress pictures of the job, then holds it until the test opens the gate."""
+    """Shows two in-progress pictures of the job (red, then green), then holds it until the test
+    opens the gate. The second waits for ``next_frame``, which is set unless a test paces them."""
 
     name = "painting"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.next_frame = threading.Event()
+        self.next_frame.set()
+
     def submit(self, job: ProviderJob, *, reporter: Reporter) -> Submission:
         reporter.preview(Image.new("RGB", (job.width, job.height), (200, 40, 40)), step=1, total_steps=4)
+        self.next_frame.wait(timeout=30)
         reporter.preview(Image.new("RGB", (job.width, job.height), (40, 200, 40)), step=2, total_steps=4)
         return super().submit(job, reporter=reporter)
 

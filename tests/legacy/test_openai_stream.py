@@ -51,8 +51,10 @@ def test_a_streamed_generation_ends_with_the_completed_image(live_server, alice)
 
 @pytest.mark.redis
 def test_partial_images_come_from_the_live_previews_before_the_image(live_server, alice, painting, worker, settings):
-    settings.ATELIER_PREVIEW_MIN_INTERVAL_MS = 0  # the fake paints its two frames at once
+    settings.ATELIER_PREVIEW_MIN_INTERVAL_MS = 0
+    painting.next_frame.clear()  # the second frame once the first has arrived
     # Should the partial images never come, the job ends anyway and the asserts say so.
+    threading.Timer(20, painting.next_frame.set).start()
     threading.Timer(20, painting.gate.set).start()
     stream = sdk(live_server, alice.secret).images.generate(
         prompt="a slow lighthouse", model="test/painting", size="128x96", stream=True, partial_images=2
@@ -60,7 +62,10 @@ def test_partial_images_come_from_the_live_previews_before_the_image(live_server
     events = []
     for event in stream:
         events.append(event)
-        if len([e for e in events if e.type == "image_generation.partial_image"]) == 2:
+        partials = len([e for e in events if e.type == "image_generation.partial_image"])
+        if partials == 1:
+            painting.next_frame.set()
+        elif partials == 2:
             painting.gate.set()  # the job may finish now
     *partials, completed = events
     assert [type(event) for event in partials] == [ImageGenPartialImageEvent, ImageGenPartialImageEvent]
