@@ -6,4 +6,4 @@ class GalleryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from gallery import receivers  # noqa: F401 - connects its receivers
+        from gallery import checks, receivers  # noqa: F401 - registers its checks, connects its receivers

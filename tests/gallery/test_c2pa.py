@@ -374,3 +374,17 @@ def test_verify_reports_a_manifest_it_cannot_read_and_a_gif_without_one(alice):
     upload = SimpleUploadedFile("plain.gif", gif.getvalue(), content_type="image/gif")
     provenance = alice.post("/api/provenance/verify", {"file": upload}, format="multipart").json()["provenance"]
     assert provenance["content_credentials"] == {"available": True, "present": False}
+
+
+def test_manage_py_check_says_when_the_configured_signer_cannot_sign(signing, settings):
+    from django.core.checks import run_checks
+
+    assert [message.id for message in run_checks(tags=["atelier"])] == []
+    # The root alone is no signer's chain: C2PA refuses a self-signed certificate.
+    settings.ATELIER_C2PA_CERT = signing["ATELIER_C2PA_TRUST_ANCHORS"]
+    settings.ATELIER_C2PA_TRUST_ANCHORS = "/nonexistent/roots.pem"
+
+    found = run_checks(tags=["atelier"])
+
+    assert sorted(message.id for message in found) == ["gallery.W002", "gallery.W003"]
+    assert "self-signed" in next(message.msg for message in found if message.id == "gallery.W002")
