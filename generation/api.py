@@ -25,6 +25,7 @@ from generation.serializers import (
     idempotency_key_of,
 )
 from generation.services.lifecycle import generation_cancel_many
+from generation.webhook_schema import GENERATION_WEBHOOK
 from teams.acting import acting_key_team, acting_team
 from teams.policy import team_object_delete_check
 from teams.schema import TEAM_PARAMETER
@@ -185,6 +186,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
             ),
             202: OpenApiResponse(_ANSWER, description="sync_mode or Prefer: wait: still running at the bound"),
         },
+        callbacks=[GENERATION_WEBHOOK],
     )
     def create(self, request):
         _refuse_oversized_body(request)

@@ -84,11 +84,11 @@ class Generation(models.Model):
         db_default="",
         help_text="Where image.generated is sent when it completes, signed with the owner's webhook secret.",
     )
-    # Null (no filter asked for) is every event; a list always holds "completed", the terminal one.
+    # Null (no filter asked for) is the terminal event only; a list always holds "completed".
     webhook_events_filter = models.JSONField(
         null=True,
         blank=True,
-        help_text="Which events webhook_url receives (start, completed, logs); null: all of them.",
+        help_text="Which events webhook_url receives (start, preview, logs, completed); null: completed only.",
     )
     api = models.CharField(
         max_length=20,

@@ -123,9 +123,10 @@ class GenerateInputSerializer(ShallowCopiedFieldsMixin, serializers.Serializer):
         required=False,
         max_length=len(WEBHOOK_EVENTS),
         help_text=(
-            "Which events webhook_url receives: start, completed, logs (Replicate's names). "
-            "completed is always sent; today it is the only one delivered (as image.generated). "
-            "Left out: every event."
+            "Which events webhook_url receives: start (image.started), preview (image.preview), "
+            "logs (image.log), completed (image.generated, image.failed or image.cancelled), as "
+            "Replicate's start/output/logs/completed. completed is always sent; left out, it is the "
+            "only one. At most one start, preview or logs message per 500 ms each."
         ),
     )
     previews = OptionalBooleanField(
@@ -262,7 +263,7 @@ class GenerationSerializer(ShallowCopiedFieldsMixin, serializers.Serializer):
         child=serializers.CharField(),
         read_only=True,
         allow_null=True,
-        help_text="The events its webhook_url receives; null: all of them.",
+        help_text="The events its webhook_url receives (completed always among them); null: completed only.",
     )
     api = serializers.ChoiceField(
         choices=Generation.Api.choices, read_only=True, help_text="The API it was asked for through."

@@ -14,6 +14,11 @@ the provider refused as bad input is the provider working). The operator console
 ``in_queue`` for ``processing``), after that commits: ``generation_id``, ``user_id``,
 ``payload``, ``webhook_url``, ``events_filter`` (the request's ``webhook_events_filter``).
 
+``generation_failed`` is sent once when a generation has failed or was cancelled, after that
+commits: ``generation_id``, ``user_id``, ``status`` ("failed" or "cancelled"), ``payload`` (the
+generation with its ``error``, generation/webhook_payloads.py) and ``webhook_url``. With
+``generation_completed`` it is the terminal event: exactly one of the two is sent per generation.
+
 ``generation_log`` is sent for each log line a provider reports while it works:
 ``generation_id``, ``user_id``, ``message``, ``webhook_url``, ``events_filter``.
 
@@ -26,6 +31,7 @@ the image bytes: ``index``, ``url``, ``width``, ``height``, ``step``, ``total_st
 from django.dispatch import Signal
 
 generation_completed = Signal()
+generation_failed = Signal()
 provider_call_finished = Signal()
 generation_started = Signal()
 generation_log = Signal()

@@ -4,7 +4,8 @@ Moves go through the job kernel (``core.jobs``): every transition is a compare-a
 (``WHERE status IN allowed_from``), so two workers, a cancel and a webhook racing on one
 generation cannot both win. The winner records a status event for the generation's live feed in
 the same transaction, announced to the streams that follow it when that transaction commits,
-with the new positions of its queue when it left or joined one.
+with the new positions of its queue when it left or joined one. A start, a failure and a
+cancellation are announced to the apps above by signals after that commit (webhook_payloads).
 """
 
 import logging
@@ -16,6 +17,7 @@ from core import jobs
 from core.json_append import JSONAppend
 from generation.events_bus import generation_channel, generation_events_publish
 from generation.models import TERMINAL_STATUSES, Generation, GenerationEvent, Status
+from generation.webhook_payloads import generation_ended_send, generation_started_send
 
 ALLOWED_FROM: dict[str, frozenset[str]] = {
     # processing → in_queue is a retry after a transient error or a recovered dead worker.
@@ -70,7 +72,17 @@ def transition(*, generation_id, to: str, log: str | None = None, **fields) -> b
     )
     if moved is not None:
         _log_transition(generation_id=generation_id, to=to, fields=fields)
+        _announce(generation_id=generation_id, to=to)
     return moved is not None
+
+
+def _announce(*, generation_id, to: str) -> None:
+    """Tells the apps above of a start or an unsuccessful end once the move commits (a
+    completion is announced by generation_complete, which knows its images)."""
+    if to == Status.PROCESSING:
+        generation_started_send(generation_id=generation_id)
+    elif to in (Status.FAILED, Status.CANCELLED):
+        generation_ended_send(generation_id=generation_id)
 
 
 def _publish_move(*, job_id, events, to: str) -> None:

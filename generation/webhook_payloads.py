@@ -1,7 +1,8 @@
-"""What a generation tells the outside world when it completes: the body of the outbound
-``image.generated`` webhook, announced by the ``generation_completed`` signal (generation sits
-below the webhooks app and never imports it; the webhooks connect a receiver), and the check of
-a generation's ``webhook_url`` when it is asked for."""
+"""What a generation tells the outside world as it runs: the data of the outbound ``image.*``
+webhooks, announced by the signals of generation/signals.py once the change they tell of has
+committed (generation sits below the webhooks app and never imports it; the webhooks connect
+receivers), which of them a generation's ``webhook_url`` asks for (``webhook_events_filter``),
+and the check of that URL when it is asked for."""
 
 import logging
 
@@ -10,8 +11,8 @@ from django.db import transaction
 
 from core.errors import UrlRefused, ValidationFailed
 from core.url_fetch import url_target_check
-from generation.models import Generation
-from generation.signals import generation_completed
+from generation.models import TERMINAL_STATUSES, Generation, Status
+from generation.signals import generation_completed, generation_failed, generation_log, generation_started
 
 logger = logging.getLogger(__name__)
 
@@ -28,17 +29,16 @@ def webhook_url_accepted(*, url: str | None) -> str:
     return url
 
 
-# The events a generation's ``webhook_url`` can ask for, in Replicate's names. Only
-# ``completed`` (delivered as ``image.generated``) is sent today; ``start`` and ``logs`` are
-# accepted and kept so that a client written for Replicate is not refused, and so that the
-# filter already holds when they are sent.
-WEBHOOK_EVENTS = ("start", "completed", "logs")
+# The events a generation's ``webhook_url`` can ask for, in Replicate's names (its ``output``
+# is ``preview`` here), in their canonical order. ``completed`` is the terminal event, delivered
+# as ``image.generated``, ``image.failed`` or ``image.cancelled``: always sent, whatever the filter.
+WEBHOOK_EVENTS = ("start", "preview", "logs", "completed")
 WEBHOOK_EVENT_COMPLETED = "completed"
 
 
 def webhook_events_filter_accepted(*, events: list[str] | None) -> list[str] | None:
-    """A generation's ``webhook_events_filter`` as stored: None (every event) when none is
-    given, else the named events in their canonical order with ``completed`` always among
+    """A generation's ``webhook_events_filter`` as stored: None when none is given (the terminal
+    event only), else the named events in their canonical order with ``completed`` always among
     them, the terminal event a client cannot opt out of. (Unknown names are the serializer's 400.)"""
     if events is None:
         return None
@@ -46,10 +46,32 @@ def webhook_events_filter_accepted(*, events: list[str] | None) -> list[str] | N
     return [event for event in WEBHOOK_EVENTS if event in asked]
 
 
+def webhook_event_asked(*, events_filter: list[str] | None, event: str) -> bool:
+    """Whether a generation's ``webhook_url`` with this ``webhook_events_filter`` is to receive
+    ``event`` (one of WEBHOOK_EVENTS). Without a filter only the terminal event is sent: a
+    receiver written for ``image.generated`` alone never meets the in-progress events."""
+    return event == WEBHOOK_EVENT_COMPLETED or (events_filter is not None and event in events_filter)
+
+
 def webhook_event_wanted(*, generation: Generation, event: str) -> bool:
     """Whether the generation's ``webhook_url`` is to receive ``event``."""
-    wanted = generation.webhook_events_filter
-    return event == WEBHOOK_EVENT_COMPLETED or wanted is None or event in wanted
+    return webhook_event_asked(events_filter=generation.webhook_events_filter, event=event)
+
+
+def _when(value) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def generation_webhook_facts(*, generation: Generation) -> dict:
+    """What every ``image.*`` event's data says of its generation."""
+    return {
+        "user_id": generation.user_id,
+        "user_uuid": str(generation.user.uuid),
+        "generation_id": str(generation.pk),
+        "prompt": generation.prompt,
+        "model": generation.model_id,
+        "status": generation.status,
+    }
 
 
 def generation_webhook_payload(*, generation: Generation) -> dict:
@@ -60,14 +82,24 @@ def generation_webhook_payload(*, generation: Generation) -> dict:
         {**asset, "id": str(asset["id"]), "url": f"{base}/api/gallery/{asset['id']}/download"} for asset in assets
     ]
     return {
-        "user_id": generation.user_id,
-        "user_uuid": str(generation.user.uuid),
-        "generation_id": str(generation.pk),
+        **generation_webhook_facts(generation=generation),
         "image_id": images[0]["id"] if images else None,
         "images": images,
-        "prompt": generation.prompt,
-        "model": generation.model_id,
-        "status": generation.status,
+    }
+
+
+def generation_started_payload(*, generation: Generation) -> dict:
+    """``image.started``'s data: the generation as its provider work starts."""
+    return {**generation_webhook_facts(generation=generation), "started_at": _when(generation.started_at)}
+
+
+def generation_ended_payload(*, generation: Generation) -> dict:
+    """``image.failed`` / ``image.cancelled``'s data: the generation and why it ended without images."""
+    return {
+        **generation_webhook_facts(generation=generation),
+        "error": generation.error,
+        "error_type": generation.error_type,
+        "finished_at": _when(generation.finished_at),
     }
 
 
@@ -93,3 +125,83 @@ def _completed_send(generation_id) -> None:
 def generation_completed_send(*, generation_id) -> None:
     """Sends ``generation_completed`` once the completing transaction commits; never raises."""
     transaction.on_commit(lambda: _completed_send(generation_id))
+
+
+def _one(queryset):
+    """The one row of a query by primary key, or None (no ORDER BY: there is nothing to order)."""
+    return next(iter(queryset.order_by()), None)
+
+
+def _started_send(generation_id) -> None:
+    try:
+        generation = _one(Generation.objects.select_related("user").filter(pk=generation_id))
+        # A retry (back in the queue, then claimed again) is the same generation starting once.
+        if generation is None or generation.status != Status.PROCESSING or generation.attempts != 1:
+            return
+        generation_started.send(
+            sender=Generation,
+            generation_id=generation.pk,
+            user_id=generation.user_id,
+            payload=generation_started_payload(generation=generation),
+            webhook_url=generation.webhook_url,
+            events_filter=generation.webhook_events_filter,
+        )
+    except Exception:
+        logger.warning("Could not announce the start of generation %s", generation_id, exc_info=True)
+
+
+def generation_started_send(*, generation_id) -> None:
+    """Sends ``generation_started`` once the claim that started the generation commits, on its
+    first start only; never raises."""
+    transaction.on_commit(lambda: _started_send(generation_id))
+
+
+def _ended_send(generation_id) -> None:
+    try:
+        generation = _one(Generation.objects.select_related("user").filter(pk=generation_id))
+        if generation is None or generation.status not in (Status.FAILED, Status.CANCELLED):
+            return
+        generation_failed.send(
+            sender=Generation,
+            generation_id=generation.pk,
+            user_id=generation.user_id,
+            status=generation.status,
+            payload=generation_ended_payload(generation=generation),
+            webhook_url=generation.webhook_url,
+        )
+    except Exception:
+        logger.warning("Could not announce the end of generation %s", generation_id, exc_info=True)
+
+
+def generation_ended_send(*, generation_id) -> None:
+    """Sends ``generation_failed`` once the move to failed or cancelled commits; never raises.
+    The move happens once (state.transition), so the announcement does too."""
+    transaction.on_commit(lambda: _ended_send(generation_id))
+
+
+def _log_send(generation_id, message: str) -> None:
+    try:
+        row = _one(
+            Generation.objects.filter(pk=generation_id).values(
+                "user_id", "status", "webhook_url", "webhook_events_filter"
+            )
+        )
+        # A line written after the end (a late provider report) is kept on the generation only:
+        # the terminal event was the last one sent.
+        if row is None or row["status"] in TERMINAL_STATUSES:
+            return
+        generation_log.send(
+            sender=Generation,
+            generation_id=generation_id,
+            user_id=row["user_id"],
+            message=message,
+            webhook_url=row["webhook_url"],
+            events_filter=row["webhook_events_filter"],
+        )
+    except Exception:
+        logger.warning("Could not announce a log line of generation %s", generation_id, exc_info=True)
+
+
+def generation_log_send(*, generation_id, message: str) -> None:
+    """Sends ``generation_log`` once the transaction that recorded the line commits; never raises."""
+    transaction.on_commit(lambda: _log_send(generation_id, message))

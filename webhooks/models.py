@@ -5,6 +5,11 @@ from django.db import models
 
 EVENT_TYPES = (
     ("image.generated", "An image generation completed"),
+    ("image.failed", "An image generation failed"),
+    ("image.cancelled", "An image generation was cancelled"),
+    ("image.started", "An image generation started on its provider (only when named)"),
+    ("image.preview", "An in-progress picture of a running generation (only when named)"),
+    ("image.log", "Log lines of a running generation (only when named)"),
     ("training.completed", "A LoRA training finished"),
     ("user.registered", "A new user registered"),
     ("credits.low", "A user's credits fell below the threshold"),
@@ -12,6 +17,9 @@ EVENT_TYPES = (
     ("webhook.test", "A test event sent from the admin"),
 )
 EVENT_NAMES = tuple(name for name, _ in EVENT_TYPES)
+# A generation's in-progress events: many per generation, so an endpoint receives them only when
+# it names them (an endpoint with no list, "all", does not).
+PROGRESS_EVENTS = frozenset({"image.started", "image.preview", "image.log"})
 
 
 class WebhookEndpoint(models.Model):
@@ -44,7 +52,9 @@ class WebhookEndpoint(models.Model):
         return self.url
 
     def receives(self, event: str) -> bool:
-        return not self.events or event in self.events or event == "webhook.test"
+        if event in self.events or event == "webhook.test":
+            return True
+        return not self.events and event not in PROGRESS_EVENTS
 
 
 class UserWebhookSecret(models.Model):
@@ -62,15 +72,30 @@ class UserWebhookSecret(models.Model):
 
 
 class WebhookMessage(models.Model):
-    """One event as sent: its id (``webhook-id``, the same on every retry) and its exact body."""
+    """One event as sent: its id (``webhook-id``, the same on every retry) and its exact body.
+
+    A generation's in-progress events (``subject``: the generation) are paced: ``send_at`` is
+    when the message goes out, and one that has not gone yet takes in the events that follow
+    (webhooks/services/pacing.py)."""
 
     id = models.CharField(primary_key=True, max_length=40, editable=False)
     event = models.CharField(max_length=50, db_index=True)
     body = models.TextField(help_text="The JSON body exactly as signed and sent.")
+    subject = models.CharField(
+        max_length=64, blank=True, default="", help_text="The generation a paced in-progress event is about."
+    )
+    send_at = models.DateTimeField(null=True, blank=True, help_text="When a paced message goes out.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["subject", "event", "-send_at"],
+                name="webhook_message_paced",
+                condition=~models.Q(subject=""),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.event} {self.id}"

@@ -13,9 +13,17 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from credits.signals import credits_low
-from generation.signals import generation_completed
+from generation.signals import (
+    generation_completed,
+    generation_failed,
+    generation_log,
+    generation_preview,
+    generation_started,
+)
+from generation.webhook_payloads import webhook_event_asked
 from training.signals import training_completed
 from webhooks.services import webhook_event_emit_safely
+from webhooks.services.pacing import lines_added, paced_event_emit_safely, paced_events_settle
 
 
 @receiver(user_signed_up, dispatch_uid="webhooks.user_registered")
@@ -35,11 +43,68 @@ def credits_running_low(sender, user_id=None, credits_remaining=None, threshold=
     )
 
 
+def _own_url(*, webhook_url: str, user_id, events_filter=None, asked: str = "completed") -> list[dict]:
+    """The generation's own ``webhook_url`` as a target, when its filter asks for ``asked``
+    (Replicate's name of the event); signed with its owner's secret."""
+    if not webhook_url or not webhook_event_asked(events_filter=events_filter, event=asked):
+        return []
+    return [{"url": webhook_url, "user_id": user_id}]
+
+
 @receiver(generation_completed, dispatch_uid="webhooks.image_generated")
-def image_generated(sender, payload=None, webhook_url="", user_id=None, **kwargs) -> None:
-    # A generation's own webhook_url is signed with its owner's secret.
-    extra = [{"url": webhook_url, "user_id": user_id}] if webhook_url else []
-    webhook_event_emit_safely(event="image.generated", payload=payload or {}, extra_targets=extra)
+def image_generated(sender, generation_id=None, payload=None, webhook_url="", user_id=None, **kwargs) -> None:
+    paced_events_settle(subject=str(generation_id))
+    webhook_event_emit_safely(
+        event="image.generated",
+        payload=payload or {},
+        extra_targets=_own_url(webhook_url=webhook_url, user_id=user_id),
+    )
+
+
+@receiver(generation_failed, dispatch_uid="webhooks.image_failed")
+def image_failed(sender, generation_id=None, status="failed", payload=None, webhook_url="", user_id=None, **kwargs):
+    paced_events_settle(subject=str(generation_id))
+    webhook_event_emit_safely(
+        event="image.cancelled" if status == "cancelled" else "image.failed",
+        payload=payload or {},
+        extra_targets=_own_url(webhook_url=webhook_url, user_id=user_id),
+    )
+
+
+@receiver(generation_started, dispatch_uid="webhooks.image_started")
+def image_started(sender, generation_id=None, payload=None, webhook_url="", user_id=None, events_filter=None, **kw):
+    paced_event_emit_safely(
+        event="image.started",
+        subject=str(generation_id),
+        data=payload or {},
+        extra_targets=_own_url(webhook_url=webhook_url, user_id=user_id, events_filter=events_filter, asked="start"),
+    )
+
+
+@receiver(generation_log, dispatch_uid="webhooks.image_log")
+def image_log(sender, generation_id=None, message="", webhook_url="", user_id=None, events_filter=None, **kwargs):
+    paced_event_emit_safely(
+        event="image.log",
+        subject=str(generation_id),
+        data={
+            "user_id": user_id,
+            "generation_id": str(generation_id),
+            "status": "processing",
+            "lines": [{"at": _now(), "message": message}],
+        },
+        extra_targets=_own_url(webhook_url=webhook_url, user_id=user_id, events_filter=events_filter, asked="logs"),
+        merge=lines_added,
+    )
+
+
+@receiver(generation_preview, dispatch_uid="webhooks.image_preview")
+def image_preview(sender, generation_id=None, preview=None, webhook_url="", user_id=None, events_filter=None, **kw):
+    paced_event_emit_safely(
+        event="image.preview",
+        subject=str(generation_id),
+        data={"user_id": user_id, "generation_id": str(generation_id), "status": "processing", "preview": preview},
+        extra_targets=_own_url(webhook_url=webhook_url, user_id=user_id, events_filter=events_filter, asked="preview"),
+    )
 
 
 @receiver(training_completed, dispatch_uid="webhooks.training_completed")

@@ -562,5 +562,9 @@ ATELIER_WEBHOOK_MAX_RETRY_AFTER_SECONDS = env.int("ATELIER_WEBHOOK_MAX_RETRY_AFT
 ATELIER_WEBHOOK_TIMEOUT_SECONDS = env.float("ATELIER_WEBHOOK_TIMEOUT_SECONDS", default=15.0)
 ATELIER_WEBHOOK_DISABLE_AFTER_FAILURES = env.int("ATELIER_WEBHOOK_DISABLE_AFTER_FAILURES", default=50)
 ATELIER_WEBHOOK_SECRET_ROTATION_HOURS = env.int("ATELIER_WEBHOOK_SECRET_ROTATION_HOURS", default=24)
+# A generation's in-progress webhook events (image.started, image.preview, image.log): at most one
+# message per event type per generation per this many milliseconds (the events in between join
+# the next one: the newest picture, every log line).
+ATELIER_WEBHOOK_EVENT_MIN_INTERVAL_MS = env.int("ATELIER_WEBHOOK_EVENT_MIN_INTERVAL_MS", default=500)
 # Optional token for Prometheus at /metrics (Authorization: Bearer …); staff sessions always may.
 ATELIER_METRICS_TOKEN = env("ATELIER_METRICS_TOKEN", default="")

@@ -21,25 +21,34 @@ from webhooks.services.delivery import deliveries_enqueue
 logger = logging.getLogger(__name__)
 
 
-def message_create(*, event: str, data: dict) -> WebhookMessage:
-    # The id must not contain "." (it is part of the signed content's separators).
-    msg_id = f"msg_{uuid.uuid4().hex}"
-    body = json.dumps(
+def message_body(*, event: str, data: dict) -> str:
+    """The envelope every event is sent in: ``{"type", "timestamp", "data"}``."""
+    return json.dumps(
         {"type": event, "timestamp": timezone.now().isoformat().replace("+00:00", "Z"), "data": data},
         cls=DjangoJSONEncoder,
         separators=(",", ":"),
     )
-    return WebhookMessage.objects.create(id=msg_id, event=event, body=body)
 
 
-def deliveries_create(*, message: WebhookMessage, targets: list[dict]) -> list[WebhookDelivery]:
-    """One pending delivery per target (``{"endpoint": …, "url": …}`` or ``{"url": …, "user_id": …}``),
-    due now and sent after the caller's transaction commits."""
-    now = timezone.now()
-    deliveries = WebhookDelivery.objects.bulk_create(
-        [WebhookDelivery(message=message, next_attempt_at=now, **target) for target in targets]
+def message_create(*, event: str, data: dict, subject: str = "", send_at=None) -> WebhookMessage:
+    # The id must not contain "." (it is part of the signed content's separators).
+    msg_id = f"msg_{uuid.uuid4().hex}"
+    return WebhookMessage.objects.create(
+        id=msg_id, event=event, body=message_body(event=event, data=data), subject=subject, send_at=send_at
     )
-    transaction.on_commit(partial(deliveries_enqueue, [delivery.pk for delivery in deliveries]))
+
+
+def deliveries_create(*, message: WebhookMessage, targets: list[dict], at=None) -> list[WebhookDelivery]:
+    """One pending delivery per target (``{"endpoint": …, "url": …}`` or ``{"url": …, "user_id": …}``),
+    due now (or ``at``) and sent after the caller's transaction commits (a delayed message when
+    due later)."""
+    now = timezone.now()
+    due = at or now
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [WebhookDelivery(message=message, next_attempt_at=due, **target) for target in targets]
+    )
+    countdown = (due - now).total_seconds() if due > now else None
+    transaction.on_commit(partial(deliveries_enqueue, [delivery.pk for delivery in deliveries], countdown=countdown))
     return deliveries
 
 
@@ -47,7 +56,7 @@ def event_targets(*, event: str) -> list[dict]:
     """The active endpoints that subscribe to ``event``."""
     return [
         {"endpoint": endpoint, "url": endpoint.url}
-        for endpoint in WebhookEndpoint.objects.filter(is_active=True)
+        for endpoint in WebhookEndpoint.objects.filter(is_active=True).order_by()
         if endpoint.receives(event)
     ]
 
