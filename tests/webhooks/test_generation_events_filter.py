@@ -205,6 +205,32 @@ def test_previews_go_paced_the_newest_winning(alice, receiver, settings, held):
     assert events[0]["data"]["preview"]["width"] == 64
 
 
+def test_the_local_providers_pictures_reach_a_filter_that_asks_for_previews(alice, receiver):
+    secret = _secret(alice)
+    generation_id = _generated(
+        alice, webhook_url=receiver.url("/mine"), webhook_events_filter=["start", "preview", "completed"]
+    )
+
+    events = _events(receiver, secret, "/mine")
+    types = _types(events)
+    assert types[0] == "image.started"
+    assert types[-1] == "image.generated"
+    previews = [event["data"] for event in events if event["type"] == "image.preview"]
+    assert previews, types
+    assert set(types[1:-1]) == {"image.preview"}
+    assert [preview["preview"]["index"] for preview in previews] == sorted(p["preview"]["index"] for p in previews)
+    first = previews[0]
+    assert first["generation_id"] == generation_id
+    assert first["status"] == "processing"
+    assert 0 < max(first["preview"]["width"], first["preview"]["height"]) <= 256
+    assert generation_id in first["preview"]["url"]
+
+
+def test_previews_off_sends_no_pictures(alice, receiver):
+    _generated(alice, previews=False, webhook_url=receiver.url("/mine"), webhook_events_filter=["preview"])
+    assert _types(_events(receiver, _secret(alice), "/mine")) == ["image.generated"]
+
+
 def test_a_picture_still_waiting_at_the_end_is_dropped(alice, receiver, held):
     generation = _running(alice, webhook_url=receiver.url("/mine"), webhook_events_filter=["preview"])
     for index in range(2):
