@@ -32,8 +32,18 @@ class GenerationEventsView(APIView):
 
     @extend_schema(
         summary="Live events (text/event-stream) until the generation ends",
+        description=(
+            "Server-sent events; each event's data is a JSON object. Stored events carry an `id` "
+            "(resume with `Last-Event-ID`): `status` `{\"status\"}`, `progress` `{\"progress\"}`, "
+            "`log` `{\"at\", \"message\"}`. Without an id: `queue_position` `{\"queue_position\"}` "
+            "and `preview`, an in-progress picture while the job runs (unless the request said "
+            "`previews: false`): `{\"index\", \"image\": \"data:image/webp;base64,…\", \"width\", "
+            "\"height\", \"step\", \"total_steps\"}` (long side at most ATELIER_PREVIEW_MAX_SIDE, "
+            "at most one per ATELIER_PREVIEW_MIN_INTERVAL_MS, `step`/`total_steps` null where the "
+            "provider does not say; a slow reader gets the newest, not every one). The stream ends "
+            "after the terminal status."
+        ),
         parameters=[OpenApiParameter("Last-Event-ID", {"type": "integer", "minimum": 0}, OpenApiParameter.HEADER)],
-        # Each event's data is a JSON object (status, progress, log, queue, done).
         responses={(200, "text/event-stream"): OpenApiTypes.OBJECT},
     )
     def get(self, request, pk):

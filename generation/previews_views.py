@@ -40,9 +40,14 @@ class GenerationPreviewView(APIView):
                 "index", int, description="The preview's index (as in preview_url); any value answers the latest."
             )
         ],
+        description=(
+            "The picture `preview_url` links to while the generation runs (owner only). 404 in the "
+            "error envelope when the generation is someone else's, has finished, or has no preview yet."
+        ),
         responses={
-            (200, "image/webp"): OpenApiResponse(OpenApiTypes.BINARY, description="The picture, at most 256 px"),
-            404: OpenApiResponse(description="Not yours, finished, or no preview yet"),
+            (200, "image/webp"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The picture, long side at most ATELIER_PREVIEW_MAX_SIDE"
+            ),
         },
     )
     def get(self, request, pk):

@@ -19,7 +19,9 @@ machine's monotonic clock); p50/p99 over the delivered frames, and how many were
 alternated for ``--rounds`` rounds, each run on a job of its own (the pacing of previews is per
 job). "on" is the default pacing (one frame per ATELIER_PREVIEW_MIN_INTERVAL_MS, 500 ms): the
 first layer is published, the rest dropped unencoded; "every layer" paces nothing (interval 0),
-the worst case. Medians, and their ratios to "off" (goal: on ≤ 1.1 × off).
+the worst case. Medians of the wall time and of the calling thread's CPU time, and their ratios
+to "off" (goal: on ≤ 1.1 × off, judged on CPU time, which the load of other processes on a shared
+machine moves far less than the wall time).
 """
 
 from __future__ import annotations
@@ -237,6 +239,7 @@ def cost(options) -> dict:
     modes = {"off": (False, interval), "on": (True, interval), "every layer": (True, 0)}
     jobs = iter(_jobs(len(modes) * (options.rounds + 2)))
     timings: dict[str, list[float]] = {mode: [] for mode in modes}
+    cpu: dict[str, list[float]] = {mode: [] for mode in modes}
     outputs: dict[str, bytes] = {}
     for round_ in range(options.rounds + 2):
         order = list(modes) if round_ % 2 else list(reversed(modes))
@@ -247,15 +250,20 @@ def cost(options) -> dict:
             job = dataclasses.replace(base, generation_id=generation_id, previews=previews)
             # As a worker's run builds it: with the claimed row, so its previews need no query.
             reporter = generation_reporter(generation_id, generation=Generation.objects.get(pk=generation_id))
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.thread_time()
             submission = provider.submit(job, reporter=reporter)
             elapsed = (time.perf_counter() - began) * 1000
             if round_ >= 2:  # two warm-up rounds
                 timings[mode].append(elapsed)
+                cpu[mode].append((time.thread_time() - began_cpu) * 1000)
             outputs[mode] = submission.outputs[0].data
     settings.ATELIER_PREVIEW_MIN_INTERVAL_MS = interval
-    medians = {mode: statistics.median(values) for mode, values in timings.items()}
-    return {"medians": medians, "same_output": len(set(outputs.values())) == 1, "rounds": options.rounds}
+    return {
+        "medians": {mode: statistics.median(values) for mode, values in timings.items()},
+        "cpu": {mode: statistics.median(values) for mode, values in cpu.items()},
+        "same_output": len(set(outputs.values())) == 1,
+        "rounds": options.rounds,
+    }
 
 
 def main() -> None:
@@ -290,15 +298,16 @@ def main() -> None:
             print(f"goal (p99 <= 100 ms, every frame delivered): {'met' if goal else 'MISSED'}", flush=True)
         if "cost" in scenarios:
             r = cost(options)
-            m = r["medians"]
+            m, c = r["medians"], r["cpu"]
             print(f"\ncost: local {options.size}² text-to-image submit, median of {r['rounds']} alternated rounds")
-            print("| previews | median ms | ratio to off |")
-            print("| --- | ---: | ---: |")
+            print("| previews | wall ms | ratio to off | CPU ms (this thread) | CPU ratio to off |")
+            print("| --- | ---: | ---: | ---: | ---: |")
             for mode, value in m.items():
-                print(f"| {mode} | {value:.1f} | {value / m['off']:.3f} |")
+                print(f"| {mode} | {value:.1f} | {value / m['off']:.3f} | {c[mode]:.1f} | {c[mode] / c['off']:.3f} |")
             print(f"same output with and without previews: {'yes' if r['same_output'] else 'NO'}")
-            goal = m["on"] / m["off"] <= 1.1 and r["same_output"]
-            print(f"goal (on <= 1.1 x off, same output): {'met' if goal else 'MISSED'}")
+            # On CPU time, which other processes' load on the machine does not move (wall time beside it).
+            goal = c["on"] / c["off"] <= 1.1 and r["same_output"]
+            print(f"goal (on <= 1.1 x off in CPU time, same output): {'met' if goal else 'MISSED'}")
 
 
 if __name__ == "__main__":
