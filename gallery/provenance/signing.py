@@ -73,7 +73,7 @@ def generation_manifest(metadata: dict, *, edited: bool) -> dict:
     actions = [made]
     if edited:
         actions.insert(0, {"action": "c2pa.opened", "parameters": {"ingredientIds": [_PARENT]}, "when": when})
-    title = f"{metadata['generation_id']}" if metadata.get("generation_id") else "Atelier image"
+    title = f"Atelier image {metadata['generation_id']}" if metadata.get("generation_id") else "Atelier image"
     return {
         "claim_generator_info": _claim_generator(),
         "title": title,
