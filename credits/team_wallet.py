@@ -160,6 +160,14 @@ def team_wallet_debit(*, team_id, member, amount: int, reason: str, generation=N
     return entry
 
 
+def team_wallet_refund(*, team_id, member, amount: int, reason: str) -> LedgerEntry:
+    """Gives ``amount`` back to the team's wallet in ``member``'s name (work not delivered)."""
+    if amount <= 0:
+        raise ValueError("A refund must be positive")
+    with transaction.atomic():
+        return ledger_move(user=None, team_id=team_id, member=member, amount=amount, kind=Kind.REFUND, reason=reason)
+
+
 def team_wallet_admin_adjust(
     *, team: Team, action: str, amount: int, reason: str, actor
 ) -> tuple[int, int, LedgerEntry]:

@@ -20,6 +20,8 @@ from core.numbers import parse_int
 from core.pagination import PageLimitPagination
 from core.schema import message_envelope
 from generation.renderers import EventStreamRenderer
+from teams.acting import acting_key_team, acting_membership, acting_team
+from teams.policy import team_object_delete_check
 from training import selectors, services
 from training.event_stream import training_event_stream, training_event_stream_async
 from training.models import Status
@@ -46,19 +48,26 @@ def _files(help_text: str) -> serializers.ListField:
 
 
 class OwnerView(APIView):
-    """The requesting user's jobs and LoRAs; anyone else's are not found (404, never 403)."""
+    """The requesting user's jobs and LoRAs, and their teams'; anyone else's are not found (404,
+    never 403). Lists show the space the request works in (teams/acting.py)."""
+
+    acts_as_team = True
 
     def own_job(self, pk):
-        job = selectors.training_get(user=self.request.user, job_id=pk)
+        job = selectors.training_get(user=self.request.user, job_id=pk, key_team=acting_key_team(self.request))
         if job is None:
             raise NotFound("Training not found")
         return job
 
     def own_lora(self, pk):
-        lora = selectors.lora_get(user=self.request.user, lora_id=pk)
+        lora = selectors.lora_get(user=self.request.user, lora_id=pk, key_team=acting_key_team(self.request))
         if lora is None:
             raise NotFound("LoRA not found")
         return lora
+
+    def may_change(self, thing) -> None:
+        """A team's job or LoRA is changed by its creator or the team's owners and admins."""
+        team_object_delete_check(user=self.request.user, team_id=thing.team_id, creator_id=thing.user_id)
 
 
 class UploadView(OwnerView):
@@ -108,6 +117,8 @@ class UploadView(OwnerView):
 class DatasetView(OwnerView):
     # The owner's own bytes (core.throttling).
     ratelimit_exempt = True
+    # A dataset is its uploader's: a team key must not open its maker's.
+    acts_as_team = False
 
     @extend_schema(operation_id="training_dataset_download", responses={(200, "application/zip"): OpenApiTypes.BINARY})
     def get(self, request, pk):
@@ -248,7 +259,7 @@ class StartView(OwnerView):
         if data["dry_run"]:
             quote = services.training_quote(user=request.user, data=data)
             return Response(self.QuoteSerializer(quote).data)
-        started = services.training_start(user=request.user, data=data)
+        started = services.training_start(user=request.user, data=data, membership=acting_membership(request))
         return Response(self.OutputSerializer(started).data, status=status.HTTP_201_CREATED)
 
 
@@ -285,7 +296,9 @@ class TrainingListView(OwnerView):
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        jobs = selectors.training_list(user=request.user, status=filters.validated_data.get("status") or None)
+        jobs = selectors.training_list(
+            user=request.user, status=filters.validated_data.get("status") or None, team=acting_team(request)
+        )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(jobs, request, view=self)
         return paginator.get_paginated_response(TrainingBriefSerializer(page, many=True).data)
@@ -317,7 +330,9 @@ class TrainingDetailView(OwnerView):
         responses={200: CancelSerializer},
     )
     def delete(self, request, pk):
-        cancelled = services.training_cancel(job=self.own_job(pk))
+        job = self.own_job(pk)
+        self.may_change(job)
+        cancelled = services.training_cancel(job=job)
         return Response(self.CancelSerializer(cancelled).data)
 
 
@@ -381,7 +396,8 @@ class LoraListView(OwnerView):
     @extend_schema(operation_id="lora_list", responses=LoraSerializer(many=True))
     def get(self, request):
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(selectors.lora_list(user=request.user), request, view=self)
+        loras = selectors.lora_list(user=request.user, team=acting_team(request))
+        page = paginator.paginate_queryset(loras, request, view=self)
         return paginator.get_paginated_response(LoraSerializer(page, many=True).data)
 
 
@@ -419,6 +435,7 @@ class LoraDetailView(OwnerView):
     @extend_schema(operation_id="lora_rename", request=InputSerializer, responses={200: OutputSerializer})
     def patch(self, request, pk):
         lora = self.own_lora(pk)
+        self.may_change(lora)
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         lora = services.lora_rename(lora=lora, name=payload.validated_data["name"])
@@ -426,5 +443,7 @@ class LoraDetailView(OwnerView):
 
     @extend_schema(operation_id="lora_delete", responses={200: message_envelope("LoraDeleted")})
     def delete(self, request, pk):
-        services.lora_delete(lora=self.own_lora(pk))
+        lora = self.own_lora(pk)
+        self.may_change(lora)
+        services.lora_delete(lora=lora)
         return Response({"success": True, "message": "LoRA deleted"})

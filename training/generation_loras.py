@@ -16,6 +16,7 @@ from core.errors import ProviderError
 from generation.loras import Resolved
 from generation.models import Generation
 from generation.providers.local_renderer import style_adapter
+from teams.selectors import space_visible_q
 from training.models import LoRA
 
 
@@ -51,7 +52,8 @@ def loras_resolve(*, model, loras: list[dict], prompt: str, user=None) -> Resolv
             continue
         query = LoRA.objects.filter(pk=lora_id)
         if user is not None:
-            query = query.filter(user=user)
+            # Their own LoRAs and those of the teams they belong to.
+            query = query.filter(space_visible_q(user=user))
         row = query.first()
         if row is None:
             resolved.errors["loras"] = [f"LoRA {index + 1}: no LoRA of yours has the id {lora_id}."]
@@ -80,7 +82,8 @@ def local_adapters(*, generation_id, loras: list[dict]) -> list[tuple[dict, floa
     adapters = []
     for lora in loras:
         lora_id = _as_id(lora["path"])
-        row = LoRA.objects.filter(pk=lora_id, user_id=user_id, provider="local").first() if lora_id else None
+        visible = space_visible_q(user=user_id)
+        row = LoRA.objects.filter(visible, pk=lora_id, provider="local").first() if lora_id else None
         if row is None:
             raise ProviderError(f"LoRA {lora['path']} not found")
         try:

@@ -45,6 +45,8 @@ class TrainingJob(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="training_jobs")
+    # Started in a team: the team's, paid from its wallet, its LoRA the team's (null: personal).
+    team = models.ForeignKey("teams.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     dataset = models.ForeignKey(TrainingDataset, on_delete=models.PROTECT, related_name="jobs")
     provider = models.CharField(max_length=20)
     base_model = models.CharField(max_length=200, blank=True)
@@ -128,6 +130,8 @@ class LoRA(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="loras")
+    # A team's LoRA: every member uses it (null: its owner's alone).
+    team = models.ForeignKey("teams.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     job = models.OneToOneField(TrainingJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="lora")
     name = models.CharField(max_length=100)
     trigger_word = models.CharField(max_length=50)

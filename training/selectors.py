@@ -8,6 +8,7 @@ from django.core.files.storage import Storage, default_storage
 from django.db.models import QuerySet
 
 from core.numbers import parse_int
+from teams.selectors import space_listed_q, space_visible_q
 from training.datasets import dataset_public_token_valid
 from training.models import LoRA, TrainingDataset, TrainingEvent, TrainingJob
 
@@ -36,15 +37,18 @@ def dataset_public_get(*, dataset_id, timestamp: str, signature: str) -> Trainin
     return TrainingDataset.objects.filter(pk=dataset_id).first()
 
 
-def training_list(*, user, status: str | None = None) -> QuerySet[TrainingJob]:
-    queryset = TrainingJob.objects.filter(user=user).select_related("lora")
+def training_list(*, user, status: str | None = None, team=None) -> QuerySet[TrainingJob]:
+    """The user's personal trainings, or with ``team`` the team's."""
+    queryset = TrainingJob.objects.filter(space_listed_q(user=user, team=team)).select_related("lora")
     if status:
         queryset = queryset.filter(status=status)
     return queryset.order_by("-created_at", "-id")
 
 
-def training_get(*, user, job_id) -> TrainingJob | None:
-    return TrainingJob.objects.filter(user=user, pk=job_id).select_related("lora", "dataset").first()
+def training_get(*, user, job_id, key_team=None) -> TrainingJob | None:
+    """One of the user's trainings or of their teams' (``key_team``: that team's only)."""
+    visible = space_visible_q(user=user, key_team=key_team)
+    return TrainingJob.objects.filter(visible, pk=job_id).select_related("lora", "dataset").first()
 
 
 def training_file(*, job: TrainingJob, name: str) -> TrainingFile | None:
@@ -68,9 +72,11 @@ def training_events_after(*, job_id, after_id: int) -> QuerySet[TrainingEvent]:
     return TrainingEvent.objects.filter(job_id=job_id, pk__gt=after_id).order_by("pk")
 
 
-def lora_list(*, user) -> QuerySet[LoRA]:
-    return LoRA.objects.filter(user=user).order_by("-created_at")
+def lora_list(*, user, team=None) -> QuerySet[LoRA]:
+    """The user's personal LoRAs, or with ``team`` the team's."""
+    return LoRA.objects.filter(space_listed_q(user=user, team=team)).order_by("-created_at")
 
 
-def lora_get(*, user, lora_id) -> LoRA | None:
-    return LoRA.objects.filter(user=user, pk=lora_id).first()
+def lora_get(*, user, lora_id, key_team=None) -> LoRA | None:
+    """One of the user's LoRAs or of their teams' (``key_team``: that team's only)."""
+    return LoRA.objects.filter(space_visible_q(user=user, key_team=key_team), pk=lora_id).first()

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from catalog.models import ModelKind
 from catalog.selectors import model_is_available, model_list
+from teams.acting import acting_team
 from training import selectors
 from training.presenters import lora_as_dict, training_as_dict
 from training.providers import training_providers
@@ -43,7 +44,9 @@ def _studio_url(lora, models: dict[str, str]) -> str:
 
 @login_required
 def training_page(request):
-    jobs = list(selectors.training_list(user=request.user)[:RECENT_JOBS])
+    # The space chosen in the header bar: the team's trainings and LoRAs, or the person's.
+    team = acting_team(request)
+    jobs = list(selectors.training_list(user=request.user, team=team)[:RECENT_JOBS])
     selected = None
     wanted = request.GET.get("job")
     if wanted:
@@ -63,7 +66,7 @@ def training_page(request):
     ]
     studio_models = _studio_models()
     loras = []
-    for lora in selectors.lora_list(user=request.user):
+    for lora in selectors.lora_list(user=request.user, team=team):
         loras.append({**lora_as_dict(lora), "studio_url": _studio_url(lora, studio_models)})
     return render(
         request,

@@ -18,6 +18,9 @@ from core.throttling import user_rate_limit_hit
 from credits.models import LedgerEntry
 from credits.selectors import credits_balance, plan_for_user
 from credits.services import credits_debit, credits_grant
+from credits.team_selectors import team_wallet_balance
+from credits.team_wallet import team_wallet_debit, team_wallet_refund
+from teams.policy import team_training_check
 from training.models import TERMINAL_STATUSES, Status, TrainingDataset, TrainingEvent, TrainingJob
 from training.providers import training_provider
 from training.services.uploads import dataset_for_training
@@ -128,11 +131,14 @@ def _allowance_check(*, user, provider: str) -> None:
         )
 
 
-def training_start(*, user, data: dict) -> TrainingOutcome:
+def training_start(*, user, data: dict, membership=None) -> TrainingOutcome:
     """Holds the quoted credits on the ledger and queues the job, in one transaction (402 when short).
 
     Only a real start counts against the training rate limit (seed 004: 5 an hour), and only once
-    its dataset is found: quotes are cheap, and the page asks for one at every change."""
+    its dataset is found: quotes are cheap, and the page asks for one at every change.
+    ``membership``: started as that team (under its policy, paid from its wallet within the
+    member's monthly cap; the LoRA it makes is the team's)."""
+    team_training_check(membership=membership)
     dataset = _dataset(user=user, data=data)
     user_rate_limit_hit(user=user, group="training", rate=settings.ATELIER_RATE_LIMITS["training"])
     options = _options(data=data, dataset=dataset)
@@ -141,6 +147,7 @@ def training_start(*, user, data: dict) -> TrainingOutcome:
     with transaction.atomic():
         job = TrainingJob.objects.create(
             user=user,
+            team=membership.team if membership else None,
             dataset=dataset,
             status=Status.QUEUED,
             seed=secrets.randbelow(2**31),
@@ -148,9 +155,15 @@ def training_start(*, user, data: dict) -> TrainingOutcome:
             logs=[{"at": now.isoformat(), "message": f"Queued: {options['steps']} steps on {options['provider']}"}],
             **options,
         )
-        credits_debit(user=user, amount=job.cost, reason=f"LoRA training “{job.trigger_word}” hold")
+        reason = f"LoRA training “{job.trigger_word}” hold"
+        if membership is None:
+            credits_debit(user=user, amount=job.cost, reason=reason)
+        else:
+            team_wallet_debit(team_id=membership.team_id, member=user, amount=job.cost, reason=reason)
         TrainingEvent.objects.create(job=job, type=TrainingEvent.Type.STATUS, data={"status": Status.QUEUED})
         transaction.on_commit(partial(training_dispatch, job_id=job.pk))
+    if membership is not None:
+        return TrainingOutcome(job=job, credits_remaining=team_wallet_balance(team_id=membership.team_id))
     return TrainingOutcome(job=job, credits_remaining=credits_balance(user=user))
 
 
@@ -169,7 +182,10 @@ def training_refund(*, job_id, amount: int, reason: str) -> int:
         if not won or amount == 0:
             return 0
         job = TrainingJob.objects.select_related("user").get(pk=job_id)
-        credits_grant(user=job.user, amount=amount, reason=reason, kind=LedgerEntry.Kind.REFUND)
+        if job.team_id is None:
+            credits_grant(user=job.user, amount=amount, reason=reason, kind=LedgerEntry.Kind.REFUND)
+        else:
+            team_wallet_refund(team_id=job.team_id, member=job.user, amount=amount, reason=reason)
     return amount
 
 

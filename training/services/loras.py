@@ -12,6 +12,7 @@ from training.signals import training_completed
 def lora_create(*, job: TrainingJob, weights: bytes, config: bytes, reference: str = "") -> LoRA:
     lora = LoRA(
         user=job.user,
+        team_id=job.team_id,
         job=job,
         name=f"{job.trigger_word} ({job.provider})",
         trigger_word=job.trigger_word,
