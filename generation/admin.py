@@ -23,6 +23,7 @@ from generation.services.lifecycle import (
     generation_retry,
     generation_retry_refusal,
 )
+from generation.services.remix import generation_settings
 
 # The operator's buttons on a generation's page: each asks for confirmation on a page of its
 # own (a POST with the CSRF token), then calls the service and says what happened.
@@ -323,17 +324,9 @@ def _retry_one(generation: Generation) -> tuple[Generation | None, str | None]:
     refusal = generation_retry_refusal(generation=generation)
     if refusal:
         return None, f"{generation.pk}: {refusal}"
-    data = {
-        **{k: v for k, v in (generation.params or {}).items() if k != "revised_prompt"},
-        "model": generation.model_id,
-        "prompt": generation.prompt,
-        "negative_prompt": generation.negative_prompt,
-        "width": generation.width,
-        "height": generation.height,
-        "num_images": generation.num_images,
-        "seed": generation.seed,
-        "format": generation.output_format,
-    }
+    # Every setting as a remix takes it: the style applied once, the stored input image and mask.
+    settings_ = generation_settings(generation=generation)
+    data = {**settings_.pop("params"), **settings_}
     payload = GenerateInputSerializer(data=data)
     if not payload.is_valid():
         return None, f"{generation.pk}: its request is no longer valid ({payload.errors})"

@@ -326,8 +326,6 @@ def generation_retry_refusal(*, generation: Generation) -> str | None:
     """Why an operator cannot retry this generation, or None when they can."""
     if generation.status not in RETRYABLE_STATUSES:
         return f"it is {generation.status}; only a failed or cancelled generation can be retried"
-    if generation.inputs.exists():
-        return "its input images are not sent again from the admin"
     return None
 
 
