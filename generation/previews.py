@@ -125,17 +125,27 @@ class PreviewSink:
             self._facts = _facts_of(generation) if generation is not None and generation.previews else None
             if self._facts is not None:
                 # Pacing and indexes go on from an earlier run of the job (a poll, a retry).
-                earlier = preview_cache_get(generation_id=self.generation_id)
+                try:
+                    earlier = preview_cache_get(generation_id=self.generation_id)
+                except Exception:  # noqa: BLE001 - the cache is away: this run starts afresh
+                    logger.warning("Preview of %s: could not read the cache", self.generation_id, exc_info=True)
+                    earlier = None
                 if earlier is not None:
                     self._last_at, self._next_index = earlier.published_at, earlier.index + 1
         return self._facts is not None
 
     def _publish(self, preview: LatestPreview) -> None:
-        # Cached first: a stream that opens meanwhile reads at least this one.
-        preview_cache_set(generation_id=self.generation_id, preview=preview)
+        """Caches, publishes and announces one preview. Whatever fails here (the cache is away, a
+        receiver raises) is logged: a preview never fails the job it shows."""
+        try:
+            # Cached first: a stream that opens meanwhile reads at least this one.
+            preview_cache_set(generation_id=self.generation_id, preview=preview)
+        except Exception:  # noqa: BLE001 - the live stream still gets it
+            logger.warning("Preview of %s: could not cache it", self.generation_id, exc_info=True)
         pubsub.publish(channel=generation_channel(self.generation_id), message={"preview": preview_frame_data(preview)})
         url = preview_path(self.generation_id, index=preview.index)
-        generation_preview.send(
+        # Robust: a receiver that raises is logged by the signal, and the job goes on.
+        generation_preview.send_robust(
             sender=Generation,
             generation_id=self.generation_id,
             user_id=self._facts["user_id"],

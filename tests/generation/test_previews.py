@@ -14,9 +14,10 @@ from generation.event_stream import generation_event_stream
 from generation.models import Generation, Status
 from generation.previews_cache import preview_path
 from generation.services.running import generation_reporter
+from generation.signals import generation_preview
 from generation.state import transition
 from tests.generation.test_pushed_events import Watcher
-from tests.helpers import LOCAL_MODEL, asgi_server_running, sse_frames, wait_until
+from tests.helpers import LOCAL_MODEL, asgi_server_running, generate_done, sse_frames, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -260,3 +261,23 @@ def test_the_preview_path_is_the_routes():
 
 
 UUID = "0a56cdb1-fffd-4372-9bd7-671afce455f0"
+
+
+def test_a_preview_receiver_that_fails_never_fails_the_job(alice, settings):
+    settings.ATELIER_PREVIEW_MIN_INTERVAL_MS = 0
+    heard = []
+
+    def broken(**kwargs):
+        heard.append(kwargs["preview"])
+        raise RuntimeError("a receiver that breaks")
+
+    generation_preview.connect(broken, weak=False)
+    try:
+        done = generate_done(alice, width=128, height=128)
+    finally:
+        generation_preview.disconnect(broken)
+    assert done["status"] == "completed"
+    # Announced without the picture's bytes, with where to read it.
+    assert [p["step"] for p in heard] == [1, 2, 3, 4]
+    assert heard[0]["url"] == f"/api/generate/{done['id']}/preview?index=0"
+    assert set(heard[0]) == {"index", "url", "width", "height", "step", "total_steps"}
