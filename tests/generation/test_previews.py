@@ -79,7 +79,13 @@ def test_the_owner_watches_the_picture_paint_before_the_result_and_nobody_else_s
 ):
     painted = _submit(server, alice, seed=7)
     plain = _submit(server, bob, seed=7, previews=False)
-    watchers = {painted: _watch(server, alice, painted), plain: _watch(server, bob, plain)}
+    # Bob's other job paints another scene, with previews, in the same worker.
+    elsewhere = _submit(server, bob, seed=99, prompt="a green forest under a night sky")
+    watchers = {
+        painted: _watch(server, alice, painted),
+        plain: _watch(server, bob, plain),
+        elsewhere: _watch(server, bob, elsewhere),
+    }
     # Bob cannot follow Alice's job.
     refused = httpx.get(f"{server}/api/generate/{painted}/events", headers=_auth(bob), timeout=10)
     assert refused.status_code == 404 and refused.json()["type"] == "not_found"
@@ -107,6 +113,10 @@ def test_the_owner_watches_the_picture_paint_before_the_result_and_nobody_else_s
     bobs = _frames(watchers[plain])
     assert "preview" not in [frame["event"] for frame in bobs]
     assert bobs[-1]["data"]["status"] == "completed"
+    # Each job's stream carries its own pictures only: Bob's other job, its four layers, none of Alice's.
+    others = [frame["data"] for frame in _frames(watchers[elsewhere]) if frame["event"] == "preview"]
+    assert [p["index"] for p in others] == [0, 1, 2, 3]
+    assert not {_decoded(p).tobytes() for p in others} & {image.tobytes() for image in images}
 
     # The result is the picture every watcher of the same settings gets, previews or not.
     result = httpx.get(f"{server}/api/generate/{painted}", headers=_auth(alice), timeout=10).json()["generation"]
