@@ -94,6 +94,8 @@ def _model_spec(model) -> dict:
         "provider": model.provider,
         # LoRA weights by URL or provider reference (the API's loras[].path).
         "takes_loras": "loras" in model.supports,
+        # Whether its jobs show in-progress pictures (the studio's previews checkbox says so).
+        "supports_previews": model.supports_previews,
         "lora_providers": _lora_providers(model),
     }
 

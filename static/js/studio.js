@@ -39,6 +39,9 @@ function adaptToModel() {
     supports.has(name),
   );
 
+  // The previews checkbox stays as the user set it; it says when the chosen model sends none.
+  document.getElementById("previews-none").hidden = spec.supports_previews !== false;
+
   setHidden(form.querySelector("fieldset[data-needs=image]"), !spec.takes_image);
   setHidden(form.querySelector("[data-needs=mask]"), !spec.takes_mask);
   $("image").required = spec.needs_image && !carriedReference();

@@ -49,6 +49,12 @@ def test_the_job_card_shows_the_picture_as_it_paints_then_the_result(live_server
     page = new_page()
     _sign_in(page, base, "painter@example.com")
     assert page.get_by_label("Show the picture as it is made").is_checked()
+    # A model that sends no pictures says so beside the checkbox.
+    none = page.locator("#previews-none")
+    page.get_by_label("Model").select_option("local/upscale")
+    assert none.is_visible()
+    page.get_by_label("Model").select_option("local/procedural")
+    assert none.is_hidden()
 
     _generate(page, "a lighthouse on a cliff at sunset, warm light")
     job = page.locator("article.job").first
