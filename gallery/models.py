@@ -66,6 +66,13 @@ class Asset(models.Model):
     is_favorited = models.BooleanField(default=False)
     is_public = models.BooleanField(default=False)
     is_nsfw = models.BooleanField(default=False)
+    share_prompt_metadata = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text=(
+            "Whether its share link serves the file with its prompts in it; empty: as its owner's preference says."
+        ),
+    )
     short_key = models.CharField(max_length=16, unique=True, default=new_short_key, editable=False)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)

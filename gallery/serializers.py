@@ -75,6 +75,7 @@ class AssetSerializer(serializers.ModelSerializer):
             "is_favorited",
             "is_public",
             "is_nsfw",
+            "share_prompt_metadata",
             "share_url",
             "created_at",
             "updated_at",
@@ -113,6 +114,11 @@ class AssetSerializer(serializers.ModelSerializer):
 class AssetUpdateSerializer(serializers.Serializer):
     is_favorited = serializers.BooleanField(required=False)
     is_public = serializers.BooleanField(required=False)
+    share_prompt_metadata = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        help_text="Its share link serves the file with its prompts in it; null: as your share_prompt_metadata says.",
+    )
     collection = serializers.UUIDField(required=False, allow_null=True)
 
 

@@ -199,6 +199,11 @@ def asset_update(*, asset: Asset, data: dict) -> Asset:
         if name in data:
             setattr(asset, name, bool(data[name]))
             fields.append(name)
+    if "share_prompt_metadata" in data:
+        # None: the owner's preference decides again.
+        value = data["share_prompt_metadata"]
+        asset.share_prompt_metadata = None if value is None else bool(value)
+        fields.append("share_prompt_metadata")
     if "collection" in data:
         asset.collection = _owned_collection(owner=asset.owner, collection_id=data["collection"])
         fields.append("collection")
@@ -252,13 +257,20 @@ def shared_name(*, asset: Asset) -> str:
     return f"conversions/{asset.owner_id}/{asset.id}.shared.{asset.format}"
 
 
+def asset_shares_prompts(*, asset: Asset) -> bool:
+    """Whether the asset's share link serves its prompts: its own choice, else its owner's."""
+    if asset.share_prompt_metadata is not None:
+        return asset.share_prompt_metadata
+    return user_preference(user=asset.owner, name="share_prompt_metadata")
+
+
 def asset_shared_file(*, asset: Asset) -> str:
-    """The stored name of the file a public share link serves: the original when its owner shares
-    their prompts (``share_prompt_metadata``) or it is a video, else a copy whose metadata has no
+    """The stored name of the file a public share link serves: the original when it shares its
+    prompts (``asset_shares_prompts``) or it is a video, else a copy whose metadata has no
     prompt and negative prompt, made on first request and reused afterwards."""
     if asset.type != Asset.Type.IMAGE or asset.format not in EMBEDDABLE:
         return asset.file.name
-    if user_preference(user=asset.owner, name="share_prompt_metadata"):
+    if asset_shares_prompts(asset=asset):
         return asset.file.name
     storage, target = asset.file.storage, shared_name(asset=asset)
     if not storage.exists(target):

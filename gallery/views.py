@@ -13,14 +13,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import ValidationError
 
-from accounts.selectors import user_preference
 from catalog.labels import human_label, model_name
 from gallery.credentials_panel import asset_credentials_panel
 from gallery.filters import AssetFilter
 from gallery.models import Asset
 from gallery.selectors import asset_filter_choices, asset_get, asset_keyset_page, asset_list, collection_list
 from gallery.serializers import asset_share_url
-from gallery.services import asset_delete, asset_update
+from gallery.services import asset_delete, asset_shares_prompts, asset_update
 
 LIBRARY_PAGE_SIZE = 24
 LANDING_IMAGES = 6
@@ -157,7 +156,7 @@ def _share_context(request, asset: Asset) -> dict:
     return {
         "asset": asset,
         "share_url": share_url,
-        "shares_prompts": user_preference(user=request.user, name="share_prompt_metadata"),
+        "shares_prompts": asset_shares_prompts(asset=asset),
     }
 
 
@@ -190,6 +189,17 @@ def asset_favorite(request, pk):
 def asset_public(request, pk):
     asset = _own_asset(request, pk)
     asset = asset_update(asset=asset, data={"is_public": request.POST.get("is_public") == "1"})
+    if _is_htmx(request):
+        return render(request, "gallery/_share.html", _share_context(request, asset))
+    return redirect("asset-page", pk=asset.pk)
+
+
+@require_POST
+@login_required
+def asset_share_prompts(request, pk):
+    """The share panel's choice: whether this image's share link serves its prompts."""
+    asset = _own_asset(request, pk)
+    asset = asset_update(asset=asset, data={"share_prompt_metadata": request.POST.get("share_prompt_metadata") == "1"})
     if _is_htmx(request):
         return render(request, "gallery/_share.html", _share_context(request, asset))
     return redirect("asset-page", pk=asset.pk)

@@ -197,3 +197,35 @@ def test_the_account_page_shows_and_saves_the_privacy_choices(alice, bob):
     }
     assert bob.get("/api/user/profile").json()["privacy"]["share_prompt_metadata"] is False
     assert not _holds_prompts(_own_file(alice, _generated(alice)))
+
+
+def test_one_image_can_share_its_prompts_or_keep_them_out_whatever_the_default(alice, bob, anon):
+    generation = _generated(alice)
+    raw = _shared(alice, generation)
+    asset_id = generation["images"][0]["id"]
+
+    chosen = alice.patch(f"/api/gallery/{asset_id}", {"share_prompt_metadata": True}, format="json")
+    assert chosen.status_code == 200, chosen.content
+    assert chosen.json()["image"]["share_prompt_metadata"] is True
+    assert _holds_prompts(body_of(anon.get(raw)))
+    # Another image keeps the default: without.
+    other = _generated(alice)
+    assert not _holds_prompts(body_of(anon.get(_shared(alice, other))))
+
+    # From the asset page's share panel, as its button posts it; bob cannot touch it.
+    browser = signed_in(alice.user)
+    assert "The shared file carries your prompt." in browser.get(f"/asset/{asset_id}").content.decode()
+    assert (
+        signed_in(bob.user).post(f"/asset/{asset_id}/share-prompts", {"share_prompt_metadata": "1"}).status_code == 404
+    )
+    panel = browser.post(f"/asset/{asset_id}/share-prompts", {"share_prompt_metadata": "0"}, HTTP_HX_REQUEST="true")
+    assert "The shared file carries no prompt." in panel.content.decode()
+    assert not _holds_prompts(body_of(anon.get(raw)))
+
+    # The owner's default no longer decides for this image, either way.
+    alice.patch("/api/user/profile", {"share_prompt_metadata": True}, format="json")
+    assert not _holds_prompts(body_of(anon.get(raw)))
+    assert _holds_prompts(body_of(anon.get(_shared(alice, other))))
+    cleared = alice.patch(f"/api/gallery/{asset_id}", {"share_prompt_metadata": None}, format="json")
+    assert cleared.json()["image"]["share_prompt_metadata"] is None
+    assert _holds_prompts(body_of(anon.get(raw)))
