@@ -5,8 +5,9 @@ their images through ``submit_and_wait``, as the synchronous seed routes do, and
 OpenAI's server-sent events instead (``legacy.openai_stream``). Authentication is the API key
 (``Authorization: Bearer``); errors are OpenAI's ``{"error": {message, type, param, code}}``.
 
-These routes are left out of /api/schema/: OpenAI publishes this API's own specification, and
-the canonical schema promises the error envelope on every operation, which these do not answer.
+These routes are documented in the compatible APIs' own OpenAPI document (``legacy.schema``,
+``/api/schema/compat/``), not in /api/schema/, which promises the error envelope on every
+operation.
 """
 
 import base64
@@ -28,6 +29,15 @@ from gallery.serializers import asset_file_url
 from generation.inputs.kinds import IMAGE_KINDS
 from generation.models import Api
 from legacy.openai_stream import images_stream
+from legacy.schema import (
+    OPENAI_ERRORS,
+    OPENAI_IMAGES,
+    OPENAI_MODEL,
+    OPENAI_MODELS,
+    OPENAI_STREAM,
+    OPENAI_TAG,
+    compat_schema,
+)
 from legacy.sync import submit_and_wait
 
 # OpenAI's (type, code) for each of the project's error types; any other is an
@@ -144,6 +154,19 @@ class _EditsInput(_ImagesInput):
     partial_images = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=3)
 
 
+class _VariationsDocument(_ImagesInput):
+    """The multipart body of a variation, as documented."""
+
+    image = serializers.FileField(help_text="The image (PNG, JPEG, WebP)")
+
+
+class _EditsDocument(_EditsInput):
+    """The multipart body of an edit, as documented: ``image`` (or several as ``image[]``; the
+    first is used) beside the fields."""
+
+    image = serializers.ListField(child=serializers.FileField(), help_text="One image or several (image[])")
+
+
 def _canonical(data: dict, *, model: str) -> dict:
     """The canonical generate parameters of what the routes share."""
     canonical = {"model": model}
@@ -207,12 +230,18 @@ def _images_answer(request, data: dict, canonical: dict) -> Response:
 
 class _OpenAIView(APIView):
     renderer_classes = [JSONRenderer]
+    schema = compat_schema()
 
     def get_exception_handler(self):
         return openai_error
 
 
-@extend_schema(exclude=True)
+@extend_schema(
+    tags=[OPENAI_TAG],
+    summary="Create images (OpenAI's POST /v1/images/generations)",
+    request=_GenerationsInput,
+    responses={200: OPENAI_IMAGES, (200, "text/event-stream"): OPENAI_STREAM, **OPENAI_ERRORS},
+)
 class ImagesGenerationsView(_OpenAIView):
     ratelimit_group = None  # counted by generation_submit
 
@@ -230,7 +259,12 @@ class ImagesGenerationsView(_OpenAIView):
         return _images_answer(request, data, canonical)
 
 
-@extend_schema(exclude=True)
+@extend_schema(
+    tags=[OPENAI_TAG],
+    summary="Edit an image, with a mask to inpaint (OpenAI's POST /v1/images/edits)",
+    request={"multipart/form-data": _EditsDocument},
+    responses={200: OPENAI_IMAGES, (200, "text/event-stream"): OPENAI_STREAM, **OPENAI_ERRORS},
+)
 class ImagesEditsView(_OpenAIView):
     """An image (and a mask) onto an image-to-image or inpainting model. The models here take
     one input image: of several, the first is used."""
@@ -255,7 +289,12 @@ class ImagesEditsView(_OpenAIView):
         return _images_answer(request, data, canonical)
 
 
-@extend_schema(exclude=True)
+@extend_schema(
+    tags=[OPENAI_TAG],
+    summary="Variations of an image (OpenAI's POST /v1/images/variations)",
+    request={"multipart/form-data": _VariationsDocument},
+    responses={200: OPENAI_IMAGES, **OPENAI_ERRORS},
+)
 class ImagesVariationsView(_OpenAIView):
     """An image onto an image-to-image model, with no prompt."""
 
@@ -274,13 +313,23 @@ def _model_object(model: AIModel) -> dict:
     return {"id": model.pk, "object": "model", "created": int(model.created_at.timestamp()), "owned_by": model.provider}
 
 
-@extend_schema(exclude=True)
+@extend_schema(
+    tags=[OPENAI_TAG],
+    summary="The catalog's models (OpenAI's GET /v1/models)",
+    operation_id="openai_models_list",
+    responses={200: OPENAI_MODELS, 401: OPENAI_ERRORS[401], 429: OPENAI_ERRORS[429]},
+)
 class ModelsView(_OpenAIView):
     def get(self, request):
         return Response({"object": "list", "data": [_model_object(model) for model in model_list()]})
 
 
-@extend_schema(exclude=True)
+@extend_schema(
+    tags=[OPENAI_TAG],
+    summary="One model (OpenAI's GET /v1/models/{id}); ids contain slashes",
+    operation_id="openai_models_retrieve",
+    responses={200: OPENAI_MODEL, 401: OPENAI_ERRORS[401], 404: OPENAI_ERRORS[404], 429: OPENAI_ERRORS[429]},
+)
 class ModelView(_OpenAIView):
     def get(self, request, model_id: str):
         model = model_get(ref=model_id)

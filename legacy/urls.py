@@ -6,9 +6,11 @@ gallery's own (its pages link them), so they are mounted by their apps.
 """
 
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from gallery.api.assets import GalleryViewSet
 from legacy import openai_images, seed000, seed001, seed002, seed004
+from legacy.schema import COMPAT_SCHEMA_SETTINGS
 
 urlpatterns = [
     # Seed 000
@@ -43,4 +45,11 @@ urlpatterns = [
     path("sdapi/v1/", include("legacy.automatic1111.urls")),
     # OpenAI's Images API, for its SDKs (DESIGN.md §5).
     path("v1/", include(openai_images.urlpatterns)),
+    # The OpenAPI document of those two (legacy.schema), and its Swagger UI.
+    path(
+        "api/schema/compat/",
+        SpectacularAPIView.as_view(custom_settings=COMPAT_SCHEMA_SETTINGS),
+        name="compat-schema",
+    ),
+    path("api/docs/compat/", SpectacularSwaggerSplitView.as_view(url_name="compat-schema"), name="compat-swagger-ui"),
 ]

@@ -297,6 +297,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The OpenAI- and A1111-compatible routes answer in those APIs' shapes, not the envelope this
+    # document promises: they have a document of their own, /api/schema/compat/ (legacy.schema).
+    "PREPROCESSING_HOOKS": ["legacy.schema.without_compat_apis"],
 }
 
 # Providers: one key and one base-URL override each. A provider without its key is listed as

@@ -6,5 +6,6 @@ catalog's models, the user's trained LoRAs and fixed sampler and scheduler names
 keeps the chosen checkpoint per user; ``progress`` follows the user's current job (with its
 newest live preview), ``interrupt`` and ``skip`` cancel it, and ``png-info`` reads what made an
 image from the metadata inside it.
-These routes answer in A1111's shapes, errors included, and are left out of the OpenAPI schema.
+These routes answer in A1111's shapes, errors included, documented in the compatible APIs' own
+OpenAPI document (``legacy.schema``, ``/api/schema/compat/``).
 """

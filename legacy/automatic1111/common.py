@@ -16,6 +16,7 @@ from core.errors import ValidationFailed
 from core.exception_handler import envelope_exception_handler
 from generation.models import Generation, Status
 from generation.selectors import generation_list
+from legacy.schema import compat_schema
 
 CLIENT = "automatic1111"
 CHECKPOINT_OPTION = "sd_model_checkpoint"
@@ -104,9 +105,9 @@ class A1111View(APIView):
     authentication_classes = [APIKeyAuthentication, BasicAPIKeyAuthentication]
     # The names a refusal's fields are given (a route whose own fields are A1111's sets none).
     field_names = A1111_NAMES
-    # Left out of the canonical OpenAPI schema (DRF skips a view without one): its shapes, errors
-    # included, are AUTOMATIC1111's, which docs/api.md describes.
-    schema = None
+    # In the compatible APIs' own OpenAPI document (legacy.schema): its shapes, errors included,
+    # are AUTOMATIC1111's, not the envelope /api/schema/ promises.
+    schema = compat_schema()
 
     def get_exception_handler(self):
         return a1111_exception_handler

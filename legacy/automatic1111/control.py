@@ -6,10 +6,13 @@ interrupted one.
 """
 
 from django.http import JsonResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 
 from core.errors import Conflict
 from generation.services import generation_cancel
 from legacy.automatic1111.common import A1111View, current_generation
+from legacy.schema import A1111_ERRORS, A1111_TAG, NULL_ANSWER
 
 
 def _cancel_current(user) -> None:
@@ -22,12 +25,24 @@ def _cancel_current(user) -> None:
         pass  # it ended meanwhile
 
 
+@extend_schema(
+    tags=[A1111_TAG],
+    summary="Cancel your current job (refunded); answers {}",
+    request=None,
+    responses={200: OpenApiTypes.OBJECT, **A1111_ERRORS},
+)
 class InterruptView(A1111View):
     def post(self, request):
         _cancel_current(request.user)
         return JsonResponse({})
 
 
+@extend_schema(
+    tags=[A1111_TAG],
+    summary="Cancel your current job, as interrupt (a job is the whole batch); answers null",
+    request=None,
+    responses={200: NULL_ANSWER, **A1111_ERRORS},
+)
 class SkipView(A1111View):
     def post(self, request):
         _cancel_current(request.user)

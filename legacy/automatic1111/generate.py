@@ -13,6 +13,7 @@ import re
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -22,6 +23,7 @@ from core.errors import ProviderUnavailable, ValidationFailed
 from generation.models import Api
 from generation.services import Submitted, generation_model_resolve
 from legacy.automatic1111.common import A1111View, checkpoint_model, model_hash
+from legacy.schema import A1111_GENERATION_ERRORS, A1111_IMAGES, A1111_TAG
 from legacy.sync import submit_and_wait
 from training.selectors import lora_list
 
@@ -163,6 +165,12 @@ def _answer(request, submitted: Submitted, model: AIModel) -> Response:
     return Response({"images": images, "parameters": parameters, "info": json.dumps(info)})
 
 
+@extend_schema(
+    tags=[A1111_TAG],
+    summary="Text to image, waiting for the images",
+    request=Txt2ImgSerializer,
+    responses={200: A1111_IMAGES, **A1111_GENERATION_ERRORS},
+)
 class Txt2ImgView(A1111View):
     ratelimit_group = None  # counted by generation_submit
 
@@ -192,6 +200,12 @@ def _img2img_model(*, chosen: AIModel | None, masked: bool) -> AIModel:
     return candidates[0]
 
 
+@extend_schema(
+    tags=[A1111_TAG],
+    summary="Image to image (with a mask: inpainting), waiting for the images",
+    request=Img2ImgSerializer,
+    responses={200: A1111_IMAGES, **A1111_GENERATION_ERRORS},
+)
 class Img2ImgView(A1111View):
     ratelimit_group = None  # counted by generation_submit
 

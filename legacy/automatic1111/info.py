@@ -6,6 +6,8 @@ import io
 
 from django.http import JsonResponse
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from PIL import Image
 from rest_framework.response import Response
 
@@ -25,6 +27,18 @@ from legacy.automatic1111.common import (
     model_named,
     running_generations,
 )
+from legacy.schema import (
+    A1111_ERRORS,
+    A1111_LORA,
+    A1111_OPTIONS,
+    A1111_PROGRESS,
+    A1111_SAMPLER,
+    A1111_SCHEDULER,
+    A1111_SCRIPTS,
+    A1111_SD_MODEL,
+    A1111_TAG,
+    NULL_ANSWER,
+)
 from training.selectors import lora_list
 
 # A1111's own names, so that clients find the ones they send by default ("Euler a", "automatic").
@@ -39,6 +53,11 @@ SCHEDULERS = (
 )
 
 
+@extend_schema(
+    tags=[A1111_TAG],
+    summary="Models, as A1111 checkpoints",
+    responses={200: A1111_SD_MODEL.__class__(many=True), **A1111_ERRORS},
+)
 class SdModelsView(A1111View):
     """Atelier's text-to-image models as A1111 checkpoints; the title is the model's id."""
 
@@ -58,11 +77,21 @@ class SdModelsView(A1111View):
         )
 
 
+@extend_schema(
+    tags=[A1111_TAG],
+    summary="Sampler names (accepted and ignored)",
+    responses={200: A1111_SAMPLER.__class__(many=True), **A1111_ERRORS},
+)
 class SamplersView(A1111View):
     def get(self, request):
         return Response([{"name": name, "aliases": [], "options": {}} for name in SAMPLERS])
 
 
+@extend_schema(
+    tags=[A1111_TAG],
+    summary="Scheduler names (accepted and ignored)",
+    responses={200: A1111_SCHEDULER.__class__(many=True), **A1111_ERRORS},
+)
 class SchedulersView(A1111View):
     def get(self, request):
         return Response(
@@ -73,6 +102,11 @@ class SchedulersView(A1111View):
         )
 
 
+@extend_schema(
+    tags=[A1111_TAG],
+    summary="Your LoRAs; <lora:name:weight> in a prompt applies one",
+    responses={200: A1111_LORA.__class__(many=True), **A1111_ERRORS},
+)
 class LorasView(A1111View):
     """The caller's trained LoRAs; ``<lora:name:weight>`` in a prompt applies one."""
 
@@ -98,10 +132,17 @@ class LorasView(A1111View):
 class OptionsView(A1111View):
     """``sd_model_checkpoint`` is the caller's own; A1111's other options are accepted and ignored."""
 
+    @extend_schema(tags=[A1111_TAG], summary="Your sd_model_checkpoint", responses={200: A1111_OPTIONS, **A1111_ERRORS})
     def get(self, request):
         model = checkpoint_model(user=request.user, override=None) or generation_model_resolve(ref=None)
         return Response({CHECKPOINT_OPTION: model.pk, "sd_checkpoint_hash": model_hash(model), "samples_format": "png"})
 
+    @extend_schema(
+        tags=[A1111_TAG],
+        summary="Choose your sd_model_checkpoint (other options are ignored); answers null",
+        request=OpenApiTypes.OBJECT,
+        responses={200: NULL_ANSWER, **A1111_ERRORS},
+    )
     def post(self, request):
         name = request.data.get(CHECKPOINT_OPTION)
         if name is not None:
@@ -127,6 +168,11 @@ def _current_image(generation) -> str | None:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
+@extend_schema(
+    tags=[A1111_TAG],
+    summary="Your current job: progress, time left, newest live preview",
+    responses={200: A1111_PROGRESS, **A1111_ERRORS},
+)
 class ProgressView(A1111View):
     """The caller's current job (``current_generation``): its progress, an estimate of the time
     left and its newest live preview (``skip_current_image=true`` leaves it out)."""
@@ -166,6 +212,7 @@ class ProgressView(A1111View):
         )
 
 
+@extend_schema(tags=[A1111_TAG], summary="A1111 scripts (none here)", responses={200: A1111_SCRIPTS, **A1111_ERRORS})
 class ScriptsView(A1111View):
     """No A1111 scripts or extensions here (``webuiapi`` asks when it starts)."""
 

@@ -12,6 +12,8 @@ import binascii
 import json
 import uuid
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
 from core.errors import NotFound, ValidationFailed
@@ -19,6 +21,7 @@ from gallery.models import Asset
 from gallery.provenance import metadata_of_file, metadata_read
 from gallery.selectors import asset_get
 from legacy.automatic1111.common import A1111View
+from legacy.schema import A1111_ERROR, A1111_ERRORS, A1111_PNG_INFO, A1111_PNG_INFO_REQUEST, A1111_TAG
 
 # parameters_parse's typed fields, by the names A1111's parser gives them.
 _A1111_KEYS = (("steps", "Steps"), ("sampler", "Sampler"), ("cfg_scale", "CFG scale"), ("seed", "Seed"))
@@ -55,6 +58,16 @@ def _answer(found: dict) -> Response:
 class PngInfoView(A1111View):
     field_names = {}
 
+    @extend_schema(
+        tags=[A1111_TAG],
+        summary="What made one of your gallery's images",
+        parameters=[OpenApiParameter("asset_id", OpenApiTypes.UUID, required=True)],
+        responses={
+            200: A1111_PNG_INFO,
+            404: OpenApiResponse(A1111_ERROR, description="Not one of yours"),
+            **A1111_ERRORS,
+        },
+    )
     def get(self, request):
         try:
             asset_id = uuid.UUID(request.query_params.get("asset_id", ""))
@@ -66,6 +79,12 @@ class PngInfoView(A1111View):
         found = metadata_of_file(file=asset.file, format=asset.format, is_image=asset.type == Asset.Type.IMAGE)
         return _answer(found)
 
+    @extend_schema(
+        tags=[A1111_TAG],
+        summary="What made an image, from the metadata inside it",
+        request=A1111_PNG_INFO_REQUEST,
+        responses={200: A1111_PNG_INFO, **A1111_ERRORS},
+    )
     def post(self, request):
         image = request.data.get("image") if isinstance(request.data, dict) else None
         if not isinstance(image, str):
