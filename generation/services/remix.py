@@ -43,7 +43,8 @@ def generation_remix_source(*, user, data: dict) -> tuple[Generation, int | None
         return generation, asset.seed
     if generation_id is not None:
         generation = generation_get(user=user, generation_id=generation_id)
-        if generation is None:
+        # The caller's own: a teammate's generation is visible, but its inputs are theirs.
+        if generation is None or generation.user_id != user.pk:
             raise ValidationFailed("Unknown generation", details={"remix_of": ["You have no generation with this id."]})
         return generation, None
     return None
