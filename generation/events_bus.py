@@ -17,7 +17,8 @@ from django.conf import settings
 from django.db import transaction
 
 from core import jobs, pubsub
-from generation.models import GenerationEvent, Status
+from generation.models import TERMINAL_STATUSES, GenerationEvent, Status
+from generation.previews_cache import preview_cache_delete
 from generation.selectors import generation_queue_waiting
 
 
@@ -38,6 +39,9 @@ def generation_events_publish(*, generation_id, events, leaves_queue: bool = Fal
     the queue. Either way the queue's positions follow its events, in that order.
     """
     pubsub.publish_on_commit(channel=generation_channel(generation_id), message=jobs.event_message(events))
+    if any(e.type == GenerationEvent.Type.STATUS and e.data.get("status") in TERMINAL_STATUSES for e in events):
+        # Its in-progress picture is of no use once it has ended: the shared cache lets it go.
+        transaction.on_commit(partial(preview_cache_delete, generation_id=generation_id), robust=True)
     enters_queue = any(
         e.type == GenerationEvent.Type.STATUS and e.data.get("status") == Status.IN_QUEUE for e in events
     )

@@ -2,8 +2,8 @@
 process shares (Redis, or the embedded run's file cache): what ``GET /api/generate/{id}``
 links to while the job runs, and what polling clients read instead of the live stream.
 
-Never a stored asset: an entry lives for PREVIEW_TTL_SECONDS after its last frame, and a
-finished generation no longer shows it.
+Never a stored asset: an entry is dropped when its generation ends (``events_bus``), and lives
+at most PREVIEW_TTL_SECONDS after its last frame.
 """
 
 import base64
@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass
 
 from django.core.cache import cache
 
-# An hour after its last frame; a job that runs longer without a frame shows none.
-PREVIEW_TTL_SECONDS = 3600
+# Ten minutes after its last frame; a job that runs longer without a frame shows none.
+PREVIEW_TTL_SECONDS = 600
 
 
 @dataclass(frozen=True)

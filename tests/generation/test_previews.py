@@ -13,6 +13,7 @@ from PIL import Image
 from generation.event_stream import generation_event_stream
 from generation.models import Generation, Status
 from generation.previews_cache import preview_path
+from generation.selectors import generation_latest_preview
 from generation.services.running import generation_reporter
 from generation.signals import generation_preview
 from generation.state import transition
@@ -192,6 +193,8 @@ def test_a_polling_client_reads_the_latest_preview_while_the_job_runs(server, me
         timeout=30,
     )
     assert finished["preview_url"] is None
+    # The shared cache let it go with the job's end.
+    assert generation_latest_preview(generation_id) is None
     gone = httpx.get(url, headers=_auth(alice), timeout=10)
     assert gone.status_code == 404 and gone.json()["success"] is False
 
