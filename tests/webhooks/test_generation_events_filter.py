@@ -2,10 +2,12 @@
 asks for (``start``, ``preview``, ``logs``) and always the terminal one, signed with its owner's
 secret, each type paced to one message per interval with nothing lost but pictures superseded."""
 
+import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 from django.utils import timezone
 
 from generation.models import Generation, Status
@@ -144,6 +146,34 @@ def test_a_waiting_message_goes_when_its_interval_has_run_out(alice, receiver, s
         generation_record_log(generation_id=generation.pk, message="step 6")
         _deliver_due()
         assert _lines(_events(receiver, secret, "/mine"))[-1] == ["step 6"]
+
+
+@pytest.mark.postgres
+def test_lines_reported_at_once_by_many_threads_make_one_message_now_and_one_later(alice, receiver, settings, held):
+    # A provider that reads a websocket reports from its listener thread while the worker's own
+    # thread reports too: the first message of a type is paced like the others.
+    settings.ATELIER_WEBHOOK_EVENT_MIN_INTERVAL_MS = 60_000
+    generation = _running(alice, webhook_url=receiver.url("/mine"), webhook_events_filter=["logs"])
+    start = threading.Barrier(5)
+
+    def report(n: int) -> None:
+        start.wait()
+        generation_record_log(generation_id=generation.pk, message=f"line {n}")
+        connection.close()
+
+    threads = [threading.Thread(target=report, args=(n,)) for n in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert alice.delete(f"/api/generate/{generation.pk}").status_code == 200
+    _deliver_due()
+
+    events = _events(receiver, _secret(alice), "/mine")
+    assert _types(events) == ["image.log", "image.log", "image.cancelled"]
+    lines = _lines(events)
+    assert len(lines[0]) == 1
+    assert sorted(sum(lines, [])) == sorted(f"line {n}" for n in range(5))
 
 
 def test_lines_still_waiting_go_before_the_terminal_event_and_nothing_after_it(alice, receiver, held):

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from webhooks.models import WebhookDelivery, WebhookMessage
@@ -67,6 +67,15 @@ def _take_in(message: WebhookMessage, *, data: dict, merge: Merge) -> bool:
     return True
 
 
+def _one_at_a_time(key: str) -> None:
+    """Holds off the other emitters of ``key`` until the caller's transaction ends, the first
+    message of a generation's event type included (there is no row yet to lock). PostgreSQL's
+    transaction-level advisory lock; SQLite runs one writing transaction at a time anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [key])
+
+
 def paced_event_emit(
     *, event: str, subject: str, data: dict, extra_targets: list[dict] | None = None, merge: Merge = newest_wins
 ) -> WebhookMessage | None:
@@ -77,6 +86,7 @@ def paced_event_emit(
     if not targets:
         return None
     with transaction.atomic():
+        _one_at_a_time(f"webhook-pacing:{subject}:{event}")
         now = timezone.now()
         last = (
             WebhookMessage.objects.select_for_update()
