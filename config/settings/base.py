@@ -290,7 +290,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Generate images and videos with many AI providers, keep them in a gallery, pay with credits.",
     "VERSION": "1.0.0",
     # Choice sets several components share get one name each (core/schema.py, ops/views.py).
-    "ENUM_NAME_OVERRIDES": {"CheckStatusEnum": ["ok", "error"], "ErrorTypeEnum": "core.errors.ErrorType"},
+    "ENUM_NAME_OVERRIDES": {
+        "CheckStatusEnum": ["ok", "error"],
+        "ErrorTypeEnum": "core.errors.ErrorType",
+        "TeamRoleEnum": "teams.models.Role",
+    },
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI's assets are served from this server, not from a CDN.

@@ -63,6 +63,8 @@ def test_detail_has_the_generation_that_made_the_image(alice):
         "prompt": "A beautiful sunset over mountains",
         "model": LOCAL_MODEL,
         "created_at": generation["created_at"],
+        # Which API asked for it: the canonical one here.
+        "api": "atelier",
     }
     assert (detail["id"], detail["width"], detail["height"]) == (image["id"], 64, 64)
     assert (detail["is_favorited"], detail["is_public"]) == (False, False)
