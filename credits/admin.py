@@ -3,11 +3,15 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.html import format_html
 
 from accounts.admin import UserListColumn, user_list_column_add
 from core.errors import ApplicationError
 from credits.models import CreditAccount, LedgerEntry, Plan
 from credits.services import credits_admin_adjust, credits_plan_set
+from credits.team_wallet import team_wallet_admin_adjust, team_wallet_plan_set
+from teams.admin import team_list_column_add
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -57,10 +61,10 @@ class CreditActionForm(ActionForm, CreditActionFields):
 
 @admin.register(CreditAccount)
 class CreditAccountAdmin(ReadOnlyAdmin):
-    list_display = ["user", "plan", "balance", "last_refill_at", "updated_at"]
-    list_filter = ["plan"]
-    search_fields = ["user__email"]
-    list_select_related = ["user", "plan"]
+    list_display = ["user", "team", "plan", "balance", "last_refill_at", "updated_at"]
+    list_filter = ["plan", ("team", admin.EmptyFieldListFilter)]
+    search_fields = ["user__email", "team__name", "team__id"]
+    list_select_related = ["user", "team", "plan"]
     action_form = CreditActionForm
     actions = ["add_credits", "subtract_credits", "set_credits", "change_plan"]
 
@@ -76,12 +80,19 @@ class CreditAccountAdmin(ReadOnlyAdmin):
             return
         amount, reason = form.cleaned_data["amount"], form.cleaned_data["reason"]
         done, refused = 0, []
-        for account in queryset.select_related("user"):
+        for account in queryset.select_related("user", "team"):
             try:
-                credits_admin_adjust(user=account.user, action=action, amount=amount, reason=reason, actor=request.user)
+                if account.team_id is not None:
+                    team_wallet_admin_adjust(
+                        team=account.team, action=action, amount=amount, reason=reason, actor=request.user
+                    )
+                else:
+                    credits_admin_adjust(
+                        user=account.user, action=action, amount=amount, reason=reason, actor=request.user
+                    )
                 done += 1
             except ApplicationError as error:
-                refused.append(f"{account.user}: {error.message}")
+                refused.append(f"{account.user or account.team}: {error.message}")
         if done:
             self.message_user(request, f"Adjusted {done} account(s).", messages.SUCCESS)
         for line in refused:
@@ -105,17 +116,31 @@ class CreditAccountAdmin(ReadOnlyAdmin):
         if not form.is_valid() or form.cleaned_data["plan"] is None:
             self.message_user(request, "Choose a plan.", messages.ERROR)
             return
-        for account in queryset.select_related("user"):
-            credits_plan_set(user=account.user, plan=form.cleaned_data["plan"])
+        for account in queryset.select_related("user", "team"):
+            if account.team_id is not None:
+                team_wallet_plan_set(team=account.team, plan=form.cleaned_data["plan"])
+            else:
+                credits_plan_set(user=account.user, plan=form.cleaned_data["plan"])
         self.message_user(request, f"Moved {queryset.count()} account(s) to {form.cleaned_data['plan']}.")
 
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "user", "kind", "amount", "balance_after", "reason", "actor", "generation"]
-    list_filter = ["kind", "created_at"]
-    search_fields = ["user__email", "reason", "generation__id", "actor__email"]
-    list_select_related = ["user", "actor"]
+    list_display = [
+        "created_at",
+        "user",
+        "team",
+        "member",
+        "kind",
+        "amount",
+        "balance_after",
+        "reason",
+        "actor",
+        "generation",
+    ]
+    list_filter = ["kind", "created_at", ("team", admin.EmptyFieldListFilter)]
+    search_fields = ["user__email", "team__name", "member__email", "reason", "generation__id", "actor__email"]
+    list_select_related = ["user", "team", "member", "actor"]
     date_hierarchy = "created_at"
 
 
@@ -164,3 +189,16 @@ user_list_column_add(
     name="credits_used",
     column=UserListColumn(value=UserCreditColumns.credits_used, annotate=UserCreditColumns.credits_spent_annotate),
 )
+
+
+@admin.display(description="Wallet")
+def team_wallet_column(team) -> str:
+    """The team's balance, linking to its ledger."""
+    account = CreditAccount.objects.filter(team=team).first()
+    if account is None:
+        return "—"
+    ledger = reverse("admin:credits_ledgerentry_changelist")
+    return format_html('<a href="{}?team__id__exact={}">{} credits</a>', ledger, team.pk, account.balance)
+
+
+team_list_column_add(name="wallet", column=team_wallet_column)

@@ -149,3 +149,23 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount:+d} → {self.balance_after}"
+
+
+class TeamMemberSpend(models.Model):
+    """What a member spent from a team's wallet in one UTC month: debits less refunds, moved in
+    the transaction of each of them (credits.team_spend), so that a monthly cap is checked and
+    kept by one conditional UPDATE of this row. It always equals the ledger's sum of the member's
+    debits and refunds that month."""
+
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    period = models.DateField(help_text="The first day of the month.")
+    credits = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user", "period"], name="team_member_spend_once_a_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team}, {self.period:%B %Y}: {self.credits}"

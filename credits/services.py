@@ -15,6 +15,7 @@ from credits.periods import next_refill_at, period_of, period_start
 from credits.seed_plans import PLANS
 from credits.selectors import plan_cache, plan_default_read, plan_for_user
 from credits.signals import credits_low
+from credits.team_spend import team_member_spend_refund
 
 logger = logging.getLogger(__name__)
 
@@ -198,6 +199,13 @@ def credits_refund_generation(*, generation, reason: str, actor=None) -> LedgerE
         return None
     try:
         with transaction.atomic():
+            if debit.team_id is not None:
+                team_member_spend_refund(
+                    team_id=debit.team_id,
+                    member_id=debit.member_id,
+                    period=period_of(timezone.now()),
+                    amount=debit.amount * -1,
+                )
             return ledger_move(
                 # A team's generation goes back to the wallet it was charged to, in its member's name.
                 user=generation.user if debit.team_id is None else None,

@@ -1,25 +1,28 @@
 """Team wallets: a team's credit account on the same ledger as everyone's.
 
 A wallet is a ``CreditAccount`` with ``team`` set; its entries name the team and the ``member``
-who spent. A debit in a team is one atomic block, like every move: it takes the member's row
-lock (``Membership``, select_for_update), checks the member's daily generation cap and monthly
-credit cap from the ledger, then takes the credits with the same conditional UPDATE as a
-personal debit. Concurrent debits by one member queue on that row, so a cap is exact; debits
-by everyone queue on the wallet's row, so the wallet never goes negative.
+who spent. A debit in a team is one atomic block, like every move: the member's month goes up
+only while under their monthly cap (one conditional UPDATE of their ``TeamMemberSpend`` row,
+joined to their membership), their day's generations are counted when they have a daily cap,
+then the wallet goes down only while it covers the cost (a conditional UPDATE, as a personal
+debit) and the ledger entry is written. Concurrent debits by one member queue on their month's
+row, so a cap is exact; debits by everyone queue on the wallet's row, so it never goes negative.
 """
 
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core.errors import InsufficientCredits, NotFound, QuotaExceeded, ValidationFailed
-from credits.models import CreditAccount, LedgerEntry, Plan
-from credits.periods import next_refill_at, period_next, period_of, period_start
+from credits.models import CreditAccount, LedgerEntry, Plan, TeamMemberSpend
+from credits.periods import next_refill_at, period_of
 from credits.selectors import next_utc_midnight
-from credits.services import ledger_move, ledger_move_if_covered
-from credits.team_selectors import team_member_generations_between, team_member_spent_between, team_wallet_balance
+from credits.services import ledger_move
+from credits.team_selectors import team_member_generations_between, team_wallet_balance
+from credits.team_spend import NOT_CHARGED, team_member_spend_charge, team_member_spend_refund
 from teams.models import Membership, Team
 
 Kind = LedgerEntry.Kind
@@ -102,62 +105,86 @@ def _daily_refusal(*, membership: Membership, now) -> QuotaExceeded:
     return error
 
 
+def _wallet_take(*, team_id, amount: int) -> int | None:
+    """Takes ``amount`` from the wallet unless it would go below zero: the balance left, or None.
+    One conditional UPDATE that answers the new balance (RETURNING), read under its row lock."""
+    quote = connection.ops.quote_name
+    table = quote(CreditAccount._meta.db_table)
+    team_key = team_id.hex if connection.vendor == "sqlite" else team_id
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET balance = balance - %s, updated_at = %s "  # noqa: S608 - the table name only
+            "WHERE team_id = %s AND balance >= %s RETURNING balance",
+            [amount, timezone.now(), team_key, amount],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _membership(*, team_id, member) -> Membership | None:
+    return (
+        Membership.objects.select_related("team")
+        .filter(team_id=team_id, user=member, team__deleted_at__isnull=True)
+        .first()
+    )
+
+
 def team_wallet_debit(*, team_id, member, amount: int, reason: str, generation=None, actor=None) -> LedgerEntry:
     """Takes ``amount`` from the team's wallet in ``member``'s name, within the member's caps.
 
-    Refusals change nothing: 404 for someone no longer in the team, 429 (``exhausted``:
-    ``member_daily_generation_cap``) when a generation would pass the member's daily cap, 402
-    (``member_monthly_credit_cap`` or ``team_wallet``) when the credits would pass the member's
-    monthly cap or the wallet's balance. Call it inside the transaction that saves the work.
+    Refusals change nothing: 404 for someone not in the team, 402 (``exhausted``:
+    ``member_monthly_credit_cap`` or ``team_wallet``) when the credits would pass the member's
+    monthly cap or the wallet's balance, 429 (``member_daily_generation_cap``) when a generation
+    would pass the member's daily cap. Call it inside the transaction that saves the work.
+
+    Within the caps it is three statements, as a personal debit: the member's month goes up
+    under their cap (credits.team_spend), the wallet goes down while it covers the cost, and the
+    ledger entry is written.
     """
     if amount < 0:
         raise ValueError("A debit amount must not be negative")
+    team_id = team_id if isinstance(team_id, uuid.UUID) else uuid.UUID(str(team_id))
     now = timezone.now()
-    refusal = None
-    # No savepoint, as credits_debit: refusals are raised outside the block, having changed nothing.
+    period = period_of(now)
+    # No savepoint, as credits_debit. A refusal after the month's count moved is raised inside
+    # the block, which rolls the move back with the caller's transaction.
     with transaction.atomic(savepoint=False):
-        membership = (
-            Membership.objects.select_for_update(of=("self",))
-            .select_related("team")
-            .filter(team_id=team_id, user=member, team__deleted_at__isnull=True)
-            .first()
-        )
-        if membership is None:
-            refusal = NotFound("Team not found")
-        elif generation is not None and membership.daily_generation_cap is not None:
-            midnight = next_utc_midnight(now)
-            started = team_member_generations_between(
-                team_id=team_id, member=member, start=midnight - timedelta(days=1), end=midnight
-            )
-            if started >= membership.daily_generation_cap:
-                refusal = _daily_refusal(membership=membership, now=now)
-        if refusal is None and membership.monthly_credit_cap is not None:
-            period = period_of(now)
-            spent = team_member_spent_between(
-                team_id=team_id, member=member, start=period_start(period), end=period_start(period_next(period))
-            )
-            if spent + amount > membership.monthly_credit_cap:
-                balance = team_wallet_balance(team_id=team_id)
-                refusal = _cap_refusal(membership=membership, amount=amount, spent=spent, balance=balance, now=now)
-        if refusal is None:
-            entry = ledger_move_if_covered(
-                user=None,
+        daily_cap = team_member_spend_charge(team_id=team_id, member_id=member.pk, period=period, amount=amount)
+        if daily_cap is not NOT_CHARGED:
+            if generation is not None and daily_cap is not None:
+                midnight = next_utc_midnight(now)
+                started = team_member_generations_between(
+                    team_id=team_id, member=member, start=midnight - timedelta(days=1), end=midnight
+                )
+                if started >= daily_cap:
+                    raise _daily_refusal(membership=_membership(team_id=team_id, member=member), now=now)
+            balance = _wallet_take(team_id=team_id, amount=amount)
+            if balance is None:
+                membership = _membership(team_id=team_id, member=member)
+                raise _wallet_refusal(team=membership.team, amount=amount, balance=team_wallet_balance(team_id=team_id))
+            return LedgerEntry.objects.create(
                 team_id=team_id,
                 member=member,
-                amount=-amount,
                 kind=Kind.DEBIT,
+                amount=-amount,
+                balance_after=balance,
                 reason=reason,
                 actor=actor,
                 generation=generation,
-                period=None,
             )
-            if entry is None:
-                refusal = _wallet_refusal(
-                    team=membership.team, amount=amount, balance=team_wallet_balance(team_id=team_id)
-                )
-    if refusal is not None:
-        raise refusal
-    return entry
+    # Not charged: not a member (any more), or over the monthly cap. Nothing changed.
+    membership = _membership(team_id=team_id, member=member)
+    if membership is None:
+        raise NotFound("Team not found")
+    spent = (
+        TeamMemberSpend.objects.filter(team_id=team_id, user=member, period=period)
+        .values_list("credits", flat=True)
+        .first()
+        or 0
+    )
+    raise _cap_refusal(
+        membership=membership, amount=amount, spent=spent, balance=team_wallet_balance(team_id=team_id), now=now
+    )
 
 
 def team_wallet_refund(*, team_id, member, amount: int, reason: str) -> LedgerEntry:
@@ -165,6 +192,7 @@ def team_wallet_refund(*, team_id, member, amount: int, reason: str) -> LedgerEn
     if amount <= 0:
         raise ValueError("A refund must be positive")
     with transaction.atomic():
+        team_member_spend_refund(team_id=team_id, member_id=member.pk, period=period_of(timezone.now()), amount=amount)
         return ledger_move(user=None, team_id=team_id, member=member, amount=amount, kind=Kind.REFUND, reason=reason)
 
 

@@ -193,7 +193,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
         key = idempotency_key_of(request)
         data = generate_input(request.data)
         if data["dry_run"]:
-            quote = services.generation_quote(user=request.user, data=data)
+            quote = services.generation_quote(user=request.user, data=data, team=acting_team(request))
             return Response({"success": True, "dry_run": True, **quote})
         preferred = _preferred_wait(request)
         wait = preferred is not None or _waits(request, data)

@@ -21,6 +21,7 @@ from core.numbers import parse_int
 from generation import selectors
 from generation.event_stream import generation_event_stream, generation_event_stream_async
 from generation.renderers import EventStreamRenderer
+from teams.acting import acting_key_team
 
 
 class GenerationEventsView(APIView):
@@ -29,16 +30,18 @@ class GenerationEventsView(APIView):
     # A browser's EventSource asks for text/event-stream; without a renderer for it, content
     # negotiation would refuse the stream with a 406.
     renderer_classes = [JSONRenderer, EventStreamRenderer]
+    # A team key follows its team's generations (teams/acting.py).
+    acts_as_team = True
 
     @extend_schema(
         summary="Live events (text/event-stream) until the generation ends",
         description=(
             "Server-sent events; each event's data is a JSON object. Stored events carry an `id` "
-            "(resume with `Last-Event-ID`): `status` `{\"status\"}`, `progress` `{\"progress\"}`, "
-            "`log` `{\"at\", \"message\"}`. Without an id: `queue_position` `{\"queue_position\"}` "
+            '(resume with `Last-Event-ID`): `status` `{"status"}`, `progress` `{"progress"}`, '
+            '`log` `{"at", "message"}`. Without an id: `queue_position` `{"queue_position"}` '
             "and `preview`, an in-progress picture while the job runs (unless the request said "
-            "`previews: false`): `{\"index\", \"image\": \"data:image/webp;base64,…\", \"width\", "
-            "\"height\", \"step\", \"total_steps\"}` (long side at most ATELIER_PREVIEW_MAX_SIDE, "
+            '`previews: false`): `{"index", "image": "data:image/webp;base64,…", "width", '
+            '"height", "step", "total_steps"}` (long side at most ATELIER_PREVIEW_MAX_SIDE, '
             "at most one per ATELIER_PREVIEW_MIN_INTERVAL_MS, `step`/`total_steps` null where the "
             "provider does not say; a slow reader gets the newest, not every one). The stream ends "
             "after the terminal status."
@@ -47,7 +50,7 @@ class GenerationEventsView(APIView):
         responses={(200, "text/event-stream"): OpenApiTypes.OBJECT},
     )
     def get(self, request, pk):
-        generation = selectors.generation_get(user=request.user, generation_id=pk)
+        generation = selectors.generation_get(user=request.user, generation_id=pk, key_team=acting_key_team(request))
         if generation is None:
             raise NotFound("Generation not found")
         # Parsed as every number from a request is (core.numbers): "²" passes isdigit(), not int().

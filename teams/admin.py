@@ -1,6 +1,17 @@
+from collections.abc import Callable
+
 from django.contrib import admin
 
 from teams.models import Invite, Membership, Team, TeamAPIKey
+
+# Columns the apps above add to the team list (credits: the wallet and its ledger), filled from
+# their admin modules as accounts.admin's user list is.
+_columns: dict[str, Callable] = {}
+
+
+def team_list_column_add(*, name: str, column: Callable) -> None:
+    """Adds (or replaces) a column; ``column(team)`` is an ``admin.display`` function."""
+    _columns[name] = column
 
 
 class MembershipInline(admin.TabularInline):
@@ -34,6 +45,12 @@ class TeamAdmin(admin.ModelAdmin):
     @admin.display(description="Members")
     def member_count(self, team) -> int:
         return team.memberships.count()
+
+    def get_list_display(self, request):
+        return [*super().get_list_display(request), *_columns.values()]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), *_columns.values()]
 
 
 @admin.register(TeamAPIKey)

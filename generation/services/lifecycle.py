@@ -19,6 +19,7 @@ from credits.models import LedgerEntry
 from credits.quotas import daily_generation_quota, daily_generations_refuse
 from credits.selectors import credits_balance, credits_cost
 from credits.services import credits_refund_generation
+from credits.team_selectors import team_wallet_balance
 from gallery.provenance import signing_enabled
 from gallery.selectors import collection_get
 from gallery.services import asset_create
@@ -40,6 +41,7 @@ from generation.webhook_payloads import (
     webhook_events_filter_accepted,
     webhook_url_accepted,
 )
+from teams.policy import team_model_check
 
 logger = logging.getLogger(__name__)
 
@@ -53,16 +55,18 @@ def generation_model_resolve(*, ref: str | None) -> AIModel:
     return model
 
 
-def generation_quote(*, user, data: dict, model: AIModel | None = None) -> dict:
-    """``dry_run``: what the request would cost and whether the balance covers it.
+def generation_quote(*, user, data: dict, model: AIModel | None = None, team=None) -> dict:
+    """``dry_run``: what the request would cost and whether the balance covers it (the team's
+    wallet and policy with ``team``).
 
     Validates like a real request, but charges nothing and creates nothing.
     """
     data = generation_remix_apply(user=user, data=data)
     model = model or generation_model_resolve(ref=data.get("model"))
     spec = generation_spec_build(model=model, data=data, user=user)
+    team_model_check(team=team, model_id=model.pk)
     cost = credits_cost(model=model, num_images=spec.num_images, params=spec.params)
-    remaining = credits_balance(user=user)
+    remaining = credits_balance(user=user) if team is None else team_wallet_balance(team_id=team.pk)
     return {
         "model": model.pk,
         "num_images": spec.num_images,
