@@ -21,14 +21,17 @@ import base64
 import io
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import close_old_connections
 from django.http import StreamingHttpResponse
 from PIL import Image
 
 from core import pubsub
 from core.errors import ApplicationError, ProviderUnavailable
+from core.jobs import release_database_connections
 from generation.events_bus import generation_channel
 from generation.models import TERMINAL_STATUSES, Api, Generation, Status
 from generation.selectors import generation_get, generation_latest_preview
@@ -81,17 +84,22 @@ def images_stream(request, data: dict, canonical: dict, *, kind: str, error_body
         idempotency_key=idempotency_key_of(request),
         api=Api.OPENAI,
     )
-    generation = submitted.generation
     quality = data.get("quality") if data.get("quality") in EVENT_QUALITIES else "auto"
-    described = {"background": data.get("background") or "auto", "quality": quality}
-    stream = _events(
+    follower = _Follower(
         user=request.user,
-        generation_id=generation.pk,
+        generation_id=submitted.generation.pk,
         partial_images=data.get("partial_images") or 0,
         kind=kind,
-        described=described,
+        described={"background": data.get("background") or "auto", "quality": quality},
         error_body=error_body,
     )
+    if getattr(request, "scope", None) is not None:  # an ASGI request
+        # As the live events do (generation.event_views): the stream waits on the event loop and
+        # reads through its thread pool; the request's thread keeps no connection.
+        release_database_connections()
+        stream = _events_async(follower)
+    else:
+        stream = _events(follower)
     response = StreamingHttpResponse(stream, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
@@ -112,49 +120,117 @@ def _previews_in(messages: list[dict]) -> list[tuple[int, bytes]]:
     return found
 
 
-def _events(*, user, generation_id, partial_images: int, kind: str, described: dict, error_body) -> Iterator[str]:
-    deadline = time.monotonic() + settings.ATELIER_SYNC_TIMEOUT_SECONDS
-    sent, last_index = 0, -1
-    with pubsub.subscribe(generation_channel(generation_id)) as subscription:
-        # A comment (which clients skip) sends the headers now: the client knows the job is on.
-        yield ": generating\n\n"
-        # Read after subscribing: an end or a preview that comes later is heard.
-        generation = generation_get(user=user, generation_id=generation_id)
-        latest = generation_latest_preview(generation_id) if partial_images else None
-        previews = [(latest.index, latest.data)] if latest is not None else []
-        next_check = time.monotonic() + STATUS_CHECK_SECONDS
-        while generation.status not in TERMINAL_STATUSES:
-            for index, data in previews:
-                if sent >= partial_images or index <= last_index:
-                    continue
-                encoded = _encoded(data, generation.output_format)
-                if encoded is not None:
-                    last_index = index
-                    yield _frame(f"{kind}.partial_image", _partial(generation, encoded, sent, kind, described))
-                    sent += 1
-            now = time.monotonic()
-            if now >= deadline:
-                yield _error_frame(
-                    ProviderUnavailable(
-                        "The images were not ready in time",
-                        details=f"Generation {generation_id} is still running: GET /api/generate/{generation_id}.",
-                    ),
-                    error_body,
-                )
-                return
-            message = subscription.get_blocking(min(next_check, deadline) - now)
+class _Follower:
+    """What one stream has sent and sends next; both drivers (WSGI and ASGI) share it. Its
+    methods read the database or decode images: the ASGI driver runs them in the thread pool."""
+
+    def __init__(self, *, user, generation_id, partial_images: int, kind: str, described: dict, error_body):
+        self.user = user
+        self.generation_id = generation_id
+        self.partial_images = partial_images
+        self.kind = kind
+        self.described = described
+        self.error_body = error_body
+        self.deadline = time.monotonic() + settings.ATELIER_SYNC_TIMEOUT_SECONDS
+        self.sent = 0
+        self.last_index = -1
+        self.generation: Generation | None = None
+        self.next_check = 0.0
+        self.done = False
+
+    def channel(self) -> str:
+        return generation_channel(self.generation_id)
+
+    def open(self) -> list[str]:
+        """Once subscribed: the row, and the newest preview published before the stream opened."""
+        self._read()
+        latest = generation_latest_preview(self.generation_id) if self.partial_images else None
+        return self._step([(latest.index, latest.data)] if latest is not None else [], ended=False)
+
+    def receive(self, messages: list[dict]) -> list[str]:
+        return self._step(_previews_in(messages), ended=_ended(messages))
+
+    def wait_seconds(self) -> float:
+        return max(min(self.next_check, self.deadline) - time.monotonic(), 0.0)
+
+    def _read(self) -> None:
+        self.generation = generation_get(user=self.user, generation_id=self.generation_id)
+        self.next_check = time.monotonic() + STATUS_CHECK_SECONDS
+
+    def _step(self, previews: list[tuple[int, bytes]], *, ended: bool) -> list[str]:
+        frames = []
+        if ended or time.monotonic() >= self.next_check:
+            self._read()
+        if self.generation.status in TERMINAL_STATUSES:
+            self.done = True
+            return frames + self._finish()
+        for index, data in previews:
+            if self.sent >= self.partial_images or index <= self.last_index:
+                continue
+            encoded = _encoded(data, self.generation.output_format)
+            if encoded is not None:
+                self.last_index = index
+                frame = _partial(self.generation, encoded, self.sent, self.kind, self.described)
+                frames.append(_frame(f"{self.kind}.partial_image", frame))
+                self.sent += 1
+        if time.monotonic() >= self.deadline:
+            self.done = True
+            details = f"Generation {self.generation_id} is still running: GET /api/generate/{self.generation_id}."
+            frames.append(_error_frame(ProviderUnavailable("The images were not ready in time", details=details), self))
+        return frames
+
+    def _finish(self) -> list[str]:
+        generation = self.generation
+        if generation.status != Status.COMPLETED:
+            return [_error_frame(generation_failure(generation), self)]
+        frames = []
+        for asset in generation.assets.all():
+            with asset.file.open("rb") as handle:
+                encoded = base64.b64encode(handle.read()).decode()
+            completed = _completed(generation, asset, encoded, self.kind, self.described)
+            frames.append(_frame(f"{self.kind}.completed", completed))
+        return frames
+
+
+# A comment (which clients skip) sends the headers at once: the client knows the job is on.
+OPENED = ": generating\n\n"
+
+
+def _events(follower: _Follower) -> Iterator[str]:
+    """The stream for a WSGI server: it holds its thread, blocked on the subscription."""
+    with pubsub.subscribe(follower.channel()) as subscription:
+        yield OPENED
+        yield from follower.open()
+        while not follower.done:
+            message = subscription.get_blocking(follower.wait_seconds())
             messages = [message, *subscription.pending()] if message is not None else []
-            previews = _previews_in(messages)
-            if _ended(messages) or time.monotonic() >= next_check:
-                generation = generation_get(user=user, generation_id=generation_id)
-                next_check = time.monotonic() + STATUS_CHECK_SECONDS
-    if generation.status != Status.COMPLETED:
-        yield _error_frame(generation_failure(generation), error_body)
-        return
-    for asset in generation.assets.all():
-        with asset.file.open("rb") as handle:
-            encoded = base64.b64encode(handle.read()).decode()
-        yield _frame(f"{kind}.completed", _completed(generation, asset, encoded, kind, described))
+            yield from follower.receive(messages)
+
+
+def _in_pool(call):
+    """A call on the loop's thread pool, where no request cycle manages the connection."""
+
+    def run(*args):
+        close_old_connections()
+        try:
+            return call(*args)
+        finally:
+            close_old_connections()
+
+    return sync_to_async(run, thread_sensitive=False)
+
+
+async def _events_async(follower: _Follower) -> AsyncIterator[str]:
+    """The stream for an ASGI server: it waits on the event loop and holds no thread."""
+    with pubsub.subscribe(follower.channel()) as subscription:
+        yield OPENED
+        for frame in await _in_pool(follower.open)():
+            yield frame
+        while not follower.done:
+            message = await subscription.get(follower.wait_seconds())
+            messages = [message, *subscription.pending()] if message is not None else []
+            for frame in await _in_pool(follower.receive)(messages):
+                yield frame
 
 
 def _partial(generation: Generation, encoded: str, index: int, kind: str, described: dict) -> dict:
@@ -187,5 +263,5 @@ def _completed(generation: Generation, asset, encoded: str, kind: str, described
     }
 
 
-def _error_frame(exc: ApplicationError, error_body) -> str:
-    return _frame("error", {"type": "error", **error_body(exc)})
+def _error_frame(exc: ApplicationError, follower: _Follower) -> str:
+    return _frame("error", {"type": "error", **follower.error_body(exc)})

@@ -45,6 +45,7 @@ def painting(db):
         default_height=128,
     )
     yield provider
+    provider.next_frame.set()
     provider.gate.set()
     providers.unregister(provider.name)
 

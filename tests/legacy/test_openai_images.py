@@ -158,3 +158,13 @@ def test_an_unavailable_provider_is_a_server_error(live_server, alice):
     assert failed.value.status_code == 503
     assert (failed.value.type, failed.value.code) == ("server_error", "provider_unavailable")
     assert failed.value.body["message"]
+
+
+def test_a_disabled_account_is_the_sdks_permission_denied_error(live_server, alice):
+    alice.user.is_active = False
+    alice.user.save(update_fields=["is_active"])
+    with pytest.raises(openai.PermissionDeniedError) as refused:
+        sdk(live_server, alice.secret).images.generate(prompt="a kite", size="256x256")
+    assert refused.value.status_code == 403
+    assert refused.value.body["message"]
+    assert Generation.objects.count() == 0

@@ -3,7 +3,6 @@ from the job's live previews, then the completed image, as OpenAI's events."""
 
 import base64
 import io
-import threading
 
 import openai
 import pytest
@@ -11,7 +10,7 @@ from openai.types import ImageEditCompletedEvent, ImageGenCompletedEvent, ImageG
 from PIL import Image
 
 from generation.models import Generation
-from tests.helpers import credits_remaining
+from tests.helpers import asgi_server_running, credits_remaining
 from tests.legacy.test_openai_images import png, sdk
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -53,9 +52,7 @@ def test_a_streamed_generation_ends_with_the_completed_image(live_server, alice)
 def test_partial_images_come_from_the_live_previews_before_the_image(live_server, alice, painting, worker, settings):
     settings.ATELIER_PREVIEW_MIN_INTERVAL_MS = 0
     painting.next_frame.clear()  # the second frame once the first has arrived
-    # Should the partial images never come, the job ends anyway and the asserts say so.
-    threading.Timer(20, painting.next_frame.set).start()
-    threading.Timer(20, painting.gate.set).start()
+    # The job waits for the client: were the partial images held back, the read would time out.
     stream = sdk(live_server, alice.secret).images.generate(
         prompt="a slow lighthouse", model="test/painting", size="128x96", stream=True, partial_images=2
     )
@@ -119,3 +116,28 @@ def test_refusals_before_the_stream_are_the_sdks_errors(live_server, alice):
     with pytest.raises(openai.AuthenticationError):
         sdk(live_server, "not-a-key").images.generate(prompt="a kite", stream=True)
     assert Generation.objects.count() == 0
+
+
+@pytest.mark.redis
+def test_partial_images_arrive_while_the_job_runs_under_asgi(alice, painting, worker, settings):
+    """Under ASGI (production's server) each event leaves as it comes: the second frame is
+    painted only once the client holds the first partial image."""
+    from config.asgi import application
+
+    settings.ATELIER_PREVIEW_MIN_INTERVAL_MS = 0
+    painting.next_frame.clear()  # were the events held back until the end, the read would time out
+    with asgi_server_running(application) as url:
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key=alice.secret, max_retries=0, timeout=30)
+        events = []
+        for event in client.images.generate(
+            prompt="a slow lighthouse", model="test/painting", size="128x96", stream=True, partial_images=2
+        ):
+            events.append(event)
+            if event.type == "image_generation.partial_image":
+                (painting.next_frame if event.partial_image_index == 0 else painting.gate).set()
+    assert [event.type for event in events] == [
+        "image_generation.partial_image",
+        "image_generation.partial_image",
+        "image_generation.completed",
+    ]
+    assert near(_image(events[1].b64_json).getpixel((64, 48)), (40, 200, 40))
