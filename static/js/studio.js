@@ -627,9 +627,12 @@ function showPreview(card, preview) {
   image.width = preview.width;
   image.height = preview.height;
   figure.style.setProperty("--ratio", `${preview.width} / ${preview.height}`);
-  part(card, "preview-step").textContent =
-    preview.step != null && preview.total_steps ? `Step ${preview.step} of ${preview.total_steps}` : "In progress";
+  const stepped = preview.step != null && preview.total_steps;
+  part(card, "preview-step").textContent = stepped ? `Step ${preview.step} of ${preview.total_steps}` : "In progress";
   figure.hidden = false;
+  // The step it shows moves the bar forward (never back) between the provider's own reports.
+  const percent = stepped ? Math.floor((100 * preview.step) / preview.total_steps) : 0;
+  if (percent < 100 && percent > Number(part(card, "progress").getAttribute("aria-valuenow"))) setProgress(card, percent);
 }
 
 function hidePreview(card) {
