@@ -176,7 +176,8 @@ def test_lines_reported_at_once_by_many_threads_make_one_message_now_and_one_lat
     assert sorted(sum(lines, [])) == sorted(f"line {n}" for n in range(5))
 
 
-def test_lines_still_waiting_go_before_the_terminal_event_and_nothing_after_it(alice, receiver, held):
+def test_lines_still_waiting_go_before_the_terminal_event_and_nothing_after_it(alice, receiver, settings, held):
+    settings.ATELIER_WEBHOOK_EVENT_MIN_INTERVAL_MS = 60_000  # however slow the machine, they wait
     secret = _secret(alice)
     generation = _running(alice, webhook_url=receiver.url("/mine"), webhook_events_filter=["logs"])
     for n in range(1, 4):
@@ -261,7 +262,8 @@ def test_previews_off_sends_no_pictures(alice, receiver):
     assert _types(_events(receiver, _secret(alice), "/mine")) == ["image.generated"]
 
 
-def test_a_picture_still_waiting_at_the_end_is_dropped(alice, receiver, held):
+def test_a_picture_still_waiting_at_the_end_is_dropped(alice, receiver, settings, held):
+    settings.ATELIER_WEBHOOK_EVENT_MIN_INTERVAL_MS = 60_000  # however slow the machine, it waits
     generation = _running(alice, webhook_url=receiver.url("/mine"), webhook_events_filter=["preview"])
     for index in range(2):
         generation_preview.send(
