@@ -47,7 +47,7 @@ class GenerationInputInline(admin.TabularInline):
 @admin.register(Generation)
 class GenerationAdmin(admin.ModelAdmin):
     list_display = ["id", "user", "model", "status", "num_images", "cost", "progress", "created_at", "finished_at"]
-    list_filter = ["status", "provider", "created_at"]
+    list_filter = ["status", "provider", "api", "created_at"]
     search_fields = ["id", "prompt", "user__email", "provider_request_id"]
     list_select_related = ["user", "model"]
     date_hierarchy = "created_at"

@@ -24,7 +24,7 @@ def _one_through_each_api(live_server, alice) -> dict[str, str]:
     return {asset["generation"]["api"]: asset["id"] for asset in assets}
 
 
-def test_each_asset_and_generation_says_the_api_it_came_by(live_server, alice, bob):
+def test_each_asset_and_generation_says_the_api_it_came_by(live_server, alice, bob, staff):
     by_api = _one_through_each_api(live_server, alice)
     assert set(by_api) == {"atelier", "openai", "automatic1111"}
     generations = alice.get("/api/generate").json()["generations"]
@@ -39,3 +39,10 @@ def test_each_asset_and_generation_says_the_api_it_came_by(live_server, alice, b
     stranger = Client()
     stranger.force_login(bob.user)
     assert stranger.get(f"/asset/{by_api['openai']}").status_code == 404
+    # Operators filter the generations by it.
+    admin = Client()
+    admin.force_login(staff.user)
+    listed = admin.get("/admin/generation/generation/", {"api__exact": "openai"})
+    assert listed.status_code == 200
+    assert listed.context["cl"].result_count == 1
+    assert "OpenAI Images API" in listed.text
