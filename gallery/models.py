@@ -27,6 +27,8 @@ class Collection(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collections")
+    # A team's collection: its members file the team's assets in it (null: its owner's).
+    team = models.ForeignKey("teams.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -34,7 +36,14 @@ class Collection(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="collection_owner_name_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "name"], condition=Q(team__isnull=True), name="collection_owner_name_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["team", "name"], condition=Q(team__isnull=False), name="collection_team_name_unique"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -47,6 +56,9 @@ class Asset(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assets")
+    # Made in a team: the team's, in its library for every member (null: its owner's). It never
+    # changes: nothing moves between spaces.
+    team = models.ForeignKey("teams.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     generation = models.ForeignKey(
         "generation.Generation", null=True, blank=True, on_delete=models.SET_NULL, related_name="assets"
     )
@@ -90,6 +102,7 @@ class Asset(models.Model):
                 condition=Q(is_favorited=True),
             ),
             models.Index(fields=["collection", "-created_at", "-id"], name="asset_collection_newest"),
+            models.Index(fields=["team", "-created_at", "-id"], name="asset_team_newest"),
         ]
 
     def __str__(self) -> str:

@@ -6,14 +6,24 @@ from django.urls import Resolver404, resolve
 
 from gallery.models import Asset, Collection
 from gallery.pagination import after, decode_cursor, encode_cursor
+from teams.selectors import space_listed_q, space_visible_q
 
 
-def asset_list(*, owner) -> QuerySet[Asset]:
-    return Asset.objects.filter(owner=owner).select_related("generation").order_by("-created_at", "-id")
+def asset_list(*, owner, team=None) -> QuerySet[Asset]:
+    """The owner's personal library, or with ``team`` the team's (every member's work in it)."""
+    space = space_listed_q(user=owner, team=team, owner_field="owner")
+    return Asset.objects.filter(space).select_related("generation").order_by("-created_at", "-id")
 
 
 def asset_get(*, owner, asset_id) -> Asset | None:
+    """One asset the owner made (in any space)."""
     return Asset.objects.filter(owner=owner, pk=asset_id).first()
+
+
+def asset_get_visible(*, user, asset_id, key_team=None) -> Asset | None:
+    """One asset of the user's or of a team they belong to (``key_team``: that team's only)."""
+    visible = space_visible_q(user=user, key_team=key_team, owner_field="owner")
+    return Asset.objects.filter(visible, pk=asset_id).first()
 
 
 def asset_find_by_url(*, owner, url: str) -> Asset | None:
@@ -46,12 +56,21 @@ def asset_get_shared(*, short_key: str, viewer=None) -> Asset | None:
     return None
 
 
-def collection_get(*, owner, collection_id) -> Collection | None:
-    return Collection.objects.filter(owner=owner, pk=collection_id).first()
+def collection_get(*, owner, collection_id, team=None) -> Collection | None:
+    """The owner's personal collection, or with ``team`` the team's."""
+    space = space_listed_q(user=owner, team=team, owner_field="owner")
+    return Collection.objects.filter(space, pk=collection_id).first()
 
 
-def collection_list(*, owner) -> QuerySet[Collection]:
-    return Collection.objects.filter(owner=owner).annotate(asset_count=Count("assets")).order_by("-created_at", "-id")
+def collection_list(*, owner, team=None) -> QuerySet[Collection]:
+    """The owner's personal collections, or with ``team`` the team's."""
+    space = space_listed_q(user=owner, team=team, owner_field="owner")
+    return Collection.objects.filter(space).annotate(asset_count=Count("assets")).order_by("-created_at", "-id")
+
+
+def collection_get_visible(*, user, collection_id, key_team=None) -> Collection | None:
+    visible = space_visible_q(user=user, key_team=key_team, owner_field="owner")
+    return Collection.objects.filter(visible, pk=collection_id).annotate(asset_count=Count("assets")).first()
 
 
 def asset_keyset_page(

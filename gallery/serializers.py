@@ -47,6 +47,9 @@ class AssetSerializer(serializers.ModelSerializer):
     share_url = serializers.SerializerMethodField()
     generation_id = serializers.UUIDField(read_only=True)
     collection_id = serializers.UUIDField(read_only=True, allow_null=True)
+    team = serializers.UUIDField(
+        source="team_id", read_only=True, allow_null=True, help_text="The team it was made in; null: personal."
+    )
     generation = AssetGenerationSerializer(read_only=True, allow_null=True)
     filename = serializers.SerializerMethodField()
     image_url = serializers.SerializerMethodField(help_text="The file, as `url`")
@@ -72,6 +75,7 @@ class AssetSerializer(serializers.ModelSerializer):
             "seed",
             "generation_id",
             "collection_id",
+            "team",
             "is_favorited",
             "is_public",
             "is_nsfw",
@@ -124,11 +128,14 @@ class AssetUpdateSerializer(serializers.Serializer):
 
 class CollectionSerializer(serializers.ModelSerializer):
     asset_count = serializers.IntegerField(read_only=True, default=0)
+    team = serializers.UUIDField(
+        source="team_id", read_only=True, allow_null=True, help_text="The team it belongs to; null: personal."
+    )
 
     class Meta:
         model = Collection
-        fields = ["id", "name", "description", "asset_count", "created_at", "updated_at"]
-        read_only_fields = ["id", "asset_count", "created_at", "updated_at"]
+        fields = ["id", "name", "description", "asset_count", "team", "created_at", "updated_at"]
+        read_only_fields = ["id", "asset_count", "team", "created_at", "updated_at"]
         # Uniqueness per owner is checked by the service (the owner is not an input field).
         validators: list = []
 

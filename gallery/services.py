@@ -65,6 +65,8 @@ def asset_create(
         width, height, duration = info.width, info.height, info.duration if info.duration else duration
     asset = Asset(
         owner=owner,
+        # A team's generation makes the team's assets.
+        team_id=generation.team_id if generation is not None else None,
         generation=generation,
         collection=collection,
         type=type,
@@ -205,17 +207,19 @@ def asset_update(*, asset: Asset, data: dict) -> Asset:
         asset.share_prompt_metadata = None if value is None else bool(value)
         fields.append("share_prompt_metadata")
     if "collection" in data:
-        asset.collection = _owned_collection(owner=asset.owner, collection_id=data["collection"])
+        asset.collection = _owned_collection(owner=asset.owner, collection_id=data["collection"], team_id=asset.team_id)
         fields.append("collection")
     if fields:
         asset.save(update_fields=[*fields, "updated_at"])
     return asset
 
 
-def _owned_collection(*, owner, collection_id) -> Collection | None:
+def _owned_collection(*, owner, collection_id, team_id=None) -> Collection | None:
+    """The collection an asset may go in: of its space (the owner's, or the asset's team's)."""
     if collection_id in (None, ""):
         return None
-    collection = Collection.objects.filter(owner=owner, pk=collection_id).first()
+    space = {"team_id": team_id} if team_id is not None else {"owner": owner, "team__isnull": True}
+    collection = Collection.objects.filter(**space, pk=collection_id).first()
     if collection is None:
         raise ValidationFailed("Unknown collection", details={"collection": ["No such collection."]})
     return collection
@@ -304,17 +308,25 @@ def download_filename(*, asset: Asset, format: str) -> str:
     return f"{words or 'atelier'}-{str(asset.id)[:8]}.{format}"
 
 
-def collection_create(*, owner, name: str, description: str = "") -> Collection:
+def _collection_space(*, owner, team_id) -> dict:
+    return {"team_id": team_id} if team_id is not None else {"owner": owner, "team__isnull": True}
+
+
+def collection_create(*, owner, name: str, description: str = "", team=None) -> Collection:
+    """A new collection of the owner's, or of ``team`` (made by ``owner``, a member)."""
     name = name.strip()
-    if Collection.objects.filter(owner=owner, name=name).exists():
+    if Collection.objects.filter(
+        **_collection_space(owner=owner, team_id=getattr(team, "pk", None)), name=name
+    ).exists():
         raise Conflict("A collection with this name already exists", details={"name": ["Already used."]})
-    return Collection.objects.create(owner=owner, name=name, description=description)
+    return Collection.objects.create(owner=owner, team=team, name=name, description=description)
 
 
 def collection_update(*, collection: Collection, data: dict) -> Collection:
     if "name" in data:
         name = data["name"].strip()
-        clash = Collection.objects.filter(owner=collection.owner, name=name).exclude(pk=collection.pk)
+        space = _collection_space(owner=collection.owner, team_id=collection.team_id)
+        clash = Collection.objects.filter(**space, name=name).exclude(pk=collection.pk)
         if clash.exists():
             raise Conflict("A collection with this name already exists", details={"name": ["Already used."]})
         collection.name = name
@@ -330,7 +342,9 @@ def collection_delete(*, collection: Collection) -> None:
 
 
 def collection_assets_add(*, collection: Collection, asset_ids: list) -> int:
-    assets = Asset.objects.filter(owner=collection.owner, pk__in=asset_ids)
+    # Only assets of the collection's space: nothing moves between spaces.
+    space = _collection_space(owner=collection.owner, team_id=collection.team_id)
+    assets = Asset.objects.filter(**space, pk__in=asset_ids)
     found = set(assets.values_list("pk", flat=True))
     missing = [str(a) for a in asset_ids if a not in found]
     if missing:
@@ -339,5 +353,5 @@ def collection_assets_add(*, collection: Collection, asset_ids: list) -> int:
 
 
 def collection_assets_remove(*, collection: Collection, asset_ids: list) -> int:
-    assets = Asset.objects.filter(owner=collection.owner, collection=collection, pk__in=asset_ids)
+    assets = Asset.objects.filter(collection=collection, pk__in=asset_ids)
     return assets.update(collection=None, updated_at=timezone.now())

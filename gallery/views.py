@@ -17,9 +17,17 @@ from catalog.labels import human_label, model_name
 from gallery.credentials_panel import asset_credentials_panel
 from gallery.filters import AssetFilter
 from gallery.models import Asset
-from gallery.selectors import asset_filter_choices, asset_get, asset_keyset_page, asset_list, collection_list
+from gallery.selectors import (
+    asset_filter_choices,
+    asset_get,
+    asset_get_visible,
+    asset_keyset_page,
+    asset_list,
+    collection_list,
+)
 from gallery.serializers import asset_share_url
 from gallery.services import asset_delete, asset_shares_prompts, asset_update
+from teams.acting import acting_team
 
 LIBRARY_PAGE_SIZE = 24
 LANDING_IMAGES = 6
@@ -28,7 +36,8 @@ MAX_BULK_DELETE = 500
 
 
 def _own_asset(request, pk) -> Asset:
-    asset = asset_get(owner=request.user, asset_id=pk)
+    # The owner's, or a team's the person belongs to.
+    asset = asset_get_visible(user=request.user, asset_id=pk)
     if asset is None:
         raise Http404("Asset not found")
     return asset
@@ -56,7 +65,9 @@ def landing(request):
 @require_GET
 @login_required
 def library(request):
-    filters = AssetFilter(data=request.GET, queryset=asset_list(owner=request.user))
+    # The space chosen in the header bar: the team's library, or the person's.
+    team = acting_team(request)
+    filters = AssetFilter(data=request.GET, queryset=asset_list(owner=request.user, team=team))
     sort = "oldest" if request.GET.get("sort") == "oldest" else "newest"
     queryset = filters.qs.select_related("collection").order_by(
         *(("created_at", "id") if sort == "oldest" else ("-created_at", "-id"))
@@ -77,7 +88,7 @@ def library(request):
     if _is_htmx(request) and cursor:
         # The next page of an infinite scroll: only the tiles and the next sentinel.
         return render(request, "gallery/_library_tiles.html", context)
-    collections = list(collection_list(owner=request.user))
+    collections = list(collection_list(owner=request.user, team=team))
     context.update(
         filters=filters,
         form_errors=filters.errors,

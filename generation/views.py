@@ -28,6 +28,7 @@ from gallery.views import landing
 from generation.models import TERMINAL_STATUSES
 from generation.selectors import generation_get, generation_list
 from generation.services.remix import generation_remix_source, generation_settings
+from teams.acting import acting_team
 
 # Kinds whose models start from the user's picture; inpainting also needs a mask.
 IMAGE_INPUT_KINDS = {ModelKind.IMAGE_TO_IMAGE, ModelKind.INPAINTING, ModelKind.IMAGE_TO_VIDEO, ModelKind.UPSCALE}
@@ -171,7 +172,7 @@ def _studio(request):
         # The LoRA picker is filled by the page's script from GET /api/loras.
         "lora_prefill": {"lora": prefill.get("lora", ""), "scale": prefill.get("lora_scale", "")},
         "image_counts": range(1, 5),
-        "recent": asset_list(owner=request.user)[:RECENT_ASSETS],
+        "recent": asset_list(owner=request.user, team=acting_team(request))[:RECENT_ASSETS],
         # Jobs still running when the page loads are followed again, so a reload loses nothing.
         "running": [
             {"id": str(g.pk), "prompt": g.prompt, "status": g.status}

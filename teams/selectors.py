@@ -100,18 +100,19 @@ def team_api_key_find_active(*, full_key: str) -> TeamAPIKey | None:
     return api_key
 
 
-def space_listed_q(*, user, team=None, prefix: str = "") -> Q:
+def space_listed_q(*, user, team=None, prefix: str = "", owner_field: str = "user") -> Q:
     """The rows a list shows in a space: the team's (``team``), or the user's personal ones.
-    ``prefix``: the path to the row that has ``user`` and ``team`` (``"generation__"``)."""
+    ``prefix``: the path to the row that has ``user`` and ``team`` (``"generation__"``);
+    ``owner_field``: the row's field naming its maker (``owner`` in the gallery)."""
     if team is not None:
         return Q(**{f"{prefix}team": team})
-    return Q(**{f"{prefix}team__isnull": True, f"{prefix}user": user})
+    return Q(**{f"{prefix}team__isnull": True, f"{prefix}{owner_field}": user})
 
 
-def space_visible_q(*, user, key_team=None, prefix: str = "") -> Q:
+def space_visible_q(*, user, key_team=None, prefix: str = "", owner_field: str = "user") -> Q:
     """The rows the caller may open by id: their personal ones and those of every team they
     belong to; with a team key (``key_team``), the key's team's only."""
     if key_team is not None:
         return Q(**{f"{prefix}team": key_team})
     teams = Membership.objects.filter(user=user, team__deleted_at__isnull=True).values("team_id")
-    return Q(**{f"{prefix}team__isnull": True, f"{prefix}user": user}) | Q(**{f"{prefix}team__in": teams})
+    return Q(**{f"{prefix}team__isnull": True, f"{prefix}{owner_field}": user}) | Q(**{f"{prefix}team__in": teams})

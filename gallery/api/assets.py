@@ -15,9 +15,11 @@ from gallery.api.ranges import serve_file_ranged
 from gallery.filters import AssetFilter
 from gallery.models import Asset
 from gallery.pagination import AssetPagination
-from gallery.selectors import asset_get, asset_list
+from gallery.selectors import asset_get_visible, asset_list
 from gallery.serializers import AssetSerializer, AssetUpdateSerializer
 from gallery.services import asset_delete, asset_download, asset_update
+from teams.acting import acting_key_team, acting_team
+from teams.policy import team_object_delete_check
 
 PRIVATE_CACHE = "private, max-age=3600"
 _ID = OpenApiParameter("pk", str, OpenApiParameter.PATH)
@@ -72,16 +74,28 @@ class GalleryViewSet(viewsets.GenericViewSet):
     ratelimit_exempt = frozenset({"file", "thumbnail", "download"})
     results_key = "images"
     deleted_message = "Image deleted successfully"
+    # Lists show the space the request works in; an asset opens for its owner and, when it is a
+    # team's, for every member (teams/acting.py).
+    acts_as_team = True
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Asset.objects.none()
-        return asset_list(owner=self.request.user)
+        return asset_list(owner=self.request.user, team=acting_team(self.request))
 
     def get_object(self):
-        asset = asset_get(owner=self.request.user, asset_id=self.kwargs["pk"])
+        asset = asset_get_visible(
+            user=self.request.user, asset_id=self.kwargs["pk"], key_team=acting_key_team(self.request)
+        )
         if asset is None:
             raise NotFound("Asset not found")
+        return asset
+
+    def get_changeable(self):
+        """The asset, when the caller may change or delete it: a team's asset is its maker's and
+        the team's owners' and admins' to change (403 for other members)."""
+        asset = self.get_object()
+        team_object_delete_check(user=self.request.user, team_id=asset.team_id, creator_id=asset.owner_id)
         return asset
 
     def _page(self, queryset):
@@ -106,7 +120,7 @@ class GalleryViewSet(viewsets.GenericViewSet):
         responses=envelope("AssetResponse", "image", AssetSerializer),
     )
     def partial_update(self, request, pk=None):
-        asset = self.get_object()
+        asset = self.get_changeable()
         data = AssetUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         asset = asset_update(asset=asset, data=data.validated_data)
@@ -116,7 +130,7 @@ class GalleryViewSet(viewsets.GenericViewSet):
         summary="Delete an asset and its files", parameters=[_ID], responses={200: message_envelope("DeleteResult")}
     )
     def destroy(self, request, pk=None):
-        asset_delete(asset=self.get_object())
+        asset_delete(asset=self.get_changeable())
         return Response({"success": True, "message": self.deleted_message})
 
     @extend_schema(summary="The asset's file", parameters=[_ID], responses=_BINARY)

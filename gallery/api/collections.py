@@ -10,7 +10,7 @@ from gallery.api.assets import LIST_PARAMS as ASSET_LIST_PARAMS
 from gallery.filters import AssetFilter
 from gallery.models import Collection
 from gallery.pagination import AssetPagination
-from gallery.selectors import asset_list, collection_list
+from gallery.selectors import asset_list, collection_get_visible, collection_list
 from gallery.serializers import AssetSerializer, CollectionAssetsSerializer, CollectionSerializer
 from gallery.services import (
     collection_assets_add,
@@ -19,6 +19,8 @@ from gallery.services import (
     collection_delete,
     collection_update,
 )
+from teams.acting import acting_key_team, acting_team
+from teams.policy import team_object_delete_check
 
 _ID = OpenApiParameter("pk", str, OpenApiParameter.PATH)
 _COLLECTION = envelope("CollectionResponse", "collection", CollectionSerializer)
@@ -29,6 +31,8 @@ class CollectionViewSet(viewsets.GenericViewSet):
 
     serializer_class = CollectionSerializer
     ratelimit_group = "gallery"
+    # Lists and new collections are the space's the request works in (teams/acting.py).
+    acts_as_team = True
 
     # A collection's assets are paginated as the gallery's are; read per action, so that the
     # schema describes each list as it is served.
@@ -43,16 +47,24 @@ class CollectionViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Collection.objects.none()
-        return collection_list(owner=self.request.user)
+        return collection_list(owner=self.request.user, team=acting_team(self.request))
 
     def get_object(self):
-        collection = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
+        collection = collection_get_visible(
+            user=self.request.user, collection_id=self.kwargs["pk"], key_team=acting_key_team(self.request)
+        )
         if collection is None:
             raise NotFound("Collection not found")
         return collection
 
+    def get_changeable(self):
+        """A team's collection is renamed or deleted by its maker or the team's owners and admins."""
+        collection = self.get_object()
+        team_object_delete_check(user=self.request.user, team_id=collection.team_id, creator_id=collection.owner_id)
+        return collection
+
     def _one(self, collection, status_code=status.HTTP_200_OK):
-        collection = self.get_queryset().get(pk=collection.pk)
+        collection = collection_get_visible(user=self.request.user, collection_id=collection.pk)
         return Response({"success": True, "collection": self.get_serializer(collection).data}, status=status_code)
 
     @extend_schema(summary="My collections")
@@ -64,7 +76,7 @@ class CollectionViewSet(viewsets.GenericViewSet):
     def create(self, request):
         data = CollectionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        collection = collection_create(owner=request.user, **data.validated_data)
+        collection = collection_create(owner=request.user, team=acting_team(request), **data.validated_data)
         return self._one(collection, status.HTTP_201_CREATED)
 
     @extend_schema(summary="One collection", parameters=[_ID], responses=_COLLECTION)
@@ -73,7 +85,7 @@ class CollectionViewSet(viewsets.GenericViewSet):
 
     @extend_schema(summary="Rename or describe a collection", parameters=[_ID], responses=_COLLECTION)
     def partial_update(self, request, pk=None):
-        collection = self.get_object()
+        collection = self.get_changeable()
         data = CollectionSerializer(collection, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         return self._one(collection_update(collection=collection, data=data.validated_data))
@@ -84,7 +96,7 @@ class CollectionViewSet(viewsets.GenericViewSet):
         responses={200: message_envelope("DeleteResult")},
     )
     def destroy(self, request, pk=None):
-        collection_delete(collection=self.get_object())
+        collection_delete(collection=self.get_changeable())
         return Response({"success": True, "message": "Collection deleted successfully"})
 
     @extend_schema(
@@ -111,7 +123,7 @@ class CollectionViewSet(viewsets.GenericViewSet):
     def assets(self, request, pk=None):
         collection = self.get_object()
         if request.method == "GET":
-            queryset = asset_list(owner=request.user).filter(collection=collection)
+            queryset = asset_list(owner=collection.owner, team=collection.team).filter(collection=collection)
             queryset = AssetFilter(request.query_params, queryset=queryset, request=request)
             if not queryset.is_valid():
                 from rest_framework.exceptions import ValidationError

@@ -99,7 +99,7 @@ def generation_create(*, user, data: dict, model: AIModel | None = None, api: st
     except ProviderUnavailable as exc:
         # The 503 says what enables the model (the key its provider needs).
         raise ProviderUnavailable(exc.message, details=model_unavailable_reason(model=model) or exc.details) from exc
-    collection = _collection_of(user=user, collection_id=data.get("collection"))
+    collection = _collection_of(user=user, collection_id=data.get("collection"), team=team)
     daily_quota = daily_generation_quota(user=user) if team is None else None
     if daily_quota is not None and model.kind in IMAGE_KINDS:
         # Before input images are fetched, a user whose day is used up gets the 429. (A read:
@@ -171,10 +171,11 @@ def _embeds_prompt(*, user, data: dict) -> bool:
     return user_preference(user=user, name="embed_prompt_metadata") if asked is None else bool(asked)
 
 
-def _collection_of(*, user, collection_id):
+def _collection_of(*, user, collection_id, team=None):
+    """The collection the outputs go in: of the space the generation is made in."""
     if not collection_id:
         return None
-    collection = collection_get(owner=user, collection_id=collection_id)
+    collection = collection_get(owner=user, collection_id=collection_id, team=team)
     if collection is None:
         raise ValidationFailed(details={"collection": [f"You have no collection {collection_id}."]})
     return collection
