@@ -48,7 +48,7 @@ class GenerationInputInline(admin.TabularInline):
 class GenerationAdmin(admin.ModelAdmin):
     list_display = ["id", "user", "model", "status", "num_images", "cost", "progress", "created_at", "finished_at"]
     list_filter = ["status", "provider", "api", "created_at"]
-    search_fields = ["id", "prompt", "user__email", "provider_request_id"]
+    search_fields = ["id", "prompt", "user__email", "provider_request_id", "end_user"]
     list_select_related = ["user", "model"]
     date_hierarchy = "created_at"
     actions = ["cancel_generations", "retry_generations", "refund_generations"]
@@ -71,6 +71,8 @@ class GenerationAdmin(admin.ModelAdmin):
                     "readable_params",
                     "webhook_url",
                     "collection",
+                    "api",
+                    "end_user",
                 ]
             },
         ),

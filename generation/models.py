@@ -98,6 +98,13 @@ class Generation(models.Model):
         db_default=Api.ATELIER,
         help_text="The API it was asked for through.",
     )
+    end_user = models.CharField(
+        max_length=256,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The end user the calling app named (OpenAI's `user`), to trace abuse back to its source.",
+    )
     previews = models.BooleanField(
         default=True,
         db_default=True,

@@ -125,7 +125,7 @@ class _ImagesInput(serializers.Serializer):
     n = serializers.IntegerField(required=False, allow_null=True)
     size = _SizeField(required=False, allow_null=True)
     response_format = serializers.ChoiceField(choices=["url", "b64_json"], required=False, allow_null=True)
-    # OpenAI's end-user identifier for abuse monitoring; here the API key already names the user.
+    # OpenAI's end-user identifier for abuse monitoring: kept on the generation for operators.
     user = serializers.CharField(required=False, allow_blank=True, max_length=256)
 
 
@@ -201,7 +201,7 @@ def _image_model(ref: str, *, kind: str) -> AIModel | str:
 
 def _images_answer(request, data: dict, canonical: dict) -> Response:
     """Submits the generation, waits for it and answers its images as OpenAI does."""
-    submitted = submit_and_wait(request, canonical, api=Api.OPENAI)
+    submitted = submit_and_wait(request, canonical, api=Api.OPENAI, end_user=data.get("user") or "")
     generation = submitted.generation
     if not submitted.finished:
         # OpenAI's clients cannot follow a job: say where it is, for a person to look.

@@ -83,6 +83,7 @@ def images_stream(request, data: dict, canonical: dict, *, kind: str, error_body
         wait=False,
         idempotency_key=idempotency_key_of(request),
         api=Api.OPENAI,
+        end_user=data.get("user") or "",
     )
     quality = data.get("quality") if data.get("quality") in EVENT_QUALITIES else "auto"
     follower = _Follower(

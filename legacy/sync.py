@@ -38,18 +38,20 @@ def submit_and_wait(
     api: str,
     failure: Callable[[Generation], ApplicationError] = generation_failure,
     answer_cancelled: bool = False,
+    end_user: str = "",
 ) -> Submitted:
     """Submits the generation ``data`` asks for through ``api`` (``Generation.Api``, which the
     gallery shows) and waits for it; a generation that ended without images raises
     ``failure(generation)`` (the canonical error unless the seed names its own), except a
     cancelled one with ``answer_cancelled`` (the route answers it, as A1111 answers an
-    interrupted job)."""
+    interrupted job). ``end_user``: the end user the calling app named (OpenAI's ``user``)."""
     submitted = generation_submit(
         user=request.user,
         data=generate_input(data),
         wait=True,
         idempotency_key=idempotency_key_of(request),
         api=api,
+        end_user=end_user,
     )
     cancelled = submitted.generation.status == Generation.Status.CANCELLED
     if submitted.finished and not submitted.completed and not (answer_cancelled and cancelled):

@@ -83,9 +83,12 @@ class Created:
     balance_after: int
 
 
-def generation_create(*, user, data: dict, model: AIModel | None = None, api: str = Api.ATELIER, team=None) -> Created:
+def generation_create(
+    *, user, data: dict, model: AIModel | None = None, api: str = Api.ATELIER, end_user: str = "", team=None
+) -> Created:
     """Validates, reserves the credits and saves the generation in one transaction; ``api``:
-    the API it was asked for through (``Generation.Api``); ``team``: made as that team, whose
+    the API it was asked for through (``Generation.Api``); ``end_user``: the end user the
+    calling app named, if any (OpenAI's ``user``); ``team``: made as that team, whose
     caps for the member stand in for the plan's daily quota (generation.services.submission).
 
     The run is enqueued only once that transaction has committed, so a worker never sees a
@@ -153,6 +156,7 @@ def generation_create(*, user, data: dict, model: AIModel | None = None, api: st
         webhook_url=webhook_url_accepted(url=data.get("webhook_url")),
         webhook_events_filter=webhook_events_filter_accepted(events=data.get("webhook_events_filter")),
         api=api,
+        end_user=end_user,
         previews=data.get("previews", True),
     )
     # Input images are rows and files of their own, saved in the generation's transaction.
@@ -340,7 +344,7 @@ def generation_retry(*, generation: Generation, data: dict) -> Created:
     refusal = generation_retry_refusal(generation=generation)
     if refusal:
         raise Conflict(f"Generation cannot be retried: {refusal}")
-    return generation_create(user=generation.user, data=data, api=generation.api)
+    return generation_create(user=generation.user, data=data, api=generation.api, end_user=generation.end_user)
 
 
 # The statuses of a job that waits for a worker (``pending``: saved, not queued yet).

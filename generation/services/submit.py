@@ -56,12 +56,14 @@ def generation_submit(
     idempotency_key: str | None = None,
     timeout: float | None = None,
     api: str = Api.ATELIER,
+    end_user: str = "",
     team=None,
 ) -> Submitted:
     """Creates (and charges) the generation the canonical ``data`` asks for; with ``wait``, waits
     for it to end within ``timeout`` seconds (``ATELIER_SYNC_TIMEOUT_SECONDS`` unless given; a
     ``Prefer: wait=N`` header gives it), holding no transaction. ``api``: the API the request
-    came by (``Generation.Api``), which the gallery shows. ``team``: made as that team (the user
+    came by (``Generation.Api``), which the gallery shows; ``end_user``: the end user the calling
+    app named (OpenAI's ``user``), kept for operators. ``team``: made as that team (the user
     is a member), under its policy and paid from its wallet within the member's caps."""
     started = time.monotonic()
     # A remix (from_asset, remix_of) becomes the full request it stands for, before anything else.
@@ -81,7 +83,7 @@ def generation_submit(
         if not wait:
             # Asked before its message is sent: the messages waiting then are the jobs ahead of it.
             waiting = queue_waiting(model.provider)
-        created = generation_create(user=user, data=data, model=model, api=api, team=team)
+        created = generation_create(user=user, data=data, model=model, api=api, end_user=end_user, team=team)
         return created.generation.pk
 
     if idempotency_key is None:

@@ -16,7 +16,7 @@ def _one_through_each_api(live_server, alice) -> dict[str, str]:
     )
     assert canonical.status_code == 200, canonical.content
     sdk = openai.OpenAI(base_url=f"{live_server.url}/v1", api_key=alice.secret, max_retries=0, timeout=30)
-    sdk.images.generate(prompt="a kite", size="256x256")
+    sdk.images.generate(prompt="a kite", size="256x256", user="end-user-42")
     webui = webuiapi.WebUIApi(host="127.0.0.1", port=int(live_server.url.rsplit(":", 1)[1]))
     webui.set_auth("alice", alice.secret)
     webui.txt2img(prompt="a kite", width=256, height=256)
@@ -46,3 +46,10 @@ def test_each_asset_and_generation_says_the_api_it_came_by(live_server, alice, b
     assert listed.status_code == 200
     assert listed.context["cl"].result_count == 1
     assert "OpenAI Images API" in listed.text
+    # The end user the calling app named (OpenAI's user) is kept, and operators find it.
+    found = admin.get("/admin/generation/generation/", {"q": "end-user-42"})
+    assert found.context["cl"].result_count == 1
+    [generation] = found.context["cl"].result_list
+    assert (generation.api, generation.end_user) == ("openai", "end-user-42")
+    page = admin.get(f"/admin/generation/generation/{generation.pk}/change/")
+    assert page.status_code == 200 and "end-user-42" in page.text
