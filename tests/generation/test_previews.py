@@ -248,6 +248,7 @@ def test_a_slow_watcher_gets_the_newest_preview_not_every_one(alice, settings):
 
 def test_a_stream_opened_while_the_job_runs_starts_with_the_latest_preview(alice, settings):
     settings.ATELIER_PREVIEW_MIN_INTERVAL_MS = 0
+    settings.ATELIER_PREVIEW_MAX_SIDE = 128
     generation = Generation.objects.create(
         user=alice.user, model_id=LOCAL_MODEL, provider="local", status=Status.PENDING, width=64, height=64
     )
@@ -264,7 +265,7 @@ def test_a_stream_opened_while_the_job_runs_starts_with_the_latest_preview(alice
     assert [frame["event"] for frame in frames] == ["status", "status", "preview"]
     preview = frames[-1]["data"]
     assert (preview["index"], preview["step"], preview["total_steps"]) == (0, 3, 30)
-    assert _decoded(preview).size == (256, 128)
+    assert _decoded(preview).size == (preview["width"], preview["height"]) == (128, 64)
     transition(generation_id=generation.pk, to=Status.CANCELLED)
     assert sse_frames("".join(stream))[-1]["data"]["status"] == "cancelled"
 
