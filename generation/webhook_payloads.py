@@ -67,6 +67,8 @@ def generation_webhook_facts(*, generation: Generation) -> dict:
     return {
         "user_id": generation.user_id,
         "user_uuid": str(generation.user.uuid),
+        # The team it was made in (null: personal), so an operator's endpoint can tell spaces apart.
+        "team_id": str(generation.team_id) if generation.team_id else None,
         "generation_id": str(generation.pk),
         "prompt": generation.prompt,
         "model": generation.model_id,

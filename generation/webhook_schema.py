@@ -15,6 +15,7 @@ class GenerationWebhookFacts(serializers.Serializer):
 
 class GenerationWebhookGeneration(GenerationWebhookFacts):
     user_uuid = serializers.UUIDField()
+    team_id = serializers.UUIDField(allow_null=True, help_text="The team it was made in; null: personal")
     prompt = serializers.CharField()
     model = serializers.CharField()
 

@@ -23,6 +23,7 @@ from ops.figures import database_figures
 from ops.provider_health import provider_health
 from ops.queues import queue_stats
 from ops.workers import workers_status
+from teams.models import Membership
 
 # When this process started serving (the URL configuration imports this module at start-up).
 PROCESS_STARTED = time.time()
@@ -139,8 +140,10 @@ def user_role(user) -> str:
     return "admin" if user.is_staff else "user"
 
 
-def admin_user_list(*, role: str | None = None, status: str | None = None, search: str = "") -> QuerySet:
+def admin_user_list(*, role: str | None = None, status: str | None = None, search: str = "", team=None) -> QuerySet:
     users = get_user_model().objects.select_related("credit_account__plan").order_by("-date_joined", "-id")
+    if team:
+        users = users.filter(team_memberships__team_id=team)
     if role:
         users = users.filter(is_staff=role == "admin")
     if status:
@@ -215,8 +218,9 @@ def _percent(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else 0.0
 
 
-def usage_metrics(*, start: date, end: date) -> dict:
-    summary = usage_for(start=start, end=end)
+def usage_metrics(*, start: date, end: date, team=None) -> dict:
+    """The period's figures, everyone's or (``team``) one team's work and members."""
+    summary = usage_for(start=start, end=end, team_id=team)
     per_day = summary.days
     models: dict[str, int] = {}
     styles: dict[str, int] = {}
@@ -246,7 +250,11 @@ def usage_metrics(*, start: date, end: date) -> dict:
             "images_generated": images_total,
             "credits_consumed": sum(row["credits"] for row in daily),
             "active_users": len(summary.active),
-            "new_registrations": get_user_model().objects.filter(date_joined__gte=since, date_joined__lt=until).count(),
+            "new_registrations": (
+                get_user_model().objects.filter(date_joined__gte=since, date_joined__lt=until)
+                if team is None
+                else Membership.objects.filter(team_id=team, joined_at__gte=since, joined_at__lt=until)
+            ).count(),
             "generations": sum(row["generations"] for row in daily),
         },
         "daily_stats": daily,

@@ -19,6 +19,7 @@ class MetricsQuerySerializer(serializers.Serializer):
     period = serializers.ChoiceField(choices=list(PERIOD_DAYS), required=False)
     start_date = serializers.DateField(required=False)
     end_date = serializers.DateField(required=False)
+    team = serializers.UUIDField(required=False, help_text="Only this team's work")
 
     def validate(self, attrs):
         today = timezone.now().date()
@@ -33,7 +34,7 @@ class MetricsQuerySerializer(serializers.Serializer):
             raise serializers.ValidationError({"end_date": ["end_date must not be before start_date."]})
         if (end - start).days + 1 > MAX_DAYS:
             raise serializers.ValidationError({"start_date": [f"The range may span at most {MAX_DAYS} days."]})
-        return {"start": start, "end": end}
+        return {"start": start, "end": end, "team": attrs.get("team")}
 
 
 class MetricsView(StaffView):
@@ -43,6 +44,9 @@ class MetricsView(StaffView):
             OpenApiParameter("period", str, enum=list(PERIOD_DAYS)),
             OpenApiParameter("start_date", OpenApiTypes.DATE),
             OpenApiParameter("end_date", OpenApiTypes.DATE),
+            OpenApiParameter(
+                "team", OpenApiTypes.UUID, description="Only this team's work (its generations and wallet)"
+            ),
         ],
         responses={200: OpenApiTypes.OBJECT},
     )

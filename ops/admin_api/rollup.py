@@ -44,19 +44,23 @@ def _day(value) -> date:
     return value if isinstance(value, date) and not isinstance(value, datetime) else date.fromisoformat(str(value)[:10])
 
 
-def usage_compute(*, start: date, end: date) -> Usage:
+def usage_compute(*, start: date, end: date, team_id=None) -> Usage:
     """The figures of [start, end] from the rows themselves: one grouped query over the
     generations (the BRIN index on created_at narrows it to those days) and one over the ledger.
 
     Images are those the completed generations made (a user deleting one later does not unmake
-    it); the model and style are the generation's, as its images carry them.
+    it); the model and style are the generation's, as its images carry them. Credits spent from
+    a team's wallet count for the member who spent them. ``team_id``: that team's work only.
     """
     since, until = _bounds(start, end)
     usage = Usage()
     day = TruncDate("created_at", tzinfo=UTC)
+    generations = Generation.objects.filter(created_at__gte=since, created_at__lt=until)
+    ledger = LedgerEntry.objects.filter(created_at__gte=since, created_at__lt=until)
+    if team_id is not None:
+        generations, ledger = generations.filter(team_id=team_id), ledger.filter(team_id=team_id)
     rows = (
-        Generation.objects.filter(created_at__gte=since, created_at__lt=until)
-        .annotate(d=day, style=Coalesce(KT("params__art_style"), Value(""), output_field=CharField()))
+        generations.annotate(d=day, style=Coalesce(KT("params__art_style"), Value(""), output_field=CharField()))
         .values("d", "user_id", "model_id", "style")
         .annotate(n=Count("id"), images=Sum("num_images", filter=Q(status=Status.COMPLETED)))
         .values_list("d", "user_id", "model_id", "style", "n", "images")
@@ -69,15 +73,14 @@ def usage_compute(*, start: date, end: date) -> Usage:
         if images:
             usage.models[(d, model, style or "")] = usage.models.get((d, model, style or ""), 0) + images
     for d, user_id, net in (
-        LedgerEntry.objects.filter(
-            created_at__gte=since, created_at__lt=until, kind__in=[LedgerEntry.Kind.DEBIT, LedgerEntry.Kind.REFUND]
-        )
-        .annotate(d=day)
-        .values("d", "user_id")
+        ledger.filter(kind__in=[LedgerEntry.Kind.DEBIT, LedgerEntry.Kind.REFUND])
+        .annotate(d=day, spender=Coalesce("user_id", "member_id"))
+        .values("d", "spender")
         .annotate(net=Sum("amount"))
-        .values_list("d", "user_id", "net")
+        .values_list("d", "spender", "net")
     ):
-        usage.user_row(_day(d), user_id)[2] += -(net or 0)
+        if user_id is not None:
+            usage.user_row(_day(d), user_id)[2] += -(net or 0)
     return usage
 
 
@@ -138,9 +141,14 @@ class Summary:
             self.models[(model, style)] = self.models.get((model, style), 0) + images
 
 
-def usage_for(*, start: date, end: date, now: datetime | None = None) -> Summary:
+def usage_for(*, start: date, end: date, now: datetime | None = None, team_id=None) -> Summary:
     """The figures of [start, end]: stored rollups of settled days (made now if missing), summed
-    in the database, and the open days computed live."""
+    in the database, and the open days computed live. ``team_id``: one team's work, computed
+    live (the rollups are per user)."""
+    if team_id is not None:
+        summary = Summary()
+        summary.add(usage_compute(start=start, end=end, team_id=team_id))
+        return summary
     now = now or timezone.now()
     last_settled = min(end, _settled_until(now))
     summary = Summary()

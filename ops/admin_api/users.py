@@ -18,6 +18,7 @@ class UserQuerySerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=ROLES, required=False)
     status = serializers.ChoiceField(choices=STATUSES, required=False)
     search = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    team = serializers.UUIDField(required=False, help_text="Only the members of this team")
 
 
 class UsersView(StaffView):
@@ -32,6 +33,7 @@ class UsersView(StaffView):
             OpenApiParameter("role", str, enum=list(ROLES)),
             OpenApiParameter("status", str, enum=list(STATUSES)),
             OpenApiParameter("search", str),
+            OpenApiParameter("team", OpenApiTypes.UUID, description="Only the members of this team"),
         ],
         responses={200: OpenApiTypes.OBJECT},
     )

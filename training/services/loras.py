@@ -28,6 +28,7 @@ def lora_create(*, job: TrainingJob, weights: bytes, config: bytes, reference: s
         sender=LoRA,
         payload={
             "user_id": job.user_id,
+            "team_id": str(job.team_id) if job.team_id else None,
             "training_id": str(job.pk),
             "model_url": f"/api/training/{job.pk}/files/model.safetensors",
             "lora_id": str(lora.pk),

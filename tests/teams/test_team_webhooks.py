@@ -1,0 +1,22 @@
+"""Outbound webhooks say which team a generation was made in."""
+
+import pytest
+
+from tests.helpers import generate
+from tests.teams.conftest import join
+from tests.teams.test_team_wallet import as_team, grant, personal
+from tests.webhooks.conftest import receiver, run_due_deliveries  # noqa: F401 - the receiver fixture
+
+pytestmark = pytest.mark.django_db
+
+
+def test_image_generated_carries_the_team_id(alice, bob, staff, team, receiver):  # noqa: F811
+    join(alice, bob)
+    grant(staff, team, 10)
+    secret = bob.get("/api/user/webhook-secret").json()["webhook_secret"]["secret"]
+    made = generate(as_team(bob, team), webhook_url=receiver.url("/team")).json()["generation"]["id"]
+    own = generate(personal(bob), webhook_url=receiver.url("/own")).json()["generation"]["id"]
+    run_due_deliveries()
+    by_path = {request.path: request.verified(secret)["data"] for request in receiver.received}
+    assert by_path["/team"]["generation_id"] == made and by_path["/team"]["team_id"] == team
+    assert by_path["/own"]["generation_id"] == own and by_path["/own"]["team_id"] is None
