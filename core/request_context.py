@@ -29,3 +29,10 @@ def set_request_id(value: str):
 
 def reset_request_id(token) -> None:
     _request_id.reset(token)
+
+
+def served_by_asgi(request) -> bool:
+    """Whether an ASGI server hands us the request (an ASGI request carries its ``scope``; DRF's
+    request passes the attribute on from the HttpRequest it wraps). A view that streams answers
+    such a request with an async iterator, which waits on the event loop and holds no thread."""
+    return isinstance(getattr(request, "scope", None), dict)

@@ -8,7 +8,6 @@ connection back (``core.jobs.release_database_connections``): the stream reads t
 loop's thread pool.
 """
 
-from django.core.handlers.asgi import ASGIRequest
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -18,6 +17,7 @@ from rest_framework.views import APIView
 from core.errors import NotFound, ValidationFailed
 from core.jobs import release_database_connections
 from core.numbers import parse_int
+from core.request_context import served_by_asgi
 from generation import selectors
 from generation.event_stream import generation_event_stream, generation_event_stream_async
 from generation.renderers import EventStreamRenderer
@@ -58,7 +58,7 @@ class GenerationEventsView(APIView):
         if last_event_id is None:
             raise ValidationFailed(details={"Last-Event-ID": ["Must be an event id."]})
         options = {"generation_id": generation.pk, "last_event_id": last_event_id}
-        if isinstance(request._request, ASGIRequest):
+        if served_by_asgi(request):
             release_database_connections()
             stream = generation_event_stream_async(**options)
         else:

@@ -32,6 +32,7 @@ from PIL import Image
 from core import pubsub
 from core.errors import ApplicationError, ProviderUnavailable
 from core.jobs import release_database_connections
+from core.request_context import served_by_asgi
 from generation.events_bus import generation_channel
 from generation.models import TERMINAL_STATUSES, Api, Generation, Status
 from generation.selectors import generation_get, generation_latest_preview
@@ -94,7 +95,7 @@ def images_stream(request, data: dict, canonical: dict, *, kind: str, error_body
         described={"background": data.get("background") or "auto", "quality": quality},
         error_body=error_body,
     )
-    if getattr(request, "scope", None) is not None:  # an ASGI request
+    if served_by_asgi(request):
         # As the live events do (generation.event_views): the stream waits on the event loop and
         # reads through its thread pool; the request's thread keeps no connection.
         release_database_connections()

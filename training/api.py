@@ -3,7 +3,6 @@ service or selector, and answers through its output serializer (the shapes: trai
 
 from __future__ import annotations
 
-from django.core.handlers.asgi import ASGIRequest
 from django.core.validators import RegexValidator
 from django.http import FileResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -18,6 +17,7 @@ from core.errors import NotFound, ValidationFailed
 from core.jobs import release_database_connections
 from core.numbers import parse_int
 from core.pagination import PageLimitPagination
+from core.request_context import served_by_asgi
 from core.schema import message_envelope
 from generation.renderers import EventStreamRenderer
 from teams.acting import acting_key_team, acting_membership, acting_team
@@ -377,7 +377,7 @@ class TrainingEventsView(OwnerView):
         if last_event_id is None:
             raise ValidationFailed(details={"Last-Event-ID": ["Must be an event id."]})
         options = {"job_id": job.pk, "last_event_id": last_event_id}
-        if isinstance(request._request, ASGIRequest):
+        if served_by_asgi(request):
             # An async stream holds no thread; the request's thread gives its connection back.
             release_database_connections()
             stream = training_event_stream_async(**options)
