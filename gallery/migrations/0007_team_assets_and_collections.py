@@ -6,39 +6,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('gallery', '0006_asset_share_prompt_metadata'),
-        ('generation', '0016_webhook_events_filter_help'),
-        ('teams', '0001_initial'),
+        ("gallery", "0006_asset_share_prompt_metadata"),
+        ("generation", "0016_webhook_events_filter_help"),
+        ("teams", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='collection',
-            name='collection_owner_name_unique',
+            model_name="collection",
+            name="collection_owner_name_unique",
         ),
         migrations.AddField(
-            model_name='asset',
-            name='team',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='teams.team'),
+            model_name="asset",
+            name="team",
+            field=models.ForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="teams.team"
+            ),
         ),
         migrations.AddField(
-            model_name='collection',
-            name='team',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='teams.team'),
+            model_name="collection",
+            name="team",
+            field=models.ForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="teams.team"
+            ),
         ),
         migrations.AddIndex(
-            model_name='asset',
-            index=models.Index(fields=['team', '-created_at', '-id'], name='asset_team_newest'),
+            model_name="asset",
+            index=models.Index(fields=["team", "-created_at", "-id"], name="asset_team_newest"),
         ),
         migrations.AddConstraint(
-            model_name='collection',
-            constraint=models.UniqueConstraint(condition=models.Q(('team__isnull', True)), fields=('owner', 'name'), name='collection_owner_name_unique'),
+            model_name="collection",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("team__isnull", True)),
+                fields=("owner", "name"),
+                name="collection_owner_name_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='collection',
-            constraint=models.UniqueConstraint(condition=models.Q(('team__isnull', False)), fields=('team', 'name'), name='collection_team_name_unique'),
+            model_name="collection",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("team__isnull", False)), fields=("team", "name"), name="collection_team_name_unique"
+            ),
         ),
     ]

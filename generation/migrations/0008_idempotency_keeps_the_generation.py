@@ -10,29 +10,34 @@ def forget_stored_answers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('generation', '0007_fewer_indexes'),
+        ("generation", "0007_fewer_indexes"),
     ]
 
     operations = [
         migrations.RunPython(forget_stored_answers, migrations.RunPython.noop),
         migrations.RemoveField(
-            model_name='idempotencyrecord',
-            name='response_body',
+            model_name="idempotencyrecord",
+            name="response_body",
         ),
         migrations.RemoveField(
-            model_name='idempotencyrecord',
-            name='response_status',
+            model_name="idempotencyrecord",
+            name="response_status",
         ),
         migrations.AddField(
-            model_name='idempotencyrecord',
-            name='generation',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='generation.generation'),
+            model_name="idempotencyrecord",
+            name="generation",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="generation.generation",
+            ),
         ),
         migrations.AlterField(
-            model_name='idempotencyrecord',
-            name='fingerprint',
+            model_name="idempotencyrecord",
+            name="fingerprint",
             field=models.CharField(help_text="Hash of the request's parameters.", max_length=64),
         ),
     ]

@@ -92,8 +92,8 @@ def test_the_user_page_links_to_credits_ledger_and_generations(staff, alice):
     html = signed_in(staff.user).get(reverse("admin:accounts_user_change", args=[alice.user.pk])).content.decode()
     pk = alice.user.pk
     for name in ("credits_creditaccount", "credits_ledgerentry", "generation_generation"):
-        assert f'{reverse(f"admin:{name}_changelist")}?user__id__exact={pk}' in html
+        assert f"{reverse(f'admin:{name}_changelist')}?user__id__exact={pk}" in html
     # The filtered lists answer (the filter is accepted, not refused with ?e=1).
     browser = signed_in(staff.user)
-    listed = browser.get(f'{reverse("admin:generation_generation_changelist")}?user__id__exact={pk}')
+    listed = browser.get(f"{reverse('admin:generation_generation_changelist')}?user__id__exact={pk}")
     assert listed.status_code == 200

@@ -23,6 +23,7 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 SEED = 21
 EXAMPLES = 5
 
+
 @pytest.fixture
 def loopback_only(monkeypatch):
     """The server under test reaches nothing but this machine, whatever URL the fuzzer sends it
