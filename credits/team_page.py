@@ -23,5 +23,6 @@ def team_page_wallet_context(*, membership) -> dict:
     top = max([row["credits"] for row in rows] + [row["monthly_credit_cap"] or 0 for row in rows] + [1])
     for row in rows:
         row["percent"] = round(100 * row["credits"] / top, 1)
-        row["cap_percent"] = round(100 * row["monthly_credit_cap"] / top, 1) if row["monthly_credit_cap"] else None
+        cap = row["monthly_credit_cap"]
+        row["cap_percent"] = round(100 * cap / top, 1) if cap is not None else None
     return {"wallet": team_wallet_summary(team=team), "member_usage": rows, "wallet_template": "teams/_wallet.html"}

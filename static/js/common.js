@@ -90,7 +90,10 @@
 
   async function refreshBalance() {
     try {
-      const response = await fetch("/api/credits", { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      // In a team's space the header shows the team's wallet (base.html's data-team).
+      const team = document.getElementById("credits-balance")?.dataset.team;
+      const url = team ? `/api/teams/${team}/credits` : "/api/credits";
+      const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
       if (response.ok) setBalance((await response.json()).credits.remaining);
     } catch {
       // The header keeps its last value; the next page load corrects it.
