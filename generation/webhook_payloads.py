@@ -4,6 +4,7 @@ committed (generation sits below the webhooks app and never imports it; the webh
 receivers), which of them a generation's ``webhook_url`` asks for (``webhook_events_filter``),
 and the check of that URL when it is asked for."""
 
+import functools
 import logging
 
 from django.conf import settings
@@ -181,24 +182,35 @@ def generation_ended_send(*, generation_id) -> None:
     transaction.on_commit(lambda: _ended_send(generation_id))
 
 
+@functools.lru_cache(maxsize=1024)
+def _announced_facts(generation_id: str) -> tuple:
+    """What a log line's announcement says of its generation, none of which changes once it is
+    made: read once per process (the lines of a run come from one worker), not once per line."""
+    return (
+        Generation.objects.filter(pk=generation_id)
+        .order_by()
+        .values_list("user_id", "webhook_url", "webhook_events_filter")
+        .get()
+    )
+
+
+def generation_running(*, generation_id) -> bool:
+    """Whether the generation has not ended: a line or a picture reported after the end (a late
+    provider report) is kept on the generation only, the terminal event being the last one sent.
+    For the receivers of the in-progress signals, which ask only when someone listens."""
+    return Generation.objects.filter(pk=generation_id).exclude(status__in=TERMINAL_STATUSES).exists()
+
+
 def _log_send(generation_id, message: str) -> None:
     try:
-        row = _one(
-            Generation.objects.filter(pk=generation_id).values(
-                "user_id", "status", "webhook_url", "webhook_events_filter"
-            )
-        )
-        # A line written after the end (a late provider report) is kept on the generation only:
-        # the terminal event was the last one sent.
-        if row is None or row["status"] in TERMINAL_STATUSES:
-            return
+        user_id, webhook_url, events_filter = _announced_facts(str(generation_id))
         generation_log.send(
             sender=Generation,
             generation_id=generation_id,
-            user_id=row["user_id"],
+            user_id=user_id,
             message=message,
-            webhook_url=row["webhook_url"],
-            events_filter=row["webhook_events_filter"],
+            webhook_url=webhook_url,
+            events_filter=list(events_filter) if events_filter is not None else None,
         )
     except Exception:
         logger.warning("Could not announce a log line of generation %s", generation_id, exc_info=True)

@@ -5,10 +5,12 @@ The apps below this one announce what happened through signals and never import 
 """
 
 import sys
+from functools import partial
 
 from allauth.account.signals import user_signed_up
 from celery.signals import task_failure
 from django.core.signals import got_request_exception
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -20,8 +22,10 @@ from generation.signals import (
     generation_preview,
     generation_started,
 )
-from generation.webhook_payloads import webhook_event_asked
+from generation.webhook_payloads import generation_running, webhook_event_asked
 from training.signals import training_completed
+from webhooks.models import WebhookEndpoint
+from webhooks.selectors import endpoints_cache
 from webhooks.services import webhook_event_emit_safely
 from webhooks.services.pacing import lines_added, paced_event_emit_safely, paced_events_settle
 
@@ -94,6 +98,7 @@ def image_log(sender, generation_id=None, message="", webhook_url="", user_id=No
         },
         extra_targets=_own_url(webhook_url=webhook_url, user_id=user_id, events_filter=events_filter, asked="logs"),
         merge=lines_added,
+        live=partial(generation_running, generation_id=generation_id),
     )
 
 
@@ -104,6 +109,7 @@ def image_preview(sender, generation_id=None, preview=None, webhook_url="", user
         subject=str(generation_id),
         data={"user_id": user_id, "generation_id": str(generation_id), "status": "processing", "preview": preview},
         extra_targets=_own_url(webhook_url=webhook_url, user_id=user_id, events_filter=events_filter, asked="preview"),
+        live=partial(generation_running, generation_id=generation_id),
     )
 
 
@@ -145,3 +151,7 @@ def task_error(sender=None, exception=None, **kwargs) -> None:
             "task": name,
         },
     )
+
+
+post_save.connect(endpoints_cache.clear, sender=WebhookEndpoint, dispatch_uid="webhooks-endpoints-cache-save")
+post_delete.connect(endpoints_cache.clear, sender=WebhookEndpoint, dispatch_uid="webhooks-endpoints-cache-delete")

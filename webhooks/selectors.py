@@ -1,6 +1,22 @@
 from django.db.models import QuerySet
 
+from core.process_cache import ProcessCache
 from webhooks.models import WebhookDelivery, WebhookEndpoint
+
+# Cleared by a save or delete of an endpoint in this process (webhooks/receivers.py).
+endpoints_cache = ProcessCache("webhooks.endpoints")
+
+
+def events_named_by_endpoints() -> frozenset[str]:
+    """The events some active endpoint names: a generation's in-progress events, which only such
+    endpoints receive, skip the endpoints' query when none does (almost always). Kept for
+    ATELIER_PROCESS_CACHE_SECONDS, as the catalog is."""
+
+    def load() -> frozenset[str]:
+        named = WebhookEndpoint.objects.filter(is_active=True).order_by().values_list("events", flat=True)
+        return frozenset(name for events in named for name in events)
+
+    return endpoints_cache.get("named", load)
 
 
 def endpoint_get(*, endpoint_id) -> WebhookEndpoint | None:

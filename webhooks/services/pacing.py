@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from webhooks.models import WebhookDelivery, WebhookMessage
+from webhooks.selectors import events_named_by_endpoints
 from webhooks.services.delivery import deliveries_enqueue
 from webhooks.services.emit import deliveries_create, event_targets, message_body, message_create
 
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 Merge = Callable[[dict, dict], dict]
 LOG_EVENT = "image.log"
+FREQUENT_EVENTS = frozenset({LOG_EVENT, "image.preview"})
 
 
 def newest_wins(older: dict, newer: dict) -> dict:
@@ -77,13 +79,23 @@ def _one_at_a_time(key: str) -> None:
 
 
 def paced_event_emit(
-    *, event: str, subject: str, data: dict, extra_targets: list[dict] | None = None, merge: Merge = newest_wins
+    *,
+    event: str,
+    subject: str,
+    data: dict,
+    extra_targets: list[dict] | None = None,
+    merge: Merge = newest_wins,
+    live: Callable[[], bool] | None = None,
 ) -> WebhookMessage | None:
     """Emits a generation's in-progress ``event`` (``subject``: the generation's id) to the
     endpoints subscribed to it and ``extra_targets``, paced as the module says. The message that
-    carries it (new, or the waiting one it joined), or None when no one listens."""
-    targets = event_targets(event=event) + (extra_targets or [])
-    if not targets:
+    carries it (new, or the waiting one it joined), or None when no one listens or, asked only
+    then, ``live()`` says the subject has ended (its terminal event is the last one sent)."""
+    # Only the endpoints that name an in-progress event receive it; for the many (a line, a
+    # picture) a process-wide list of the named events spares the endpoints' query.
+    unnamed = event in FREQUENT_EVENTS and event not in events_named_by_endpoints()
+    targets = ([] if unnamed else event_targets(event=event)) + (extra_targets or [])
+    if not targets or (live is not None and not live()):
         return None
     with transaction.atomic():
         _one_at_a_time(f"webhook-pacing:{subject}:{event}")
