@@ -198,6 +198,14 @@ def test_lines_still_waiting_go_before_the_terminal_event_and_nothing_after_it(a
     assert "a late line" in [line["message"] for line in Generation.objects.get(pk=generation.pk).logs]
 
 
+def test_a_start_not_sent_yet_when_the_job_ends_still_goes_before_the_end(alice, receiver, held):
+    # A fast job: it ends before any worker has taken the start's delivery.
+    generation = _running(alice, webhook_url=receiver.url("/mine"), webhook_events_filter=["start"])
+    assert alice.delete(f"/api/generate/{generation.pk}").status_code == 200
+    _deliver_due()
+    assert _types(_events(receiver, _secret(alice), "/mine")) == ["image.started", "image.cancelled"]
+
+
 def test_a_failed_generation_sends_image_failed_exactly_once(alice, receiver, held):
     generation = _running(alice, webhook_url=receiver.url("/mine"))
     assert generation_fail(generation_id=generation.pk, message="The provider gave up")

@@ -10,8 +10,8 @@ retries, the URL guard): its deliveries are due at ``send_at``, sent by a delaye
 that be lost, by the sweep.
 
 The terminal event (``image.generated``, ``image.failed``, ``image.cancelled``) is never paced.
-Before it is emitted, the generation's messages still waiting are settled: log lines go out at
-once (before the terminal event), a waiting picture is dropped (the result supersedes it).
+Before it is emitted, the generation's messages not sent yet are settled: log lines and a start
+go out at once (before the terminal event), a picture is dropped (the result supersedes it).
 """
 
 import json
@@ -31,8 +31,8 @@ from webhooks.services.emit import deliveries_create, event_targets, message_bod
 logger = logging.getLogger(__name__)
 
 Merge = Callable[[dict, dict], dict]
-LOG_EVENT = "image.log"
-FREQUENT_EVENTS = frozenset({LOG_EVENT, "image.preview"})
+LOG_EVENT, PREVIEW_EVENT = "image.log", "image.preview"
+FREQUENT_EVENTS = frozenset({LOG_EVENT, PREVIEW_EVENT})
 
 
 def newest_wins(older: dict, newer: dict) -> dict:
@@ -124,8 +124,8 @@ def paced_event_emit_safely(**kwargs) -> None:
 
 def paced_events_settle(*, subject: str) -> None:
     """Before the terminal event: the subject's messages that have not gone yet (waiting for
-    their time, or due and not yet taken by a worker) are settled: log lines are sent now, a
-    picture or a start is dropped. Never raises."""
+    their time, or due and not yet taken by a worker) are settled: a picture is dropped (the
+    result supersedes it), log lines and a start are sent now. Never raises."""
     try:
         with transaction.atomic():
             now = timezone.now()
@@ -136,11 +136,11 @@ def paced_events_settle(*, subject: str) -> None:
             for message in WebhookMessage.objects.select_for_update().filter(pk__in=unsent.values("message_id")):
                 if not _untouched(message):
                     continue  # on its way already
-                if message.event == LOG_EVENT:
+                if message.event == PREVIEW_EVENT:
+                    message.delete()
+                else:
                     WebhookMessage.objects.filter(pk=message.pk).update(send_at=min(message.send_at, now))
                     due += list(message.deliveries.values_list("pk", flat=True))
-                else:
-                    message.delete()
             WebhookDelivery.objects.filter(pk__in=due, next_attempt_at__gt=now).update(next_attempt_at=now)
             transaction.on_commit(lambda: deliveries_enqueue(due))
     except Exception:
