@@ -537,3 +537,36 @@ def loop_tasks_stop(loop, tasks, thread) -> None:
     asyncio.run_coroutine_threadsafe(cancel(), loop).result(30)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(10)
+
+
+async def event_stream_open(port: int, path: str, key: str, *, limit: int = 1 << 16):
+    """Opens the event stream at ``path`` over a raw HTTP/1.1 connection (one asyncio loop reads
+    a thousand of them; an HTTP client library would not keep up). Returns the reader, the
+    writer (keep it referenced while reading: a writer that is collected closes the connection),
+    and whether the answer is chunked; a status other than 200 is a RuntimeError naming it."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=limit)
+    writer.write(
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+        f"Authorization: Bearer {key}\r\n\r\n".encode()
+    )
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    status_line = head.split(b"\r\n", 1)[0]
+    if b" 200 " not in status_line:
+        raise RuntimeError(status_line.decode())
+    return reader, writer, b"transfer-encoding: chunked" in head.lower()
+
+
+async def event_stream_data(reader, chunked: bool, *, size: int = 1 << 16):
+    """The stream's bytes as they arrive, without the chunked encoding's framing, until it ends."""
+    while True:
+        if chunked:
+            length = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            if length == 0:
+                return
+            data = (await reader.readexactly(length + 2))[:-2]
+        else:
+            data = await reader.read(size)
+            if not data:
+                return
+        yield data

@@ -78,15 +78,8 @@ class QueueWatchers:
 
     async def _watch(self, index: int) -> None:
         try:
-            reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
-            writer.write(
-                f"GET /api/generate/{self.streams[index]}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                f"Accept: text/event-stream\r\nAuthorization: Bearer {self.key}\r\n\r\n".encode()
-            )
-            await writer.drain()
-            head = await reader.readuntil(b"\r\n\r\n")
-            if b" 200 " not in head.split(b"\r\n", 1)[0]:
-                raise RuntimeError(head.split(b"\r\n", 1)[0].decode())
+            path = f"/api/generate/{self.streams[index]}/events"
+            reader, writer, _ = await harness.event_stream_open(self.port, path, self.key)
             # Read in bulk and matched, not parsed: one client loop reads a thousand streams,
             # and must keep up with them for its arrival times to be the server's. (The server
             # writes whole frames in each chunk; the chunk sizes between them match nothing.)

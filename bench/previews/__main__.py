@@ -77,27 +77,10 @@ class Watchers:
 
     async def _watch(self, generation_id: str) -> None:
         try:
-            reader, writer = await asyncio.open_connection("127.0.0.1", self.port, limit=1 << 22)
-            writer.write(
-                f"GET /api/generate/{generation_id}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                f"Accept: text/event-stream\r\nAuthorization: Bearer {self.key}\r\n\r\n".encode()
-            )
-            await writer.drain()
-            head = await reader.readuntil(b"\r\n\r\n")
-            if b" 200 " not in head.split(b"\r\n", 1)[0]:
-                raise RuntimeError(head.split(b"\r\n", 1)[0].decode())
-            chunked = b"transfer-encoding: chunked" in head.lower()
+            path = f"/api/generate/{generation_id}/events"
+            reader, writer, chunked = await harness.event_stream_open(self.port, path, self.key, limit=1 << 22)
             buffer = b""
-            while True:
-                if chunked:
-                    size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
-                    if size == 0:
-                        return
-                    data = (await reader.readexactly(size + 2))[:-2]
-                else:
-                    data = await reader.read(1 << 20)
-                    if not data:
-                        return
+            async for data in harness.event_stream_data(reader, chunked, size=1 << 20):
                 arrived = time.monotonic()
                 self.ready.add(generation_id)
                 buffer += data
