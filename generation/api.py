@@ -11,6 +11,7 @@ from core.numbers import parse_int
 from core.pagination import PageLimitPagination
 from core.schema import envelope, message_envelope
 from credits.selectors import credits_balance
+from credits.team_selectors import team_wallet_balance
 from gallery.models import Asset
 from gallery.serializers import AssetSerializer
 from gallery.services import asset_thumbnail_build
@@ -260,13 +261,17 @@ class GenerationViewSet(viewsets.GenericViewSet):
         ``{"all": true}``: every unfinished job of yours. Each is refunded once, as a single cancel is."""
         payload = CancelManyInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        cancelled = generation_cancel_many(user=request.user, waiting_only=not payload.validated_data.get("all"))
+        team = acting_team(request)
+        cancelled = generation_cancel_many(
+            user=request.user, waiting_only=not payload.validated_data.get("all"), team=team
+        )
+        remaining = credits_balance(user=request.user) if team is None else team_wallet_balance(team_id=team.pk)
         return Response(
             {
                 "success": True,
                 "cancelled": len(cancelled.generation_ids),
                 "generation_ids": [str(pk) for pk in cancelled.generation_ids],
                 "credits_refunded": cancelled.credits_refunded,
-                "credits_remaining": credits_balance(user=request.user),
+                "credits_remaining": remaining,
             }
         )

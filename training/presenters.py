@@ -40,6 +40,7 @@ def training_as_dict(job: TrainingJob, *, brief: bool = False) -> dict:
     data = {
         "id": str(job.pk),
         "training_id": str(job.pk),
+        "team": str(job.team_id) if job.team_id else None,
         "status": job.status,
         "provider": job.provider,
         "base_model": job.base_model,
@@ -97,6 +98,7 @@ def lora_as_dict(lora) -> dict:
         "provider": lora.provider,
         "base_model": lora.base_model,
         "training_id": str(lora.job_id) if lora.job_id else None,
+        "team": str(lora.team_id) if lora.team_id else None,
         "model_url": f"/api/training/{lora.job_id}/files/model.safetensors" if lora.job_id else None,
         "usage": {"loras": [{"path": str(lora.pk), "scale": 1.0}]},
         "created_at": lora.created_at,

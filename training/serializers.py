@@ -121,6 +121,7 @@ class TrainingBriefSerializer(serializers.Serializer):
 
     id = serializers.UUIDField()
     training_id = serializers.UUIDField(help_text="The same as id (seed 004)")
+    team = serializers.UUIDField(allow_null=True, help_text="The team it was started in; null: personal")
     status = JobStatusField()
     provider = serializers.CharField()
     base_model = serializers.CharField(allow_blank=True)
@@ -177,6 +178,7 @@ class LoraSerializer(serializers.Serializer):
     provider = serializers.CharField()
     base_model = serializers.CharField(allow_blank=True)
     training_id = serializers.UUIDField(allow_null=True)
+    team = serializers.UUIDField(allow_null=True, help_text="The team whose members use it; null: personal")
     model_url = serializers.CharField(allow_null=True)
     usage = LoraUsageSerializer()
     created_at = serializers.DateTimeField()

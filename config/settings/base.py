@@ -304,6 +304,8 @@ SPECTACULAR_SETTINGS = {
     # The OpenAI- and A1111-compatible routes answer in those APIs' shapes, not the envelope this
     # document promises: they have a document of their own, /api/schema/compat/ (legacy.schema).
     "PREPROCESSING_HOOKS": ["legacy.schema.without_compat_apis"],
+    # The enums' own hook, then the team header on the routes that act as a team (teams/schema.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "teams.schema.team_header_in_schema"],
 }
 
 # Providers: one key and one base-URL override each. A provider without its key is listed as

@@ -358,14 +358,20 @@ class CancelledMany:
     credits_refunded: int
 
 
-def generation_cancel_many(*, user, waiting_only: bool) -> CancelledMany:
+ANY_SPACE = object()
+
+
+def generation_cancel_many(*, user, waiting_only: bool, team=ANY_SPACE) -> CancelledMany:
     """Cancels, each through ``generation_cancel`` (one transition, one refund), every unfinished
     generation of the user, oldest first; with ``waiting_only``, only those no worker has taken.
+    ``team``: only those the user made in that team (None: their personal ones; unsaid: all).
 
     A job that ends meanwhile is skipped. So is a waiting one a worker takes meanwhile, under
     ``waiting_only``: its status is checked again, row locked, just before it is cancelled.
     """
     unfinished = Generation.objects.filter(user=user).exclude(status__in=TERMINAL_STATUSES)
+    if team is not ANY_SPACE:
+        unfinished = unfinished.filter(team=team)
     if waiting_only:
         unfinished = unfinished.filter(status__in=WAITING_STATUSES)
     cancel = _cancel_if_waiting if waiting_only else generation_cancel

@@ -193,3 +193,13 @@ def test_only_the_creator_and_admins_cancel_team_work(alice, bob, carol, staff, 
     assert_envelope(carol.delete(f"/api/generate/{made}"), 403, "permission_denied")
     assert alice.delete(f"/api/generate/{made}").status_code == 200
     assert wallet(alice, team)["credits"]["remaining"] == 10
+
+
+def test_cancel_all_queued_cancels_only_the_spaces_jobs(alice, bob, staff, team, held_tasks):
+    join(alice, bob)
+    grant(staff, team, 10)
+    made = generate(as_team(bob, team)).json()["generation"]["id"]
+    own = generate(personal(bob)).json()["generation"]["id"]
+    body = as_team(bob, team).post("/api/generate/cancel", {"status": "in_queue"}, format="json").json()
+    assert body["generation_ids"] == [made] and body["credits_remaining"] == 10
+    assert personal(bob).get(f"/api/generate/{own}").json()["generation"]["status"] == "in_queue"
