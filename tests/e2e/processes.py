@@ -1,11 +1,12 @@
 """The product as `make run` starts it, for the journeys: web, worker and beat from the Procfile.
 
 ``running_product()`` copies the source into a fresh folder and runs there what `make run` runs:
-``manage.py migrate``, ``manage.py seed_demo`` and ``honcho start -f Procfile`` (on a free port),
-on the embedded defaults: a new ``db.sqlite3``, kombu's filesystem broker and the file cache
-under ``var/``, local media under ``media/``, the offline ``local`` provider, and the default
-plans, rate limits and quotas. Everything the processes print goes to one log file, which the
-journeys read for tracebacks.
+``manage.py migrate``, ``manage.py seed_demo``, ``manage.py c2pa_test_signer`` (the local test
+signer of content credentials, its settings given to the processes) and ``honcho start -f
+Procfile`` (on a free port), on the embedded defaults: a new ``db.sqlite3``, kombu's filesystem
+broker and the file cache under ``var/``, local media under ``media/``, the offline ``local``
+provider, and the default plans, rate limits and quotas. Everything the processes print goes to
+one log file, which the journeys read for tracebacks.
 
 The copy keeps the run apart from the checkout: its database, ``var/`` and ``media/`` are its
 own, and edits made to the checkout while a journey runs do not restart the development server
@@ -214,6 +215,12 @@ def running_product(*, env: dict[str, str] | None = None, keep: bool = False) ->
     try:
         product.manage("migrate", "--noinput")
         product.manage("seed_demo")
+        # As `make run` does (eval of `c2pa_test_signer --export --if-unset`): the processes sign
+        # what they store with the local test signer, whose root the readers trust.
+        for line in product.manage("c2pa_test_signer", "--if-unset").split():
+            name, _, value = line.partition("=")
+            if name.startswith("ATELIER_C2PA_"):
+                product.env[name] = value
         with product.log_path.open("ab") as log:
             product.honcho = subprocess.Popen(
                 ["honcho", "start", "-f", "Procfile", "-p", str(port)],

@@ -1,24 +1,33 @@
 """Journeys: the product as `make run` starts it (web, worker and beat from the Procfile, on the
 embedded defaults and the default plans and limits), driven in Chromium as people use it.
 
-A user's hour: signs up, generates twenty images with two models, trains a LoRA and uses it,
-browses the library, opens, downloads and shares. An operator's first day: signs in to the
-admin as `make run` says to create one, reads the dashboard, sends a webhook test event to a
-receiver, cancels a queued job and refunds another from their admin pages, adjusts credits.
+A user's hour: signs up, generates twenty images with two models (watching the first one paint
+in its job card), trains a LoRA and uses it, browses the library, opens an image (its content
+credentials verified), downloads and shares it, recalls all its settings into the studio, then
+makes an API key and generates with the `openai` SDK and the `webuiapi` client, each image in the
+library saying which API it came by. An operator's first day: signs in to the admin as `make
+run` says to create one, reads the dashboard, sends a webhook test event to a receiver, cancels a
+queued job and refunds another from their admin pages, adjusts credits, and fills the wallet of
+a team the demo user made; meanwhile that user cancels all their queued jobs from the studio,
+then works as the team from the header bar's space menu, paid from its wallet.
 
 Each journey fails on what its person would notice or should never meet: an answer of 500 or
 more, a 429 they did not cause by exceeding a documented limit, an image that does not load, a
 script error, and a traceback in any process's log.
 """
 
+import base64
 import io
 import json
 import re
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 import httpx
 import pytest
+import webuiapi
+from openai import OpenAI
 from PIL import Image
 
 from tests.e2e.processes import running_product
@@ -32,6 +41,17 @@ OPERATOR_EMAIL = "ops@example.com"
 OPERATOR_PASSWORD = "an operator's own passphrase 7"
 WEBHOOK_SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 JOB_TIMEOUT_MS = 90_000  # how long a person waits for one job to end
+# Notes, in the page, each in-progress picture a job card decoded and how many results the card
+# had then (none: the picture came before the result).
+PREVIEWS_SEEN = """
+window.previewsSeen = [];
+document.addEventListener("load", (event) => {
+  const image = event.target;
+  if (!(image instanceof HTMLImageElement) || image.dataset.role !== "preview-image") return;
+  const results = image.closest("article.job").querySelectorAll(".results img").length;
+  window.previewsSeen.push({ width: image.naturalWidth, results });
+}, true);
+"""
 
 
 @pytest.fixture(scope="module")
@@ -155,15 +175,17 @@ def _sign_up(page, base: str, email: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
-def test_a_users_hour(product, new_page, tmp_path):
+def test_a_users_hour(product, new_page, tmp_path, screenshot):
     base = product.base_url
     watch = Watch(product)
     page = watch.browser(new_page())
 
     # Signs up on the allauth page and lands in the studio with the starting credits.
+    page.add_init_script(PREVIEWS_SEEN)
     _sign_up(page, base, "hana@example.com")
     start = _balance(page)
     assert start > 30
+    assert page.get_by_label("Show the picture as it is made").is_checked()
 
     # Twelve images from the procedural renderer, four submissions one after another.
     for prompt, count in [
@@ -174,6 +196,13 @@ def test_a_users_hour(product, new_page, tmp_path):
     ]:
         job = _generate(page, prompt=prompt, model="local/procedural", images=count)
         assert "Rendered image" in job.locator("[data-role=log]").inner_text()
+        if count == 4:
+            # Watching it paint, on the default settings: the card showed the picture so far
+            # (decoded, small) before any result, then the results took its place.
+            assert job.get_attribute("data-previews"), "the job card showed no picture before its result"
+            seen = page.evaluate("window.previewsSeen.splice(0)")
+            assert seen and all(0 < shot["width"] <= 256 and shot["results"] == 0 for shot in seen), seen
+            assert job.locator("[data-role=preview]").is_hidden()
     _all_images_load(page)
 
     # Four more from a photo of their own, with the image-to-image model.
@@ -251,7 +280,15 @@ def test_a_users_hour(product, new_page, tmp_path):
     page.wait_for_url(re.compile(r".*/asset/[0-9a-f-]{36}$"))
     _all_images_load(page)
     assert "a lighthouse on a cliff at sunset" in page.locator(".prompt-text").inner_text()
-    assert "Local procedural renderer" in page.locator("dl.params").inner_text()
+    params = page.locator("dl.params").first  # the image's parameters (its credentials have theirs)
+    assert "Local procedural renderer" in params.inner_text()
+    assert "Asked through\nAtelier API" in params.inner_text()
+    # Its content credentials: signed by the processes' signer (as `make run` sets it up), verified.
+    credentials = page.locator("[data-role=content-credentials]")
+    assert credentials.get_attribute("data-state") == "valid", credentials.inner_text()
+    assert "Verified" in credentials.inner_text() and "local/procedural" in credentials.inner_text()
+    screenshot(page, "journey-asset-credentials", full_page=True)
+    asset_url = page.url
     with page.expect_download() as download_info:
         page.get_by_role("link", name="PNG").click()
     with open(download_info.value.path(), "rb") as downloaded:
@@ -270,9 +307,59 @@ def test_a_users_hour(product, new_page, tmp_path):
     stranger.goto(f"{base}/")
     _all_images_load(stranger)
 
-    # The account page, and the studio with its recent strip, once more.
+    # "Use all settings" opens the studio filled with the image's settings.
+    page.goto(asset_url)
+    page.get_by_role("link", name="Use all settings").click()
+    page.wait_for_url("**/?from_asset=*")
+    form = page.locator("#studio-form")
+    assert form.locator("[name=prompt]").input_value() == "a lighthouse on a cliff at sunset"
+    assert form.locator("[name=model]").input_value() == "local/procedural"
+    assert form.locator("[name=seed]").input_value().isdigit()
+    assert page.locator("#remix-source").is_visible()
+
+    # The account page: makes an API key for their scripts.
     page.get_by_role("link", name="Account", exact=True).click()
     _all_images_load(page)
+    page.get_by_label("Key name").fill("my scripts")
+    page.get_by_role("button", name="Create key").click()
+    key = page.locator("#new-secret").input_value()
+    assert key.startswith("atl_")
+
+    # Their tools speak OpenAI's Images API and AUTOMATIC1111's: one image through each.
+    http = httpx.Client(
+        timeout=60,
+        event_hooks={"response": [lambda r: watch.record(r.status_code, r.request.method, str(r.url))]},
+    )
+    openai = OpenAI(base_url=f"{base}/v1", api_key=key, http_client=http, max_retries=0)
+    made = openai.images.generate(
+        model="local/procedural", prompt="a paper lantern festival", size="512x512", response_format="b64_json"
+    )
+    assert Image.open(io.BytesIO(base64.b64decode(made.data[0].b64_json))).size == (512, 512)
+    a1111 = webuiapi.WebUIApi(host="127.0.0.1", port=urlparse(base).port)
+    a1111.set_auth("hana", key)
+    painted = a1111.txt2img(prompt="a windmill in a tulip field", width=512, height=384, steps=8)
+    assert painted.image.size == (512, 384)
+    http.close()
+
+    # Both are in the library, each saying which API it came by, and each was paid as usual.
+    page.get_by_role("link", name="Library", exact=True).click()
+    page.wait_for_url(f"{base}/library")
+    _all_images_load(page)
+    assert page.locator(".asset-grid .tile").count() == 22
+    assert _balance(page) == after_training - 8 - 2
+    for index, prompt, api in [
+        (0, "a windmill in a tulip field", "AUTOMATIC1111 API"),
+        (1, "a paper lantern festival", "OpenAI Images API"),
+    ]:
+        page.locator(".asset-grid .tile-media").nth(index).click()
+        page.wait_for_url(re.compile(r".*/asset/[0-9a-f-]{36}$"))
+        _all_images_load(page)
+        assert prompt in page.locator(".prompt-text").inner_text()
+        assert f"Asked through\n{api}" in page.locator("dl.params").first.inner_text()
+        page.go_back()
+        page.wait_for_url(f"{base}/library")
+
+    # The studio with its recent strip, once more.
     page.get_by_role("link", name="Studio", exact=True).click()
     _all_images_load(page)
 
@@ -286,7 +373,27 @@ def _demo_key(product) -> str:
     return keys[0]
 
 
-def test_an_operators_first_day(product, new_page, receiver):
+def _demo_sign_in(product, page) -> None:
+    """The demo user signs in with the password `make run` printed (seed_demo)."""
+    passwords = re.findall(r"password:\s+(\S+)", product.log())
+    assert passwords, "seed_demo printed no password"
+    page.goto(f"{product.base_url}/accounts/login/")
+    page.get_by_label("Email").fill("demo@atelier.local")
+    page.get_by_label("Password").fill(passwords[0])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{product.base_url}/")
+
+
+def _submit(page, prompt: str) -> None:
+    """A submission in the studio that is not waited for."""
+    page.get_by_label("Prompt", exact=True).fill(prompt)
+    page.get_by_label("Model", exact=True).select_option("local/procedural")
+    page.get_by_label("Images", exact=True).select_option("1")
+    page.get_by_role("button", name="Generate").click()
+    page.locator("article.job", has_text=prompt).wait_for()
+
+
+def test_an_operators_first_day(product, new_page, receiver, screenshot):
     base = product.base_url
     watch = Watch(product)
 
@@ -347,6 +454,15 @@ def test_an_operators_first_day(product, new_page, receiver):
     assert arrived.verified(WEBHOOK_SECRET)["type"] == "webhook.test"
     assert json.loads(arrived.body)["data"]["message"]
 
+    # The demo user, in their browser, makes a team on their account page (its wallet is empty).
+    person = watch.browser(new_page())
+    _demo_sign_in(product, person)
+    person.get_by_role("link", name="Account", exact=True).click()
+    person.get_by_label("New team").fill("Kite club")
+    person.get_by_role("button", name="Create team").click()
+    person.wait_for_url(re.compile(r".*/teams/[0-9a-f-]{36}$"))
+    assert person.locator("#team-balance").inner_text() == "0"
+
     # Later the same script starts two long trainings, which hold both of the worker's slots,
     # and a generation sent meanwhile waits in the queue.
     files = [("files[]", (f"busy_{i}.png", png(image), "image/png")) for i, image in enumerate(style_images(3))]
@@ -387,6 +503,16 @@ def test_an_operators_first_day(product, new_page, receiver):
     assert api.get(f"/api/generate/{queued_id}").json()["generation"]["status"] == "cancelled"
     assert api.get("/api/credits").json()["credits"]["remaining"] == balance_before
 
+    # Meanwhile the demo user sends two jobs from the studio, which wait, and cancels them all.
+    person.get_by_role("link", name="Studio", exact=True).click()
+    for prompt in ("a kite festival on the beach", "a box kite in a storm"):
+        _submit(person, prompt)
+    person.get_by_role("button", name="Cancel all queued").click()
+    person.get_by_text("Cancelled 2 queued jobs; 2 credits back.").wait_for()
+    for prompt in ("a kite festival on the beach", "a box kite in a storm"):
+        person.locator("article.job", has_text=prompt).locator("[data-status=cancelled]").wait_for()
+    assert api.get("/api/credits").json()["credits"]["remaining"] == balance_before
+
     # Refunds the finished one from its admin page (a goodwill refund of its two credits).
     page.goto(f"{base}/admin/generation/generation/{done_id}/change/")
     _all_images_load(page)
@@ -410,5 +536,47 @@ def test_an_operators_first_day(product, new_page, receiver):
     assert "Adjusted 1 account" in page.locator(".messagelist").inner_text()
     assert api.get("/api/credits").json()["credits"]["remaining"] == balance_before + 2 + 25
 
+    # Fills the Kite club's wallet from the credit accounts.
+    page.goto(f"{base}/admin/credits/creditaccount/?q=Kite+club")
+    row = page.locator("#result_list tr", has_text="Kite club")
+    row.locator("input[name=_selected_action]").check()
+    page.locator("select[name=action]").select_option(label="Add credits (amount, reason)")
+    page.locator("input[name=amount]").fill("10")
+    page.locator("input[name=reason]").fill("The kite club's first month")
+    page.get_by_role("button", name="Go").click()
+    assert "Adjusted 1 account" in page.locator(".messagelist").inner_text()
+
+    # The script stops its trainings, which frees the worker.
+    for job in trainings:
+        assert api.delete(f"/api/training/{job}").status_code == 200
+    personal = api.get("/api/credits").json()["credits"]["remaining"]
+
+    # The demo user works as the team: chooses it in the header bar, where the balance becomes
+    # the team's, generates, finds the images in the team's library, and sees the wallet charged.
+    person.get_by_label("Working in").select_option(label="Kite club")
+    person.get_by_role("button", name="Switch").click()
+    person.get_by_text("Working in Kite club.").wait_for()
+    assert _balance(person) == 10
+    _generate(person, prompt="the kite club's red kite over the dunes", model="local/procedural", images=2)
+    person.reload()
+    assert _balance(person) == 8
+    _all_images_load(person)
+    person.get_by_role("link", name="Library", exact=True).click()
+    person.wait_for_url(f"{base}/library")
+    _all_images_load(person)
+    tiles = person.locator(".asset-grid .tile")
+    assert tiles.count() == 2
+    person.locator(".asset-grid .tile-media").first.click()
+    person.wait_for_url(re.compile(r".*/asset/[0-9a-f-]{36}$"))
+    assert "the kite club's red kite" in person.locator(".prompt-text").inner_text()
+    person.locator(".credits-pill").click()
+    person.wait_for_url(re.compile(r".*/teams/[0-9a-f-]{36}#wallet$"))
+    assert person.locator("#team-balance").inner_text() == "8"
+    screenshot(person, "journey-team-wallet", full_page=True)
+    usage = person.locator("#member-usage tr[data-member='demo@atelier.local'] td")
+    assert usage.nth(1).inner_text() == "2" and usage.nth(3).inner_text() == "1"
+    # Their personal wallet paid nothing of it.
+    assert api.get("/api/credits").json()["credits"]["remaining"] == personal
+
     api.close()
-    watch.assert_clean(page)
+    watch.assert_clean(page, person)
