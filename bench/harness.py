@@ -17,7 +17,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -553,6 +555,7 @@ async def event_stream_open(port: int, path: str, key: str, *, limit: int = 1 <<
     head = await reader.readuntil(b"\r\n\r\n")
     status_line = head.split(b"\r\n", 1)[0]
     if b" 200 " not in status_line:
+        writer.close()
         raise RuntimeError(status_line.decode())
     return reader, writer, b"transfer-encoding: chunked" in head.lower()
 
@@ -570,3 +573,37 @@ async def event_stream_data(reader, chunked: bool, *, size: int = 1 << 16):
             if not data:
                 return
         yield data
+
+
+class StreamReaders:
+    """Event streams read by one asyncio loop in a thread of the bench process. Subclasses start
+    their readers as tasks on ``loop`` (kept in ``tasks``) and report each failed one to
+    ``failure``; ``close`` cancels them all and stops the loop."""
+
+    def __init__(self, port: int, key: str):
+        self.port, self.key = port, key
+        self.failed = 0
+        # Why streams failed: the answer's status line, or the exception's name.
+        self.failures: Counter[str] = Counter()
+        self.loop = asyncio.new_event_loop()
+        self.tasks: list[asyncio.Task] = []
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def failure(self, exc: Exception) -> None:
+        self.failed += 1
+        self.failures[str(exc) if isinstance(exc, RuntimeError) else type(exc).__name__] += 1
+        if self.failed <= 3:
+            print(f"    watcher failed: {exc!r}", file=sys.stderr)
+
+    def close(self) -> None:
+        loop_tasks_stop(self.loop, self.tasks, self.thread)
+
+
+def delivery_latencies_ms(sent: dict, received: dict, *, drain_seconds: float) -> list[float]:
+    """Waits up to ``drain_seconds`` for every key of ``sent`` (its send time) to be in
+    ``received`` (its arrival time, filled by another thread); the latency of each that arrived."""
+    deadline = time.monotonic() + drain_seconds
+    while time.monotonic() < deadline and len(set(sent) & set(received)) < len(sent):
+        time.sleep(0.05)
+    return [(received[key] - at) * 1000 for key, at in sent.items() if key in received]

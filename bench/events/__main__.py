@@ -38,7 +38,6 @@ import resource
 import sys
 import threading
 import time
-from collections import Counter
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -60,20 +59,14 @@ def _web_args(design: str, port: int, threads: int) -> list[str]:
     return [*args, "config.wsgi", "-k", "gthread", "--threads", str(threads), "--keep-alive", "30"]
 
 
-class Watchers:
+class Watchers(harness.StreamReaders):
     """N event streams read by one asyncio loop in a thread of the bench process."""
 
     def __init__(self, port: int, key: str, paths: dict[str, str]):
-        self.port, self.key, self.paths = port, key, paths
+        super().__init__(port, key)
+        self.paths = paths
         self.received: dict[tuple[str, int], float] = {}
         self.ready: set[str] = set()
-        self.failed = 0
-        # Why streams failed: the answer's status line, or the exception's name.
-        self.failures: Counter[str] = Counter()
-        self.loop = asyncio.new_event_loop()
-        self.tasks: list[asyncio.Task] = []
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
 
     def connect_all(self, batch_timeout: float = 20.0) -> None:
         ids = list(self.paths)
@@ -129,13 +122,7 @@ class Watchers:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - counted and reported
-            self.failed += 1
-            self.failures[str(exc) if isinstance(exc, RuntimeError) else type(exc).__name__] += 1
-            if self.failed <= 3:
-                print(f"    watcher failed: {exc!r}", file=sys.stderr)
-
-    def close(self) -> None:
-        harness.loop_tasks_stop(self.loop, self.tasks, self.thread)
+            self.failure(exc)
 
 
 def _idle_queries_per_second(seconds: float) -> float:
@@ -194,10 +181,7 @@ def _run(design: str, watchers: int, jobs: list[str], env: dict, key: str, optio
             idle_qps = _idle_queries_per_second(options.idle_seconds)
             rss = _web_rss_mb(web)
             committed = _write_progress(ids, rate=options.rate, seconds=options.seconds)
-            deadline = time.monotonic() + options.drain_seconds
-            while time.monotonic() < deadline and len(set(committed) & set(clients.received)) < len(committed):
-                time.sleep(0.05)
-            latencies = [(clients.received[k] - at) * 1000 for k, at in committed.items() if k in clients.received]
+            latencies = harness.delivery_latencies_ms(committed, clients.received, drain_seconds=options.drain_seconds)
             return {
                 "design": design,
                 "watchers": watchers,
@@ -258,10 +242,7 @@ def _storm(streams: int, jobs: list[str], env: dict, key: str, options) -> dict:
             open_seconds = clients.connect_at_once(options.open_timeout)
             opened = len(clients.caught_up())
             committed = _write_progress(ids, rate=options.rate, seconds=options.seconds)
-            deadline = time.monotonic() + options.drain_seconds
-            while time.monotonic() < deadline and len(set(committed) & set(clients.received)) < len(committed):
-                time.sleep(0.05)
-            latencies = [(clients.received[k] - at) * 1000 for k, at in committed.items() if k in clients.received]
+            latencies = harness.delivery_latencies_ms(committed, clients.received, drain_seconds=options.drain_seconds)
             return {
                 "streams": streams,
                 "opened": opened,

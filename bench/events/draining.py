@@ -30,7 +30,6 @@ import json
 import os
 import resource
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -49,20 +48,16 @@ STATS_SETTLE_SECONDS = 11.0
 TERMINAL = (b'"status":"completed"', b'"status":"failed"', b'"status":"cancelled"')
 
 
-class QueueWatchers:
+class QueueWatchers(harness.StreamReaders):
     """Event streams of queued jobs: when each one's opening position came, how many positions
     it was sent, and when its terminal status arrived."""
 
     def __init__(self, port: int, key: str, streams: list[str]):
-        self.port, self.key, self.streams = port, key, streams
+        super().__init__(port, key)
+        self.streams = streams
         self.opened: set[int] = set()
         self.positions: dict[int, int] = {}
         self.ended: dict[int, float] = {}
-        self.failed = 0
-        self.loop = asyncio.new_event_loop()
-        self.tasks: list[asyncio.Task] = []
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
 
     def connect_all(self, timeout: float = 120.0) -> None:
         for start in range(0, len(self.streams), CONNECT_BATCH):
@@ -105,12 +100,7 @@ class QueueWatchers:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - counted and reported
-            self.failed += 1
-            if self.failed <= 3:
-                print(f"    watcher failed: {exc!r}", file=sys.stderr)
-
-    def close(self) -> None:
-        harness.loop_tasks_stop(self.loop, self.tasks, self.thread)
+            self.failure(exc)
 
 
 def _queue_jobs(count: int) -> list[str]:

@@ -52,16 +52,7 @@ class OpenStreams:
     async def _hold(self, path: str) -> None:
         writer = None
         try:
-            reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
-            writer.write(
-                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
-                f"Authorization: Bearer {self.key}\r\n\r\n".encode()
-            )
-            await writer.drain()
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = head.split(b"\r\n", 1)[0]
-            if b" 200 " not in status:
-                raise RuntimeError(status.decode())
+            reader, writer, _ = await harness.event_stream_open(self.port, path, self.key)
             await reader.readuntil(b"\n\n")
             self.opened += 1
             while await reader.read(65536):

@@ -33,7 +33,6 @@ import os
 import resource
 import statistics
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -49,19 +48,15 @@ from bench import harness  # noqa: E402
 CONNECT_BATCH = 50
 
 
-class Watchers:
+class Watchers(harness.StreamReaders):
     """One event stream per job, read by one asyncio loop in a thread of the bench process;
     the moment each ``preview`` event arrives, by (job, index)."""
 
     def __init__(self, port: int, key: str, jobs: list[str]):
-        self.port, self.key, self.jobs = port, key, jobs
+        super().__init__(port, key)
+        self.jobs = jobs
         self.received: dict[tuple[str, int], float] = {}
         self.ready: set[str] = set()
-        self.failed = 0
-        self.loop = asyncio.new_event_loop()
-        self.tasks: list[asyncio.Task] = []
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
 
     def connect_all(self, timeout: float = 30.0) -> None:
         for start in range(0, len(self.jobs), CONNECT_BATCH):
@@ -94,12 +89,7 @@ class Watchers:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - counted and reported
-            self.failed += 1
-            if self.failed <= 3:
-                print(f"    watcher failed: {exc!r}", file=sys.stderr)
-
-    def close(self) -> None:
-        harness.loop_tasks_stop(self.loop, self.tasks, self.thread)
+            self.failure(exc)
 
 
 def _jobs(count: int) -> list[str]:
@@ -173,10 +163,7 @@ def delivery(env: dict, key: str, options) -> dict:
             watchers.connect_all()
             connect_seconds = time.monotonic() - began
             handed = _report_frames(jobs, rate=options.rate, seconds=options.seconds)
-            deadline = time.monotonic() + options.drain_seconds
-            while time.monotonic() < deadline and len(set(handed) & set(watchers.received)) < len(handed):
-                time.sleep(0.05)
-            latencies = [(watchers.received[k] - at) * 1000 for k, at in handed.items() if k in watchers.received]
+            latencies = harness.delivery_latencies_ms(handed, watchers.received, drain_seconds=options.drain_seconds)
             return {
                 "watchers": len(jobs),
                 "streaming": len(watchers.ready),
