@@ -1,6 +1,9 @@
+import html
 import io
+import json
 import logging
 import os
+import re
 import tempfile
 import urllib.request
 from datetime import timedelta
@@ -20,6 +23,22 @@ def png_bytes(width=64, height=48, *, mode="RGBA", color=(200, 30, 30, 128)) -> 
     out = io.BytesIO()
     Image.new(mode, (width, height), color if mode == "RGBA" else color[:3]).save(out, "PNG")
     return out.getvalue()
+
+
+def opened_image(data: bytes) -> Image.Image:
+    """An image file's bytes, decoded (and checked whole) by Pillow."""
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def atelier_metadata(image: Image.Image) -> dict:
+    """Atelier's JSON as a reader of the format finds it: a PNG text chunk, or inside the XMP."""
+    if image.format == "PNG":
+        return json.loads(image.text["atelier"])
+    xmp = image.info["xmp"].decode("utf-8")
+    found = re.search(r"<atelier:metadata>(.*?)</atelier:metadata>", xmp, re.S)
+    return json.loads(html.unescape(found.group(1)))
 
 
 def mp4_bytes(width=96, height=64, frames=12, fps=12) -> bytes:

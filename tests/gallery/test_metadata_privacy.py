@@ -2,7 +2,6 @@
 ``embed_prompt_metadata`` and ``share_prompt_metadata`` (API and account page), and public share
 links that serve a copy without the prompts. Files are read back with Pillow."""
 
-import html
 import io
 import json
 import re
@@ -14,26 +13,13 @@ from django.core.management import call_command
 from PIL import Image
 
 from gallery.models import Asset
-from tests.gallery.conftest import body_of
+from tests.gallery.conftest import atelier_metadata, body_of, opened_image
 from tests.helpers import LOCAL_MODEL, assert_envelope, generate_done, signed_in
 
 pytestmark = pytest.mark.django_db
 
 PROMPT = "a secret lighthouse on a violet cliff"
 NEGATIVE = "pale fog"
-
-
-def _opened(data: bytes) -> Image.Image:
-    image = Image.open(io.BytesIO(data))
-    image.load()
-    return image
-
-
-def _atelier_json(image: Image.Image) -> dict:
-    if image.format == "PNG":
-        return json.loads(image.text["atelier"])
-    xmp = image.info["xmp"].decode("utf-8")
-    return json.loads(html.unescape(re.search(r"<atelier:metadata>(.*?)</atelier:metadata>", xmp, re.S).group(1)))
 
 
 def _parameters(image: Image.Image) -> str:
@@ -72,8 +58,8 @@ def test_embed_metadata_false_keeps_the_prompts_out_of_that_generations_files(al
     assert (kept_out["embed_metadata"], kept_in["embed_metadata"]) == (False, True)
     data = _own_file(alice, kept_out)
     assert not _holds_prompts(data)
-    image = _opened(data)
-    metadata = _atelier_json(image)
+    image = opened_image(data)
+    metadata = atelier_metadata(image)
     assert not {"prompt", "final_prompt", "negative_prompt"} & set(metadata)
     assert (metadata["seed"], metadata["model"], metadata["generation_id"]) == (7, LOCAL_MODEL, kept_out["id"])
     assert _parameters(image).startswith("Seed: 7, Size: 96x64")
@@ -81,39 +67,39 @@ def test_embed_metadata_false_keeps_the_prompts_out_of_that_generations_files(al
     assert not _holds_prompts(converted)
 
     assert _holds_prompts(_own_file(alice, kept_in))
-    assert _atelier_json(_opened(_own_file(alice, kept_in)))["prompt"] == PROMPT
+    assert atelier_metadata(opened_image(_own_file(alice, kept_in)))["prompt"] == PROMPT
 
 
 def test_the_request_overrides_the_owners_preference_both_ways(alice):
     alice.patch("/api/user/profile", {"embed_prompt_metadata": False}, format="json")
     assert not _holds_prompts(_own_file(alice, _generated(alice)))
     asked = _generated(alice, embed_metadata=True)
-    assert _atelier_json(_opened(_own_file(alice, asked)))["negative_prompt"] == NEGATIVE
+    assert atelier_metadata(opened_image(_own_file(alice, asked)))["negative_prompt"] == NEGATIVE
 
 
 @pytest.mark.parametrize("fmt", ["png", "jpeg", "webp"])
 def test_a_share_link_serves_the_image_without_its_prompts_unless_the_owner_shares_them(alice, anon, fmt):
     generation = _generated(alice, fmt)
     raw = _shared(alice, generation)
-    original = _opened(_own_file(alice, generation))
+    original = opened_image(_own_file(alice, generation))
 
     served = body_of(anon.get(raw))
 
     assert not _holds_prompts(served)
-    image = _opened(served)
-    metadata = _atelier_json(image)
+    image = opened_image(served)
+    metadata = atelier_metadata(image)
     assert not {"prompt", "final_prompt", "negative_prompt"} & set(metadata)
     assert (metadata["seed"], metadata["width"], metadata["generation_id"]) == (7, 96, generation["id"])
     assert "Seed: 7" in _parameters(image) and PROMPT not in _parameters(image)
     # The same pixels: only the metadata changed.
     assert (image.mode, image.size, image.tobytes()) == (original.mode, original.size, original.tobytes())
     # The owner's own file keeps them.
-    assert _atelier_json(original)["prompt"] == PROMPT
+    assert atelier_metadata(original)["prompt"] == PROMPT
 
     shared = alice.patch("/api/user/profile", {"share_prompt_metadata": True}, format="json")
     assert shared.json()["privacy"] == {"embed_prompt_metadata": True, "share_prompt_metadata": True}
     with_prompts = body_of(anon.get(raw))
-    assert _atelier_json(_opened(with_prompts))["prompt"] == PROMPT
+    assert atelier_metadata(opened_image(with_prompts))["prompt"] == PROMPT
     assert _holds_prompts(with_prompts)
 
 

@@ -1,37 +1,19 @@
 """What made each image travels inside its file: written when outputs are stored, kept by
 conversions, read back by the provenance endpoints. Files are read here with Pillow directly."""
 
-import html
 import io
-import json
-import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, PngImagePlugin
 
-from tests.gallery.conftest import body_of
+from tests.gallery.conftest import atelier_metadata, body_of, opened_image
 from tests.helpers import LOCAL_MODEL, assert_envelope, generate_done
 
 pytestmark = pytest.mark.django_db
 
 PROMPT = "a red fox in the snow, at dawn"
 NEGATIVE = "blurry"
-
-
-def _opened(data: bytes) -> Image.Image:
-    image = Image.open(io.BytesIO(data))
-    image.load()
-    return image
-
-
-def _atelier_json(image: Image.Image) -> dict:
-    """Atelier's JSON as a reader of the format finds it: a PNG text chunk, or inside the XMP."""
-    if image.format == "PNG":
-        return json.loads(image.text["atelier"])
-    xmp = image.info["xmp"].decode("utf-8")
-    found = re.search(r"<atelier:metadata>(.*?)</atelier:metadata>", xmp, re.S)
-    return json.loads(html.unescape(found.group(1)))
 
 
 def _parameters(image: Image.Image) -> str:
@@ -54,10 +36,10 @@ def _generated(client, fmt: str, **extra) -> dict:
 def test_each_stored_output_carries_what_made_it(alice, fmt, pil_format):
     generation = _generated(alice, fmt)
 
-    image = _opened(_stored_file(alice, generation))
+    image = opened_image(_stored_file(alice, generation))
 
     assert (image.format, image.size) == (pil_format, (96, 64))
-    metadata = _atelier_json(image)
+    metadata = atelier_metadata(image)
     assert metadata["prompt"] == PROMPT
     assert metadata["negative_prompt"] == NEGATIVE
     assert (metadata["model"], metadata["provider"]) == (LOCAL_MODEL, "local")
@@ -78,7 +60,7 @@ def test_the_metadata_leaves_the_pixels_as_the_provider_made_them(alice):
     second = _generated(alice, "jpeg")
     one, two = _stored_file(alice, first), _stored_file(alice, second)
     assert one != two
-    assert _opened(one).tobytes() == _opened(two).tobytes()
+    assert opened_image(one).tobytes() == opened_image(two).tobytes()
 
 
 @pytest.mark.parametrize(
@@ -89,9 +71,9 @@ def test_a_converted_download_keeps_the_metadata(alice, original, wanted, pil_fo
 
     response = alice.get(f"/api/gallery/{generation['images'][0]['id']}/download", {"format": wanted})
 
-    image = _opened(body_of(response))
+    image = opened_image(body_of(response))
     assert image.format == pil_format
-    metadata = _atelier_json(image)
+    metadata = atelier_metadata(image)
     assert (metadata["prompt"], metadata["seed"], metadata["generation_id"]) == (PROMPT, 7, generation["id"])
     assert _parameters(image).startswith(f"{PROMPT}\nNegative prompt: {NEGATIVE}\n")
 
@@ -192,14 +174,14 @@ def test_with_the_preference_off_the_prompts_stay_out_of_the_file(alice, fmt):
     data = _stored_file(alice, generation)
 
     assert PROMPT.encode() not in data and NEGATIVE.encode() not in data
-    image = _opened(data)
-    metadata = _atelier_json(image)
+    image = opened_image(data)
+    metadata = atelier_metadata(image)
     assert "prompt" not in metadata and "negative_prompt" not in metadata
     assert (metadata["seed"], metadata["model"], metadata["generation_id"]) == (7, LOCAL_MODEL, generation["id"])
     assert _parameters(image).startswith("Seed: 7, Size: 96x64")
     converted = body_of(alice.get(f"/api/gallery/{generation['images'][0]['id']}/download", {"format": "webp"}))
     assert PROMPT.encode() not in converted
-    assert "prompt" not in _atelier_json(_opened(converted))
+    assert "prompt" not in atelier_metadata(opened_image(converted))
 
 
 def test_the_preference_is_a_boolean(alice):
@@ -218,7 +200,7 @@ def test_an_image_to_image_output_names_its_input(alice):
     assert response.status_code == 201, response.content
     generation = alice.get(f"/api/generate/{response.json()['generation']['id']}").json()["generation"]
 
-    metadata = _atelier_json(_opened(_stored_file(alice, generation)))
+    metadata = atelier_metadata(opened_image(_stored_file(alice, generation)))
 
     stored_input = GenerationInput.objects.get(generation_id=generation["id"], role="image")
     assert metadata["source"] == {"sha256": stored_input.sha256}
@@ -233,7 +215,7 @@ def test_the_metadata_joins_the_exif_a_provider_wrote(settings):
     out = io.BytesIO()
     Image.new("RGB", (40, 30), (1, 2, 3)).save(out, "JPEG", exif=exif)
 
-    image = _opened(metadata_embed(out.getvalue(), "jpeg", {"prompt": PROMPT, "seed": 3}))
+    image = opened_image(metadata_embed(out.getvalue(), "jpeg", {"prompt": PROMPT, "seed": 3}))
 
     assert image.getexif()[0x0112] == 6
-    assert _atelier_json(image) == {"prompt": PROMPT, "seed": 3}
+    assert atelier_metadata(image) == {"prompt": PROMPT, "seed": 3}
