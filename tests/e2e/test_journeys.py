@@ -560,6 +560,7 @@ def test_an_operators_first_day(product, new_page, receiver, screenshot):
     _generate(person, prompt="the kite club's red kite over the dunes", model="local/procedural", images=2)
     person.reload()
     assert _balance(person) == 8
+    assert person.locator(".recent-strip img").count() == 2  # the team's, thumbnails made or not
     _all_images_load(person)
     person.get_by_role("link", name="Library", exact=True).click()
     person.wait_for_url(f"{base}/library")

@@ -4,6 +4,7 @@ import re
 import pytest
 
 from catalog.models import AIModel
+from gallery.models import Asset
 from generation.models import Generation, Status
 from tests.helpers import LOCAL_MODEL, generate_done, signed_in
 from tests.inputs.conftest import picture, png, upload
@@ -193,3 +194,17 @@ def test_use_all_settings_carries_the_lora_and_its_scale(alice):
     assert f'data-prefill="{lora_id}"' in studio
     assert re.search(r'name="lora_scale" type="number"[^>]* value="0.5"', studio)
     assert "inputs_from" not in studio
+
+
+def test_recent_images_show_before_their_thumbnails_are_made(alice):
+    # Thumbnails are made by a task after the job ends: a reload just then shows the image itself,
+    # as the library does, not an empty tile.
+    made = generate_done(alice, prompt="a kite over the dunes")
+    asset_id = made["images"][0]["id"]
+    html = signed_in(alice.user).get("/").content.decode()
+    assert f'<img src="/api/gallery/{asset_id}/thumbnail"' in html
+    Asset.objects.filter(pk=asset_id).update(thumbnail="")
+
+    html = signed_in(alice.user).get("/").content.decode()
+
+    assert f'<img src="/api/gallery/{asset_id}/file" alt="a kite over the dunes"' in html
