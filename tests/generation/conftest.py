@@ -1,10 +1,36 @@
+import io
+
 import pytest
+from PIL import Image
 
 from catalog.models import AIModel
 from generation import providers
+from generation.providers import Reporter
 from tests.fakes.providers import GatedProvider, QueuedProvider
 
 JOB_QUEUES = ["generation.local", "generation.gated", "generation.queued"]
+
+
+class PreviewRecorder:
+    """A provider's reporter that keeps what the provider reports: each preview decoded by Pillow
+    with its step and total steps, the progress, log lines and request ids."""
+
+    def __init__(self) -> None:
+        self.previews: list[tuple[Image.Image, int | None, int | None]] = []
+        self.progress: list[int] = []
+        self.logs: list[str] = []
+        self.request_ids: list[str] = []
+        self.reporter = Reporter(
+            on_progress=self.progress.append,
+            on_log=self.logs.append,
+            on_preview=self.preview,
+            on_request_id=self.request_ids.append,
+        )
+
+    def preview(self, image, *, step=None, total_steps=None) -> None:
+        picture = Image.open(io.BytesIO(image))
+        picture.load()
+        self.previews.append((picture, step, total_steps))
 
 
 def _model_for(provider_name: str) -> AIModel:

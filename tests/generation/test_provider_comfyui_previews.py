@@ -12,10 +12,11 @@ from PIL import Image
 
 from catalog.selectors import workflow_template_get
 from catalog.workflows import SLOT_TYPES
-from generation.providers import ProviderJob, Reporter, Workflow
+from generation.providers import ProviderJob, Workflow
 from generation.providers.comfyui import ComfyUIProvider
 from generation.providers.comfyui_events import preview_of
 from tests.fakes.comfyui import FakeComfyUI
+from tests.generation.conftest import PreviewRecorder
 
 pytestmark = pytest.mark.django_db
 
@@ -27,18 +28,6 @@ def comfy(settings):
     settings.ATELIER_COMFYUI_LISTEN_SECONDS = 10.0
     yield fake
     fake.stop()
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.previews: list[tuple[Image.Image, int | None, int | None]] = []
-        self.progress: list[int] = []
-        self.reporter = Reporter(on_progress=self.progress.append, on_log=lambda message: None, on_preview=self.preview)
-
-    def preview(self, image, *, step=None, total_steps=None) -> None:
-        picture = Image.open(io.BytesIO(image))
-        picture.load()
-        self.previews.append((picture, step, total_steps))
 
 
 def _job(**overrides) -> ProviderJob:
@@ -64,7 +53,7 @@ def _job(**overrides) -> ProviderJob:
 
 
 def test_previews_with_metadata_arrive_in_step_order_before_the_result(comfy):
-    recorder = Recorder()
+    recorder = PreviewRecorder()
 
     submission = ComfyUIProvider().submit(_job(), reporter=recorder.reporter)
 
@@ -83,7 +72,7 @@ def test_previews_with_metadata_arrive_in_step_order_before_the_result(comfy):
 
 def test_an_older_server_sends_plain_frames_attributed_to_the_executing_prompt(comfy):
     comfy.knows_feature_flags = False
-    recorder = Recorder()
+    recorder = PreviewRecorder()
 
     ComfyUIProvider().submit(_job(), reporter=recorder.reporter)
 
@@ -92,7 +81,7 @@ def test_an_older_server_sends_plain_frames_attributed_to_the_executing_prompt(c
 
 
 def test_no_previews_are_forwarded_when_the_request_turned_them_off(comfy):
-    recorder = Recorder()
+    recorder = PreviewRecorder()
 
     submission = ComfyUIProvider().submit(_job(previews=False), reporter=recorder.reporter)
 
@@ -104,7 +93,7 @@ def test_no_previews_are_forwarded_when_the_request_turned_them_off(comfy):
 
 def test_a_server_without_a_preview_method_sends_none_and_the_job_still_completes(comfy):
     comfy.previews = False
-    recorder = Recorder()
+    recorder = PreviewRecorder()
 
     submission = ComfyUIProvider().submit(_job(), reporter=recorder.reporter)
 

@@ -1,15 +1,12 @@
 """fal's streaming endpoint: the frames of a model that streams become the job's previews, through
 fal-client's ``stream`` against the fake fal; other models and jobs without previews queue."""
 
-import io
-
 import pytest
-from PIL import Image
 
 from core.errors import ProviderTransient, ValidationFailed
-from generation.providers import ProviderJob, Reporter
+from generation.providers import ProviderJob
 from generation.providers.fal import FalProvider
-from tests.generation.conftest import fal_configured
+from tests.generation.conftest import PreviewRecorder, fal_configured
 
 pytestmark = pytest.mark.django_db
 
@@ -17,18 +14,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def fal(settings):
     return fal_configured(settings)
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.previews: list[tuple[Image.Image, int | None, int | None]] = []
-        self.logs: list[str] = []
-        self.reporter = Reporter(on_progress=lambda percent: None, on_log=self.logs.append, on_preview=self.preview)
-
-    def preview(self, image, *, step=None, total_steps=None) -> None:
-        picture = Image.open(io.BytesIO(image))
-        picture.load()
-        self.previews.append((picture, step, total_steps))
 
 
 def _job(**overrides) -> ProviderJob:
@@ -50,7 +35,7 @@ def _job(**overrides) -> ProviderJob:
 
 
 def test_a_streaming_model_is_called_on_its_stream_endpoint_and_its_frames_previewed(fal):
-    recorder = Recorder()
+    recorder = PreviewRecorder()
 
     submission = FalProvider().submit(_job(), reporter=recorder.reporter)
 
@@ -70,7 +55,7 @@ def test_a_streaming_model_is_called_on_its_stream_endpoint_and_its_frames_previ
 
 
 def test_without_previews_a_streaming_model_is_queued_as_usual(fal):
-    recorder = Recorder()
+    recorder = PreviewRecorder()
 
     submission = FalProvider().submit(_job(previews=False), reporter=recorder.reporter)
 
@@ -81,7 +66,7 @@ def test_without_previews_a_streaming_model_is_queued_as_usual(fal):
 
 
 def test_a_model_that_does_not_stream_is_queued(fal):
-    recorder = Recorder()
+    recorder = PreviewRecorder()
 
     FalProvider().submit(_job(defaults={}), reporter=recorder.reporter)
 
@@ -91,7 +76,7 @@ def test_a_model_that_does_not_stream_is_queued(fal):
 
 def test_an_app_without_a_stream_endpoint_falls_back_to_the_queue(fal):
     fal.streams = False
-    recorder = Recorder()
+    recorder = PreviewRecorder()
 
     submission = FalProvider().submit(_job(), reporter=recorder.reporter)
 
@@ -104,13 +89,13 @@ def test_a_refused_stream_falls_back_to_the_queue_whose_answer_says_why(fal):
     fal.fail_next("422", times=2)
 
     with pytest.raises(ValidationFailed, match="Invalid image size"):
-        FalProvider().submit(_job(), reporter=Recorder().reporter)
+        FalProvider().submit(_job(), reporter=PreviewRecorder().reporter)
     assert [call.path for call in fal.submits()] == ["/fal-ai/fast-sdxl/stream", "/fal-ai/fast-sdxl"]
 
 
 def test_a_stream_dropped_midway_is_worth_another_try(fal):
     fal.fail_next("stream_cut")
-    recorder = Recorder()
+    recorder = PreviewRecorder()
 
     with pytest.raises(ProviderTransient):
         FalProvider().submit(_job(), reporter=recorder.reporter)

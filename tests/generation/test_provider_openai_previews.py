@@ -7,8 +7,9 @@ import pytest
 from PIL import Image
 
 from core.errors import ProviderError, ProviderTransient
-from generation.providers import ProviderJob, Reporter
+from generation.providers import ProviderJob
 from generation.providers.openai_images import OpenAIImagesProvider
+from tests.generation.conftest import PreviewRecorder
 
 pytestmark = pytest.mark.django_db
 
@@ -22,18 +23,6 @@ def openai_fake(settings):
     settings.OPENAI_BASE_URL = fake.base_url
     yield fake
     fake.stop()
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.previews: list[tuple[Image.Image, int | None, int | None]] = []
-        self.logs: list[str] = []
-        self.reporter = Reporter(on_progress=lambda percent: None, on_log=self.logs.append, on_preview=self.preview)
-
-    def preview(self, image, *, step=None, total_steps=None) -> None:
-        picture = Image.open(io.BytesIO(image))
-        picture.load()
-        self.previews.append((picture, step, total_steps))
 
 
 def _png(size=(1024, 1024)) -> bytes:
@@ -60,7 +49,7 @@ def _job(**overrides) -> ProviderJob:
 
 
 def test_gpt_image_streams_two_partial_images_by_default_then_the_final_image(openai_fake):
-    recorder = Recorder()
+    recorder = PreviewRecorder()
 
     submission = OpenAIImagesProvider().submit(_job(), reporter=recorder.reporter)
 
@@ -78,7 +67,7 @@ def test_gpt_image_streams_two_partial_images_by_default_then_the_final_image(op
 
 
 def test_the_request_chooses_how_many_partial_images_within_openais_bounds(openai_fake):
-    recorder = Recorder()
+    recorder = PreviewRecorder()
 
     OpenAIImagesProvider().submit(_job(params={"partial_images": 9}, num_images=2), reporter=recorder.reporter)
 
@@ -90,7 +79,7 @@ def test_the_request_chooses_how_many_partial_images_within_openais_bounds(opena
 
 
 def test_without_previews_the_call_is_not_streamed(openai_fake):
-    recorder = Recorder()
+    recorder = PreviewRecorder()
 
     submission = OpenAIImagesProvider().submit(_job(previews=False), reporter=recorder.reporter)
 
@@ -101,13 +90,13 @@ def test_without_previews_the_call_is_not_streamed(openai_fake):
 
 
 def test_partial_images_zero_is_a_plain_call(openai_fake):
-    OpenAIImagesProvider().submit(_job(params={"partial_images": 0}), reporter=Recorder().reporter)
+    OpenAIImagesProvider().submit(_job(params={"partial_images": 0}), reporter=PreviewRecorder().reporter)
 
     assert "stream" not in openai_fake.generations[0].body
 
 
 def test_dall_e_is_never_streamed(openai_fake):
-    recorder = Recorder()
+    recorder = PreviewRecorder()
 
     OpenAIImagesProvider().submit(
         _job(model_id="openai/dall-e-3", upstream_model="dall-e-3"), reporter=recorder.reporter
@@ -118,7 +107,7 @@ def test_dall_e_is_never_streamed(openai_fake):
 
 
 def test_an_edit_streams_image_edit_partial_images(openai_fake):
-    recorder = Recorder()
+    recorder = PreviewRecorder()
     job = _job(model_id="openai/gpt-image-1/edit", kind="image-to-image", image=_png())
 
     submission = OpenAIImagesProvider().submit(job, reporter=recorder.reporter)
@@ -131,7 +120,7 @@ def test_an_edit_streams_image_edit_partial_images(openai_fake):
 
 def test_an_error_event_in_the_stream_fails_the_job_with_openais_message(openai_fake):
     openai_fake.fail_next("stream_error")
-    recorder = Recorder()
+    recorder = PreviewRecorder()
 
     with pytest.raises(ProviderError, match="The image could not be generated"):
         OpenAIImagesProvider().submit(_job(), reporter=recorder.reporter)
@@ -142,4 +131,4 @@ def test_a_stream_that_closes_before_the_image_is_worth_another_try(openai_fake)
     openai_fake.fail_next("stream_cut")
 
     with pytest.raises(ProviderTransient, match="ended before the image was done"):
-        OpenAIImagesProvider().submit(_job(), reporter=Recorder().reporter)
+        OpenAIImagesProvider().submit(_job(), reporter=PreviewRecorder().reporter)
