@@ -198,19 +198,20 @@ def asset_favorite(request, pk):
 @require_POST
 @login_required
 def asset_public(request, pk):
-    asset = _own_asset(request, pk)
-    asset = asset_update(asset=asset, data={"is_public": request.POST.get("is_public") == "1"})
-    if _is_htmx(request):
-        return render(request, "gallery/_share.html", _share_context(request, asset))
-    return redirect("asset-page", pk=asset.pk)
+    return _share_choice(request, pk, "is_public")
 
 
 @require_POST
 @login_required
 def asset_share_prompts(request, pk):
     """The share panel's choice: whether this image's share link serves its prompts."""
+    return _share_choice(request, pk, "share_prompt_metadata")
+
+
+def _share_choice(request, pk, field: str):
+    """A checkbox of the share panel: sets ``field`` of the owner's asset, answers the panel."""
     asset = _own_asset(request, pk)
-    asset = asset_update(asset=asset, data={"share_prompt_metadata": request.POST.get("share_prompt_metadata") == "1"})
+    asset = asset_update(asset=asset, data={field: request.POST.get(field) == "1"})
     if _is_htmx(request):
         return render(request, "gallery/_share.html", _share_context(request, asset))
     return redirect("asset-page", pk=asset.pk)
