@@ -13,6 +13,11 @@ own, and edits made to the checkout while a journey runs do not restart the deve
 under the browser. ATELIER_JOURNEY_SOURCE=<git revision> runs that commit instead of the working
 tree (``HEAD``: what has landed, without edits still in progress).
 
+ATELIER_JOURNEY_SERVICES=1, with the run's DATABASE_URL (PostgreSQL) and REDIS_URL, runs the
+processes as `make run` runs with those two set instead: a fresh database on that server, made
+for the run and dropped after it, and that Redis database (broker, cache and live events),
+emptied before and after, as the suite's Redis tests do.
+
 On exit every process is stopped: honcho is asked first (it stops its children), then whatever
 is left of the processes started here, found by a marker in their environment, is killed with
 its process group.
@@ -33,6 +38,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -40,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MARKER = "ATELIER_JOURNEY_RUN"
 STARTUP_SECONDS = 180
 SOURCE_VARIABLE = "ATELIER_JOURNEY_SOURCE"
+SERVICES_VARIABLE = "ATELIER_JOURNEY_SERVICES"
 
 # Settings of the test run that must not leak into the product's processes: they start with
 # what `make run` gives them (config.settings.dev, the embedded defaults).
@@ -186,6 +193,36 @@ def _stop(product: Product) -> None:
             pass
 
 
+@contextmanager
+def _services() -> Iterator[dict[str, str]]:
+    """The processes' DATABASE_URL and REDIS_URL with ATELIER_JOURNEY_SERVICES=1 (a database
+    made for this run on the run's PostgreSQL server, dropped on exit; the run's Redis database,
+    emptied before and after), else nothing: the embedded defaults."""
+    if os.environ.get(SERVICES_VARIABLE) != "1":
+        yield {}
+        return
+    import psycopg
+    import redis
+
+    database_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
+    if not database_url.startswith(("postgres://", "postgresql://")) or not redis_url:
+        raise AssertionError(f"{SERVICES_VARIABLE}=1 needs DATABASE_URL (PostgreSQL) and REDIS_URL")
+    parts = urlsplit(database_url)
+    name = f"{parts.path.strip('/')}_journey_{uuid.uuid4().hex[:8]}"
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as server:
+        server.execute(f'CREATE DATABASE "{name}"')
+    store = redis.Redis.from_url(redis_url)
+    store.flushdb()
+    try:
+        yield {"DATABASE_URL": urlunsplit(parts._replace(path=f"/{name}")), "REDIS_URL": redis_url}
+    finally:
+        store.flushdb()
+        store.close()
+        with psycopg.connect(maintenance, autocommit=True) as server:
+            server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def _healthy(base_url: str) -> bool:
     try:
         return httpx.get(f"{base_url}/health", timeout=3).status_code == 200
@@ -195,11 +232,18 @@ def _healthy(base_url: str) -> bool:
 
 @contextmanager
 def running_product(*, env: dict[str, str] | None = None, keep: bool = False) -> Iterator[Product]:
-    """Starts the product (migrate, seed_demo, honcho start) and stops all of it on exit.
+    """Starts the product (migrate, seed_demo, c2pa_test_signer, honcho start) and stops all of it on exit.
 
     ``env`` adds settings to the processes' environment (e.g. an allow-listed webhook host);
     ``keep`` leaves the folder behind for a look after a failure.
     """
+    with _services() as services:
+        with _started(services={**services, **(env or {})}, keep=keep) as product:
+            yield product
+
+
+@contextmanager
+def _started(*, services: dict[str, str], keep: bool) -> Iterator[Product]:
     folder = Path(tempfile.mkdtemp(prefix="atelier-journey-"))
     source = folder / "atelier"
     _copy_source(source)
@@ -209,7 +253,7 @@ def running_product(*, env: dict[str, str] | None = None, keep: bool = False) ->
         base_url=f"http://127.0.0.1:{port}",
         folder=source,
         log_path=folder / "processes.log",
-        env=_environment(port=port, marker=marker, extra=env or {}),
+        env=_environment(port=port, marker=marker, extra=services),
         marker=marker,
     )
     try:
