@@ -18,6 +18,7 @@ from teams.selectors import invite_find, invite_list_pending, member_get, member
 from teams.team_page import team_page_parts_context
 
 
+@require_http_methods(["GET", "POST"])
 def join(request, token):
     """Opens an invite: a visitor signs up (or signs in) first and comes back here; a signed-in
     person sees the team and joins with one button."""
@@ -40,9 +41,6 @@ def join(request, token):
     return render(request, "teams/join.html", {"invite": invite, "usable": usable})
 
 
-join = require_http_methods(["GET", "POST"])(join)
-
-
 class InviteForm(forms.Form):
     email = forms.EmailField(label="Email")
     role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.MEMBER)
@@ -55,6 +53,7 @@ def _membership(request, team_id):
     return membership
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 def team_page(request, team_id):
     membership = _membership(request, team_id)
@@ -84,9 +83,6 @@ def team_page(request, team_id):
         **team_page_parts_context(membership=membership),
     }
     return render(request, "teams/team.html", context)
-
-
-team_page = require_http_methods(["GET", "POST"])(team_page)
 
 
 def _words(error: ApplicationError) -> str:
@@ -121,7 +117,10 @@ def member_change(request, team_id, user_id):
             for cap in ("monthly_credit_cap", "daily_generation_cap"):
                 if cap in request.POST:
                     value = request.POST[cap].strip()
-                    changes[cap] = int(value) if value.isdigit() else None if not value else -1
+                    if value and not value.isdigit():
+                        messages.error(request, "A cap is a whole number, 0 or more; leave it empty for no cap.")
+                        return redirect("team-page", team_id=team_id)
+                    changes[cap] = int(value) if value else None
             services.member_update(actor=membership, member=member, **changes)
             messages.success(request, f"Saved {member.user.email}.")
     except ApplicationError as error:

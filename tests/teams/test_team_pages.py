@@ -45,3 +45,21 @@ def test_owner_invites_from_the_team_page(alice, team, django_capture_on_commit_
     page = browser.get(f"/teams/{team}").content.decode()
     assert "Invite sent to zoe@example.com" in page and "zoe@example.com — member" in page
     assert mail.outbox[0].to == ["zoe@example.com"]
+
+
+def test_the_team_page_sets_roles_and_caps_and_says_what_it_refuses(alice, bob, team):
+    from tests.teams.conftest import join
+
+    join(alice, bob)
+    owner = signed_in(alice.user)
+    url = f"/teams/{team}/members/{bob.user.uuid}"
+    owner.post(url, {"role": "admin", "monthly_credit_cap": "7", "daily_generation_cap": ""})
+    row = Membership.objects.get(team_id=team, user=bob.user)
+    assert (row.role, row.monthly_credit_cap, row.daily_generation_cap) == ("admin", 7, None)
+    page = owner.post(url, {"monthly_credit_cap": "lots"}, follow=True).content.decode()
+    assert "A cap is a whole number" in page
+    assert Membership.objects.get(team_id=team, user=bob.user).monthly_credit_cap == 7
+    # Bob, now an admin, may not touch the owner.
+    page = signed_in(bob.user).post(f"/teams/{team}/members/{alice.user.uuid}", {"role": "member"}, follow=True)
+    assert "Only the team&#x27;s owners may make or unmake owners" in page.content.decode()
+    assert Membership.objects.get(team_id=team, user=alice.user).role == "owner"
