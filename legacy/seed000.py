@@ -108,7 +108,9 @@ class ImageCancelView(APIView):
         payload = SeedCancelSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         generation = selectors.generation_get(user=request.user, generation_id=payload.validated_data["requestId"])
-        if generation is None:
+        # The caller's own: a seed route works in the personal space, and a teammate's team job
+        # is cancelled by its maker or the team's admins through DELETE /api/generate/{id}.
+        if generation is None or generation.user_id != request.user.pk:
             raise NotFound("Request not found or already completed")
         try:
             services.generation_cancel(generation=generation)

@@ -203,3 +203,13 @@ def test_cancel_all_queued_cancels_only_the_spaces_jobs(alice, bob, staff, team,
     body = as_team(bob, team).post("/api/generate/cancel", {"status": "in_queue"}, format="json").json()
     assert body["generation_ids"] == [made] and body["credits_remaining"] == 10
     assert personal(bob).get(f"/api/generate/{own}").json()["generation"]["status"] == "in_queue"
+
+
+def test_a_seed_route_cancels_only_the_callers_own_jobs(alice, bob, carol, staff, team, held_tasks):
+    join(alice, bob)
+    join(alice, carol)
+    grant(staff, team, 10)
+    made = generate(as_team(bob, team)).json()["generation"]["id"]
+    assert_envelope(carol.post("/api/image/cancel", {"requestId": made}, format="json"), 404)
+    assert as_team(bob, team).get(f"/api/generate/{made}").json()["generation"]["status"] == "in_queue"
+    assert personal(bob).post("/api/image/cancel", {"requestId": made}, format="json").status_code == 200
