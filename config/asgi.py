@@ -2,7 +2,7 @@
 
     gunicorn config.asgi -k uvicorn_worker.UvicornWorker -w 4 -b 0.0.0.0:8000
 
-Django's own handler, with three changes in where a request's synchronous work runs (its sync
+Django's own handler, with these changes in where a request's synchronous work runs (its sync
 views, the ORM, the hops of Django's middleware, in one thread per request as asgiref requires):
 
 - a request for a synchronous view (every view of the project: DRF has no async views) runs the
@@ -12,6 +12,8 @@ views, the ORM, the hops of Django's middleware, in one thread per request as as
   the async-capable chain on the loop;
 - the thread is reused from request to request, as a WSGI server's threads are, instead of one
   started for each request and ended after it (which cost more than the request's hops);
+- a synchronous stream (a file download) is read as it is sent, a batch of blocks per visit to
+  the request's thread, where Django's handler would read it whole into memory first;
 - a live-event stream gives its thread back once its view has answered: the stream waits on the
   event loop, and a thousand open streams hold no thread.
 """
@@ -113,11 +115,37 @@ class ASGIHandler(DjangoASGIHandler):
 
     async def run_get_response(self, request):
         response = await super().run_get_response(request)
-        if response.streaming and response.is_async and await sync_to_async(_close_connections)():
+        if response.streaming and not response.is_async:
+            # A file download (FileResponse) or another synchronous stream: Django would read it
+            # whole into memory before sending a byte of it; it is read as it is sent instead.
+            response.streaming_content = _read_as_sent(response.streaming_content)
+        elif response.streaming and await sync_to_async(_close_connections)():
             # The stream waits on the event loop: its thread, whose connections are closed
             # (back in the pool), serves other requests meanwhile.
             _request_thread.get().release()
         return response
+
+
+# How much of a synchronous stream one visit to the request's thread reads (a FileResponse
+# yields blocks of 4 KB: one visit per block would cost more than the bytes).
+STREAM_READ_BYTES = 256 * 1024
+
+
+async def _read_as_sent(chunks):
+    """A synchronous stream's chunks, read on the request's thread a batch at a time."""
+    chunks = iter(chunks)
+    while batch := await sync_to_async(_take)(chunks, STREAM_READ_BYTES):
+        yield batch
+
+
+def _take(chunks, size: int) -> bytes:
+    taken, count = [], 0
+    for chunk in chunks:
+        taken.append(chunk)
+        count += len(chunk)
+        if count >= size:
+            break
+    return b"".join(taken)
 
 
 def _view_is_async(request) -> bool:

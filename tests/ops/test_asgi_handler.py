@@ -2,13 +2,14 @@
 does, the whole middleware chain and the view in one visit to its request thread, and a request
 for an async view on the event loop."""
 
+import io
 import threading
 
 import httpx
 import pytest
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.test import override_settings
 from django.urls import path
 
@@ -51,7 +52,31 @@ async def async_view(request):
     return HttpResponse("async")
 
 
-urlpatterns = [path("sync", sync_view), path("async", async_view)]
+FIRST_CHUNK_READ = threading.Event()
+WAITED: list[bool] = []
+
+
+def slow_stream(request):
+    """A synchronous stream whose second part waits until the client has read the first."""
+
+    def parts():
+        yield b"a" * 300_000
+        WAITED.append(FIRST_CHUNK_READ.wait(10))
+        yield b"b" * 1000
+
+    return StreamingHttpResponse(parts())
+
+
+def download(request):
+    return FileResponse(io.BytesIO(bytes(range(256)) * 4096), filename="blob.bin")
+
+
+urlpatterns = [
+    path("sync", sync_view),
+    path("async", async_view),
+    path("slow", slow_stream),
+    path("download", download),
+]
 
 
 @pytest.fixture
@@ -88,3 +113,26 @@ def test_a_path_no_view_matches_is_the_sync_chain_404_in_the_envelope(server):
     body = response.json()
     assert body["success"] is False and body["type"] == "not_found"
     assert body["request_id"] == response.headers["X-Request-ID"]
+
+
+def test_a_synchronous_stream_is_sent_as_it_is_read_not_read_whole_first(server):
+    FIRST_CHUNK_READ.clear()
+    WAITED.clear()
+    received = b""
+    with httpx.stream("GET", f"{server}/slow", timeout=20) as response:
+        for chunk in response.iter_bytes():
+            received += chunk
+            if len(received) >= 300_000:
+                FIRST_CHUNK_READ.set()
+    assert received == b"a" * 300_000 + b"b" * 1000
+    # The client had the first part while the stream was still waiting to make the second
+    # (read whole before sending, the stream's wait would have run out first).
+    assert WAITED == [True]
+
+
+def test_a_file_download_arrives_whole_with_its_length(server):
+    response = httpx.get(f"{server}/download", timeout=10)
+    assert response.status_code == 200
+    assert response.content == bytes(range(256)) * 4096
+    assert response.headers["Content-Length"] == str(256 * 4096)
+    assert "blob.bin" in response.headers["Content-Disposition"]
