@@ -55,7 +55,9 @@ _CANCELLED_MANY = envelope(
     cancelled=serializers.IntegerField(help_text="How many of your jobs were cancelled"),
     generation_ids=serializers.ListField(child=serializers.UUIDField()),
     credits_refunded=serializers.IntegerField(help_text="Credits given back for them, in all"),
-    credits_remaining=serializers.IntegerField(),
+    credits_remaining=serializers.IntegerField(
+        help_text="The refunded wallet's balance: the team's when acting as one"
+    ),
 )
 _PREFER = OpenApiParameter(
     "Prefer",
@@ -255,10 +257,13 @@ class GenerationViewSet(viewsets.GenericViewSet):
         summary="Cancel many of your generations at once",
         request=CancelManyInputSerializer,
         responses={200: _CANCELLED_MANY},
+        parameters=[TEAM_PARAMETER],
     )
     def cancel_many(self, request):
         """``{"status": "in_queue"}``: every job of yours waiting to start (the running ones go on);
-        ``{"all": true}``: every unfinished job of yours. Each is refunded once, as a single cancel is."""
+        ``{"all": true}``: every unfinished job of yours. Each is refunded once, as a single cancel is.
+        In a team's space: the team's jobs you may cancel (yours; every member's for its owners and
+        admins), refunded to the team's wallet."""
         payload = CancelManyInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         team = acting_team(request)

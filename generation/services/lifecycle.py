@@ -42,6 +42,7 @@ from generation.webhook_payloads import (
     webhook_url_accepted,
 )
 from teams.policy import team_model_check
+from teams.selectors import membership_find
 
 logger = logging.getLogger(__name__)
 
@@ -364,14 +365,13 @@ ANY_SPACE = object()
 def generation_cancel_many(*, user, waiting_only: bool, team=ANY_SPACE) -> CancelledMany:
     """Cancels, each through ``generation_cancel`` (one transition, one refund), every unfinished
     generation of the user, oldest first; with ``waiting_only``, only those no worker has taken.
-    ``team``: only those the user made in that team (None: their personal ones; unsaid: all).
+    ``team``: that team's jobs the user may cancel: their own, or every member's for the team's
+    owners and admins, as a single cancel allows (None: their personal ones; unsaid: all of theirs).
 
     A job that ends meanwhile is skipped. So is a waiting one a worker takes meanwhile, under
     ``waiting_only``: its status is checked again, row locked, just before it is cancelled.
     """
-    unfinished = Generation.objects.filter(user=user).exclude(status__in=TERMINAL_STATUSES)
-    if team is not ANY_SPACE:
-        unfinished = unfinished.filter(team=team)
+    unfinished = _cancellable(user=user, team=team).exclude(status__in=TERMINAL_STATUSES)
     if waiting_only:
         unfinished = unfinished.filter(status__in=WAITING_STATUSES)
     cancel = _cancel_if_waiting if waiting_only else generation_cancel
@@ -386,6 +386,17 @@ def generation_cancel_many(*, user, waiting_only: bool, team=ANY_SPACE) -> Cance
         ids.append(generation.pk)
         refunded += given_back
     return CancelledMany(generation_ids=ids, credits_refunded=refunded)
+
+
+def _cancellable(*, user, team):
+    if team is ANY_SPACE:
+        return Generation.objects.filter(user=user)
+    if team is None:
+        return Generation.objects.filter(user=user, team=None)
+    membership = membership_find(user=user, team_id=team.pk)
+    if membership is not None and membership.manages:
+        return Generation.objects.filter(team=team)
+    return Generation.objects.filter(user=user, team=team)
 
 
 def _cancel_if_waiting(*, generation: Generation) -> int | None:

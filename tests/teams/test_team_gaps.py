@@ -1,0 +1,102 @@
+"""Routes that work on many of a space's objects, or on one found another way than its detail
+route, follow the acting space as the detail routes do (a member, an admin, an ex-member, an
+outsider)."""
+
+import pytest
+
+from credits.models import LedgerEntry
+from tests.conftest import _user_with_key
+from tests.helpers import assert_envelope, credits_remaining, generate
+from tests.teams.conftest import join
+from tests.teams.test_team_wallet import as_team, grant, held_tasks, personal, wallet  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("held_tasks")
+
+
+def _queued(client) -> str:
+    response = generate(client)
+    assert response.status_code == 201, response.content
+    return response.json()["generation"]["id"]
+
+
+def _status(client, generation_id) -> str:
+    return client.get(f"/api/generate/{generation_id}").json()["generation"]["status"]
+
+
+def _cancel(client, **body):
+    return client.post("/api/generate/cancel", body or {"status": "in_queue"}, format="json")
+
+
+@pytest.fixture
+def queued(alice, bob, carol, staff, team):
+    """Bob and Carol (members) and Dave (who then left) queued team jobs; Alice (owner) and Bob
+    queued personal ones."""
+    dave = _user_with_key("dave@example.com")
+    join(alice, bob)
+    join(alice, carol)
+    join(alice, dave)
+    grant(staff, team, 10)
+    jobs = {
+        "bob": _queued(as_team(bob, team)),
+        "carol": _queued(as_team(carol, team)),
+        "dave": _queued(as_team(dave, team)),
+        "bob_own": _queued(personal(bob)),
+        "alice_own": _queued(personal(alice)),
+    }
+    assert alice.delete(f"/api/teams/{team}/members/{dave.user.uuid}").status_code in (200, 204)
+    jobs["dave_client"] = dave
+    return jobs
+
+
+def test_a_member_cancels_only_their_own_team_jobs(alice, bob, carol, team, queued):
+    body = _cancel(as_team(carol, team)).json()
+    assert body["generation_ids"] == [queued["carol"]]
+    assert body["credits_remaining"] == 8 == wallet(alice, team)["credits"]["remaining"]
+    assert _status(as_team(bob, team), queued["bob"]) == "in_queue"
+    assert _status(personal(bob), queued["bob_own"]) == "in_queue"
+
+
+def test_an_admin_cancels_every_job_of_the_team_refunded_once_to_its_wallet(alice, bob, team, queued):
+    personal_before = credits_remaining(personal(alice))
+    body = _cancel(as_team(alice, team), all=True).json()
+    assert set(body["generation_ids"]) == {queued["bob"], queued["carol"], queued["dave"]}
+    assert body["credits_refunded"] == 3
+    assert body["credits_remaining"] == 10 == wallet(alice, team)["credits"]["remaining"]
+    for made in (queued["bob"], queued["carol"], queued["dave"]):
+        assert LedgerEntry.objects.filter(generation_id=made, kind="refund").count() == 1
+    # The personal space is another space: Alice's and Bob's own jobs go on, her balance unmoved.
+    assert _status(personal(alice), queued["alice_own"]) == "in_queue"
+    assert _status(personal(bob), queued["bob_own"]) == "in_queue"
+    assert credits_remaining(personal(alice)) == personal_before
+    assert _cancel(as_team(alice, team), all=True).json()["generation_ids"] == []
+    assert wallet(alice, team)["credits"]["remaining"] == 10
+
+
+def test_the_personal_space_cancels_only_the_callers_personal_jobs(alice, bob, team, queued):
+    before = credits_remaining(personal(bob))
+    body = _cancel(personal(bob), all=True).json()
+    assert body["generation_ids"] == [queued["bob_own"]]
+    assert body["credits_remaining"] == before + 1
+    assert _status(as_team(bob, team), queued["bob"]) == "in_queue"
+    assert wallet(alice, team)["credits"]["remaining"] == 7
+
+
+def test_an_ex_member_and_an_outsider_cancel_nothing_of_the_team(alice, team, queued):
+    erin = _user_with_key("erin@example.com")
+    for stranger in (queued["dave_client"], erin):
+        assert_envelope(_cancel(as_team(stranger, team), all=True), 404)
+        assert _cancel(personal(stranger), all=True).json()["generation_ids"] == []
+    assert _status(as_team(alice, team), queued["dave"]) == "in_queue"
+    assert wallet(alice, team)["credits"]["remaining"] == 7
+
+
+@pytest.mark.parametrize("route", ["/sdapi/v1/interrupt", "/sdapi/v1/skip"])
+def test_a1111_stops_only_the_callers_personal_job(route, alice, bob, team, queued):
+    """A1111's routes work in the personal space (they ignore the team header)."""
+    assert as_team(bob, team).post(route).status_code == 200
+    assert _status(personal(bob), queued["bob_own"]) == "cancelled"
+    assert _status(as_team(bob, team), queued["bob"]) == "in_queue"
+    assert personal(alice).post(route).status_code == 200
+    assert _status(personal(alice), queued["alice_own"]) == "cancelled"
+    assert _status(as_team(alice, team), queued["carol"]) == "in_queue"
+    assert wallet(alice, team)["credits"]["remaining"] == 7
