@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,6 +29,8 @@ from gallery.selectors import (
 from gallery.serializers import asset_share_url
 from gallery.services import asset_delete, asset_shares_prompts, asset_update
 from teams.acting import acting_team
+from teams.errors import TeamPermissionDenied
+from teams.policy import team_object_delete_check
 
 LIBRARY_PAGE_SIZE = 24
 LANDING_IMAGES = 6
@@ -40,6 +43,17 @@ def _own_asset(request, pk) -> Asset:
     asset = asset_get_visible(user=request.user, asset_id=pk)
     if asset is None:
         raise Http404("Asset not found")
+    return asset
+
+
+def _changeable_asset(request, pk) -> Asset:
+    """The asset, when the person may change it: a team's asset is its maker's and the team's
+    owners' and admins' to share or delete (403 for other members), as in the API."""
+    asset = _own_asset(request, pk)
+    try:
+        team_object_delete_check(user=request.user, team_id=asset.team_id, creator_id=asset.owner_id)
+    except TeamPermissionDenied as exc:
+        raise PermissionDenied(exc.message) from exc
     return asset
 
 
@@ -209,8 +223,8 @@ def asset_share_prompts(request, pk):
 
 
 def _share_choice(request, pk, field: str):
-    """A checkbox of the share panel: sets ``field`` of the owner's asset, answers the panel."""
-    asset = _own_asset(request, pk)
+    """A checkbox of the share panel: sets ``field`` of the asset, answers the panel."""
+    asset = _changeable_asset(request, pk)
     asset = asset_update(asset=asset, data={field: request.POST.get(field) == "1"})
     if _is_htmx(request):
         return render(request, "gallery/_share.html", _share_context(request, asset))
@@ -220,6 +234,6 @@ def _share_choice(request, pk, field: str):
 @require_POST
 @login_required
 def asset_remove(request, pk):
-    asset_delete(asset=_own_asset(request, pk))
+    asset_delete(asset=_changeable_asset(request, pk))
     messages.success(request, "Deleted.")
     return redirect("library")

@@ -9,7 +9,7 @@ from core.errors import NotFound
 from core.schema import envelope
 from gallery.models import Asset
 from gallery.provenance import provenance_of_file, provenance_read
-from gallery.selectors import asset_get
+from gallery.selectors import asset_get_visible
 
 
 class ProvenanceLoraSerializer(serializers.Serializer):
@@ -127,13 +127,14 @@ class AssetProvenanceView(APIView):
     ratelimit_group = "gallery"
 
     @extend_schema(
-        summary="What made one of my images, read back from its file",
+        summary="What made one of my images (or my team's), read back from its file",
         description="Atelier's metadata and the C2PA content credentials the stored file carries, validated.",
         parameters=[OpenApiParameter("pk", str, OpenApiParameter.PATH)],
         responses=_RESPONSE,
     )
     def get(self, request, pk):
-        asset = asset_get(owner=request.user, asset_id=pk)
+        # Its maker's, or a team's for every member (as GET /api/gallery/{id}).
+        asset = asset_get_visible(user=request.user, asset_id=pk)
         if asset is None:
             raise NotFound("Asset not found")
         found = provenance_of_file(file=asset.file, format=asset.format, is_image=asset.type == Asset.Type.IMAGE)

@@ -55,6 +55,7 @@ def _reads(ids):
         f"/api/gallery/{ids['asset']}/file",
         f"/api/gallery/{ids['asset']}/thumbnail",
         f"/api/gallery/{ids['asset']}/download",
+        f"/api/gallery/{ids['asset']}/provenance",
         f"/api/collections/{ids['collection']}",
         f"/api/collections/{ids['collection']}/assets",
         *(
@@ -73,6 +74,7 @@ def _reads(ids):
 def _writes(ids):
     return [
         ("patch", f"/api/gallery/{ids['asset']}", {"is_favorited": True}),
+        ("patch", f"/api/gallery/{ids['asset']}", {"is_public": True}),
         ("patch", f"/api/collections/{ids['collection']}", {"name": "Taken"}),
         ("post", f"/api/collections/{ids['collection']}/assets", {"asset_ids": [ids["asset"]]}),
         *(

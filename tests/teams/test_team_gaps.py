@@ -6,11 +6,9 @@ import pytest
 
 from credits.models import LedgerEntry
 from tests.conftest import _user_with_key
-from tests.helpers import assert_envelope, credits_remaining, generate
+from tests.helpers import assert_envelope, credits_remaining, generate, signed_in
 from tests.teams.conftest import join
 from tests.teams.test_team_wallet import as_team, grant, held_tasks, personal, wallet  # noqa: F401
-
-pytestmark = pytest.mark.usefixtures("held_tasks")
 
 
 def _queued(client) -> str:
@@ -28,9 +26,10 @@ def _cancel(client, **body):
 
 
 @pytest.fixture
-def queued(alice, bob, carol, staff, team):
+def queued(request, alice, bob, carol, staff, team):
     """Bob and Carol (members) and Dave (who then left) queued team jobs; Alice (owner) and Bob
     queued personal ones."""
+    request.getfixturevalue("held_tasks")
     dave = _user_with_key("dave@example.com")
     join(alice, bob)
     join(alice, carol)
@@ -100,3 +99,40 @@ def test_a1111_stops_only_the_callers_personal_job(route, alice, bob, team, queu
     assert _status(personal(alice), queued["alice_own"]) == "cancelled"
     assert _status(as_team(alice, team), queued["carol"]) == "in_queue"
     assert wallet(alice, team)["credits"]["remaining"] == 7
+
+
+def test_the_share_panel_follows_the_change_rule_and_provenance_the_read_rule(alice, bob, carol, staff, team):
+    """A team's image is shared (and unshared) by its maker and the team's admins; every member
+    reads its provenance; an ex-member and an outsider get 404 for both."""
+    dave = _user_with_key("dave@example.com")
+    erin = _user_with_key("erin@example.com")
+    join(alice, bob)
+    join(alice, carol)
+    join(alice, dave)
+    grant(staff, team, 10)
+    made = generate(as_team(bob, team)).json()["generation"]["id"]
+    asset = as_team(bob, team).get(f"/api/generate/{made}").json()["generation"]["images"][0]["id"]
+    assert alice.delete(f"/api/teams/{team}/members/{dave.user.uuid}").status_code in (200, 204)
+
+    for reader in (personal(carol), personal(alice), personal(bob)):
+        response = reader.get(f"/api/gallery/{asset}/provenance")
+        assert response.status_code == 200, response.content
+        assert response.json()["provenance"]
+    for stranger in (personal(dave), personal(erin)):
+        assert_envelope(stranger.get(f"/api/gallery/{asset}/provenance"), 404)
+
+    def shared():
+        return as_team(bob, team).get(f"/api/gallery/{asset}").json()["image"]
+
+    for field, key in (("public", "is_public"), ("share-prompts", "share_prompt_metadata")):
+        for stranger in (dave, erin):
+            assert signed_in(stranger.user).post(f"/asset/{asset}/{field}", {key: "1"}).status_code == 404
+        assert signed_in(carol.user).post(f"/asset/{asset}/{field}", {key: "1"}).status_code == 403
+        assert signed_in(bob.user).post(f"/asset/{asset}/{field}", {key: "1"}).status_code == 302
+        assert shared()[key] is True
+        assert signed_in(carol.user).post(f"/asset/{asset}/{field}", {key: "0"}).status_code == 403
+        assert shared()[key] is True
+        assert signed_in(alice.user).post(f"/asset/{asset}/{field}", {key: "0"}).status_code == 302
+        assert shared()[key] is False
+    assert signed_in(carol.user).post(f"/asset/{asset}/delete").status_code == 403
+    assert as_team(bob, team).get(f"/api/gallery/{asset}").status_code == 200
