@@ -91,6 +91,11 @@ class AIModel(models.Model):
             return (self.defaults or {}).get("stream") is True
         return False
 
+    @property
+    def supports_transparency(self) -> bool:
+        """Whether it can draw a transparent background (``background: transparent``): GPT Image."""
+        return self.provider == Provider.OPENAI and self.upstream_id.startswith("gpt-image")
+
 
 PROMPT_SLOT = "{prompt}"
 NEGATIVE_SLOT = "{negative_prompt}"

@@ -112,6 +112,17 @@ class GenerateInputSerializer(ShallowCopiedFieldsMixin, serializers.Serializer):
     expand_prompt = serializers.BooleanField(required=False, default=False)
     # OpenAI image quality (DALL·E 3: standard/hd, GPT Image: low/medium/high/auto).
     quality = serializers.ChoiceField(choices=["auto", "standard", "hd", "low", "medium", "high"], required=False)
+    background = serializers.ChoiceField(
+        choices=["transparent", "opaque", "auto"],
+        required=False,
+        help_text="transparent: a see-through background, on models that can make one (GPT Image), in png or webp.",
+    )
+    output_compression = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=100,
+        help_text="JPEG/WebP quality, 0-100 (lower: smaller files); png ignores it. Default: the model's own.",
+    )
     # Input images (seed 001 multipart files, seed 003 URLs). URLs are plain text here: the
     # guarded fetcher decides, and says why it refuses one.
     image = serializers.FileField(required=False, help_text="Reference image (PNG, JPEG, WebP, GIF, BMP; ≤ 10 MB).")
@@ -180,6 +191,8 @@ class GenerateInputSerializer(ShallowCopiedFieldsMixin, serializers.Serializer):
         "fps",
         "upscale_factor",
         "partial_images",
+        "background",
+        "output_compression",
     )
 
     def validate_format(self, value: str) -> str:

@@ -78,6 +78,10 @@ def generation_spec_build(*, model: AIModel, data: dict, user=None) -> Generatio
         if defaults.get("default_steps") is not None:
             params["num_inference_steps"] = defaults["default_steps"]
     _kind_params(model, params)
+    output_format = (
+        "mp4" if model.kind == ModelKind.IMAGE_TO_VIDEO else data.get("format") or defaults.get("default_format", "png")
+    )
+    _background_check(model, params, output_format)
     return GenerationSpec(
         prompt=prompt,
         negative_prompt=(data.get("negative_prompt") or "").strip(),
@@ -86,9 +90,7 @@ def generation_spec_build(*, model: AIModel, data: dict, user=None) -> Generatio
         num_images=num_images,
         seed=data.get("seed"),
         # A video model makes MP4 whatever image format is asked for.
-        output_format="mp4"
-        if model.kind == ModelKind.IMAGE_TO_VIDEO
-        else data.get("format") or defaults.get("default_format", "png"),
+        output_format=output_format,
         params=params,
         size_requested=any(data.get(name) for name in ("image_size", "width", "height")),
     )
@@ -130,3 +132,15 @@ def _kind_params(model: AIModel, params: dict) -> None:
             errors["upscale_factor"] = [f"Use one of: {', '.join(map(str, UPSCALE_FACTORS))}."]
     if errors:
         raise ValidationFailed(details=errors)
+
+
+def _background_check(model: AIModel, params: dict, output_format: str) -> None:
+    """A transparent background only from a model that draws one, in a format with alpha."""
+    if params.get("background") != "transparent":
+        return
+    if not model.supports_transparency:
+        raise ValidationFailed(details={"background": [f"{model.id} cannot make transparent backgrounds."]})
+    if output_format not in ("png", "webp"):
+        raise ValidationFailed(
+            details={"background": [f"A transparent background needs png or webp, not {output_format}."]}
+        )

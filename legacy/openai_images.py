@@ -58,6 +58,15 @@ _PARAM_NAMES = {
     "format": "output_format",
     "art_style": "style",
 }
+# OpenAI's options of generations and edits, and their canonical names.
+_SHARED_OPTIONS = (
+    ("quality", "quality"),
+    ("output_format", "format"),
+    ("background", "background"),
+    ("output_compression", "output_compression"),
+)
+_BACKGROUND_HELP = "transparent: GPT Image only, in png or webp (a 400 otherwise); opaque and auto: any model."
+_COMPRESSION_HELP = "JPEG/WebP quality 0-100 (lower: smaller), GPT Image's own or Atelier's encoder's; png ignores it."
 # Headers a client needs to act on an error.
 _KEPT_HEADERS = ("Retry-After", "WWW-Authenticate")
 
@@ -134,9 +143,13 @@ class _GenerationsInput(_ImagesInput):
     quality = serializers.CharField(required=False, allow_null=True)
     style = serializers.ChoiceField(choices=["vivid", "natural"], required=False, allow_null=True)
     output_format = serializers.ChoiceField(choices=["png", "jpeg", "webp"], required=False, allow_null=True)
-    # Accepted for GPT Image clients and not passed on: the canonical parameters have neither.
-    background = serializers.ChoiceField(choices=["transparent", "opaque", "auto"], required=False, allow_null=True)
-    output_compression = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100)
+    # Canonical parameters too: transparent only from GPT Image; compression is JPEG/WebP quality.
+    background = serializers.ChoiceField(
+        choices=["transparent", "opaque", "auto"], required=False, allow_null=True, help_text=_BACKGROUND_HELP
+    )
+    output_compression = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=100, help_text=_COMPRESSION_HELP
+    )
     moderation = serializers.ChoiceField(choices=["low", "auto"], required=False, allow_null=True)
     stream = serializers.BooleanField(required=False, default=False)
     partial_images = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=3)
@@ -147,8 +160,12 @@ class _EditsInput(_ImagesInput):
     mask = serializers.FileField(required=False)
     quality = serializers.CharField(required=False, allow_null=True)
     output_format = serializers.ChoiceField(choices=["png", "jpeg", "webp"], required=False, allow_null=True)
-    background = serializers.ChoiceField(choices=["transparent", "opaque", "auto"], required=False, allow_null=True)
-    output_compression = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100)
+    background = serializers.ChoiceField(
+        choices=["transparent", "opaque", "auto"], required=False, allow_null=True, help_text=_BACKGROUND_HELP
+    )
+    output_compression = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=100, help_text=_COMPRESSION_HELP
+    )
     input_fidelity = serializers.ChoiceField(choices=["high", "low"], required=False, allow_null=True)
     stream = serializers.BooleanField(required=False, default=False)
     partial_images = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=3)
@@ -251,7 +268,7 @@ class ImagesGenerationsView(_OpenAIView):
         data = payload.validated_data
         canonical = _canonical(data, model=data.get("model") or settings.ATELIER_OPENAI_DEFAULT_MODEL)
         canonical["prompt"] = data["prompt"]
-        for name, canonical_name in (("quality", "quality"), ("style", "style"), ("output_format", "format")):
+        for name, canonical_name in (("style", "style"), *_SHARED_OPTIONS):
             if data.get(name) is not None:
                 canonical[canonical_name] = data[name]
         if data["stream"]:
@@ -281,7 +298,7 @@ class ImagesEditsView(_OpenAIView):
         canonical.update(prompt=data.get("prompt", ""), image=_input_images(request)[0])
         if mask is not None:
             canonical["mask"] = mask
-        for name, canonical_name in (("quality", "quality"), ("output_format", "format")):
+        for name, canonical_name in _SHARED_OPTIONS:
             if data.get(name) is not None:
                 canonical[canonical_name] = data[name]
         if data["stream"]:

@@ -102,7 +102,7 @@ def _make(job: ProviderJob, *, seed: int, adapters: list = (), frame=None) -> Pr
         )
     for params, scale in adapters:
         image = style_adapter.apply(image, params, scale=scale)
-    data = local_renderer.encode(image, fmt=job.output_format)
+    data = local_renderer.encode(image, fmt=job.output_format, quality=job.params.get("output_compression"))
     return ProviderOutput(data=data, format=job.output_format, width=image.width, height=image.height, seed=seed)
 
 

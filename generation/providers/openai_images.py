@@ -3,8 +3,10 @@ inpainting (``/v1/images/edits`` with image and mask) and variations (``/v1/imag
 DALL·E 2). The endpoint follows the catalog model's kind; image-to-image on GPT Image is an edit
 without a mask.
 
-DALL·E 3 makes one image per call, so a batch is one call per image; DALL·E 2 and GPT Image
-take ``n``. DALL·E models are asked for ``b64_json``; GPT Image always answers base64. A URL
+GPT Image is passed the request's ``background`` (``transparent`` needs PNG or WebP) and
+``output_compression`` (JPEG and WebP); a DALL·E PNG re-encoded here takes the compression as
+its quality. DALL·E 3 makes one image per call, so a batch is one call per image; DALL·E 2 and
+GPT Image take ``n``. DALL·E models are asked for ``b64_json``; GPT Image always answers base64. A URL
 answer is still accepted and downloaded with a size cap and a content-type check.
 
 OpenAI accepts only a few fixed sizes per model: the requested size snaps to the nearest
@@ -47,6 +49,10 @@ QUALITY = {
     "gpt-image-1": {"low": "low", "medium": "medium", "high": "high", "standard": "medium", "hd": "high"},
 }
 STYLES = ("vivid", "natural")
+# GPT Image's own background and compression (0-100, JPEG and WebP only); DALL·E takes neither,
+# and its PNGs are re-encoded here with the compression as their quality.
+BACKGROUNDS = ("transparent", "opaque", "auto")
+COMPRESSED_FORMATS = ("jpeg", "webp")
 # Partial images asked of a streaming GPT Image call when the request does not say (OpenAI takes 0-3).
 DEFAULT_PARTIAL_IMAGES = 2
 MAX_PARTIAL_IMAGES = 3
@@ -98,6 +104,10 @@ class OpenAIImagesProvider(Provider):
             arguments["style"] = params["style"]
         if model.startswith("gpt-image"):
             arguments["output_format"] = job.output_format
+            if params.get("background") in BACKGROUNDS:
+                arguments["background"] = params["background"]
+            if params.get("output_compression") is not None and job.output_format in COMPRESSED_FORMATS:
+                arguments["output_compression"] = int(params["output_compression"])
         else:
             arguments["response_format"] = "b64_json"
 
@@ -115,7 +125,7 @@ class OpenAIImagesProvider(Provider):
             if not items:
                 raise ProviderError("OpenAI answered without any image")
             for item in items[:n]:
-                outputs.append(_output(item, fmt=job.output_format))
+                outputs.append(_output(item, fmt=job.output_format, quality=params.get("output_compression")))
                 if item.revised_prompt and len(outputs) == 1:
                     reporter.log(f"OpenAI revised the prompt to: {item.revised_prompt}")
             reporter.progress(round(len(outputs) * 100 / job.num_images))
@@ -272,7 +282,7 @@ def _reason(exc) -> str:
     return message[:500]
 
 
-def _output(item, *, fmt: str) -> ProviderOutput:
+def _output(item, *, fmt: str, quality: int | None = None) -> ProviderOutput:
     if item.b64_json:
         try:
             data = base64.b64decode(item.b64_json, validate=True)
@@ -282,7 +292,7 @@ def _output(item, *, fmt: str) -> ProviderOutput:
         data = _download(item.url)
     else:
         raise ProviderError("OpenAI answered without image data")
-    return checked_image(data, provider="OpenAI", fmt=fmt, revised_prompt=item.revised_prompt or "")
+    return checked_image(data, provider="OpenAI", fmt=fmt, revised_prompt=item.revised_prompt or "", quality=quality)
 
 
 def _download(url: str) -> bytes:

@@ -22,9 +22,17 @@ def image_output(url, *, provider: str, fmt: str, seed: int | None = None, nsfw:
 
 
 def checked_image(
-    data: bytes, *, provider: str, fmt: str, seed: int | None = None, nsfw: bool = False, revised_prompt: str = ""
+    data: bytes,
+    *,
+    provider: str,
+    fmt: str,
+    seed: int | None = None,
+    nsfw: bool = False,
+    revised_prompt: str = "",
+    quality: int | None = None,
 ) -> ProviderOutput:
-    """A provider's image bytes as an output in ``fmt``, once proved to be an image of a bounded size."""
+    """A provider's image bytes as an output in ``fmt``, once proved to be an image of a bounded
+    size. ``quality``: the JPEG/WebP quality (``output_compression``) when it is re-encoded here."""
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -37,7 +45,7 @@ def checked_image(
         raise ProviderError(f"{provider} returned something that is not an image") from exc
     if (picture.format or "").lower() != fmt:
         # Re-encoded in the requested format, without the upstream metadata.
-        data = local_renderer.encode(picture, fmt=fmt)
+        data = local_renderer.encode(picture, fmt=fmt, quality=quality)
     return ProviderOutput(
         data=data, format=fmt, width=width, height=height, seed=seed, nsfw=nsfw, revised_prompt=revised_prompt
     )

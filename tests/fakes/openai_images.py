@@ -2,6 +2,8 @@
 (JSON), ``/v1/images/edits`` and ``/v1/images/variations`` (multipart; ``image`` or ``image[]``,
 ``mask``). Edits check what OpenAI checks: a mask must be an RGBA PNG of the image's size, and
 DALL·E 2 wants a square image; an edit comes back red where the mask is fully transparent.
+GPT Image's ``background`` and ``output_compression`` are checked as OpenAI checks them
+(``transparent`` needs png or webp; compression 0-100; neither for DALL·E) and applied.
 
 Answers with ``{"created", "data": [...]}``: one entry per ``n``, each a PNG (or the
 ``output_format`` asked of gpt-image-1) of the requested size, as ``b64_json`` or, when
@@ -103,6 +105,23 @@ class FakeOpenAIImages(LoopbackFake):
                 return 400, json_type, _error(message, "invalid_request_error", None, "mask")
         return None
 
+    def _check_options(self, body: dict, *, model: str, fmt: str) -> bytes | None:
+        """OpenAI's checks of ``background`` and ``output_compression`` (GPT Image only)."""
+        background, compression = body.get("background"), body.get("output_compression")
+        for name, value in (("background", background), ("output_compression", compression)):
+            if value is not None and not model.startswith("gpt-image"):
+                return _error(f"Unknown parameter: '{name}'.", "invalid_request_error", "unknown_parameter", name)
+        if background is not None and background not in ("transparent", "opaque", "auto"):
+            message = f"Invalid value: '{background}'. Supported values are: 'transparent', 'opaque', and 'auto'."
+            return _error(message, "invalid_request_error", "invalid_value", "background")
+        if background == "transparent" and fmt not in ("png", "webp"):
+            message = "Transparent background is not supported for the jpeg output format."
+            return _error(message, "invalid_request_error", "invalid_value", "background")
+        if compression is not None and not (isinstance(compression, int) and 0 <= compression <= 100):
+            message = f"Invalid 'output_compression': {compression!r}. Expected an integer between 0 and 100."
+            return _error(message, "invalid_request_error", "invalid_value", "output_compression")
+        return None
+
     def _generate(self, body: dict, *, path: str = "/v1/images/generations", files: dict | None = None):
         json_type = {"Content-Type": "application/json", "x-request-id": "req_fake"}
         failure = self._next_failure()
@@ -141,6 +160,9 @@ class FakeOpenAIImages(LoopbackFake):
         size = body.get("size") or "1024x1024"
         width, height = (int(part) for part in size.split("x"))
         fmt = body.get("output_format") or "png"
+        refused = self._check_options(body, model=model, fmt=fmt)
+        if refused:
+            return 400, json_type, refused
         if body.get("stream") in (True, "true"):
             if not model.startswith("gpt-image"):
                 message = "Streaming is not supported for this model."
@@ -151,7 +173,7 @@ class FakeOpenAIImages(LoopbackFake):
         )
         data = []
         for index in range(int(body.get("n") or 1)):
-            picture = self._picture((width, height), fmt=fmt, index=index, files=files or {}, path=path)
+            picture = self._picture((width, height), fmt=fmt, index=index, files=files or {}, path=path, body=body)
             entry = {"b64_json": None, "url": None, "revised_prompt": None}
             if as_url:
                 name = f"img-{len(self._files)}.png"
@@ -164,15 +186,27 @@ class FakeOpenAIImages(LoopbackFake):
             data.append(entry)
         return 200, json_type, json.dumps({"created": int(time.time()), "data": data}).encode()
 
-    def _picture(self, size: tuple[int, int], *, fmt: str, index: int, files: dict, path: str) -> bytes:
+    def _picture(
+        self, size: tuple[int, int], *, fmt: str, index: int, files: dict, path: str, body: dict | None = None
+    ) -> bytes:
+        """A blue picture, transparent around a centred square with ``background: transparent``;
+        JPEG/WebP at the request's ``output_compression`` as their quality."""
+        body = body or {}
         width, height = size
         image = Image.new("RGB", (width, height), (40 * index % 256, 120, 200))
         if path == "/v1/images/edits" and "mask" in files:
             # The "edit": the mask's fully transparent pixels come back painted red.
             mask = Image.open(io.BytesIO(files["mask"][0])).getchannel("A").resize((width, height))
             image.paste((255, 0, 0), mask=mask.point(lambda alpha: 255 if alpha == 0 else 0))
+        if body.get("background") == "transparent":
+            alpha = Image.new("L", (width, height), 0)
+            alpha.paste(255, (width // 4, height // 4, width * 3 // 4, height * 3 // 4))
+            image.putalpha(alpha)
+        options = {}
+        if fmt in ("jpeg", "webp") and body.get("output_compression") is not None:
+            options["quality"] = int(body["output_compression"])
         buffer = io.BytesIO()
-        image.save(buffer, format={"jpeg": "JPEG", "webp": "WEBP"}.get(fmt, "PNG"))
+        image.save(buffer, format={"jpeg": "JPEG", "webp": "WEBP"}.get(fmt, "PNG"), **options)
         return buffer.getvalue()
 
     def _stream(self, body: dict, *, path: str, files: dict, size: tuple[int, int], failure: str | None):
@@ -181,7 +215,7 @@ class FakeOpenAIImages(LoopbackFake):
         fmt = body.get("output_format") or "png"
         partials = int(body.get("partial_images") or 0)
         common = {
-            "background": "opaque",
+            "background": body.get("background") if body.get("background") in ("transparent", "opaque") else "opaque",
             "output_format": fmt,
             "quality": body.get("quality") or "medium",
             "size": f"{size[0]}x{size[1]}",
@@ -192,7 +226,7 @@ class FakeOpenAIImages(LoopbackFake):
             events.append(f"event: {kind}\ndata: {json.dumps(data)}\n\n".encode())
 
         for index in range(int(body.get("n") or 1)):
-            final = self._picture(size, fmt=fmt, index=index, files=files, path=path)
+            final = self._picture(size, fmt=fmt, index=index, files=files, path=path, body=body)
             for partial in range(partials):
                 # Coarser the earlier: the final picture seen through fewer and fewer blocks.
                 blocks = 4 * (partial + 1)

@@ -86,8 +86,15 @@ def render(
     return image
 
 
-def encode(image: Image.Image, *, fmt: str) -> bytes:
-    """Encode ``image`` as png, jpeg or webp; identical images give identical bytes."""
+# JPEG and WebP quality when the request names none.
+DEFAULT_QUALITY = 90
+
+
+def encode(image: Image.Image, *, fmt: str, quality: int | None = None) -> bytes:
+    """Encode ``image`` as png, jpeg or webp; identical images give identical bytes.
+
+    ``quality`` (0-100, OpenAI's ``output_compression``: lower is smaller) sets JPEG and WebP
+    quality; PNG is lossless and ignores it."""
     key = fmt.lower() if isinstance(fmt, str) else fmt
     if key not in SUPPORTED_FORMATS:
         raise ValueError(f"unsupported format {fmt!r}; expected one of {sorted(SUPPORTED_FORMATS)}")
@@ -97,7 +104,7 @@ def encode(image: Image.Image, *, fmt: str) -> bytes:
     if key == "png":
         clean.save(buffer, format="PNG", compress_level=3)
     elif key == "jpeg":
-        clean.save(buffer, format="JPEG", quality=90)
+        clean.save(buffer, format="JPEG", quality=DEFAULT_QUALITY if quality is None else quality)
     else:
-        clean.save(buffer, format="WEBP", quality=90, method=4)
+        clean.save(buffer, format="WEBP", quality=DEFAULT_QUALITY if quality is None else quality, method=4)
     return buffer.getvalue()
