@@ -176,3 +176,38 @@ def test_a_dall_e_png_converted_to_jpeg_takes_the_compression_as_its_quality(liv
     low, high = (image_of(_stored(Generation.objects.get(params__output_compression=c))) for c in (10, 95))
     assert (low.format, high.format) == ("JPEG", "JPEG")
     assert sum(low.quantization[0]) > 2 * sum(high.quantization[0])
+
+
+def test_edits_take_the_same_options(live_server, alice, openai_fake):
+    client = sdk(live_server, alice.secret)
+    buffer = io.BytesIO()
+    Image.new("RGB", (1024, 1024), (30, 120, 200)).save(buffer, "PNG")
+    photo = ("photo.png", buffer.getvalue(), "image/png")
+
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.images.edit(image=photo, prompt="a sticker", background="transparent")
+    assert refused.value.body["param"] == "background"
+
+    mask = io.BytesIO()
+    Image.new("L", (1024, 1024), 255).save(mask, "PNG")
+    client.images.edit(
+        image=photo,
+        mask=("mask.png", mask.getvalue(), "image/png"),
+        prompt="a sticker",
+        model="gpt-image-1-edit",
+        background="transparent",
+        output_format="webp",
+    )
+    [request] = openai_fake.edits
+    assert (request.body["background"], request.body["output_format"]) == ("transparent", "webp")
+    stored = image_of(_stored(Generation.objects.get()))
+    assert (stored.format, stored.mode) == ("WEBP", "RGBA")
+
+
+def test_a_stream_is_refused_before_it_starts(live_server, alice):
+    with pytest.raises(openai.BadRequestError) as refused:
+        sdk(live_server, alice.secret).images.generate(
+            prompt="a sticker", model="local", background="transparent", stream=True, partial_images=1
+        )
+    assert refused.value.body["param"] == "background"
+    assert not Generation.objects.exists()
