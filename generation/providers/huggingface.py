@@ -54,7 +54,9 @@ class HuggingFaceProvider(Provider):
         for index in range(job.num_images):
             seed = (job.seed + index) % settings.ATELIER_MAX_SEED
             image = self._one_image(client, job=job, params=params, seed=seed, deadline=deadline, reporter=reporter)
-            outputs.append(_output(image, fmt=job.output_format, seed=seed))
+            outputs.append(
+                _output(image, fmt=job.output_format, seed=seed, quality=job.params.get("output_compression"))
+            )
             reporter.progress(round((index + 1) * 100 / job.num_images))
             reporter.log(f"Received image {index + 1} of {job.num_images} from Hugging Face")
         return Submission(outputs=outputs)
@@ -144,11 +146,11 @@ def _mapped(exc) -> Exception:
     return ProviderError(f"Hugging Face failed the request (HTTP {status}){': ' + reason if reason else ''}")
 
 
-def _output(image, *, fmt: str, seed: int) -> ProviderOutput:
+def _output(image, *, fmt: str, seed: int, quality: int | None = None) -> ProviderOutput:
 
     width, height = image.size
     if width * height > MAX_PIXELS:
         raise ProviderError(f"Hugging Face returned an image of {width}x{height}, larger than allowed")
     # Re-encoded in the requested format, without the upstream metadata.
-    data = local_renderer.encode(image, fmt=fmt)
+    data = local_renderer.encode(image, fmt=fmt, quality=quality)
     return ProviderOutput(data=data, format=fmt, width=width, height=height, seed=seed)

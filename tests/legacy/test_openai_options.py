@@ -12,6 +12,7 @@ from PIL import Image
 
 from credits.selectors import credits_balance
 from generation.models import Generation
+from tests.fakes.huggingface import FakeHuggingFace
 from tests.fakes.openai_images import FakeOpenAIImages
 from tests.helpers import assert_envelope, generate
 
@@ -211,3 +212,24 @@ def test_a_stream_is_refused_before_it_starts(live_server, alice):
         )
     assert refused.value.body["param"] == "background"
     assert not Generation.objects.exists()
+
+
+def test_a_hugging_face_image_encoded_here_takes_the_compression(live_server, alice, settings):
+    fake = FakeHuggingFace(estimated_time=0.05).start()
+    settings.HF_TOKEN = "hf_test_secret_token"
+    settings.HF_BASE_URL = f"{fake.url}/hf"
+    try:
+        client = sdk(live_server, alice.secret)
+        for compression in (10, 95):
+            client.images.generate(
+                prompt="a fox",
+                model="flux-schnell",
+                size="512x512",
+                output_format="jpeg",
+                output_compression=compression,
+            )
+    finally:
+        fake.stop()
+    low, high = (image_of(_stored(Generation.objects.get(params__output_compression=c))) for c in (10, 95))
+    assert (low.format, high.format) == ("JPEG", "JPEG")
+    assert sum(low.quantization[0]) > 2 * sum(high.quantization[0])
