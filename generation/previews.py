@@ -119,7 +119,7 @@ class PreviewSink:
             if generation is None:
                 generation = (
                     Generation.objects.filter(pk=self.generation_id)
-                    .only("user_id", "webhook_url", "webhook_events_filter", "previews")
+                    .only("user_id", "team_id", "webhook_url", "webhook_events_filter", "previews")
                     .first()
                 )
             self._facts = _facts_of(generation) if generation is not None and generation.previews else None
@@ -149,6 +149,7 @@ class PreviewSink:
             sender=Generation,
             generation_id=self.generation_id,
             user_id=self._facts["user_id"],
+            team_id=self._facts["team_id"],
             preview={
                 "index": preview.index,
                 "url": f"{settings.PUBLIC_BASE_URL.rstrip('/')}{url}" if settings.PUBLIC_BASE_URL else url,
@@ -165,6 +166,7 @@ class PreviewSink:
 def _facts_of(generation: Generation) -> dict:
     return {
         "user_id": generation.user_id,
+        "team_id": str(generation.team_id) if generation.team_id else None,
         "webhook_url": generation.webhook_url,
         "webhook_events_filter": generation.webhook_events_filter,
     }

@@ -20,11 +20,12 @@ generation with its ``error``, generation/webhook_payloads.py) and ``webhook_url
 ``generation_completed`` it is the terminal event: exactly one of the two is sent per generation.
 
 ``generation_log`` is sent for each log line a provider reports while it works:
-``generation_id``, ``user_id``, ``message``, ``webhook_url``, ``events_filter``. (A line a
+``generation_id``, ``user_id``, ``team_id`` (the team's id as a string; None: personal),
+``message``, ``webhook_url``, ``events_filter``. (A line a
 provider reports after the end is sent too; ``webhook_payloads.generation_running`` tells.)
 
 ``generation_preview`` is sent for each in-progress picture that was published to the live
-stream (after throttling): ``generation_id``, ``user_id``, ``preview`` (the event's data without
+stream (after throttling): ``generation_id``, ``user_id``, ``team_id``, ``preview`` (the event's data without
 the image bytes: ``index``, ``url``, ``width``, ``height``, ``step``, ``total_steps``),
 ``webhook_url``, ``events_filter``.
 """

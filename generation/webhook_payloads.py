@@ -189,7 +189,7 @@ def _announced_facts(generation_id: str) -> tuple:
     return (
         Generation.objects.filter(pk=generation_id)
         .order_by()
-        .values_list("user_id", "webhook_url", "webhook_events_filter")
+        .values_list("user_id", "team_id", "webhook_url", "webhook_events_filter")
         .get()
     )
 
@@ -203,11 +203,12 @@ def generation_running(*, generation_id) -> bool:
 
 def _log_send(generation_id, message: str) -> None:
     try:
-        user_id, webhook_url, events_filter = _announced_facts(str(generation_id))
+        user_id, team_id, webhook_url, events_filter = _announced_facts(str(generation_id))
         generation_log.send(
             sender=Generation,
             generation_id=generation_id,
             user_id=user_id,
+            team_id=str(team_id) if team_id else None,
             message=message,
             webhook_url=webhook_url,
             events_filter=list(events_filter) if events_filter is not None else None,

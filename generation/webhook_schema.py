@@ -9,13 +9,13 @@ from rest_framework import serializers
 
 class GenerationWebhookFacts(serializers.Serializer):
     user_id = serializers.IntegerField()
+    team_id = serializers.UUIDField(allow_null=True, help_text="The team it was made in; null: personal")
     generation_id = serializers.UUIDField()
     status = serializers.CharField(help_text="The generation's status when the event was made")
 
 
 class GenerationWebhookGeneration(GenerationWebhookFacts):
     user_uuid = serializers.UUIDField()
-    team_id = serializers.UUIDField(allow_null=True, help_text="The team it was made in; null: personal")
     prompt = serializers.CharField()
     model = serializers.CharField()
 

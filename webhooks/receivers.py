@@ -86,12 +86,15 @@ def image_started(sender, generation_id=None, payload=None, webhook_url="", user
 
 
 @receiver(generation_log, dispatch_uid="webhooks.image_log")
-def image_log(sender, generation_id=None, message="", webhook_url="", user_id=None, events_filter=None, **kwargs):
+def image_log(
+    sender, generation_id=None, message="", webhook_url="", user_id=None, team_id=None, events_filter=None, **kwargs
+):
     paced_event_emit_safely(
         event="image.log",
         subject=str(generation_id),
         data={
             "user_id": user_id,
+            "team_id": team_id,
             "generation_id": str(generation_id),
             "status": "processing",
             "lines": [{"at": _now(), "message": message}],
@@ -103,11 +106,19 @@ def image_log(sender, generation_id=None, message="", webhook_url="", user_id=No
 
 
 @receiver(generation_preview, dispatch_uid="webhooks.image_preview")
-def image_preview(sender, generation_id=None, preview=None, webhook_url="", user_id=None, events_filter=None, **kw):
+def image_preview(
+    sender, generation_id=None, preview=None, webhook_url="", user_id=None, team_id=None, events_filter=None, **kw
+):
     paced_event_emit_safely(
         event="image.preview",
         subject=str(generation_id),
-        data={"user_id": user_id, "generation_id": str(generation_id), "status": "processing", "preview": preview},
+        data={
+            "user_id": user_id,
+            "team_id": team_id,
+            "generation_id": str(generation_id),
+            "status": "processing",
+            "preview": preview,
+        },
         extra_targets=_own_url(webhook_url=webhook_url, user_id=user_id, events_filter=events_filter, asked="preview"),
         live=partial(generation_running, generation_id=generation_id),
     )
