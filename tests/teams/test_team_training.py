@@ -51,3 +51,19 @@ def generate_done_response(client, lora_id):
     from tests.helpers import generate
 
     return generate(client, loras=[{"path": lora_id, "scale": 1.0}])
+
+
+def test_a_dataset_uploaded_in_a_team_stays_its_uploaders(alice, bob, carol, staff, team):
+    """The upload is the uploader's (docs/teams.md): they train on it in the team, and download
+    it; another member of the team can do neither."""
+    join(alice, bob)
+    join(alice, carol)
+    grant(staff, team, 500)
+    dataset = upload(as_team(bob, team), image_files(4))
+    assert "team" not in dataset
+    assert personal(bob).get(f"/api/training/datasets/{dataset['dataset_id']}").status_code == 200
+    assert_envelope(personal(carol).get(f"/api/training/datasets/{dataset['dataset_id']}"), 404)
+    assert_envelope(start(as_team(carol, team), dataset), 404)
+    assert wallet(alice, team)["credits"]["remaining"] == 500
+    started = start(as_team(bob, team), dataset, steps=30)
+    assert started.status_code == 201, started.content
