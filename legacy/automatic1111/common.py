@@ -7,9 +7,8 @@ import hashlib
 from rest_framework import authentication, exceptions
 from rest_framework.views import APIView
 
-from accounts.authentication import APIKeyAuthentication
-from accounts.selectors import api_key_find_active
-from accounts.services import api_key_touch, user_client_option
+from accounts.authentication import APIKeyAuthentication, api_key_authenticate
+from accounts.services import user_client_option
 from catalog.models import AIModel
 from catalog.selectors import model_get, model_list
 from core.errors import ValidationFailed
@@ -37,13 +36,7 @@ class BasicAPIKeyAuthentication(authentication.BaseAuthentication):
         except (binascii.Error, UnicodeDecodeError):
             raise exceptions.AuthenticationFailed("Invalid Authorization header") from None
         _, _, secret = credentials.partition(":")
-        api_key = api_key_find_active(full_key=secret) if secret else None
-        if api_key is None:
-            raise exceptions.AuthenticationFailed("Invalid or expired token")
-        if not api_key.user.is_active:
-            raise exceptions.PermissionDenied("This account is disabled")
-        api_key_touch(api_key=api_key)
-        return api_key.user, api_key
+        return api_key_authenticate(secret)
 
     def authenticate_header(self, request):
         return 'Basic realm="sdapi"'
