@@ -72,6 +72,34 @@ def database_ensure(name: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+@contextmanager
+def django_in_process(db_name: str) -> Iterator[None]:
+    """Django set up in this process (test settings, no Redis) on a migrated database of its
+    own, ``BENCH_DB_NAME`` or ``db_name`` on the bench server, dropped at the end."""
+    name = os.environ.get("BENCH_DB_NAME", db_name)
+    _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _admin_execute(f'CREATE DATABASE "{name}"')
+    try:
+        sys.path.insert(0, str(ROOT))
+        os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+        os.environ["DATABASE_URL"] = f"{PG_SERVER_URL}/{name}"
+        os.environ.pop("REDIS_URL", None)
+        import logging
+
+        import django
+        from django.core.management import call_command
+
+        django.setup()
+        logging.disable(logging.WARNING)
+        call_command("migrate", verbosity=0)
+        yield
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def database_recreate() -> None:
     _admin_execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
     _admin_execute(f'CREATE DATABASE "{DB_NAME}"')

@@ -23,35 +23,10 @@ ratios to "recorded only". It creates its own database (``BENCH_DB_NAME``, defau
 """
 
 import argparse
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PG_SERVER_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
-DB_NAME = os.environ.get("BENCH_DB_NAME", "atelier_bench_webhook_events")
-
-
-def _admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER_URL}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def _setup_django() -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-    os.environ["DATABASE_URL"] = f"{PG_SERVER_URL}/{DB_NAME}"
-    os.environ.pop("REDIS_URL", None)
-    import django
-
-    django.setup()
-    import logging
-
-    logging.disable(logging.WARNING)
+from bench import harness
 
 
 def _running_generation(user, **fields):
@@ -77,13 +52,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
 
-    _admin(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
-    _admin(f'CREATE DATABASE "{DB_NAME}"')
-    try:
-        _setup_django()
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
+    with harness.django_in_process("atelier_bench_webhook_events"):
         from accounts.models import User
         from config.celery import app
         from generation.services import events
@@ -134,11 +103,6 @@ def main() -> None:
             median = statistics.median(values)
             print(f"  {name:<28} {median:7.3f} ms/line   {median / baseline:5.2f}×")
         print(f"  image.log messages made for {args.rounds + 1} paced bursts: {messages}")
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        _admin(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
 
 
 if __name__ == "__main__":

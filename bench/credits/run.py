@@ -10,40 +10,16 @@ releases the GIL); the baseline runs through the same harness, so the ratio comp
 """
 
 import argparse
-import os
 import random
-import sys
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-PG_SERVER_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
-DB_NAME = os.environ.get("BENCH_DB_NAME", "atelier_bench_credits")
+from bench import harness
+
 START_BALANCE = 10**9
 
 
-def _admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER_URL}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def _setup_django() -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-    os.environ["DATABASE_URL"] = f"{PG_SERVER_URL}/{DB_NAME}"
-    os.environ.pop("REDIS_URL", None)
-    import django
-
-    django.setup()
-    import logging
-
-    logging.disable(logging.WARNING)
-
-
-def _accounts(count: int) -> list:
+def accounts_make(count: int) -> list:
     from django.db import transaction
 
     from accounts.models import User
@@ -62,7 +38,7 @@ def _accounts(count: int) -> list:
     return users
 
 
-def _measure(work, *, workers: int, seconds: float) -> tuple[float, int]:
+def measure(work, *, workers: int, seconds: float) -> tuple[float, int]:
     """Runs ``work()`` in a loop on ``workers`` threads for ``seconds``: calls per second, calls."""
     from django.db import connection
 
@@ -100,19 +76,14 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=1000)
     args = parser.parse_args()
 
-    _admin(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
-    _admin(f'CREATE DATABASE "{DB_NAME}"')
-    try:
-        _setup_django()
-        from django.core.management import call_command
+    with harness.django_in_process("atelier_bench_credits"):
         from django.db import connection
         from django.db.models import Sum
 
         from credits.models import CreditAccount, LedgerEntry
         from credits.services import credits_debit
 
-        call_command("migrate", verbosity=0)
-        users = _accounts(args.accounts)
+        users = accounts_make(args.accounts)
         # The spread cases never touch the hot account, so its ledger can be checked at the end.
         hot, others = users[0], users[1:]
         table = CreditAccount._meta.db_table
@@ -139,7 +110,7 @@ def main() -> None:
             ("bare UPDATE, spread rows", bare_spread),
             (f"credits_debit, {args.accounts} accounts", debit_spread),
         ]:
-            results[name], calls[name] = _measure(work, workers=args.workers, seconds=args.seconds)
+            results[name], calls[name] = measure(work, workers=args.workers, seconds=args.seconds)
         connection.close()
 
         print(f"PostgreSQL, {args.workers} concurrent workers, {args.seconds:g} s per case")
@@ -158,11 +129,6 @@ def main() -> None:
         print(f"  ledger debit entries written: {LedgerEntry.objects.filter(kind='debit').count():,}")
         print(f"  hot account ledger matches its debits: {'yes' if exact else 'NO'}")
         connection.close()
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        _admin(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
 
 
 if __name__ == "__main__":

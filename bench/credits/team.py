@@ -9,10 +9,10 @@ server of ``BENCH_PG_URL`` and drops it at the end, as ``bench.credits.run`` doe
 """
 
 import argparse
-import os
 import threading
 
-from bench.credits import run as harness
+from bench.credits.run import accounts_make, measure
+from bench.harness import django_in_process
 
 MEMBERS = 20
 DEBITS = 200
@@ -83,20 +83,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=16)
     args = parser.parse_args()
 
-    harness.DB_NAME = os.environ.get("BENCH_DB_NAME", "atelier_bench_team_credits")
-    harness._admin(f'DROP DATABASE IF EXISTS "{harness.DB_NAME}"')
-    harness._admin(f'CREATE DATABASE "{harness.DB_NAME}"')
-    try:
-        harness._setup_django()
-        from django.core.management import call_command
+    with django_in_process("atelier_bench_team_credits"):
         from django.db import connection
         from django.db.models import Sum
 
         from credits.models import CreditAccount, LedgerEntry
         from credits.services import credits_debit
         from credits.team_wallet import team_wallet_debit
-
-        call_command("migrate", verbosity=0)
 
         team, people = _team(members=MEMBERS, cap=CAP, balance=WALLET)
         outcomes = _burst(team, people)
@@ -124,7 +117,7 @@ def main() -> None:
         # Throughput: the same workers on one team wallet (every member capped high, so each debit
         # reads its member's month) and on one personal account.
         busy_team, busy_people = _team(members=MEMBERS, cap=BIG, balance=BIG)
-        hot = harness._accounts(1)[0]
+        hot = accounts_make(1)[0]
 
         def debit_team(rng):
             team_wallet_debit(
@@ -139,7 +132,7 @@ def main() -> None:
             ("credits_debit, one personal account", debit_personal),
             (f"team_wallet_debit, one wallet, {MEMBERS} capped members", debit_team),
         ]:
-            results[name], _ = harness._measure(work, workers=args.workers, seconds=args.seconds)
+            results[name], _ = measure(work, workers=args.workers, seconds=args.seconds)
         connection.close()
         print(f"PostgreSQL, {args.workers} concurrent workers, {args.seconds:g} s per case")
         for name, rate in results.items():
@@ -150,11 +143,6 @@ def main() -> None:
         ledger = LedgerEntry.objects.filter(team=busy_team).aggregate(total=Sum("amount"))["total"]
         print(f"  busy wallet {balance:,}, ledger sum {ledger:,}: {'matches' if balance == ledger else 'MISMATCH'}")
         connection.close()
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        harness._admin(f'DROP DATABASE IF EXISTS "{harness.DB_NAME}"')
 
 
 if __name__ == "__main__":

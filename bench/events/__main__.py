@@ -286,7 +286,7 @@ def _plain_requests(env: dict, key: str, count: int = 400) -> None:
     with harness.running(*starts) as webs:
         for (label, _), web in zip(servers, webs, strict=True):
             harness.wait_http(web, ports[label], "/bench/bare", key)
-        workers = {label: _gunicorn_worker(web.pid) for (label, _), web in zip(servers, webs, strict=True)}
+        workers = {label: harness.children(web.pid)[0] for (label, _), web in zip(servers, webs, strict=True)}
         connections = {label: http.client.HTTPConnection("127.0.0.1", ports[label], timeout=10) for label in ports}
 
         def timed(label: str, path: str) -> float:
@@ -302,12 +302,14 @@ def _plain_requests(env: dict, key: str, count: int = 400) -> None:
                 for label in order:
                     timed(label, path)
             timings: dict[str, list[float]] = {label: [] for label in order}
-            cpu_before = {label: _cpu_seconds(pid) for label, pid in workers.items()}
+            cpu_before = {label: harness.cpu_seconds(pid) for label, pid in workers.items()}
             for _ in range(count):
                 order.reverse()
                 for label in order:
                     timings[label].append(timed(label, path))
-            cpu = {label: (_cpu_seconds(pid) - cpu_before[label]) * 1000 / count for label, pid in workers.items()}
+            cpu = {
+                label: (harness.cpu_seconds(pid) - cpu_before[label]) * 1000 / count for label, pid in workers.items()
+            }
             rows.append((path, {label: statistics.median(t) for label, t in timings.items()}, cpu))
         for connection in connections.values():
             connection.close()
@@ -322,24 +324,6 @@ def _plain_requests(env: dict, key: str, count: int = 400) -> None:
             f"{cpu[wsgi]:.2f} | {cpu[asgi]:.2f} | {cpu[asgi] / cpu[wsgi]:.2f} |",
             flush=True,
         )
-
-
-def _gunicorn_worker(master_pid: int) -> int:
-    """The pid of the one worker a ``gunicorn -w 1`` master runs."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with open(f"/proc/{master_pid}/task/{master_pid}/children") as children:
-            pids = children.read().split()
-        if pids:
-            return int(pids[0])
-        time.sleep(0.1)
-    raise RuntimeError("gunicorn started no worker")
-
-
-def _cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _jobs(count: int) -> list[str]:
