@@ -7,12 +7,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsStaff
-from core.errors import NotFound
 from core.schema import envelope
 from credits.team_selectors import team_member_usage, team_wallet_summary
 from credits.team_wallet import TEAM_ADJUST_ACTIONS, team_wallet_admin_adjust
-from teams.models import Team
-from teams.selectors import member_list, membership_get
+from teams.selectors import member_list, membership_get, team_get_live
 
 WalletSerializer = inline_serializer(
     "TeamWallet",
@@ -88,9 +86,7 @@ class TeamCreditsAdminView(APIView):
         ),
     )
     def post(self, request, team_id):
-        team = Team.objects.filter(pk=team_id, deleted_at__isnull=True).first()
-        if team is None:
-            raise NotFound("Team not found")
+        team = team_get_live(team_id=team_id)
         payload = TeamCreditAdjustSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data

@@ -1,7 +1,7 @@
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.urls import Resolver404, resolve
 
 from gallery.models import Asset, Collection
@@ -18,6 +18,16 @@ def asset_list(*, owner, team=None) -> QuerySet[Asset]:
 def asset_get(*, owner, asset_id) -> Asset | None:
     """One asset the owner made (in any space)."""
     return Asset.objects.filter(owner=owner, pk=asset_id).first()
+
+
+def asset_get_deletable(*, user, asset_id, membership=None) -> Asset | None:
+    """One asset the user may delete from the library: one they made (in any space), or, in the
+    space of a team they own or administer (``membership``), any of that team's assets. The
+    same rule as deleting a single asset; another member's team asset is not found."""
+    deletable = Q(owner=user)
+    if membership is not None and membership.manages:
+        deletable |= Q(team_id=membership.team_id)
+    return Asset.objects.filter(deletable, pk=asset_id).first()
 
 
 def asset_get_visible(*, user, asset_id, key_team=None) -> Asset | None:

@@ -20,7 +20,7 @@ from gallery.filters import AssetFilter
 from gallery.models import Asset
 from gallery.selectors import (
     asset_filter_choices,
-    asset_get,
+    asset_get_deletable,
     asset_get_visible,
     asset_keyset_page,
     asset_list,
@@ -28,7 +28,7 @@ from gallery.selectors import (
 )
 from gallery.serializers import asset_share_url
 from gallery.services import asset_delete, asset_shares_prompts, asset_update
-from teams.acting import acting_team
+from teams.acting import acting_membership, acting_team
 from teams.errors import TeamPermissionDenied
 from teams.policy import team_object_delete_check
 
@@ -122,10 +122,12 @@ def library(request):
 @require_POST
 @login_required
 def library_delete(request):
+    # The person's own assets; in a team's space, an owner or admin also deletes the team's.
+    membership = acting_membership(request)
     deleted = 0
     for pk in request.POST.getlist("ids")[:MAX_BULK_DELETE]:
         try:
-            asset = asset_get(owner=request.user, asset_id=uuid.UUID(pk))
+            asset = asset_get_deletable(user=request.user, asset_id=uuid.UUID(pk), membership=membership)
         except ValueError:
             asset = None
         if asset is not None:
@@ -202,7 +204,8 @@ def asset_page(request, pk):
 @require_POST
 @login_required
 def asset_favorite(request, pk):
-    asset = _own_asset(request, pk)
+    # A team's asset is starred by its maker and the team's owners and admins, as in the API.
+    asset = _changeable_asset(request, pk)
     asset = asset_update(asset=asset, data={"is_favorited": not asset.is_favorited})
     if _is_htmx(request):
         return render(request, "gallery/_favorite.html", {"asset": asset})

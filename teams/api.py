@@ -14,11 +14,11 @@ from teams import services
 from teams.models import Invite, Membership, Role, TeamAPIKey
 from teams.selectors import (
     invite_find,
-    invite_list_pending,
     member_get,
     member_list,
     membership_get,
-    team_api_key_list,
+    team_invites_for,
+    team_keys_for,
     team_list_for_user,
 )
 
@@ -119,8 +119,7 @@ class InviteListView(APIView):
 
     @extend_schema(responses=envelope("TeamInviteList", "invites", InviteSerializer, many=True))
     def get(self, request, team_id):
-        membership = membership_get(user=request.user, team_id=team_id)
-        invites = invite_list_pending(team=membership.team) if membership.manages else Invite.objects.none()
+        invites = team_invites_for(membership=membership_get(user=request.user, team_id=team_id))
         return Response({"success": True, "invites": InviteSerializer(invites, many=True).data})
 
     @extend_schema(
@@ -228,8 +227,7 @@ class TeamKeyListView(APIView):
 
     @extend_schema(responses=envelope("TeamKeyList", "keys", TeamKeySerializer, many=True))
     def get(self, request, team_id):
-        membership = membership_get(user=request.user, team_id=team_id)
-        keys = team_api_key_list(team=membership.team) if membership.manages else TeamAPIKey.objects.none()
+        keys = team_keys_for(membership=membership_get(user=request.user, team_id=team_id))
         return Response({"success": True, "keys": TeamKeySerializer(keys, many=True).data})
 
     @extend_schema(

@@ -33,6 +33,22 @@ def team_list_for_user(*, user) -> QuerySet[Team]:
     return Team.objects.filter(memberships__user=user, deleted_at__isnull=True).annotate(role=F("memberships__role"))
 
 
+def team_find_live(*, team_id) -> Team | None:
+    """The live (not deleted) team ``team_id``, without a membership check: for staff tools."""
+    team_id = _uuid(team_id)
+    if team_id is None:
+        return None
+    return Team.objects.filter(pk=team_id, deleted_at__isnull=True).first()
+
+
+def team_get_live(*, team_id) -> Team:
+    """As ``team_find_live``, raising NotFound (404)."""
+    team = team_find_live(team_id=team_id)
+    if team is None:
+        raise NotFound("Team not found")
+    return team
+
+
 def membership_find(*, user, team_id) -> Membership | None:
     """The user's membership of the live team ``team_id`` (with the team), or None."""
     team_id = _uuid(team_id)
@@ -74,6 +90,14 @@ def invite_list_pending(*, team: Team) -> QuerySet[Invite]:
     return Invite.objects.filter(team=team, accepted_at__isnull=True, expires_at__gt=timezone.now())
 
 
+def team_invites_for(*, membership: Membership) -> QuerySet[Invite]:
+    """The pending invites ``membership`` may see: all of them for an owner or admin, none for
+    a member (the list answers empty rather than 403)."""
+    if not membership.manages:
+        return Invite.objects.none()
+    return invite_list_pending(team=membership.team)
+
+
 def invite_find(*, token: str) -> Invite | None:
     """The invite whose link carries ``token`` (accepted or expired ones too), or None."""
     if not token or len(token) > 200:
@@ -83,6 +107,14 @@ def invite_find(*, token: str) -> Invite | None:
 
 def team_api_key_list(*, team: Team) -> QuerySet[TeamAPIKey]:
     return TeamAPIKey.objects.filter(team=team, revoked_at__isnull=True).select_related("created_by")
+
+
+def team_keys_for(*, membership: Membership) -> QuerySet[TeamAPIKey]:
+    """The live team keys ``membership`` may see: all of them for an owner or admin, none for
+    a member (the list answers empty rather than 403)."""
+    if not membership.manages:
+        return TeamAPIKey.objects.none()
+    return team_api_key_list(team=membership.team)
 
 
 def team_api_key_find_active(*, full_key: str) -> TeamAPIKey | None:

@@ -14,7 +14,7 @@ from core.errors import ApplicationError, NotFound
 from teams import services
 from teams.acting import active_space_set
 from teams.models import Role
-from teams.selectors import invite_find, invite_list_pending, member_get, member_list, membership_find
+from teams.selectors import invite_find, member_get, member_list, membership_find, team_invites_for
 from teams.team_page import team_page_parts_context
 
 
@@ -77,7 +77,7 @@ def team_page(request, team_id):
         "team": team,
         "membership": membership,
         "members": member_list(team=team),
-        "invites": invite_list_pending(team=team) if membership.manages else [],
+        "invites": team_invites_for(membership=membership),
         "invite_form": InviteForm(),
         "roles": Role.choices,
         **team_page_parts_context(membership=membership),

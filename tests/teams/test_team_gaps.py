@@ -136,3 +136,61 @@ def test_the_share_panel_follows_the_change_rule_and_provenance_the_read_rule(al
         assert shared()[key] is False
     assert signed_in(carol.user).post(f"/asset/{asset}/delete").status_code == 403
     assert as_team(bob, team).get(f"/api/gallery/{asset}").status_code == 200
+
+
+def test_the_web_star_follows_the_change_rule(alice, bob, carol, staff, team):
+    """A team's image is starred on its page by its maker and the team's admins, as in the API:
+    another member gets 403 and changes nothing, an outsider 404."""
+    erin = _user_with_key("erin@example.com")
+    join(alice, bob)
+    join(alice, carol)
+    grant(staff, team, 10)
+    made = generate(as_team(bob, team)).json()["generation"]["id"]
+    asset = as_team(bob, team).get(f"/api/generate/{made}").json()["generation"]["images"][0]["id"]
+
+    def starred():
+        return as_team(bob, team).get(f"/api/gallery/{asset}").json()["image"]["is_favorited"]
+
+    assert as_team(carol, team).patch(f"/api/gallery/{asset}", {"is_favorited": True}, format="json").status_code == 403
+    assert signed_in(erin.user).post(f"/asset/{asset}/favorite").status_code == 404
+    assert signed_in(carol.user).post(f"/asset/{asset}/favorite").status_code == 403
+    assert starred() is False
+    assert signed_in(bob.user).post(f"/asset/{asset}/favorite").status_code == 302
+    assert starred() is True
+    assert signed_in(carol.user).post(f"/asset/{asset}/favorite").status_code == 403
+    assert starred() is True
+    assert signed_in(alice.user).post(f"/asset/{asset}/favorite").status_code == 302
+    assert starred() is False
+
+
+def test_a_team_admin_bulk_deletes_the_teams_assets_in_its_space_only(alice, bob, carol, staff, team):
+    """The library's bulk delete takes the person's own assets; in the team's space an owner or
+    admin also takes the team's, while another member deletes only their own."""
+    join(alice, bob)
+    join(alice, carol)
+    grant(staff, team, 10)
+
+    def made_by(client):
+        made = generate(as_team(client, team)).json()["generation"]["id"]
+        return as_team(client, team).get(f"/api/generate/{made}").json()["generation"]["images"][0]["id"]
+
+    bobs, carols, more_of_bobs = made_by(bob), made_by(carol), made_by(bob)
+
+    def alive(asset):
+        return as_team(bob, team).get(f"/api/gallery/{asset}").status_code == 200
+
+    def browser(client, space):
+        web = signed_in(client.user)
+        assert web.post("/teams/space", {"team": space}).status_code == 302
+        return web
+
+    # A member, even in the team's space, deletes only what they made.
+    carol_web = browser(carol, team)
+    assert carol_web.post("/library/delete", {"ids": [bobs, carols]}).status_code == 302
+    assert alive(bobs) and not alive(carols)
+    # The owner in her personal space deletes nothing of the team's.
+    assert browser(alice, "").post("/library/delete", {"ids": [bobs]}).status_code == 302
+    assert alive(bobs)
+    # In the team's space she deletes the team's assets.
+    assert browser(alice, team).post("/library/delete", {"ids": [bobs, more_of_bobs]}).status_code == 302
+    assert not alive(bobs) and not alive(more_of_bobs)
