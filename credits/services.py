@@ -224,21 +224,32 @@ def credits_refund_generation(*, generation, reason: str, actor=None) -> LedgerE
 ADJUST_ACTIONS = ("add", "subtract", "set")
 
 
+def admin_adjust_checked(*, action: str, amount: int, reason: str, actions: tuple[str, ...]) -> str:
+    """The checks of a staff correction of any wallet (400, nothing changes); its reason, trimmed."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("A reason is required", details={"reason": ["Say why the credits change."]})
+    if action not in actions:
+        raise ValidationFailed(details={"action": [f"Use one of: {', '.join(actions)}."]})
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+        raise ValidationFailed(details={"amount": ["Must be a whole number of credits, 0 or more."]})
+    if action != "set" and amount == 0:
+        raise ValidationFailed(details={"amount": ["Must be at least 1."]})
+    return reason
+
+
+def admin_adjust_delta(*, action: str, amount: int, old: int) -> int:
+    """What a staff correction moves: ``deduct`` is the team wallets' word for ``subtract``."""
+    return {"add": amount, "subtract": -amount, "deduct": -amount, "set": amount - old}[action]
+
+
 def credits_admin_adjust(*, user, action: str, amount: int, reason: str, actor) -> tuple[int, int, LedgerEntry]:
     """A staff correction: add, subtract or set the balance, as a new ledger entry.
 
     Returns the old balance, the new one and the entry. A reason is required and the balance
     never goes below zero (400, nothing changes).
     """
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed("A reason is required", details={"reason": ["Say why the credits change."]})
-    if action not in ADJUST_ACTIONS:
-        raise ValidationFailed(details={"action": [f"Use one of: {', '.join(ADJUST_ACTIONS)}."]})
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
-        raise ValidationFailed(details={"amount": ["Must be a whole number of credits, 0 or more."]})
-    if action in ("add", "subtract") and amount == 0:
-        raise ValidationFailed(details={"amount": ["Must be at least 1."]})
+    reason = admin_adjust_checked(action=action, amount=amount, reason=reason, actions=ADJUST_ACTIONS)
     with transaction.atomic():
         # The lock makes "set" exact against concurrent debits, and old/new true for all three.
         account = CreditAccount.objects.select_for_update().filter(user=user).first()
@@ -246,7 +257,7 @@ def credits_admin_adjust(*, user, action: str, amount: int, reason: str, actor) 
             account = credits_account_open(user=user)
             account = CreditAccount.objects.select_for_update().get(pk=account.pk)
         old = account.balance
-        delta = {"add": amount, "subtract": -amount, "set": amount - old}[action]
+        delta = admin_adjust_delta(action=action, amount=amount, old=old)
         if old + delta < 0:
             raise ValidationFailed(
                 "Cannot subtract below zero",

@@ -20,7 +20,7 @@ from core.errors import InsufficientCredits, NotFound, QuotaExceeded, Validation
 from credits.models import CreditAccount, LedgerEntry, Plan, TeamMemberSpend
 from credits.periods import next_refill_at, period_of
 from credits.selectors import next_utc_midnight
-from credits.services import ledger_move
+from credits.services import admin_adjust_checked, admin_adjust_delta, ledger_move
 from credits.team_selectors import team_member_generations_between, team_wallet_balance
 from credits.team_spend import NOT_CHARGED, team_member_spend_charge, team_member_spend_refund
 from teams.models import Membership, Team
@@ -201,20 +201,12 @@ def team_wallet_admin_adjust(
 ) -> tuple[int, int, LedgerEntry]:
     """A staff grant or correction of a team's wallet: add, deduct or set, as a new ledger entry
     naming the staff member. A reason is required; the wallet never goes below zero (400)."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed("A reason is required", details={"reason": ["Say why the credits change."]})
-    if action not in TEAM_ADJUST_ACTIONS:
-        raise ValidationFailed(details={"action": ["Use one of: add, deduct, set."]})
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
-        raise ValidationFailed(details={"amount": ["Must be a whole number of credits, 0 or more."]})
-    if action != "set" and amount == 0:
-        raise ValidationFailed(details={"amount": ["Must be at least 1."]})
+    reason = admin_adjust_checked(action=action, amount=amount, reason=reason, actions=TEAM_ADJUST_ACTIONS)
     with transaction.atomic():
         team_wallet_open(team=team)
         account = CreditAccount.objects.select_for_update().get(team=team)
         old = account.balance
-        delta = {"add": amount, "deduct": -amount, "subtract": -amount, "set": amount - old}[action]
+        delta = admin_adjust_delta(action=action, amount=amount, old=old)
         if old + delta < 0:
             raise ValidationFailed(
                 "Cannot deduct below zero",
